@@ -1,0 +1,185 @@
+"""Weighted features over eligible providers, with a per-feature explanation.
+
+Every feature is normalised to [0, 1] (1 = better for the seeker or the
+programme); the score is the weighted sum, in the order of ``FEATURES``. A
+suggestion carries each feature's raw value, normalised value, weight and
+contribution, so a manager can see why a provider ranks where it does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+import numpy as np
+
+from matching.availability import overlap_slots
+from matching.candidates import CareRequestSpec, distances_km, eligible_rows
+from matching.pool import FloatArray, IntArray, ProviderPool
+
+FEATURES: tuple[str, ...] = (
+    "distance", "window_coverage", "rate", "language", "gender",
+    "continuity", "load", "reliability", "urgency",
+)
+DISTANCE_SCALE_KM = 10.0  # at or beyond this distance the distance feature is 0
+RATE_FLOOR_PENCE = 1000  # a rate this low scores 1 on the rate feature
+RATE_REFERENCE_PENCE = 3000  # the ceiling used when the request has no rate cap
+NEUTRAL_RELIABILITY = 0.5  # providers with no history are neither rewarded nor punished
+URGENCY_LEVEL = {"routine": 0.0, "soon": 0.5, "hospital_discharge": 1.0}
+
+
+@dataclass(frozen=True)
+class Weights:
+    """Feature weights; the defaults sum to 1 so a score reads as a share."""
+
+    distance: float = 0.25
+    window_coverage: float = 0.20
+    rate: float = 0.10
+    language: float = 0.10
+    gender: float = 0.05
+    continuity: float = 0.15
+    load: float = 0.05  # spreads work across micro-providers
+    reliability: float = 0.05
+    urgency: float = 0.05  # for urgent requests, favour providers with slack
+
+    def as_array(self) -> FloatArray:
+        """Weights in ``FEATURES`` order."""
+        return np.array([getattr(self, name) for name in FEATURES], dtype=np.float64)
+
+    @property
+    def total(self) -> float:
+        """Sum of the weights (the highest possible score)."""
+        return float(sum(getattr(self, f.name) for f in fields(self)))
+
+
+@dataclass(frozen=True)
+class FeatureExplanation:
+    """One feature's part in a score."""
+
+    raw: float
+    normalised: float
+    weight: float
+    contribution: float
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A ranked provider for a request, with its score breakdown."""
+
+    provider_id: str
+    rank: int
+    score: float
+    explanation: dict[str, FeatureExplanation]
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain JSON-ready form (for storing suggestions)."""
+        return asdict(self)
+
+
+def feature_matrix(
+    pool: ProviderPool, request: CareRequestSpec, rows: IntArray
+) -> tuple[FloatArray, FloatArray]:
+    """(raw, normalised) feature values, each of shape (len(rows), len(FEATURES))."""
+    n = rows.size
+    distance = distances_km(pool, request, rows)
+    window_slots = int(np.bitwise_count(request.windows).sum())
+    if window_slots:
+        coverage = overlap_slots(pool.availability[rows], request.windows) / window_slots
+    else:
+        coverage = np.ones(n)
+    cols = [pool.service_index[s] for s in request.services if s in pool.service_index]
+    rate = (pool.rates[rows[:, None], np.array(cols, dtype=np.int64)].mean(axis=1) if cols
+            else np.full(n, float(RATE_REFERENCE_PENCE)))
+    ceiling = float(request.max_rate_pence or RATE_REFERENCE_PENCE)
+    rate_norm = np.clip((ceiling - rate) / max(ceiling - RATE_FLOOR_PENCE, 1.0), 0.0, 1.0)
+
+    preferred = [pool.language_index[x] for x in request.preferred_languages
+                 if x in pool.language_index]
+    spoken = pool.languages[rows[:, None], np.array(preferred, dtype=np.int64)]
+    matched = spoken.sum(axis=1).astype(np.float64) if preferred else np.zeros(n)
+    language_norm = matched / len(request.preferred_languages) if request.preferred_languages \
+        else np.zeros(n)
+    wanted = pool.gender_index.get(request.preferred_gender or "", -2)
+    gender = (pool.gender[rows] == wanted).astype(np.float64)
+    known = np.array([pool.ids[r] in request.known_provider_ids for r in rows], dtype=np.float64)
+
+    capacity = pool.capacity_hours[rows]
+    safe_capacity = np.where(capacity > 0, capacity, 1.0)
+    load = pool.load_hours[rows]
+    load_norm = np.where(capacity > 0, 1.0 - np.clip(load / safe_capacity, 0.0, 1.0), 0.0)
+    reliability = pool.reliability[rows]
+    reliability_norm = np.where(np.isnan(reliability), NEUTRAL_RELIABILITY, reliability)
+    free = capacity - pool.committed_hours[rows]
+    slack = np.where(capacity > 0, np.clip(free / safe_capacity, 0.0, 1.0), 0.0)
+    urgency_norm = URGENCY_LEVEL[request.urgency] * slack
+
+    raw = np.column_stack([distance, coverage, rate, matched, gender, known, load,
+                           reliability, free])
+    normalised = np.column_stack([
+        1.0 - np.minimum(distance, DISTANCE_SCALE_KM) / DISTANCE_SCALE_KM,
+        np.clip(coverage, 0.0, 1.0), rate_norm, language_norm, gender, known, load_norm,
+        reliability_norm, urgency_norm,
+    ])
+    return raw.reshape(n, len(FEATURES)), normalised.reshape(n, len(FEATURES))
+
+
+def weighted_scores(normalised: FloatArray, weights: Weights) -> FloatArray:
+    """Weighted sum of normalised features, added feature by feature in order."""
+    w = weights.as_array()
+    score = np.zeros(normalised.shape[0])
+    for j in range(len(FEATURES)):
+        score = score + w[j] * normalised[:, j]
+    return score
+
+
+def rank_rows(pool: ProviderPool, rows: IntArray, score: FloatArray, k: int) -> IntArray:
+    """Positions (into rows) of the best k by score, ties broken by provider id.
+
+    ``argpartition`` finds the k-th best score in linear time; every row tied
+    with it is kept, so the id tie-break is exact, then only those are sorted.
+    """
+    if k <= 0 or rows.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    if rows.size > k:
+        kth = -score[np.argpartition(-score, k - 1)[k - 1]]
+        keep = np.flatnonzero(score >= kth)
+    else:
+        keep = np.arange(rows.size)
+    order = np.lexsort((pool.id_rank[rows[keep]], -score[keep]))
+    ranked: IntArray = keep[order[:k]]
+    return ranked
+
+
+def top_k(
+    pool: ProviderPool, request: CareRequestSpec, k: int = 20, weights: Weights | None = None
+) -> list[Suggestion]:
+    """The k best eligible providers for a request, best first, each explained."""
+    weights = weights or Weights()
+    rows = eligible_rows(pool, request)
+    raw, normalised = feature_matrix(pool, request, rows)
+    score = weighted_scores(normalised, weights)
+    w = weights.as_array()
+    suggestions = []
+    for rank, pos in enumerate(rank_rows(pool, rows, score, k), start=1):
+        explanation = {
+            name: FeatureExplanation(
+                raw=float(raw[pos, j]), normalised=float(normalised[pos, j]),
+                weight=float(w[j]), contribution=float(w[j] * normalised[pos, j]),
+            )
+            for j, name in enumerate(FEATURES)
+        }
+        suggestions.append(Suggestion(pool.ids[rows[pos]], rank, float(score[pos]), explanation))
+    return suggestions
+
+
+def top_candidates(
+    pool: ProviderPool, request: CareRequestSpec, k: int, weights: Weights | None = None
+) -> tuple[IntArray, FloatArray]:
+    """(rows, quality in [0, 1]) of the k best eligible providers, for batch assignment."""
+    weights = weights or Weights()
+    rows = eligible_rows(pool, request)
+    _, normalised = feature_matrix(pool, request, rows)
+    score = weighted_scores(normalised, weights)
+    best = rank_rows(pool, rows, score, k)
+    quality: FloatArray = score[best] / max(weights.total, 1e-12)
+    chosen: IntArray = rows[best]
+    return chosen, quality
