@@ -198,9 +198,23 @@ def assign_batch(
     bounds = Bounds(np.zeros(cost.size), np.concatenate([np.ones(n_pairs), segments.ravel()]))
     integrality = np.concatenate([whole[pairs.request], np.zeros(3 * n_prov, dtype=bool)])
 
+    # Relax-and-fix: the LP relaxation (HiGHS) gives the bound and, for this
+    # transport-like model, a mostly integral plan; whole requests it places
+    # integrally are fixed, and HiGHS's MIP settles only the fractional rest.
     relaxed = milp(cost, constraints=constraints, bounds=bounds,
                    options={"time_limit": time_limit})
-    bound = -float(relaxed.fun) if relaxed.fun is not None else None
+    if relaxed.x is None:
+        raise RuntimeError(f"HiGHS could not solve the relaxation: {relaxed.message}")
+    bound = -float(relaxed.fun)
+    lp_share = np.asarray(relaxed.x[:n_pairs])
+    fractional = whole[pairs.request] & (lp_share > 1e-6) & (lp_share < 1 - 1e-6)
+    open_request = np.zeros(len(requests), dtype=bool)
+    open_request[pairs.request[fractional]] = True
+    fixed = whole[pairs.request] & ~open_request[pairs.request]
+    pair_low = np.where(fixed, np.round(lp_share), 0.0)
+    pair_high = np.where(fixed, np.round(lp_share), 1.0)
+    bounds = Bounds(np.concatenate([pair_low, np.zeros(3 * n_prov)]),
+                    np.concatenate([pair_high, segments.ravel()]))
     solved = milp(cost, integrality=integrality.astype(np.int8), constraints=constraints,
                   bounds=bounds, options={"mip_rel_gap": mip_rel_gap, "time_limit": time_limit})
     if solved.x is None:
