@@ -1,0 +1,61 @@
+# Everyday commands. `make run` and `make test` install everything they need first.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app wsgi
+STAMP  := $(VENV)/.installed
+PIP    := $(BIN)/pip --disable-pip-version-check --quiet
+
+.PHONY: install run serve test lint format openapi worker bench migrate lock clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed, found " + sys.version.split()[0]' 
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --require-hashes -r requirements.lock
+	$(PIP) install --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## run: migrate, seed the Bristol demo on an empty database, serve on http://127.0.0.1:5000 (docs at /docs)
+run: install
+	$(FLASK) db-upgrade
+	$(FLASK) seed-demo --if-empty
+	@echo "Serving on http://127.0.0.1:5000  (interactive docs: http://127.0.0.1:5000/docs)"
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+## test: the whole suite (PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set)
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## openapi: regenerate the committed OpenAPI document from the code
+openapi: install
+	$(FLASK) openapi write --format=json openapi/openapi.json
+	@echo "openapi/openapi.json updated"
+
+migrate: install
+	$(FLASK) db-upgrade
+
+## worker: an RQ worker for the queue (needs REDIS_URL)
+worker: install
+	@test -n "$(REDIS_URL)" || { echo "set REDIS_URL, e.g. redis://127.0.0.1:6379/0"; exit 1; }
+	$(BIN)/rq worker --url "$(REDIS_URL)" --with-scheduler $${RQ_QUEUE:-agency}
+
+bench: install
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
+
+## lock: re-resolve requirements.lock from pyproject.toml (needs uv: pip install uv)
+lock:
+	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 -o requirements.lock
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .hypothesis

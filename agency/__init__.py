@@ -1,0 +1,69 @@
+"""The introductory agency API: ``create_app(config=None)`` builds the Flask app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from flask import Flask
+from sqlalchemy.orm import Session, sessionmaker
+
+from agency.config import Settings
+from agency.db import session_factory
+from agency.jobs.queue import JobRunner
+
+API_VERSION = "0.1.0"
+
+
+@dataclass
+class AgencyExtension:
+    """What the app carries for the layers below it (found in app.extensions['agency'])."""
+
+    settings: Settings
+    sessionmaker: sessionmaker[Session]
+    jobs: JobRunner
+
+
+def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
+    """Build the app from the environment, overridden by ``config`` (a Settings or a dict)."""
+    from agency.api import create_api
+    from agency.errors import register_error_handlers
+    from agency.logs import configure_logging
+    from agency.web import init_request_hooks
+
+    settings = _settings(config)
+    settings.check()
+    configure_logging(settings.log_level)
+    if settings.database_url.startswith("sqlite:///"):
+        from pathlib import Path
+
+        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(
+            parents=True, exist_ok=True
+        )
+
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=2 * 1024 * 1024)
+    app.extensions["agency"] = AgencyExtension(
+        settings=settings,
+        sessionmaker=session_factory(settings.database_url),
+        jobs=JobRunner(settings),
+    )
+    init_request_hooks(app)
+    register_error_handlers(app)
+    create_api(app)
+
+    from agency.cli import register_commands
+    from agency.jobs.queue import load_job_modules
+
+    register_commands(app)
+    load_job_modules()
+    return app
+
+
+def _settings(config: Settings | dict[str, Any] | None) -> Settings:
+    if isinstance(config, Settings):
+        return config
+    settings = Settings.from_env()
+    if config:
+        settings = replace(settings, **config)
+    return settings

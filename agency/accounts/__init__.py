@@ -1,0 +1,1 @@
+"""Users, partner clients, API keys and bearer tokens."""

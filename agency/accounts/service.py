@@ -1,0 +1,247 @@
+"""Sign-in, token rotation, API keys: the rules, with no Flask in sight."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from agency.accounts.models import ApiKey, AuthToken, PartnerClient, Role, User
+from agency.auth import Kind, Principal, digest
+from agency.db import utcnow
+from agency.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from agency.ids import new_id
+
+_hasher = PasswordHasher()
+# A real hash to verify against when the email is unknown, so that a missing
+# account and a wrong password take the same time (no account enumeration).
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+MIN_PASSWORD_LENGTH = 12
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    access_expires_at: dt.datetime
+    refresh_expires_at: dt.datetime
+    token_id: str
+    user: User
+
+
+@dataclass(frozen=True)
+class IssuedApiKey:
+    api_key: ApiKey
+    secret: str
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(errors={"password": [f"Use at least {MIN_PASSWORD_LENGTH} characters."]})
+    return _hasher.hash(password)
+
+
+def create_user(
+    session: Session,
+    *,
+    email: str,
+    password: str,
+    role: Role,
+    agency_id: str | None = None,
+    council_id: str | None = None,
+    commit: bool = True,
+) -> User:
+    email = email.strip().lower()
+    if role is Role.MANAGER and not agency_id:
+        raise InvalidInput(errors={"agency_id": ["A manager belongs to one agency."]})
+    if role is Role.AUDITOR and not council_id:
+        raise InvalidInput(errors={"council_id": ["An auditor belongs to one council."]})
+    if session.scalar(select(User.id).where(User.email == email)):
+        raise Conflict("An account with this email already exists.", code="email_taken")
+    user = User(
+        id=new_id("usr"),
+        email=email,
+        password_hash=hash_password(password),
+        role=role,
+        agency_id=agency_id if role is Role.MANAGER else None,
+        council_id=council_id if role is Role.AUDITOR else None,
+    )
+    session.add(user)
+    if commit:
+        session.commit()
+    return user
+
+
+def sign_in(
+    session: Session, email: str, password: str, *, access_minutes: int, refresh_days: int
+) -> TokenPair:
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        raise Unauthenticated("Wrong email or password.") from None
+    if user is None or not user.active:
+        raise Unauthenticated("Wrong email or password.")
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    user.last_login_at = utcnow()
+    pair = _issue(session, user, access_minutes, refresh_days)
+    session.commit()
+    return pair
+
+
+def refresh(
+    session: Session, refresh_token: str, *, access_minutes: int, refresh_days: int
+) -> TokenPair:
+    """Swap a refresh token for a new pair; the old pair stops working (rotation)."""
+    token = session.scalar(
+        select(AuthToken).where(AuthToken.refresh_digest == digest(refresh_token)).with_for_update()
+    )
+    now = utcnow()
+    if (
+        token is None
+        or token.revoked_at
+        or token.refresh_expires_at <= now
+        or not token.user.active
+    ):
+        raise Unauthenticated("The refresh token is invalid, expired or already used.")
+    token.revoked_at = now
+    pair = _issue(session, token.user, access_minutes, refresh_days)
+    session.commit()
+    return pair
+
+
+def revoke_token(session: Session, principal: Principal) -> None:
+    if principal.token_id:
+        session.execute(
+            update(AuthToken)
+            .where(AuthToken.id == principal.token_id, AuthToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+        )
+        session.commit()
+
+
+def revoke_all_tokens(session: Session, user_id: str) -> int:
+    result = session.execute(
+        update(AuthToken)
+        .where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+    session.commit()
+    return result.rowcount or 0
+
+
+def _issue(session: Session, user: User, access_minutes: int, refresh_days: int) -> TokenPair:
+    access = "iat_" + secrets.token_urlsafe(32)
+    refresh_secret = "irt_" + secrets.token_urlsafe(32)
+    now = utcnow()
+    token = AuthToken(
+        id=new_id("tok"),
+        user_id=user.id,
+        access_digest=digest(access),
+        refresh_digest=digest(refresh_secret),
+        access_expires_at=now + dt.timedelta(minutes=access_minutes),
+        refresh_expires_at=now + dt.timedelta(days=refresh_days),
+    )
+    session.add(token)
+    return TokenPair(
+        access, refresh_secret, token.access_expires_at, token.refresh_expires_at, token.id, user
+    )
+
+
+def principal_for_access_token(session: Session, access_token: str) -> Principal:
+    token = session.scalar(select(AuthToken).where(AuthToken.access_digest == digest(access_token)))
+    if token is None or token.revoked_at or token.access_expires_at <= utcnow():
+        raise Unauthenticated("The access token is invalid, expired or revoked.")
+    user = token.user
+    if not user.active:
+        raise Unauthenticated("This account is disabled.")
+    return principal_for_user(session, user, token_id=token.id)
+
+
+def principal_for_user(session: Session, user: User, token_id: str | None = None) -> Principal:
+    provider_id = None
+    if user.role is Role.PROVIDER:
+        from agency.providers.models import Provider
+
+        provider_id = session.scalar(select(Provider.id).where(Provider.user_id == user.id))
+    return Principal(
+        kind=Kind(user.role.value),
+        id=user.id,
+        agency_id=user.agency_id,
+        council_id=user.council_id,
+        provider_id=provider_id,
+        token_id=token_id,
+    )
+
+
+# --- partner clients and API keys --------------------------------------------------------------
+
+
+def create_partner_client(
+    session: Session, name: str, contact_email: str | None = None, *, commit: bool = True
+) -> PartnerClient:
+    client = PartnerClient(id=new_id("ptn"), name=name, contact_email=contact_email)
+    session.add(client)
+    if commit:
+        session.commit()
+    return client
+
+
+def issue_api_key(
+    session: Session, partner_client_id: str, name: str, *, commit: bool = True
+) -> IssuedApiKey:
+    """Make a key; its secret is returned once and only its digest is kept."""
+    client = session.get(PartnerClient, partner_client_id)
+    if client is None:
+        raise NotFound(f"No partner client with id {partner_client_id}.")
+    prefix = "iak_" + secrets.token_hex(4)
+    secret = f"{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey(
+        id=new_id("key"),
+        partner_client_id=client.id,
+        name=name,
+        prefix=prefix,
+        key_digest=digest(secret),
+    )
+    session.add(key)
+    if commit:
+        session.commit()
+    return IssuedApiKey(key, secret)
+
+
+def revoke_api_key(session: Session, partner_client_id: str, key_id: str) -> ApiKey:
+    key = session.get(ApiKey, key_id)
+    if key is None or key.partner_client_id != partner_client_id:
+        raise NotFound(f"No API key with id {key_id}.")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        session.commit()
+    return key
+
+
+def list_api_keys(session: Session, partner_client_id: str) -> list[ApiKey]:
+    return list(
+        session.scalars(
+            select(ApiKey)
+            .where(ApiKey.partner_client_id == partner_client_id)
+            .order_by(ApiKey.created_at)
+        )
+    )
+
+
+def principal_for_api_key(session: Session, secret: str) -> Principal:
+    key = session.scalar(select(ApiKey).where(ApiKey.key_digest == digest(secret)))
+    if key is None or key.revoked_at is not None or not key.partner_client.active:
+        raise Unauthenticated("The API key is invalid or revoked.")
+    now = utcnow()
+    # Record use at most once a minute: no write on every request.
+    if key.last_used_at is None or now - key.last_used_at > dt.timedelta(minutes=1):
+        session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
+        session.commit()
+    return Principal(kind=Kind.PARTNER, id=key.partner_client_id)

@@ -1,0 +1,173 @@
+"""Principals, authentication and the one permission check every route uses.
+
+Two kinds of credential:
+- partner clients send ``X-API-Key: iak_<prefix>_<secret>``;
+- users send ``Authorization: Bearer iat_<secret>`` from ``POST /auth/token``.
+
+Authorisation is object-level: each protected model answers ``access_scope()``
+with the agency, council, partner client and provider that own it, and
+:func:`authorize` compares that with the principal. Following ARCHITECTURE.md,
+a principal that may not know an object exists gets 404; one that may know
+(an auditor trying to write in its own council) gets 403.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import wraps
+from typing import Any, Protocol, TypeVar
+
+from flask import g, request
+from sqlalchemy.orm import Session
+
+from agency.errors import Forbidden, NotFound, Unauthenticated
+
+
+class Kind(enum.StrEnum):
+    PARTNER = "partner"
+    PROVIDER = "provider"
+    MANAGER = "manager"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: a partner client or a signed-in user, with what binds them."""
+
+    kind: Kind
+    id: str
+    agency_id: str | None = None
+    council_id: str | None = None
+    provider_id: str | None = None
+    token_id: str | None = None
+
+    @property
+    def partner_client_id(self) -> str | None:
+        return self.id if self.kind is Kind.PARTNER else None
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Who owns an object. Empty fields mean "nobody of that kind"."""
+
+    council_ids: frozenset[str] = field(default_factory=frozenset)
+    agency_ids: frozenset[str] = field(default_factory=frozenset)
+    partner_client_id: str | None = None
+    provider_id: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        council_ids: Iterable[str | None] = (),
+        agency_ids: Iterable[str | None] = (),
+        partner_client_id: str | None = None,
+        provider_id: str | None = None,
+    ) -> Scope:
+        return cls(
+            frozenset(c for c in council_ids if c),
+            frozenset(a for a in agency_ids if a),
+            partner_client_id,
+            provider_id,
+        )
+
+
+class Action(enum.StrEnum):
+    READ = "read"
+    WRITE = "write"
+
+
+class Owned(Protocol):
+    def access_scope(self) -> Scope: ...
+
+
+def authorize(principal: Principal, action: Action, obj: Owned) -> None:
+    """Raise NotFound or Forbidden unless ``principal`` may do ``action`` to ``obj``."""
+    scope = obj.access_scope()
+    if principal.kind is Kind.ADMIN:
+        return
+    if principal.kind is Kind.AUDITOR:
+        if principal.council_id in scope.council_ids:
+            if action is Action.READ:
+                return
+            raise Forbidden("Auditors have read-only access.", code="read_only")
+        raise NotFound()
+    allowed = (
+        (principal.kind is Kind.MANAGER and principal.agency_id in scope.agency_ids)
+        or (principal.kind is Kind.PARTNER and principal.id == scope.partner_client_id)
+        or (principal.kind is Kind.PROVIDER and principal.provider_id == scope.provider_id)
+    )
+    if not allowed:
+        raise NotFound()
+
+
+M = TypeVar("M")
+
+
+def load(
+    session: Session, principal: Principal, model: type[M], object_id: str, action: Action
+) -> M:
+    """Fetch an object by id and authorise it in one step (404 when absent or hidden)."""
+    obj = session.get(model, object_id)
+    if obj is None:
+        raise NotFound(
+            f"No {getattr(model, '__label__', model.__name__.lower())} with id {object_id}."
+        )
+    authorize(principal, action, obj)  # type: ignore[arg-type]
+    return obj
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+# --- resolving the principal of the current request -------------------------------------------
+
+
+def current_principal(required: bool = True) -> Principal | None:
+    """The authenticated principal of this request (401 when required and absent)."""
+    if "principal" not in g:
+        g.principal = _authenticate()
+    if g.principal is None and required:
+        raise Unauthenticated()
+    return g.principal
+
+
+def _authenticate() -> Principal | None:
+    from agency.accounts import service as accounts
+    from agency.web import db_session
+
+    api_key = request.headers.get("X-API-Key")
+    authorization = request.headers.get("Authorization", "")
+    if api_key:
+        return accounts.principal_for_api_key(db_session(), api_key)
+    if authorization:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise Unauthenticated("Use 'Authorization: Bearer <token>'.")
+        return accounts.principal_for_access_token(db_session(), value.strip())
+    return None
+
+
+def requires(*kinds: Kind) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Route decorator: 401 without credentials, 403 for a principal of another kind."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            principal = current_principal()
+            assert principal is not None
+            if kinds and principal.kind not in kinds and principal.kind is not Kind.ADMIN:
+                raise Forbidden(
+                    f"This endpoint is for {', '.join(k.value for k in kinds)} principals."
+                )
+            return view(*args, **kwargs)
+
+        wrapper._agency_kinds = kinds  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator

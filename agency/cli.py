@@ -1,0 +1,132 @@
+"""Operator commands: ``flask --app wsgi <command>``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from agency.accounts import service as accounts
+from agency.accounts.models import Role
+from agency.db import session_scope
+
+
+def _url() -> str:
+    return current_app.extensions["agency"].settings.database_url  # type: ignore[no-any-return]
+
+
+def register_commands(app: Flask) -> None:
+    @app.cli.command("db-upgrade")
+    @click.argument("revision", default="head")
+    def db_upgrade(revision: str) -> None:
+        """Apply the Alembic migrations (to head by default)."""
+        from agency.migrate import upgrade
+
+        upgrade(_url(), revision)
+        click.echo(f"database at {revision}")
+
+    @app.cli.command("create-council")
+    @click.option("--name", required=True)
+    @click.option("--slug", required=True)
+    def create_council(name: str, slug: str) -> None:
+        """Create a council (a local authority that funds ISFs)."""
+        from agency.directory import service as directory
+
+        with session_scope(_url()) as session:
+            council = directory.create_council(session, name=name, slug=slug)
+            click.echo(council.id)
+
+    @app.cli.command("create-agency")
+    @click.option("--council", "council_slug", required=True, help="the council's slug")
+    @click.option("--name", required=True)
+    @click.option("--slug", required=True)
+    def create_agency(council_slug: str, name: str, slug: str) -> None:
+        """Create an introductory agency under a council."""
+        from agency.directory import service as directory
+        from agency.directory.models import Council
+
+        with session_scope(_url()) as session:
+            council = session.scalar(select(Council).where(Council.slug == council_slug))
+            if council is None:
+                raise click.ClickException(f"no council with slug {council_slug}")
+            agency = directory.create_agency(session, council_id=council.id, name=name, slug=slug)
+            click.echo(agency.id)
+
+    @app.cli.command("create-user")
+    @click.option("--email", required=True)
+    @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+    @click.option("--agency", "agency_slug", help="the agency's slug, for a manager")
+    @click.option("--council", "council_slug", help="the council's slug, for an auditor")
+    @click.password_option()
+    def create_user(
+        email: str, role: str, agency_slug: str | None, council_slug: str | None, password: str
+    ) -> None:
+        """Create a user (asks for the password)."""
+        from agency.directory.models import Agency, Council
+
+        with session_scope(_url()) as session:
+            agency_id = council_id = None
+            if agency_slug:
+                agency_id = session.scalar(select(Agency.id).where(Agency.slug == agency_slug))
+                if agency_id is None:
+                    raise click.ClickException(f"no agency with slug {agency_slug}")
+            if council_slug:
+                council_id = session.scalar(select(Council.id).where(Council.slug == council_slug))
+                if council_id is None:
+                    raise click.ClickException(f"no council with slug {council_slug}")
+            user = accounts.create_user(
+                session,
+                email=email,
+                password=password,
+                role=Role(role),
+                agency_id=agency_id,
+                council_id=council_id,
+            )
+            click.echo(user.id)
+
+    @app.cli.command("create-partner")
+    @click.option("--name", required=True)
+    @click.option("--email", "contact_email")
+    def create_partner(name: str, contact_email: str | None) -> None:
+        """Create a partner client and its first API key (printed once)."""
+        with session_scope(_url()) as session:
+            client = accounts.create_partner_client(session, name, contact_email)
+            issued = accounts.issue_api_key(session, client.id, "initial")
+            click.echo(f"partner client {client.id}")
+            click.echo(f"API key (shown once): {issued.secret}")
+
+    @app.cli.command("create-api-key")
+    @click.option("--partner", "partner_client_id", required=True)
+    @click.option("--name", default="cli")
+    def create_api_key(partner_client_id: str, name: str) -> None:
+        """Issue another API key for a partner client (printed once)."""
+        with session_scope(_url()) as session:
+            issued = accounts.issue_api_key(session, partner_client_id, name)
+            click.echo(issued.secret)
+
+    @app.cli.command("seed-demo")
+    @click.option("--if-empty", is_flag=True, help="do nothing when the database has agencies")
+    def seed_demo(if_empty: bool) -> None:
+        """Load the Bristol demo and print its credentials."""
+        from agency.demo import seed
+
+        with session_scope(_url()) as session:
+            report = seed(session, only_if_empty=if_empty)
+        if report is None:
+            click.echo("demo data already present; nothing seeded")
+            return
+        click.echo(report)
+
+    @app.cli.command("requeue-jobs")
+    def requeue_jobs() -> None:
+        """Send again every job still marked queued (after Redis was unreachable)."""
+        from agency.jobs.models import JobRecord, JobStatus
+
+        runner = current_app.extensions["agency"].jobs
+        with session_scope(_url()) as session:
+            ids = session.scalars(select(JobRecord.id).where(JobRecord.status == JobStatus.QUEUED))
+            count = 0
+            for job_id in ids:
+                runner.dispatch(job_id)
+                count += 1
+        click.echo(f"requeued {count} jobs")

@@ -1,0 +1,106 @@
+"""Settings from the environment, with embedded defaults for a bare machine.
+
+With nothing set, the service runs on a SQLite file in ``instance/`` and runs
+jobs inline. Production (``AGENCY_ENV=production``) takes every secret from the
+environment and refuses to start with a default one.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+DEFAULT_SECRET = "dev-only-insecure-secret"  # noqa: S105 - a marker, refused in production
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(RuntimeError):
+    """The settings cannot run the service safely."""
+
+
+def _default_database_url() -> str:
+    instance = Path(os.environ.get("AGENCY_INSTANCE_PATH", PROJECT_ROOT / "instance"))
+    return f"sqlite:///{instance / 'agency.db'}"
+
+
+def _normalise_database_url(url: str) -> str:
+    # Heroku-style and docker-compose-style URLs name the driver loosely; we use psycopg 3.
+    for loose in ("postgres://", "postgresql://"):
+        if url.startswith(loose):
+            return "postgresql+psycopg://" + url[len(loose) :]
+    return url
+
+
+@dataclass
+class Settings:
+    """Every setting the service reads; ``from_env`` fills it from the environment."""
+
+    env: str = "development"
+    database_url: str = field(default_factory=_default_database_url)
+    redis_url: str | None = None
+    secret_key: str = DEFAULT_SECRET
+    access_token_minutes: int = 15
+    refresh_token_days: int = 30
+    queue_name: str = "agency"
+    log_level: str = "INFO"
+    page_size_max: int = 100
+    stripe_api_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None
+    webhook_allow_private: bool = False
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        settings = cls()
+        mapping = {
+            "AGENCY_ENV": "env",
+            "DATABASE_URL": "database_url",
+            "REDIS_URL": "redis_url",
+            "SECRET_KEY": "secret_key",
+            "ACCESS_TOKEN_MINUTES": "access_token_minutes",
+            "REFRESH_TOKEN_DAYS": "refresh_token_days",
+            "RQ_QUEUE": "queue_name",
+            "LOG_LEVEL": "log_level",
+            "STRIPE_API_KEY": "stripe_api_key",
+            "STRIPE_WEBHOOK_SECRET": "stripe_webhook_secret",
+            "STRIPE_API_BASE": "stripe_api_base",
+            "WEBHOOK_ALLOW_PRIVATE": "webhook_allow_private",
+        }
+        types = {f.name: f.type for f in fields(cls)}
+        for variable, name in mapping.items():
+            raw = env.get(variable)
+            if raw is None or raw == "":
+                continue
+            kind = types[name]
+            if kind == "int":
+                setattr(settings, name, int(raw))
+            elif kind == "bool":
+                setattr(settings, name, raw.lower() in {"1", "true", "yes", "on"})
+            else:
+                setattr(settings, name, raw)
+        settings.database_url = _normalise_database_url(settings.database_url)
+        return settings
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def inline_jobs(self) -> bool:
+        return not self.redis_url
+
+    def check(self) -> None:
+        """Refuse settings that would be unsafe in production."""
+        if self.is_production:
+            if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
+                raise ConfigError(
+                    "SECRET_KEY must be set to a random value of at least 32 characters "
+                    "when AGENCY_ENV=production"
+                )
+            if self.database_url.startswith("sqlite"):
+                raise ConfigError(
+                    "DATABASE_URL must point at PostgreSQL when AGENCY_ENV=production"
+                )

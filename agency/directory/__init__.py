@@ -1,0 +1,1 @@
+"""Councils, agencies, neighbourhoods, service types and the Open Referral view."""

@@ -1,0 +1,1 @@
+"""Micro-provider profiles, availability, compliance and vetting."""

@@ -1,0 +1,59 @@
+"""What belongs to one HTTP request: its database session, its id, its access log line."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+
+from flask import Flask, current_app, g, request
+from flask.wrappers import Response
+from sqlalchemy.orm import Session
+
+access_log = logging.getLogger("agency.access")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def db_session() -> Session:
+    """The request's session, opened on first use and closed when the request ends."""
+    if "db" not in g:
+        g.db = current_app.extensions["agency"].sessionmaker()
+    return g.db  # type: ignore[no-any-return]
+
+
+def init_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def start() -> None:
+        g.started = time.perf_counter()
+        incoming = request.headers.get("X-Request-ID", "")
+        # Accept a caller's id for tracing only when it looks like one (never log raw input).
+        g.request_id = incoming if _REQUEST_ID.match(incoming) else "req_" + secrets.token_hex(8)
+
+    @app.after_request
+    def finish(response: Response) -> Response:
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        principal = g.get("principal")
+        duration_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        # Route template, not the URL: URLs can carry ids and query strings with personal data.
+        access_log.info(
+            "request",
+            extra={
+                "request_id": g.get("request_id"),
+                "principal_id": principal.id if principal else None,
+                "principal_kind": principal.kind.value if principal else None,
+                "method": request.method,
+                "route": request.url_rule.rule if request.url_rule else None,
+                "status": response.status_code,
+                "duration_ms": round(duration_ms, 2),
+            },
+        )
+        return response
+
+    @app.teardown_request
+    def close_session(_exc: BaseException | None) -> None:
+        session = g.pop("db", None)
+        if session is not None:
+            session.rollback()
+            session.close()

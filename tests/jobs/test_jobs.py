@@ -1,0 +1,99 @@
+"""Jobs run after commit (never for a rolled-back row), inline or on a real RQ worker."""
+
+import pytest
+from rq import SimpleWorker
+from sqlalchemy import select
+
+from agency.auth import Scope
+from agency.jobs.models import JobRecord, JobStatus
+from agency.jobs.queue import job
+from tests.factories import api_key, bearer, make_agency, make_manager, make_partner
+
+
+@job("test_explode")
+def explode(session, record, *, settings):
+    raise ValueError("boom")
+
+
+def enqueue(app, session, name="ping", arguments=None, scope=None):
+    runner = app.extensions["agency"].jobs
+    record = runner.enqueue(session, name, arguments or {}, scope=scope)
+    return record
+
+
+def test_a_job_is_not_dispatched_when_the_transaction_rolls_back(app, session, monkeypatch):
+    dispatched = []
+    runner = app.extensions["agency"].jobs
+    monkeypatch.setattr(type(runner), "dispatch", lambda self, job_id: dispatched.append(job_id))
+    enqueue(app, session)
+    session.rollback()
+    assert dispatched == []
+    assert session.scalar(select(JobRecord.id)) is None
+
+
+def test_a_job_is_dispatched_once_after_commit(app, session, monkeypatch):
+    dispatched = []
+    runner = app.extensions["agency"].jobs
+    monkeypatch.setattr(type(runner), "dispatch", lambda self, job_id: dispatched.append(job_id))
+    record = enqueue(app, session)
+    assert dispatched == []
+    session.commit()
+    assert dispatched == [record.id]
+
+
+def test_a_partner_polls_its_job_and_another_partner_gets_404(app, client, session):
+    partner, secret = make_partner(session)
+    _, other = make_partner(session)
+    record = enqueue(app, session, scope=Scope.of(partner_client_id=partner.id))
+    session.commit()
+    expected = "finished" if app.extensions["agency"].settings.inline_jobs else "queued"
+    response = client.get(f"/jobs/{record.id}", headers=api_key(secret))
+    assert response.status_code == 200
+    assert response.get_json()["status"] == expected
+    assert client.get(f"/jobs/{record.id}", headers=api_key(other)).status_code == 404
+
+
+def test_a_manager_of_another_agency_cannot_see_the_job(app, client, session):
+    agency = make_agency(session)
+    record = enqueue(app, session, scope=Scope.of(agency_ids=[agency.id]))
+    session.commit()
+    own = bearer(session, make_manager(session, agency))
+    other = bearer(session, make_manager(session))
+    assert client.get(f"/jobs/{record.id}", headers=own).status_code == 200
+    assert client.get(f"/jobs/{record.id}", headers=other).status_code == 404
+
+
+def test_an_inline_job_records_its_result_and_failure(settings, session):
+    from dataclasses import replace
+
+    from agency import create_app
+
+    inline_app = create_app(replace(settings, redis_url=None))
+    ok = enqueue(inline_app, session, arguments={"message": "hello"})
+    bad = enqueue(inline_app, session, name="test_explode")
+    session.commit()
+    session.expire_all()
+    assert session.get(JobRecord, ok.id).status is JobStatus.FINISHED
+    assert session.get(JobRecord, ok.id).result == {"message": "hello", "inline": True}
+    failed = session.get(JobRecord, bad.id)
+    assert failed.status is JobStatus.FAILED
+    assert failed.error == "ValueError: boom"
+
+
+@pytest.mark.redis
+def test_a_real_rq_worker_runs_the_job_and_records_failures(app, session, rq_queue):
+    ok = enqueue(app, session, arguments={"message": "via redis"})
+    bad = enqueue(app, session, name="test_explode")
+    session.commit()
+    assert rq_queue.count == 2
+    SimpleWorker([rq_queue], connection=rq_queue.connection).work(burst=True)
+    session.expire_all()
+    finished = session.get(JobRecord, ok.id)
+    assert finished.status is JobStatus.FINISHED
+    assert finished.result == {"message": "via redis", "inline": False}
+    failed = session.get(JobRecord, bad.id)
+    assert failed.status is JobStatus.FAILED
+    assert "boom" in failed.error
+    # RQ keeps the failed job for a retry with back-off.
+    rq_job = rq_queue.fetch_job(bad.id)
+    assert rq_job.retries_left is not None and rq_job.retries_left < 3

@@ -1,0 +1,85 @@
+"""Every failure answers with the one JSON error format, never HTML or a stack trace."""
+
+from tests.factories import api_key, bearer, make_manager, make_partner
+
+
+def assert_error_format(response, status, code):
+    assert response.status_code == status
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert body["status"] == status
+    assert body["code"] == code
+    assert isinstance(body["message"], str) and body["message"]
+    assert body["request_id"] == response.headers["X-Request-ID"]
+    return body
+
+
+def test_an_invalid_body_names_the_offending_fields(client):
+    response = client.post("/auth/token", json={"email": "not-an-email"})
+    body = assert_error_format(response, 422, "validation_error")
+    assert set(body["errors"]) == {"email", "password"}
+
+
+def test_a_body_that_is_not_json_is_a_clear_error(client):
+    response = client.post("/auth/token", data="{oops", content_type="application/json")
+    assert_error_format(response, 400, "bad_request")
+
+
+def test_a_request_without_credentials_is_401(client):
+    assert_error_format(client.get("/auth/me"), 401, "unauthenticated")
+
+
+def test_a_wrong_api_key_is_401(client):
+    assert_error_format(
+        client.get("/auth/me", headers=api_key("iak_nope_nope")), 401, "unauthenticated"
+    )
+
+
+def test_a_wrong_bearer_token_is_401(client):
+    response = client.get("/auth/me", headers={"Authorization": "Bearer iat_forged"})
+    assert_error_format(response, 401, "unauthenticated")
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_malformed_authorization_header_is_401(client):
+    assert_error_format(
+        client.get("/auth/me", headers={"Authorization": "Basic abc"}), 401, "unauthenticated"
+    )
+
+
+def test_an_unknown_url_is_a_json_404(client):
+    assert_error_format(client.get("/no/such/thing"), 404, "not_found")
+
+
+def test_a_wrong_method_is_a_json_405(client):
+    response = client.delete("/health/live")
+    assert_error_format(response, 405, "method_not_allowed")
+
+
+def test_an_unexpected_error_is_a_json_500_without_a_trace(app, caplog):
+    @app.get("/test-only/boom")
+    def boom():
+        raise RuntimeError("secret internals: Mrs Smith, BS3 4AB")
+
+    response = app.test_client().get("/test-only/boom")
+    body = assert_error_format(response, 500, "internal_error")
+    assert "Traceback" not in response.get_data(as_text=True)
+    assert "Mrs Smith" not in response.get_data(as_text=True)
+    assert "request id" in body["message"]
+
+
+def test_a_partner_is_refused_a_users_only_endpoint_with_403(client, session):
+    _, secret = make_partner(session)
+    assert_error_format(client.post("/auth/logout", headers=api_key(secret)), 403, "forbidden")
+
+
+def test_a_manager_is_refused_a_partners_only_endpoint_with_403(client, session):
+    headers = bearer(session, make_manager(session))
+    assert_error_format(client.get("/auth/api-keys", headers=headers), 403, "forbidden")
+
+
+def test_the_request_id_of_the_caller_is_kept_when_well_formed(client):
+    response = client.get("/health/live", headers={"X-Request-ID": "trace-1234abcd"})
+    assert response.headers["X-Request-ID"] == "trace-1234abcd"
+    response = client.get("/health/live", headers={"X-Request-ID": "<script>"})
+    assert response.headers["X-Request-ID"].startswith("req_")
