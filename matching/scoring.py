@@ -100,7 +100,8 @@ def feature_matrix(
         else np.zeros(n)
     wanted = pool.gender_index.get(request.preferred_gender or "", -2)
     gender = (pool.gender[rows] == wanted).astype(np.float64)
-    known = np.array([pool.ids[r] in request.known_provider_ids for r in rows], dtype=np.float64)
+    known_rows = [pool.row_of[x] for x in request.known_provider_ids if x in pool.row_of]
+    known = np.isin(rows, np.array(known_rows, dtype=np.int64)).astype(np.float64)
 
     capacity = pool.capacity_hours[rows]
     safe_capacity = np.where(capacity > 0, capacity, 1.0)
