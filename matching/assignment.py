@@ -6,7 +6,7 @@ weekly hours given to provider p, only for the top candidates of each request
 (sparse). A request with ``min_window_share >= 1`` must go whole to one provider
 (``z`` binary, continuity of care); otherwise ``z`` is continuous and the hours
 may be split. Each provider's new load is cut into piecewise-linear segments
-(up to 50%, 80%, 100% of capacity, committed hours counted first) whose cost
+(up to 25%, 50%, 80%, 100% of capacity, committed hours counted first) whose cost
 rises, a convex penalty that spreads work across micro-providers.
 
 The lexicographic objective (hours, urgent first > match quality > fairness)
@@ -33,8 +33,9 @@ from matching.scoring import Weights, top_candidates
 PRIORITY = {"routine": 1.0, "soon": 2.0, "hospital_discharge": 4.0}
 HOUR_VALUE = 100.0
 QUALITY_VALUE = 1.0
-LOAD_BREAKS = (0.5, 0.8, 1.0)  # shares of capacity where the fairness cost steps up
-LOAD_COSTS = (0.0, 0.01, 0.03)  # per hour in each segment (convex: increasing)
+LOAD_BREAKS = (0.25, 0.5, 0.8, 1.0)  # shares of capacity where the fairness cost steps up
+LOAD_COSTS = (0.0, 0.005, 0.01, 0.03)  # per hour in each segment (convex: increasing)
+SEGMENTS = len(LOAD_COSTS)
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,7 @@ def candidate_pairs(
 
 
 def _segments(pool: ProviderPool, rows: IntArray) -> FloatArray:
-    """(len(rows), 3) hours available in each load segment, committed hours first."""
+    """(len(rows), SEGMENTS) hours available in each load segment, committed hours first."""
     capacity = pool.capacity_hours[rows]
     committed = np.minimum(pool.committed_hours[rows], capacity)
     lengths = np.zeros((rows.size, len(LOAD_BREAKS)))
@@ -156,11 +157,14 @@ def _result(
 def assign_batch(
     pool: ProviderPool, requests: Sequence[CareRequestSpec], pairs: CandidatePairs | None = None,
     per_request: int = 30, mip_rel_gap: float = 0.005, time_limit: float = 60.0,
+    fix_above_pairs: int = 20_000,
 ) -> AssignmentResult:
     """Plan all requests at once against provider free capacity (see module doc).
 
     ``pairs`` may be given (e.g. from stored suggestions); otherwise the top
-    ``per_request`` candidates of each request are computed here.
+    ``per_request`` candidates of each request are computed here. Up to
+    ``fix_above_pairs`` pairs the full MIP is solved to ``mip_rel_gap``; above,
+    relax-and-fix keeps the solve time near that of one LP.
     """
     pairs = pairs if pairs is not None else candidate_pairs(pool, requests, per_request)
     started = time.perf_counter()
@@ -179,24 +183,24 @@ def assign_batch(
     # Minimise the negated value of hours + quality, plus the load cost.
     pair_value = hours * (HOUR_VALUE * priority[pairs.request] + QUALITY_VALUE * pairs.quality)
     cost = np.concatenate([-pair_value, np.tile(np.array(LOAD_COSTS), n_prov)])
-    seg_cols = n_pairs + np.arange(3 * n_prov)
+    seg_cols = n_pairs + np.arange(SEGMENTS * n_prov)
     pair_cols = np.arange(n_pairs)
     matrix = coo_array(
         (
-            np.concatenate([np.ones(n_pairs), hours, -np.ones(3 * n_prov)]),
+            np.concatenate([np.ones(n_pairs), hours, -np.ones(SEGMENTS * n_prov)]),
             (
                 np.concatenate([pairs.request, len(requests) + column,
-                                len(requests) + np.repeat(np.arange(n_prov), 3)]),
+                                len(requests) + np.repeat(np.arange(n_prov), SEGMENTS)]),
                 np.concatenate([pair_cols, pair_cols, seg_cols]),
             ),
         ),
-        shape=(len(requests) + n_prov, n_pairs + 3 * n_prov),
+        shape=(len(requests) + n_prov, n_pairs + SEGMENTS * n_prov),
     ).tocsr()
     lower = np.concatenate([np.full(len(requests), -np.inf), np.zeros(n_prov)])
     upper = np.concatenate([np.ones(len(requests)), np.zeros(n_prov)])
     constraints = LinearConstraint(matrix, lower, upper)
     bounds = Bounds(np.zeros(cost.size), np.concatenate([np.ones(n_pairs), segments.ravel()]))
-    integrality = np.concatenate([whole[pairs.request], np.zeros(3 * n_prov, dtype=bool)])
+    integrality = np.concatenate([whole[pairs.request], np.zeros(SEGMENTS * n_prov, dtype=bool)])
 
     # Relax-and-fix: the LP relaxation (HiGHS) gives the bound and, for this
     # transport-like model, a mostly integral plan; whole requests it places
@@ -210,10 +214,10 @@ def assign_batch(
     fractional = whole[pairs.request] & (lp_share > 1e-6) & (lp_share < 1 - 1e-6)
     open_request = np.zeros(len(requests), dtype=bool)
     open_request[pairs.request[fractional]] = True
-    fixed = whole[pairs.request] & ~open_request[pairs.request]
+    fixed = whole[pairs.request] & ~open_request[pairs.request] & (n_pairs > fix_above_pairs)
     pair_low = np.where(fixed, np.round(lp_share), 0.0)
     pair_high = np.where(fixed, np.round(lp_share), 1.0)
-    bounds = Bounds(np.concatenate([pair_low, np.zeros(3 * n_prov)]),
+    bounds = Bounds(np.concatenate([pair_low, np.zeros(SEGMENTS * n_prov)]),
                     np.concatenate([pair_high, segments.ravel()]))
     solved = milp(cost, integrality=integrality.astype(np.int8), constraints=constraints,
                   bounds=bounds, options={"mip_rel_gap": mip_rel_gap, "time_limit": time_limit})
