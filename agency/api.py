@@ -64,9 +64,22 @@ def create_api(app: Flask) -> AgencyApi:
         return send_from_directory(SWAGGER_ASSETS, filename, max_age=86400)
 
     from agency.accounts.routes import blp as accounts_blp
+    from agency.directory.routes import blp as directory_blp
     from agency.health import blp as health_blp
     from agency.jobs.routes import blp as jobs_blp
+    from agency.oruk.routes import blp as oruk_blp
+    from agency.providers.routes import blp as providers_blp
+    from agency.seekers.routes import blp as seekers_blp
 
-    for blueprint in (health_blp, accounts_blp, jobs_blp):
+    blueprints = (
+        health_blp,
+        accounts_blp,
+        jobs_blp,
+        directory_blp,
+        providers_blp,
+        seekers_blp,
+        oruk_blp,
+    )
+    for blueprint in blueprints:
         api.register_blueprint(blueprint)
     return api

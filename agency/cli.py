@@ -17,7 +17,7 @@ def _url() -> str:
 
 def register_commands(app: Flask) -> None:
     @app.cli.command("db-upgrade")
-    @click.argument("revision", default="head")
+    @click.argument("revision", default="heads")
     def db_upgrade(revision: str) -> None:
         """Apply the Alembic migrations (to head by default)."""
         from agency.migrate import upgrade

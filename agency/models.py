@@ -1,9 +1,24 @@
 """Imports every model so that Base.metadata is complete (Alembic and tests need it)."""
 
 from agency.accounts.models import ApiKey, AuthToken, PartnerClient, User  # noqa: F401
-from agency.directory.models import Agency, Council  # noqa: F401
+from agency.directory.models import (  # noqa: F401
+    Agency,
+    Council,
+    Neighbourhood,
+    NeighbourhoodOutcode,
+    ServiceType,
+)
 from agency.jobs.models import JobRecord  # noqa: F401
-from agency.providers.models import Provider  # noqa: F401
+from agency.providers.models import (  # noqa: F401
+    AvailabilityException,
+    ComplianceItem,
+    IsfApproval,
+    Provider,
+    ProviderListing,
+    ProviderService,
+    VettingDecision,
+)
+from agency.seekers.models import CareRequest, CareSeeker, Consent  # noqa: F401
 
 # Rows written by migrations (taxonomies); tests empty every other table between tests.
-REFERENCE_TABLES = frozenset({"alembic_version"})
+REFERENCE_TABLES = frozenset({"alembic_version", "service_types"})

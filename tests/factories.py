@@ -92,3 +92,171 @@ def api_key(secret: str) -> dict[str, str]:
 
 def principal_of(session: Session, user: User) -> Principal:
     return accounts.principal_for_user(session, user)
+
+
+# --- directory, providers, seekers ------------------------------------------------------------
+
+import datetime as dt  # noqa: E402
+
+from agency.directory.models import (  # noqa: E402
+    Locality,
+    Neighbourhood,
+    NeighbourhoodOutcode,
+    Sector,
+    SupplierSize,
+)
+from agency.providers.models import (  # noqa: E402
+    ComplianceItem,
+    ComplianceKind,
+    ComplianceStatus,
+    ListingStatus,
+    OrganisationType,
+    Provider,
+    ProviderListing,
+    ProviderService,
+)
+from agency.schedule import mask_to_hex, windows_to_mask  # noqa: E402
+from agency.seekers.models import CareRequest, CareSeeker, Consent, Funding  # noqa: E402
+
+WEEKDAY_MORNINGS = [{"weekday": d, "start": "09:00", "end": "13:00"} for d in range(5)]
+BS3 = (51.4410, -2.6010)  # Bedminster (see matching/data/centroid_corrections.tsv)
+
+
+def make_neighbourhood(
+    session: Session, agency: Agency | None, outcodes: tuple[str, ...] = ("BS3",), **overrides: Any
+) -> Neighbourhood:
+    n = next(_counter)
+    council_id = agency.council_id if agency else overrides.pop("council_id")
+    hood = Neighbourhood(
+        id=new_id("nbh"),
+        council_id=council_id,
+        agency_id=agency.id if agency else None,
+        slug=f"hood-{n}",
+        name=f"Neighbourhood {n}",
+    )
+    hood.outcodes = [NeighbourhoodOutcode(outcode=o) for o in outcodes]
+    for key, value in overrides.items():
+        setattr(hood, key, value)
+    session.add(hood)
+    session.commit()
+    return hood
+
+
+def make_provider(
+    session: Session,
+    agency: Agency | None = None,
+    *,
+    rates: dict[str, int] | None = None,
+    status: ListingStatus = ListingStatus.APPROVED,
+    compliant_until: dt.date | None = dt.date(2030, 1, 1),
+    windows: list[dict[str, object]] | None = None,
+    **overrides: Any,
+) -> Provider:
+    """An approved provider in Bedminster (BS3), with in-date DBS and insurance by default."""
+    user = make_user(session, Role.PROVIDER)
+    n = next(_counter)
+    windows = WEEKDAY_MORNINGS if windows is None else windows
+    provider = Provider(
+        id=new_id("prv"),
+        user_id=user.id,
+        trading_name=f"Provider {n}",
+        organisation_type=OrganisationType.SOLE_TRADER,
+        size=SupplierSize.SOLE_TRADER,
+        sector=Sector.PRIVATE,
+        base_outcode="BS3",
+        lat=BS3[0],
+        lon=BS3[1],
+        locality=Locality.COUNCIL_AREA,
+        locality_basis="test",
+        travel_radius_km=5.0,
+        languages=["en"],
+        skills=[],
+        capacity_hours_per_week=20.0,
+        weekly_availability=windows,
+        availability_mask=mask_to_hex(windows_to_mask(windows, "w")),
+    )
+    for key, value in overrides.items():
+        setattr(provider, key, value)
+    provider.services = [
+        ProviderService(service_key=k, rate_pence=v)
+        for k, v in (rates or {"companionship": 1800, "shopping_errands": 1800}).items()
+    ]
+    if compliant_until is not None:
+        provider.compliance_items = [
+            ComplianceItem(
+                id=new_id("cmp"),
+                kind=kind,
+                evidence_reference=f"{kind.value}-{n}",
+                issued_on=dt.date(2024, 1, 1),
+                expires_on=compliant_until,
+                status=ComplianceStatus.VERIFIED,
+            )
+            for kind in (ComplianceKind.DBS, ComplianceKind.INSURANCE)
+        ]
+    session.add(provider)
+    if agency is not None:
+        session.add(
+            ProviderListing(
+                id=new_id("lst"),
+                provider_id=provider.id,
+                agency_id=agency.id,
+                council_id=agency.council_id,
+                status=status,
+            )
+        )
+    session.commit()
+    return provider
+
+
+def make_seeker(session: Session, partner_client_id: str, **overrides: Any) -> CareSeeker:
+    n = next(_counter)
+    seeker = CareSeeker(
+        id=new_id("skr"),
+        partner_client_id=partner_client_id,
+        reference=f"ref-{n}",
+        display_name=f"Seeker {n}",
+        outcode="BS3",
+        sector="BS3 4",
+    )
+    for key, value in overrides.items():
+        setattr(seeker, key, value)
+    seeker.consents = [
+        Consent(
+            id=new_id("cns"),
+            terms_version="2026-01",
+            purposes=["introductions"],
+            given_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        )
+    ]
+    session.add(seeker)
+    session.commit()
+    return seeker
+
+
+def make_care_request(
+    session: Session, seeker: CareSeeker, agency: Agency | None, **overrides: Any
+) -> CareRequest:
+    windows = overrides.pop("windows", [{"weekday": 1, "start": "10:00", "end": "12:00"}])
+    request = CareRequest(
+        id=new_id("req"),
+        seeker_id=seeker.id,
+        partner_client_id=seeker.partner_client_id,
+        council_id=agency.council_id if agency else None,
+        agency_id=agency.id if agency else None,
+        outcode="BS3",
+        sector="BS3 4",
+        lat=BS3[0],
+        lon=BS3[1],
+        services=["companionship"],
+        minutes_per_week=120,
+        windows=windows,
+        windows_mask=mask_to_hex(windows_to_mask(windows, "w")),
+        start_date=dt.date(2026, 12, 7),
+        funding=Funding.SELF_FUNDED,
+        max_rate_pence=2500,
+    )
+    for key, value in overrides.items():
+        setattr(request, key, value)
+    session.add(request)
+    session.commit()
+    return request

@@ -90,7 +90,10 @@ class ApiKeys(MethodView):
     def post(self, body):
         """Create another API key for the calling partner client; its secret is shown once"""
         issued = service.issue_api_key(db_session(), current_principal().id, body["name"])
-        return {"api_key": issued.secret, **{f: getattr(issued.api_key, f) for f in ApiKeySchema().fields}}
+        return {
+            "api_key": issued.secret,
+            **{f: getattr(issued.api_key, f) for f in ApiKeySchema().fields},
+        }
 
 
 @blp.route("/api-keys/<key_id>")

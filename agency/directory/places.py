@@ -1,0 +1,77 @@
+"""Where a postcode is: outcode -> centroid -> neighbourhood -> agency -> council.
+
+People's postcodes are reduced here to the outcode and sector at once; nothing
+finer is stored. An outcode no agency covers still resolves (its centroid), with
+no agency: the request is kept and reported as unmet need.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+import matching
+from agency.directory.models import Locality, Neighbourhood, NeighbourhoodOutcode
+from agency.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class Place:
+    outcode: str
+    sector: str | None
+    lat: float
+    lon: float
+    neighbourhood_id: str | None = None
+    agency_id: str | None = None
+    council_id: str | None = None
+
+
+def parse(postcode: str, field: str = "postcode") -> tuple[str, str | None, float, float]:
+    """Validate a full postcode or outcode; 422 naming ``field`` when it is not usable."""
+    try:
+        parts = matching.parse_postcode(postcode)
+        lat, lon = matching.outcode_table().latlon(parts.outcode)
+    except matching.InvalidPostcode:
+        raise InvalidInput(errors={field: [f"{postcode!r} is not a valid UK postcode."]}) from None
+    except matching.UnknownOutcode:
+        raise InvalidInput(
+            errors={field: [f"We have no location for the postcode area of {postcode!r}."]}
+        ) from None
+    return parts.outcode, parts.sector, lat, lon
+
+
+def locate(session: Session, postcode: str, field: str = "postcode") -> Place:
+    """Resolve a postcode to its place and the agency (if any) whose neighbourhood covers it."""
+    outcode, sector, lat, lon = parse(postcode, field)
+    # Several neighbourhoods may share an outcode; the first by name decides (docs/data.md).
+    neighbourhood = session.scalar(
+        select(Neighbourhood)
+        .join(NeighbourhoodOutcode)
+        .where(NeighbourhoodOutcode.outcode == outcode)
+        .order_by(Neighbourhood.agency_id.is_(None), Neighbourhood.name)
+        .limit(1)
+    )
+    if neighbourhood is None:
+        return Place(outcode, sector, lat, lon)
+    return Place(
+        outcode,
+        sector,
+        lat,
+        lon,
+        neighbourhood.id,
+        neighbourhood.agency_id,
+        neighbourhood.council_id,
+    )
+
+
+def locality_of(
+    lat: float, lon: float, outcode: str, council_area: str | None
+) -> tuple[Locality, str]:
+    """Place a supplier base in the local-spend circles of a council, and say how."""
+    if council_area is None:
+        return Locality.NATIONAL, "no council area configured"
+    circle = matching.locality_circle(lat, lon, council_area, outcode)
+    basis = f"centroid of {outcode} (GeoNames) tested against OS Boundary-Line council boundaries"
+    return Locality(circle), basis

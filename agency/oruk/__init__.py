@@ -1,0 +1,1 @@
+"""An Open Referral UK read view of approved providers as services."""

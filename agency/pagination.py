@@ -1,0 +1,36 @@
+"""Paging and sorting for list endpoints, done in SQL (flask-smorest's Page headers)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from agency.errors import InvalidInput
+
+
+def page_of(session: Session, stmt: Select[Any], pagination_parameters: Any) -> list[Any]:
+    """One page of ``stmt``; sets the total so smorest writes the X-Pagination header."""
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    pagination_parameters.item_count = total
+    page, size = pagination_parameters.page, pagination_parameters.page_size
+    return list(session.scalars(stmt.limit(size).offset((page - 1) * size)))
+
+
+def sort_clause(sort: str | None, allowed: dict[str, Any], default: str) -> list[Any]:
+    """``sort=name`` or ``sort=-created_at`` among ``allowed`` columns; id breaks ties."""
+    key = sort or default
+    column = allowed.get(key.lstrip("-"))
+    if column is None:
+        raise InvalidInput(
+            errors={
+                "sort": [f"Sort by one of: {', '.join(sorted(allowed))} (prefix - to reverse)."]
+            }
+        )
+    return [column.desc() if key.startswith("-") else column.asc()]
+
+
+class SortSchema(ma.Schema):
+    sort = ma.fields.String(metadata={"description": "Field to sort by; prefix - for descending"})

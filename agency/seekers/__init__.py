@@ -1,0 +1,1 @@
+"""Care seekers (registered by partner clients, with consent) and their care requests."""
