@@ -87,18 +87,31 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # ty
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    if DATABASE_URL:
-        url = _normalised(DATABASE_URL)
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
-    else:
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A database of this run's own, migrated to head, dropped at the end.
+
+    On PostgreSQL each run creates a scratch database on the DATABASE_URL server, so
+    concurrent runs (two developers, CI) never see each other's rows.
+    """
+    if not DATABASE_URL:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
-    upgrade(url)
-    return url
+        upgrade(url)
+        yield url
+        return
+    base = _normalised(DATABASE_URL)
+    name = f"agency_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.rsplit("/", 1)[0] + "/" + name
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        dispose_engines()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -151,10 +164,16 @@ def session(app) -> Iterator:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def rq_queue(settings: Settings):  # type: ignore[no-untyped-def]
-    """The test run's own RQ queue on the real Redis, emptied before and after."""
+def rq_queue(settings: Settings, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """The test run's own RQ queue on the real Redis, emptied before and after.
+
+    Workers read their settings from the environment, as in production, so the
+    environment is pointed at this run's database and queue.
+    """
     if not REDIS_URL:
         pytest.skip("needs Redis: set REDIS_URL")
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("RQ_QUEUE", settings.queue_name)
     from agency.jobs.queue import rq_queue as queue_for
 
     queue = queue_for(REDIS_URL, QUEUE_NAME)

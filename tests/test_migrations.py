@@ -41,7 +41,7 @@ def test_migrations_round_trip_on_sqlite(tmp_path):
 def scratch_postgres():
     base = os.environ["DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1)
     name = f"agency_migrations_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     yield base.rsplit("/", 1)[0] + "/" + name
