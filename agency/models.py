@@ -8,6 +8,13 @@ from agency.directory.models import (  # noqa: F401
     NeighbourhoodOutcode,
     ServiceType,
 )
+from agency.introductions.models import (  # noqa: F401
+    Arrangement,
+    ArrangementVersion,
+    Introduction,
+    MatchPlan,
+    Suggestion,
+)
 from agency.jobs.models import JobRecord  # noqa: F401
 from agency.providers.models import (  # noqa: F401
     AvailabilityException,

@@ -1,0 +1,1 @@
+"""Suggestions -> introductions -> arrangements: the matching results and the agreed care."""
