@@ -1,0 +1,250 @@
+"""Reading providers: an agency's own directory (managers) and the public one (seekers).
+
+Both page in SQL and load each page's services, listings and compliance with
+``selectinload``: a page costs a fixed handful of queries, whatever its size.
+Distance and language filters run in Python over a narrow column set of the SQL
+candidates (JSON arrays and great-circle distance are not portable SQL), and the
+page is then cut in SQL from the matching ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, exists, select
+from sqlalchemy.orm import Session, selectinload
+
+import matching
+from agency.auth import Action, Principal, load
+from agency.directory import eligibility, places
+from agency.directory.models import Agency, NeighbourhoodOutcode, ServiceType
+from agency.directory.service import service_keys
+from agency.errors import InvalidInput, NotFound
+from agency.pagination import page_of, sort_clause
+from agency.providers.models import (
+    ComplianceItem,
+    ComplianceStatus,
+    ListingStatus,
+    Provider,
+    ProviderListing,
+)
+
+SORTABLE = {"trading_name": Provider.trading_name, "created_at": Provider.created_at}
+_LOAD_PAGE = (
+    selectinload(Provider.services),
+    selectinload(Provider.listings),
+    selectinload(Provider.compliance_items),
+)
+
+
+# --- an agency's directory, for its managers and its council's auditors ----------------------
+
+
+@dataclass(frozen=True)
+class DirectoryEntry:
+    """A provider as the agency sees it, with its standing there and compliance at a glance."""
+
+    provider: Provider
+    listing: ProviderListing
+    compliance: list[dict[str, Any]]
+    flags: list[str]
+    eligible: bool
+
+
+def agency_providers(
+    session: Session,
+    principal: Principal,
+    agency_id: str,
+    filters: dict[str, Any],
+    pagination: Any,
+    today: dt.date | None = None,
+) -> list[DirectoryEntry]:
+    """Providers listed at an agency (any status), filtered and sorted, one page."""
+    today = today or eligibility.london_today()
+    load(session, principal, Agency, agency_id, Action.READ)
+    listing_here = [
+        ProviderListing.provider_id == Provider.id,
+        ProviderListing.agency_id == agency_id,
+    ]
+    if filters.get("status") is not None:
+        listing_here.append(ProviderListing.status == filters["status"])
+    stmt = select(Provider).where(exists().where(*listing_here))
+    if filters.get("service"):
+        _check_service(session, filters["service"])
+        stmt = stmt.where(Provider.services.any(service_key=filters["service"]))
+    if filters.get("neighbourhood_id"):
+        stmt = stmt.where(Provider.base_outcode.in_(_outcodes_of(session, filters)))
+    if filters.get("compliance_expiring_within_days") is not None:
+        until = today + dt.timedelta(days=filters["compliance_expiring_within_days"])
+        stmt = stmt.where(
+            exists().where(
+                ComplianceItem.provider_id == Provider.id,
+                ComplianceItem.status != ComplianceStatus.REJECTED,
+                ComplianceItem.expires_on >= today,
+                ComplianceItem.expires_on <= until,
+            )
+        )
+    if filters.get("eligible") is not None:
+        clause = eligibility.eligible_clause(today, agency_id)
+        stmt = stmt.where(clause if filters["eligible"] else ~clause)
+    order = sort_clause(filters.get("sort"), SORTABLE, "trading_name")
+    stmt = stmt.options(*_LOAD_PAGE).order_by(*order, Provider.id)
+    return [_entry(p, agency_id, today) for p in page_of(session, stmt, pagination)]
+
+
+def _entry(provider: Provider, agency_id: str, today: dt.date) -> DirectoryEntry:
+    listing = next(item for item in provider.listings if item.agency_id == agency_id)
+    compliance = [
+        {
+            "id": item.id,
+            "kind": item.kind,
+            "status": item.status,
+            "expires_on": item.expires_on,
+            "days_left": (item.expires_on - today).days if item.expires_on else None,
+        }
+        for item in provider.compliance_items
+    ]
+    flags = [
+        f"{item.kind.value}_expired"
+        for item in provider.compliance_items
+        if item.expires_on is not None and item.expires_on < today
+    ]
+    flags += [
+        f"{kind.value}_missing"
+        for kind in eligibility.missing_kinds(provider.compliance_items, today)
+    ]
+    return DirectoryEntry(
+        provider=provider,
+        listing=listing,
+        compliance=compliance,
+        flags=sorted(set(flags)),
+        eligible=eligibility.is_eligible(provider, today, agency_id),
+    )
+
+
+def _check_service(session: Session, key: str) -> None:
+    if session.get(ServiceType, key) is None:
+        raise InvalidInput(errors={"service": [f"No service type {key!r}."]})
+
+
+def _outcodes_of(session: Session, filters: dict[str, Any]) -> Select[Any]:
+    """Outcodes of the filtered neighbourhood: a provider is in it when its base is."""
+    neighbourhood_id = filters["neighbourhood_id"]
+    outcodes = select(NeighbourhoodOutcode.outcode).where(
+        NeighbourhoodOutcode.neighbourhood_id == neighbourhood_id
+    )
+    if session.scalar(outcodes.limit(1)) is None:
+        raise InvalidInput(
+            errors={"neighbourhood_id": [f"No neighbourhood with id {neighbourhood_id}."]}
+        )
+    return outcodes
+
+
+# --- the public directory, for partner clients and anyone signed in (and the ORUK view) --------
+
+
+@dataclass(frozen=True)
+class PublicEntry:
+    """What a care seeker may see of a provider: no contact, compliance or exact place."""
+
+    provider: Provider
+    services: list[dict[str, Any]]
+    agencies: list[Agency]
+
+
+def public_providers(
+    session: Session, filters: dict[str, Any], pagination: Any, today: dt.date | None = None
+) -> list[PublicEntry]:
+    """Approved, in-date providers matching the filters, one page, with what seekers may see."""
+    today = today or eligibility.london_today()
+    stmt = public_query(session, filters, today)
+    stmt = stmt.options(*_LOAD_PAGE).order_by(Provider.trading_name, Provider.id)
+    return public_entries(session, page_of(session, stmt, pagination), today)
+
+
+def public_query(session: Session, filters: dict[str, Any], today: dt.date) -> Select[Any]:
+    """The eligible providers matching ``service``, ``agency_id``, ``outcode``, ``language``."""
+    stmt = select(Provider).where(eligibility.eligible_clause(today))
+    if filters.get("service"):
+        _check_service(session, filters["service"])
+        stmt = stmt.where(eligibility.offers_service_clause(filters["service"], today))
+    if filters.get("agency_id"):
+        if session.get(Agency, filters["agency_id"]) is None:
+            raise InvalidInput(errors={"agency_id": [f"No agency with id {filters['agency_id']}."]})
+        stmt = stmt.where(eligibility.approved_clause(filters["agency_id"]))
+    if filters.get("outcode") or filters.get("language"):
+        stmt = stmt.where(Provider.id.in_(_near_and_speaking(session, stmt, filters)))
+    return stmt
+
+
+def public_entries(
+    session: Session, providers: list[Provider], today: dt.date
+) -> list[PublicEntry]:
+    """Shape loaded providers for seekers; the page's agencies come in one query."""
+    types = service_keys(session)
+    regulated = {key for key, kind in types.items() if kind.regulated}
+    agency_ids = {
+        listing.agency_id
+        for provider in providers
+        for listing in provider.listings
+        if listing.status is ListingStatus.APPROVED
+    }
+    agencies = (
+        {a.id: a for a in session.scalars(select(Agency).where(Agency.id.in_(agency_ids)))}
+        if agency_ids
+        else {}
+    )
+    entries = []
+    for provider in providers:
+        services = [
+            {
+                "service_key": s.service_key,
+                "name": types[s.service_key].name,
+                "rate_pence": s.rate_pence,
+            }
+            for s in eligibility.offered_services(provider, regulated, today)
+        ]
+        listed = sorted(
+            (
+                agencies[item.agency_id]
+                for item in provider.listings
+                if item.status is ListingStatus.APPROVED and item.agency_id in agencies
+            ),
+            key=lambda agency: agency.name,
+        )
+        entries.append(PublicEntry(provider, services, listed))
+    return entries
+
+
+def public_provider(
+    session: Session, provider_id: str, today: dt.date | None = None
+) -> PublicEntry:
+    """One eligible provider as seekers see it; 404 for any other (it is not public)."""
+    today = today or eligibility.london_today()
+    provider = session.scalar(
+        select(Provider)
+        .where(Provider.id == provider_id, eligibility.eligible_clause(today))
+        .options(*_LOAD_PAGE)
+    )
+    if provider is None:
+        raise NotFound(f"No provider with id {provider_id}.")
+    return public_entries(session, [provider], today)[0]
+
+
+def _near_and_speaking(session: Session, stmt: Select[Any], filters: dict[str, Any]) -> list[str]:
+    """Ids among ``stmt`` that reach ``outcode`` and speak ``language``."""
+    rows = session.execute(
+        select(
+            Provider.id, Provider.lat, Provider.lon, Provider.travel_radius_km, Provider.languages
+        ).where(Provider.id.in_(stmt.with_only_columns(Provider.id).scalar_subquery()))
+    ).all()
+    if filters.get("outcode"):
+        _, _, lat, lon = places.parse(filters["outcode"], "outcode")
+        reach = matching.haversine_km(lat, lon, [r.lat for r in rows], [r.lon for r in rows])
+        rows = [r for r, km in zip(rows, reach, strict=True) if km <= r.travel_radius_km]
+    if filters.get("language"):
+        wanted = filters["language"].strip().lower()
+        rows = [r for r in rows if wanted in {lang.lower() for lang in r.languages or []}]
+    return [r.id for r in rows]
