@@ -1,0 +1,220 @@
+"""Care seekers: registration with consent, changes, consent versions and erasure.
+
+A seeker belongs to the partner client that registered them; only that partner
+writes. Managers read a seeker who has a request in their agency. Auditors are
+refused here: they see seekers only pseudonymised (the ISF register).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from agency.auth import Action, Kind, Principal, authorize, load
+from agency.db import utcnow
+from agency.directory import places
+from agency.ids import new_id
+from agency.seekers.exceptions import (
+    PartnerOnly,
+    Pseudonymised,
+    ReadOnly,
+    ReferenceTaken,
+    SeekerErased,
+)
+from agency.seekers.lifecycle import LIVE_STATUSES, transition_request
+from agency.seekers.models import CareSeeker, Consent, ContactPreference, RequestStatus
+
+M = TypeVar("M")
+
+# A care request may only be made under consent to this purpose.
+REQUEST_PURPOSE = "introductions"
+
+
+def current_consent(seeker: CareSeeker) -> Consent | None:
+    """The latest consent not withdrawn: consents are versions, newest wins."""
+    live = [c for c in seeker.consents if c.withdrawn_at is None]
+    return max(live, key=lambda c: (c.given_at, c.recorded_at), default=None)
+
+
+def require_partner(principal: Principal, what: str = "care seeker") -> None:
+    """Only the partner client that owns an object writes it (admins may act for it)."""
+    if principal.kind not in (Kind.PARTNER, Kind.ADMIN):
+        raise PartnerOnly(f"Only the partner client that registered this {what} may change it.")
+
+
+def require_not_erased(seeker: CareSeeker) -> None:
+    if seeker.erased_at is not None:
+        raise SeekerErased()
+
+
+def load_for_write(session: Session, principal: Principal, model: type[M], object_id: str) -> M:
+    """``load(..., Action.WRITE)``, refusing an auditor who may read the object with 403.
+
+    An auditor outside the owner's council still gets 404 (it may not know the object).
+    """
+    obj = load(session, principal, model, object_id, Action.READ)
+    if principal.kind is Kind.AUDITOR:
+        raise ReadOnly()
+    authorize(principal, Action.WRITE, obj)  # type: ignore[arg-type]
+    return obj
+
+
+def writable_seeker(session: Session, principal: Principal, seeker_id: str) -> CareSeeker:
+    """A seeker the principal (its partner) may change: 404 hidden, 403 other kinds, 409 erased."""
+    seeker = load_for_write(session, principal, CareSeeker, seeker_id)
+    require_partner(principal)
+    require_not_erased(seeker)
+    return seeker
+
+
+def register_seeker(
+    session: Session,
+    principal: Principal,
+    *,
+    reference: str,
+    display_name: str,
+    postcode: str,
+    consent: dict[str, Any],
+    contact_preference: ContactPreference | None = None,
+) -> CareSeeker:
+    """Register a person for the calling partner, with their consent, or store nothing."""
+    if principal.kind is not Kind.PARTNER:
+        raise PartnerOnly("Care seekers are registered by partner clients.")
+    outcode, sector, _lat, _lon = places.parse(postcode)
+    _check_reference_free(session, principal.id, reference)
+    seeker = CareSeeker(
+        id=new_id("skr"),
+        partner_client_id=principal.id,
+        reference=reference,
+        display_name=display_name,
+        contact_preference=contact_preference,
+        outcode=outcode,
+        sector=sector,
+    )
+    seeker.consents = [_consent(seeker.id, **consent)]
+    session.add(seeker)
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise _reference_taken(reference) from None
+    return seeker
+
+
+def seekers_of_partner(principal: Principal, reference: str | None = None) -> Select[Any]:
+    """The partner's own seekers, oldest first (a query for page_of)."""
+    stmt = select(CareSeeker).where(CareSeeker.partner_client_id == principal.id)
+    if principal.kind is Kind.ADMIN:
+        stmt = select(CareSeeker)
+    if reference is not None:
+        stmt = stmt.where(CareSeeker.reference == reference)
+    return stmt.order_by(CareSeeker.created_at, CareSeeker.id)
+
+
+def get_seeker(session: Session, principal: Principal, seeker_id: str) -> CareSeeker:
+    """Read a seeker: its partner, or a manager of an agency holding one of its requests."""
+    seeker = load(session, principal, CareSeeker, seeker_id, Action.READ)
+    if principal.kind is Kind.AUDITOR:
+        raise Pseudonymised()
+    return seeker
+
+
+def change_seeker(
+    session: Session, principal: Principal, seeker_id: str, changes: dict[str, Any]
+) -> CareSeeker:
+    """Change a seeker's name, contact preference or postcode (kept as outcode and sector)."""
+    seeker = writable_seeker(session, principal, seeker_id)
+    if "postcode" in changes:
+        seeker.outcode, seeker.sector, _lat, _lon = places.parse(changes["postcode"])
+    for name in ("display_name", "contact_preference"):
+        if name in changes:
+            setattr(seeker, name, changes[name])
+    session.commit()
+    return seeker
+
+
+def record_consent(
+    session: Session,
+    principal: Principal,
+    seeker_id: str,
+    *,
+    terms_version: str,
+    purposes: list[str],
+    given_at: dt.datetime,
+) -> Consent:
+    """Add a new version of the seeker's consent (earlier versions stay as they were)."""
+    seeker = writable_seeker(session, principal, seeker_id)
+    consent = _consent(seeker.id, terms_version=terms_version, purposes=purposes, given_at=given_at)
+    seeker.consents.append(consent)
+    session.commit()
+    return consent
+
+
+def withdraw_consent(
+    session: Session, principal: Principal, seeker_id: str, withdrawn_at: dt.datetime | None = None
+) -> CareSeeker:
+    """Withdraw every consent: no new care request can be made until consent is given again."""
+    seeker = writable_seeker(session, principal, seeker_id)
+    _withdraw_all(seeker, withdrawn_at or utcnow())
+    session.commit()
+    return seeker
+
+
+def erase_seeker(session: Session, principal: Principal, seeker_id: str) -> CareSeeker:
+    """Erase a person's data on their request (UK GDPR art. 17), keeping ids money points to.
+
+    Names, contact preference, sector and request notes go; live requests are
+    withdrawn with reason "erased"; consents are marked withdrawn but kept as the
+    record of what was agreed. Ids, outcodes and money records stay intact.
+    """
+    seeker = writable_seeker(session, principal, seeker_id)
+    now = utcnow()
+    seeker.display_name = None
+    seeker.contact_preference = None
+    seeker.sector = None
+    seeker.erased_at = now
+    _withdraw_all(seeker, now)
+    for care_request in seeker.care_requests:
+        care_request.notes = None
+        care_request.sector = None
+        if care_request.status in LIVE_STATUSES:
+            transition_request(session, care_request, RequestStatus.WITHDRAWN, "erased")
+    session.commit()
+    return seeker
+
+
+def _withdraw_all(seeker: CareSeeker, when: dt.datetime) -> None:
+    for consent in seeker.consents:
+        if consent.withdrawn_at is None:
+            consent.withdrawn_at = when
+
+
+def _consent(
+    seeker_id: str, *, terms_version: str, purposes: list[str], given_at: dt.datetime
+) -> Consent:
+    return Consent(
+        id=new_id("cns"),
+        seeker_id=seeker_id,
+        terms_version=terms_version,
+        purposes=list(purposes),
+        given_at=given_at,
+        recorded_at=utcnow(),
+    )
+
+
+def _check_reference_free(session: Session, partner_client_id: str, reference: str) -> None:
+    taken = session.scalar(
+        select(CareSeeker.id).where(
+            CareSeeker.partner_client_id == partner_client_id, CareSeeker.reference == reference
+        )
+    )
+    if taken:
+        raise _reference_taken(reference)
+
+
+def _reference_taken(reference: str) -> ReferenceTaken:
+    return ReferenceTaken(f"You already registered a care seeker with reference {reference!r}.")
