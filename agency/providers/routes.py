@@ -1,6 +1,24 @@
-"""HTTP routes: Micro-provider profiles, availability, compliance and vetting."""
+"""HTTP routes: micro-provider registration, profile, services and rates, availability.
 
+Compliance and vetting routes live in ``compliance_routes`` and ``vetting_routes`` on
+the same blueprint (imported at the bottom so registering ``blp`` picks them up).
+"""
+
+from flask.views import MethodView
 from flask_smorest import Blueprint
+
+from agency.auth import Kind, current_principal, requires
+from agency.providers import profile, service
+from agency.providers.schemas import (
+    AvailabilitySchema,
+    ExceptionSchema,
+    ProviderProfileSchema,
+    ProviderRegistrationSchema,
+    ProviderSchema,
+    ServicesSchema,
+    WeeklyAvailabilitySchema,
+)
+from agency.web import db_session
 
 blp = Blueprint(
     "providers",
@@ -8,3 +26,92 @@ blp = Blueprint(
     url_prefix="/providers",
     description="Micro-provider profiles, availability, compliance and vetting",
 )
+
+READERS = (Kind.PROVIDER, Kind.MANAGER, Kind.AUDITOR)
+
+
+@blp.route("/register")
+class Registration(MethodView):
+    @blp.doc(security=[])
+    @blp.arguments(ProviderRegistrationSchema)
+    @blp.response(201, ProviderSchema)
+    @blp.alt_response(409, description="An account with this email exists (email_taken)")
+    def post(self, body):
+        """Register as a micro-provider (sign in afterwards with POST /auth/token)"""
+        email, password = body.pop("email"), body.pop("password")
+        return profile.register_provider(
+            db_session(),
+            email=email,
+            password=password,
+            base_postcode=body.pop("base_postcode"),
+            profile=body,
+        )
+
+
+@blp.route("/<provider_id>")
+class ProviderItem(MethodView):
+    @blp.response(200, ProviderSchema)
+    @requires(*READERS)
+    def get(self, provider_id):
+        """A provider's profile (itself, managers and auditors where it applied)"""
+        return service.provider_for_read(db_session(), current_principal(), provider_id)
+
+    @blp.arguments(ProviderProfileSchema(partial=True))
+    @blp.response(200, ProviderSchema)
+    @requires(Kind.PROVIDER)
+    def patch(self, body, provider_id):
+        """Change the provider's own profile"""
+        return profile.update_provider(db_session(), current_principal(), provider_id, body)
+
+
+@blp.route("/<provider_id>/services")
+class Services(MethodView):
+    @blp.arguments(ServicesSchema)
+    @blp.response(200, ProviderSchema)
+    @blp.alt_response(422, description="Unknown service, or cqc_registration_required")
+    @requires(Kind.PROVIDER)
+    def put(self, body, provider_id):
+        """Replace the services the provider offers and its hourly rates"""
+        return profile.set_services(
+            db_session(), current_principal(), provider_id, body["services"]
+        )
+
+
+@blp.route("/<provider_id>/availability")
+class Availability(MethodView):
+    @blp.response(200, AvailabilitySchema)
+    @requires(*READERS)
+    def get(self, provider_id):
+        """The provider's weekly availability and dated time off"""
+        return service.provider_for_read(db_session(), current_principal(), provider_id)
+
+    @blp.arguments(WeeklyAvailabilitySchema)
+    @blp.response(200, AvailabilitySchema)
+    @requires(Kind.PROVIDER)
+    def put(self, body, provider_id):
+        """Replace the weekly pattern (Europe/London wall time, 30-minute boundaries)"""
+        return profile.set_availability(
+            db_session(), current_principal(), provider_id, body["weekly"]
+        )
+
+
+@blp.route("/<provider_id>/availability/exceptions")
+class Exceptions(MethodView):
+    @blp.arguments(ExceptionSchema)
+    @blp.response(201, ExceptionSchema)
+    @requires(Kind.PROVIDER)
+    def post(self, body, provider_id):
+        """Add dated time off (holiday, sickness, other)"""
+        return profile.add_exception(db_session(), current_principal(), provider_id, **body)
+
+
+@blp.route("/<provider_id>/availability/exceptions/<exception_id>")
+class ExceptionItem(MethodView):
+    @blp.response(204)
+    @requires(Kind.PROVIDER)
+    def delete(self, provider_id, exception_id):
+        """Remove dated time off"""
+        profile.delete_exception(db_session(), current_principal(), provider_id, exception_id)
+
+
+from agency.providers import compliance_routes, vetting_routes  # noqa: E402,F401

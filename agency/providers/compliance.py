@@ -1,0 +1,331 @@
+"""Compliance documents, their verification by agencies, and whether a provider is matchable.
+
+The one rule the matcher relies on, which items are required and until when they
+hold, is :func:`compliance_valid_until`; eligibility explains the same rule in words.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, object_session
+
+from agency.auth import Kind, Principal
+from agency.db import utcnow
+from agency.directory.models import ServiceType
+from agency.errors import InvalidInput, NotFound
+from agency.ids import new_id
+from agency.providers.models import (
+    ComplianceItem,
+    ComplianceKind,
+    ComplianceStatus,
+    ListingStatus,
+    Provider,
+)
+from agency.providers.service import (
+    ComplianceItemNotPending,
+    provider_for_manager,
+    provider_for_owner,
+    provider_for_read,
+)
+from agency.schedule import mask_from_hex
+
+# Every provider needs a DBS check and insurance; a CQC registration only when it
+# offers a regulated service (personal care).
+ALWAYS_REQUIRED = (ComplianceKind.DBS, ComplianceKind.INSURANCE)
+NO_EXPIRY = dt.date.max
+ITEM_FIELDS = ("kind", "title", "level", "evidence_reference", "issued_on", "expires_on")
+
+
+def regulated_service_keys(session: Session) -> frozenset[str]:
+    return frozenset(session.scalars(select(ServiceType.key).where(ServiceType.regulated)))
+
+
+def required_kinds(
+    provider: Provider, regulated_keys: Collection[str] | None = None
+) -> tuple[ComplianceKind, ...]:
+    """The compliance kinds this provider must hold, given the services it offers."""
+    if regulated_keys is None:
+        session = object_session(provider)
+        regulated_keys = regulated_service_keys(session) if session else frozenset()
+    if any(s.service_key in regulated_keys for s in provider.services):
+        return (*ALWAYS_REQUIRED, ComplianceKind.CQC_REGISTRATION)
+    return ALWAYS_REQUIRED
+
+
+def _valid_through(item: ComplianceItem) -> dt.date:
+    return item.expires_on or NO_EXPIRY
+
+
+def _best_verified(
+    provider: Provider, kind: ComplianceKind, today: dt.date
+) -> ComplianceItem | None:
+    """The verified item of ``kind`` that lasts longest (a renewal supersedes the old one).
+
+    An item issued after ``today`` does not count yet.
+    """
+    verified = [
+        i
+        for i in provider.compliance_items
+        if i.kind is kind
+        and i.status is ComplianceStatus.VERIFIED
+        and (i.issued_on is None or i.issued_on <= today)
+    ]
+    return max(verified, key=_valid_through, default=None)
+
+
+def compliance_valid_until(
+    provider: Provider, today: dt.date, regulated_keys: Collection[str] | None = None
+) -> dt.date | None:
+    """Until when the provider's required compliance holds: the earliest expiry among them.
+
+    For each required kind (DBS and insurance; CQC registration too when the provider
+    offers a regulated service) take the verified item lasting longest; answer the
+    earliest of those dates. None when a required kind has no verified item (items
+    issued after ``today`` do not count yet). A date before ``today`` means compliance
+    has lapsed (the matcher reports it as compliance_expired); ``date.max`` means
+    nothing required expires.
+    ``today`` is a Europe/London date; the matcher compares the answer with a care
+    request's start date. Pass ``regulated_keys`` when checking many providers at once
+    (see :func:`regulated_service_keys`); otherwise they are read from the database.
+    """
+    until = NO_EXPIRY
+    for kind in required_kinds(provider, regulated_keys):
+        best = _best_verified(provider, kind, today)
+        if best is None:
+            return None
+        until = min(until, _valid_through(best))
+    return until
+
+
+def cqc_registered(provider: Provider, today: dt.date) -> bool:
+    """True when the provider holds a verified CQC registration in date on ``today``."""
+    best = _best_verified(provider, ComplianceKind.CQC_REGISTRATION, today)
+    return best is not None and _valid_through(best) >= today
+
+
+# --- documents -------------------------------------------------------------------------------
+
+
+def list_items(session: Session, principal: Principal, provider_id: str) -> list[ComplianceItem]:
+    return list(provider_for_read(session, principal, provider_id).compliance_items)
+
+
+def add_item(
+    session: Session, principal: Principal, provider_id: str, values: Mapping[str, Any]
+) -> ComplianceItem:
+    """The provider records a document; it waits (pending) until an agency verifies it."""
+    provider = provider_for_owner(session, principal, provider_id)
+    item = ComplianceItem(id=new_id("cmp"), status=ComplianceStatus.PENDING)
+    _apply(item, values)
+    provider.compliance_items.append(item)
+    session.commit()
+    return item
+
+
+def update_item(
+    session: Session,
+    principal: Principal,
+    provider_id: str,
+    item_id: str,
+    changes: Mapping[str, Any],
+) -> ComplianceItem:
+    """Editing a document sends it back to pending: what was verified no longer stands."""
+    provider = provider_for_owner(session, principal, provider_id)
+    item = _item_of(provider, item_id)
+    _apply(item, changes)
+    item.status = ComplianceStatus.PENDING
+    item.verified_by = item.verified_at = item.status_reason = None
+    _sync_cqc_number(provider)
+    session.commit()
+    return item
+
+
+def _apply(item: ComplianceItem, values: Mapping[str, Any]) -> None:
+    for name in ITEM_FIELDS:
+        if name in values:
+            setattr(item, name, values[name])
+    if item.issued_on and item.expires_on and item.expires_on < item.issued_on:
+        raise InvalidInput(errors={"expires_on": ["Must be on or after issued_on."]})
+    if item.kind is ComplianceKind.INSURANCE and item.expires_on is None:
+        raise InvalidInput(errors={"expires_on": ["An insurance policy has an expiry date."]})
+
+
+def _item_of(provider: Provider, item_id: str) -> ComplianceItem:
+    item = next((i for i in provider.compliance_items if i.id == item_id), None)
+    if item is None:
+        raise NotFound(f"No compliance item with id {item_id}.")
+    return item
+
+
+def verify_item(
+    session: Session, principal: Principal, provider_id: str, item_id: str, note: str | None
+) -> ComplianceItem:
+    """A manager of an agency the provider applied to has checked the evidence."""
+    return _decide(
+        session,
+        principal,
+        provider_id,
+        item_id,
+        ComplianceStatus.VERIFIED,
+        note,
+        allowed_from=(ComplianceStatus.PENDING,),
+    )
+
+
+def reject_item(
+    session: Session, principal: Principal, provider_id: str, item_id: str, reason: str
+) -> ComplianceItem:
+    """The evidence does not stand (also for an item verified earlier)."""
+    return _decide(
+        session,
+        principal,
+        provider_id,
+        item_id,
+        ComplianceStatus.REJECTED,
+        reason,
+        allowed_from=(ComplianceStatus.PENDING, ComplianceStatus.VERIFIED),
+    )
+
+
+def _decide(
+    session: Session,
+    principal: Principal,
+    provider_id: str,
+    item_id: str,
+    to: ComplianceStatus,
+    reason: str | None,
+    allowed_from: tuple[ComplianceStatus, ...],
+) -> ComplianceItem:
+    provider = provider_for_manager(session, principal, provider_id)
+    item = _item_of(provider, item_id)
+    # Compare-and-set on the status, so two managers deciding at once cannot both win.
+    moved = session.execute(
+        update(ComplianceItem)
+        .where(ComplianceItem.id == item.id, ComplianceItem.status.in_(allowed_from))
+        .values(status=to, status_reason=reason, verified_by=principal.id, verified_at=utcnow())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(item)
+    if not moved:
+        raise ComplianceItemNotPending(
+            f"This compliance item is {item.status.value}; it cannot become {to.value}.",
+            current_status=item.status.value,
+        )
+    _sync_cqc_number(provider)
+    session.commit()
+    return item
+
+
+def _sync_cqc_number(provider: Provider) -> None:
+    """Keep the profile's CQC number in step with the verified registration (or clear it)."""
+    best = _best_verified(provider, ComplianceKind.CQC_REGISTRATION, dt.date.max)
+    provider.cqc_registration_number = best.evidence_reference[:20] if best else None
+
+
+# --- eligibility -----------------------------------------------------------------------------
+
+
+@dataclass
+class Eligibility:
+    provider_id: str
+    as_of: dt.date
+    compliance_valid_until: dt.date | None
+    approved_agency_ids: list[str]
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def matchable(self) -> bool:
+        return not self.reasons
+
+
+def eligibility(
+    session: Session,
+    principal: Principal,
+    provider_id: str,
+    as_of: dt.date,
+    agency_id: str | None = None,
+) -> Eligibility:
+    """Whether the provider can be matched on ``as_of`` and, if not, every reason why.
+
+    A manager sees its own agency's standing only, an auditor its council's.
+    """
+    provider = provider_for_read(session, principal, provider_id)
+    if principal.kind is Kind.MANAGER:
+        agency_id = principal.agency_id
+    listings = [
+        listing
+        for listing in provider.listings
+        if (agency_id is None or listing.agency_id == agency_id)
+        and (principal.kind is not Kind.AUDITOR or listing.council_id == principal.council_id)
+    ]
+    approved = [lst.agency_id for lst in listings if lst.status is ListingStatus.APPROVED]
+    result = Eligibility(
+        provider.id, as_of, compliance_valid_until(provider, as_of), sorted(approved)
+    )
+    result.reasons.extend(_compliance_reasons(provider, as_of))
+    for listing in listings:
+        if listing.status is ListingStatus.SUSPENDED:
+            result.reasons.append(
+                {
+                    "code": "suspended",
+                    "agency_id": listing.agency_id,
+                    "message": f"Suspended by agency {listing.agency_id}."
+                    + (f" Reason: {listing.reason}" if listing.reason else ""),
+                }
+            )
+    if not approved:
+        statuses = ", ".join(sorted({lst.status.value for lst in listings})) or "no application"
+        result.reasons.append(
+            {
+                "code": "not_approved",
+                "agency_id": agency_id,
+                "message": f"Not approved by any agency ({statuses}).",
+            }
+        )
+    if not provider.services:
+        result.reasons.append({"code": "no_services", "message": "No services offered."})
+    if not mask_from_hex(provider.availability_mask).any():
+        result.reasons.append({"code": "no_availability", "message": "No weekly availability."})
+    return result
+
+
+def _compliance_reasons(provider: Provider, today: dt.date) -> list[dict[str, Any]]:
+    reasons: list[dict[str, Any]] = []
+    for kind in required_kinds(provider):
+        items = [i for i in provider.compliance_items if i.kind is kind]
+        best = _best_verified(provider, kind, today)
+        if not items:
+            reasons.append(
+                {
+                    "code": f"{kind.value}_missing",
+                    "kind": kind.value,
+                    "message": f"No {kind.value} compliance item.",
+                }
+            )
+        elif best is None:
+            latest = max(items, key=lambda i: i.updated_at)
+            reasons.append(
+                {
+                    "code": f"{kind.value}_unverified",
+                    "kind": kind.value,
+                    "item_id": latest.id,
+                    "message": f"The {kind.value} item {latest.id} is {latest.status.value}"
+                    + (" (not valid yet)." if latest.status is ComplianceStatus.VERIFIED else "."),
+                }
+            )
+        elif _valid_through(best) < today:
+            reasons.append(
+                {
+                    "code": "compliance_expired",
+                    "kind": kind.value,
+                    "item_id": best.id,
+                    "date": best.expires_on.isoformat() if best.expires_on else None,
+                    "message": f"The {kind.value} item {best.id} expired on {best.expires_on}.",
+                }
+            )
+    return reasons
