@@ -66,6 +66,7 @@ def create_api(app: Flask) -> AgencyApi:
     from agency.accounts.routes import blp as accounts_blp
     from agency.directory.routes import blp as directory_blp
     from agency.health import blp as health_blp
+    from agency.introductions.match_routes import blp as matching_blp
     from agency.jobs.routes import blp as jobs_blp
     from agency.oruk.routes import blp as oruk_blp
     from agency.providers.routes import blp as providers_blp
@@ -79,6 +80,7 @@ def create_api(app: Flask) -> AgencyApi:
         providers_blp,
         seekers_blp,
         oruk_blp,
+        matching_blp,
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint)

@@ -1,34 +1,255 @@
-"""Match jobs: rank providers for a care request in the background and store suggestions."""
+"""Match jobs: rank providers for care requests in the background, and re-plan in batch.
+
+A match run replaces the request's active suggestions in one transaction: a
+worker killed half-way leaves the previous ranking intact, never half of a new
+one, and running the same job twice gives the same result (idempotent).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+from dataclasses import asdict
 from typing import Any
 
 from flask import current_app
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+import matching
+from agency.auth import Scope
+from agency.db import utcnow
+from agency.directory.models import Agency
+from agency.ids import new_id
+from agency.introductions.models import (
+    Introduction,
+    IntroductionStatus,
+    MatchPlan,
+    Suggestion,
+    SuggestionStatus,
+)
+from agency.introductions.pools import agency_weights, build_pool, request_spec
 from agency.jobs.models import JobRecord
-from agency.jobs.queue import job
-from agency.seekers.models import CareRequest
+from agency.jobs.queue import job, report_progress
+from agency.seekers.models import CareRequest, RequestStatus
+from matching.assignment import candidate_pairs
 
 MATCH_JOB = "match_care_request"
+REMATCH_JOB = "rematch_agency"
+PLAN_JOB = "replan_agency"
+SUGGESTIONS_KEPT = 20
+REMATCH_DEBOUNCE_SECONDS = 60
+MATCHABLE = (RequestStatus.OPEN, RequestStatus.MATCHING)
+LIVE_INTRODUCTIONS = (IntroductionStatus.AWAITING_PROVIDER, IntroductionStatus.AWAITING_SEEKER)
 
 
 def enqueue_match(session: Session, care_request: CareRequest) -> JobRecord:
     """Queue a match run for ``care_request`` (dispatched after the caller commits)."""
     runner = current_app.extensions["agency"].jobs
     record = runner.enqueue(
-        session,
-        MATCH_JOB,
-        {"care_request_id": care_request.id},
-        scope=care_request.access_scope(),
+        session, MATCH_JOB, {"care_request_id": care_request.id}, scope=care_request.access_scope()
     )
     care_request.last_match_job_id = record.id
     return record
+
+
+def enqueue_rematch_for_agencies(session: Session, agency_ids: list[str]) -> list[JobRecord]:
+    """A provider changed: re-match the open requests of its agencies, debounced.
+
+    Changes within the same minute share one job per agency (its id names the agency
+    and the minute), so a provider saving availability ten times queues one re-match.
+    """
+    runner = current_app.extensions["agency"].jobs
+    bucket = int(utcnow().timestamp()) // REMATCH_DEBOUNCE_SECONDS
+    records = []
+    for agency_id in sorted(set(agency_ids)):
+        job_id = f"job_rematch_{agency_id}_{bucket}"
+        pending = session.get(JobRecord, job_id)
+        if pending is not None:
+            continue
+        records.append(
+            runner.enqueue(
+                session,
+                REMATCH_JOB,
+                {"agency_id": agency_id},
+                scope=Scope.of(agency_ids=[agency_id]),
+                job_id=job_id,
+            )
+        )
+    return records
+
+
+def enqueue_replan(session: Session, agency: Agency) -> JobRecord:
+    runner = current_app.extensions["agency"].jobs
+    return runner.enqueue(
+        session,
+        PLAN_JOB,
+        {"agency_id": agency.id},
+        scope=Scope.of(agency_ids=[agency.id], council_ids=[agency.council_id]),
+    )
+
+
+def match_request(
+    session: Session, care_request: CareRequest, pool: matching.ProviderPool, job_id: str | None
+) -> list[Suggestion]:
+    """Rank providers for one request and replace its active suggestions (no commit)."""
+    agency = session.get(Agency, care_request.agency_id) if care_request.agency_id else None
+    excluded = set(
+        session.scalars(
+            select(Suggestion.provider_id).where(
+                Suggestion.care_request_id == care_request.id,
+                Suggestion.status == SuggestionStatus.REJECTED,
+            )
+        )
+    ) | set(
+        session.scalars(
+            select(Introduction.provider_id).where(
+                Introduction.care_request_id == care_request.id,
+                Introduction.status.in_(LIVE_INTRODUCTIONS),
+            )
+        )
+    )
+    spec = request_spec(care_request)
+    ranked = matching.top_k(
+        pool, spec, k=SUGGESTIONS_KEPT + len(excluded), weights=agency_weights(agency)
+    )
+    ranked = [s for s in ranked if s.provider_id not in excluded][:SUGGESTIONS_KEPT]
+    session.execute(
+        update(Suggestion)
+        .where(
+            Suggestion.care_request_id == care_request.id,
+            Suggestion.status == SuggestionStatus.ACTIVE,
+        )
+        .values(status=SuggestionStatus.SUPERSEDED)
+    )
+    stored = []
+    for rank, suggestion in enumerate(ranked, start=1):
+        explanation = {
+            name: {k: _json_number(v) for k, v in asdict(part).items()}
+            for name, part in suggestion.explanation.items()
+        }
+        row = Suggestion(
+            id=new_id("sug"),
+            care_request_id=care_request.id,
+            provider_id=suggestion.provider_id,
+            agency_id=care_request.agency_id,
+            council_id=care_request.council_id,
+            partner_client_id=care_request.partner_client_id,
+            rank=rank,
+            score=round(float(suggestion.score), 6),
+            explanation=explanation,
+            distance_km=explanation.get("distance", {}).get("raw"),
+            job_id=job_id,
+        )
+        session.add(row)
+        stored.append(row)
+    if care_request.status is RequestStatus.OPEN and stored:
+        care_request.status = RequestStatus.MATCHING
+    return stored
+
+
+def _json_number(value: float) -> float | None:
+    """JSON (and PostgreSQL) has no NaN: a feature with no data (no reliability history) is null."""
+    return round(float(value), 6) if math.isfinite(value) else None
 
 
 @job(MATCH_JOB)
 def match_care_request(
     session: Session, record: JobRecord, *, settings: Any, care_request_id: str
 ) -> dict[str, Any]:
-    return {"result_path": f"/care-requests/{care_request_id}/suggestions", "suggestions": 0}
+    care_request = session.get(CareRequest, care_request_id)
+    result_path = f"/care-requests/{care_request_id}/suggestions"
+    if (
+        care_request is None
+        or care_request.agency_id is None
+        or care_request.status not in MATCHABLE
+    ):
+        return {"result_path": result_path, "suggestions": 0, "skipped": True}
+    pool = build_pool(session, care_request.agency_id, care_request.start_date)
+    report_progress(session, record, 40)
+    stored = match_request(session, care_request, pool, record.id)
+    session.commit()
+    return {
+        "result_path": result_path,
+        "suggestions": len(stored),
+        "providers_considered": len(pool),
+    }
+
+
+@job(REMATCH_JOB)
+def rematch_agency(
+    session: Session, record: JobRecord, *, settings: Any, agency_id: str
+) -> dict[str, Any]:
+    requests = list(
+        session.scalars(
+            select(CareRequest)
+            .where(CareRequest.agency_id == agency_id, CareRequest.status.in_(MATCHABLE))
+            .order_by(CareRequest.created_at)
+        )
+    )
+    pools: dict[dt.date, matching.ProviderPool] = {}
+    for i, care_request in enumerate(requests):
+        pool = pools.get(care_request.start_date)
+        if pool is None:
+            pool = pools[care_request.start_date] = build_pool(
+                session, agency_id, care_request.start_date
+            )
+        match_request(session, care_request, pool, record.id)
+        session.commit()  # one request at a time: each ranking is whole on its own
+        if i % 20 == 19:
+            report_progress(session, record, int(100 * (i + 1) / len(requests)))
+    return {"result_path": None, "requests": len(requests)}
+
+
+@job(PLAN_JOB)
+def replan_agency(
+    session: Session, record: JobRecord, *, settings: Any, agency_id: str
+) -> dict[str, Any]:
+    agency = session.get(Agency, agency_id)
+    if agency is None:
+        return {"skipped": True}
+    requests = list(
+        session.scalars(
+            select(CareRequest)
+            .where(CareRequest.agency_id == agency_id, CareRequest.status.in_(MATCHABLE))
+            .order_by(CareRequest.created_at)
+        )
+    )
+    pool = build_pool(session, agency_id, dt.date.today())
+    specs = [request_spec(r) for r in requests]
+    report_progress(session, record, 30)
+    pairs = candidate_pairs(pool, specs) if specs else None
+    result = matching.assign_batch(pool, specs, pairs) if specs else None
+    greedy = matching.greedy_assign(pool, specs, pairs) if specs else None
+    figures = {
+        "requests": len(specs),
+        "providers": len(pool),
+        "hours_requested": result.hours_requested if result else 0.0,
+        "hours_placed": result.hours_placed if result else 0.0,
+        "greedy_hours_placed": greedy.hours_placed if greedy else 0.0,
+        "objective": result.objective if result else 0.0,
+        "bound": result.bound if result else None,
+        "gap": result.gap if result else None,
+        "solve_seconds": round(result.solve_seconds, 3) if result else 0.0,
+        "status": result.status if result else "empty",
+        "top10_share": result.top10_share if result else None,
+        "gini": result.gini if result else None,
+    }
+    plan = MatchPlan(
+        id=new_id("pln"),
+        agency_id=agency.id,
+        council_id=agency.council_id,
+        figures=figures,
+        placements=[
+            {"care_request_id": p.request_id, "provider_id": p.provider_id, "hours": p.hours}
+            for p in (result.placements if result else [])
+        ],
+        job_id=record.id,
+    )
+    session.add(plan)
+    session.commit()
+    return {
+        "result_path": f"/agencies/{agency_id}/match-plans/{plan.id}",
+        "plan_id": plan.id,
+        **figures,
+    }

@@ -1,0 +1,90 @@
+"""HTTP routes of the matcher: suggestions with explanations, re-match, why-not, batch plans."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from agency.auth import Kind, current_principal, requires
+from agency.introductions import matchmaking
+from agency.introductions.match_schemas import (
+    JobLinkSchema,
+    MatchingStatusSchema,
+    MatchPlanSchema,
+    SuggestionQuerySchema,
+    SuggestionSchema,
+    WhyNotSchema,
+)
+from agency.web import db_session
+
+blp = Blueprint(
+    "matching", __name__, url_prefix="/", description="Suggestions, re-matching and batch plans"
+)
+
+
+def _job_link(record):
+    return {"id": record.id, "status": record.status.value, "status_url": f"/jobs/{record.id}"}
+
+
+@blp.route("/care-requests/<request_id>/suggestions")
+class Suggestions(MethodView):
+    @blp.arguments(SuggestionQuerySchema, location="query")
+    @blp.response(200, SuggestionSchema(many=True))
+    @requires(Kind.MANAGER, Kind.AUDITOR)
+    def get(self, query, request_id):
+        """Ranked suggestions for a care request, each with its score explanation"""
+        return matchmaking.list_suggestions(
+            db_session(), current_principal(), request_id, query["status"]
+        )
+
+
+@blp.route("/care-requests/<request_id>/rematch")
+class Rematch(MethodView):
+    @blp.response(202, JobLinkSchema)
+    @blp.alt_response(409, description="The request is not open or matching, or not routed")
+    @requires(Kind.MANAGER)
+    def post(self, request_id):
+        """Run the matcher again for this care request"""
+        return _job_link(matchmaking.request_rematch(db_session(), current_principal(), request_id))
+
+
+@blp.route("/care-requests/<request_id>/why-not/<provider_id>")
+class WhyNot(MethodView):
+    @blp.response(200, WhyNotSchema)
+    @requires(Kind.MANAGER, Kind.AUDITOR)
+    def get(self, request_id, provider_id):
+        """Which hard constraints keep a provider out of this request's suggestions"""
+        return matchmaking.why_not(db_session(), current_principal(), request_id, provider_id)
+
+
+@blp.route("/care-requests/<request_id>/matching")
+class MatchingStatus(MethodView):
+    @blp.response(200, MatchingStatusSchema)
+    def get(self, request_id):
+        """How matching is going for a care request (partners: their seekers' requests)"""
+        return matchmaking.matching_status(db_session(), current_principal(), request_id)
+
+
+@blp.route("/agencies/<agency_id>/match-plans")
+class MatchPlans(MethodView):
+    @blp.response(202, JobLinkSchema)
+    @requires(Kind.MANAGER)
+    def post(self, agency_id):
+        """Re-plan all open requests of the agency against provider capacity (a proposal only)"""
+        return _job_link(matchmaking.request_replan(db_session(), current_principal(), agency_id))
+
+
+@blp.route("/agencies/<agency_id>/match-plans/latest")
+class LatestMatchPlan(MethodView):
+    @blp.response(200, MatchPlanSchema)
+    @requires(Kind.MANAGER, Kind.AUDITOR)
+    def get(self, agency_id):
+        """The latest batch plan of the agency with its figures"""
+        return matchmaking.get_plan(db_session(), current_principal(), agency_id, None)
+
+
+@blp.route("/agencies/<agency_id>/match-plans/<plan_id>")
+class MatchPlanItem(MethodView):
+    @blp.response(200, MatchPlanSchema)
+    @requires(Kind.MANAGER, Kind.AUDITOR)
+    def get(self, agency_id, plan_id):
+        """One batch plan of the agency"""
+        return matchmaking.get_plan(db_session(), current_principal(), agency_id, plan_id)

@@ -1,0 +1,168 @@
+"""From database rows to the matcher's plain data: provider pools and request specs.
+
+Loads an agency's providers in a fixed handful of queries (no N+1): providers
+with their services, compliance items, listings, ISF approvals and time off via
+``selectinload``, plus one aggregate for hours already committed to arrangements.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+import matching
+from agency.directory.models import Agency, ServiceType
+from agency.introductions.models import Arrangement, ArrangementStatus, ArrangementVersion
+from agency.providers.models import (
+    ComplianceItem,
+    ComplianceKind,
+    ComplianceStatus,
+    ListingStatus,
+    Provider,
+    ProviderListing,
+)
+from agency.schedule import mask_from_hex
+from agency.seekers.models import CareRequest, Funding, Urgency
+
+# Every provider must hold these, verified and in date, to be matched (docs/matching.md).
+REQUIRED_COMPLIANCE = (ComplianceKind.DBS, ComplianceKind.INSURANCE)
+
+
+def compliance_valid_until(items: Iterable[ComplianceItem]) -> dt.date | None:
+    """Earliest expiry of the required verified items; None when one is missing or unverified."""
+    earliest: dt.date | None = None
+    for kind in REQUIRED_COMPLIANCE:
+        dates = [
+            i.expires_on or dt.date.max
+            for i in items
+            if i.kind is kind and i.status is ComplianceStatus.VERIFIED
+        ]
+        if not dates:
+            return None
+        latest_of_kind = max(dates)  # a renewed certificate supersedes the old one
+        earliest = latest_of_kind if earliest is None else min(earliest, latest_of_kind)
+    return earliest
+
+
+def cqc_registered(items: Iterable[ComplianceItem], on: dt.date) -> bool:
+    return any(
+        i.kind is ComplianceKind.CQC_REGISTRATION
+        and i.status is ComplianceStatus.VERIFIED
+        and (i.expires_on is None or i.expires_on >= on)
+        for i in items
+    )
+
+
+def regulated_services(session: Session) -> frozenset[str]:
+    return frozenset(session.scalars(select(ServiceType.key).where(ServiceType.regulated)))
+
+
+def committed_hours(session: Session, provider_ids: Iterable[str]) -> dict[str, float]:
+    """Weekly hours each provider already gives in active or paused arrangements."""
+    ids = list(provider_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Arrangement.provider_id, func.sum(ArrangementVersion.minutes_per_week))
+        .join(
+            ArrangementVersion,
+            (ArrangementVersion.arrangement_id == Arrangement.id)
+            & (ArrangementVersion.version == Arrangement.current_version),
+        )
+        .where(
+            Arrangement.provider_id.in_(ids),
+            Arrangement.status.in_([ArrangementStatus.ACTIVE, ArrangementStatus.PAUSED]),
+        )
+        .group_by(Arrangement.provider_id)
+    )
+    return {provider_id: (minutes or 0) / 60 for provider_id, minutes in rows}
+
+
+def load_providers(session: Session, agency_id: str) -> list[Provider]:
+    """Every provider with a listing at the agency (the engine checks approval itself)."""
+    return list(
+        session.scalars(
+            select(Provider)
+            .join(ProviderListing, ProviderListing.provider_id == Provider.id)
+            .where(ProviderListing.agency_id == agency_id)
+            .options(
+                selectinload(Provider.services),
+                selectinload(Provider.compliance_items),
+                selectinload(Provider.listings),
+                selectinload(Provider.isf_approvals),
+                selectinload(Provider.exceptions),
+            )
+            .order_by(Provider.id)
+        ).unique()
+    )
+
+
+def provider_record(provider: Provider, committed: float, on: dt.date) -> matching.ProviderRecord:
+    away = any(e.starts_on <= on <= e.ends_on for e in provider.exceptions)
+    return matching.ProviderRecord(
+        provider_id=provider.id,
+        lat=provider.lat,
+        lon=provider.lon,
+        travel_radius_km=provider.travel_radius_km,
+        rates_pence={s.service_key: s.rate_pence for s in provider.services},
+        # Time off on the start date: nothing can start then, so no availability counts.
+        availability=matching.availability.empty_mask()
+        if away
+        else mask_from_hex(provider.availability_mask),
+        cqc_registered=cqc_registered(provider.compliance_items, on),
+        approved_agencies=frozenset(
+            listing.agency_id
+            for listing in provider.listings
+            if listing.status is ListingStatus.APPROVED
+        ),
+        suspended=any(listing.status is ListingStatus.SUSPENDED for listing in provider.listings),
+        compliance_valid_until=compliance_valid_until(provider.compliance_items),
+        isf_approved_councils=frozenset(a.council_id for a in provider.isf_approvals if a.approved),
+        capacity_hours_per_week=provider.capacity_hours_per_week,
+        committed_hours=committed,
+        gender=provider.gender,
+        languages=frozenset(provider.languages or ()),
+    )
+
+
+def build_pool(session: Session, agency_id: str, on: dt.date) -> matching.ProviderPool:
+    providers = load_providers(session, agency_id)
+    committed = committed_hours(session, (p.id for p in providers))
+    records = [provider_record(p, committed.get(p.id, 0.0), on) for p in providers]
+    return matching.ProviderPool.build(records, regulated_services=regulated_services(session))
+
+
+def request_spec(care_request: CareRequest) -> matching.CareRequestSpec:
+    prefs = care_request.preferences or {}
+    languages = frozenset(str(x) for x in prefs.get("languages") or [])  # type: ignore[attr-defined]
+    gender = prefs.get("gender")
+    return matching.CareRequestSpec(
+        request_id=care_request.id,
+        services=tuple(care_request.services),
+        hours_per_week=care_request.minutes_per_week / 60,
+        lat=care_request.lat,
+        lon=care_request.lon,
+        agency=care_request.agency_id or "",
+        start_date=care_request.start_date,
+        windows=mask_from_hex(care_request.windows_mask),
+        # Splitting allowed: a provider covering half of the windows still qualifies.
+        min_window_share=0.5 if care_request.allow_split else 1.0,
+        council=care_request.council_id,
+        isf_funded=care_request.funding is Funding.ISF,
+        max_rate_pence=care_request.max_rate_pence,
+        required_gender=str(gender) if gender and prefs.get("gender_required") else None,
+        required_languages=languages if prefs.get("language_required") else frozenset(),
+        preferred_gender=str(gender) if gender and not prefs.get("gender_required") else None,
+        preferred_languages=frozenset() if prefs.get("language_required") else languages,
+        known_provider_ids=frozenset(str(x) for x in prefs.get("known_provider_ids") or []),  # type: ignore[attr-defined]
+        urgency=Urgency(care_request.urgency).value,  # type: ignore[arg-type]
+    )
+
+
+def agency_weights(agency: Agency | None) -> matching.Weights:
+    overrides = (agency.matching_weights if agency else None) or {}
+    known = {f for f in matching.Weights.__dataclass_fields__}
+    return matching.Weights(**{k: float(v) for k, v in overrides.items() if k in known})

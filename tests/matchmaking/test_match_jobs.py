@@ -1,0 +1,251 @@
+"""Match jobs store ranked, explained suggestions; constraints keep the wrong providers out."""
+
+import datetime as dt
+
+import pytest
+from rq import SimpleWorker
+from sqlalchemy import event, select
+
+from agency.ids import new_id
+from agency.introductions.match_jobs import enqueue_match
+from agency.introductions.models import Suggestion, SuggestionStatus
+from agency.introductions.pools import build_pool
+from agency.jobs.models import JobRecord, JobStatus
+from agency.providers.models import (
+    ComplianceItem,
+    ComplianceKind,
+    ComplianceStatus,
+    IsfApproval,
+    ListingStatus,
+)
+from agency.seekers.models import Funding, RequestStatus
+from tests.factories import (
+    make_agency,
+    make_care_request,
+    make_partner,
+    make_provider,
+    make_seeker,
+    make_user,
+)
+
+
+def run_match(app, session, care_request):
+    session.refresh(care_request)  # the last run may have moved it on (version column)
+    with app.app_context():
+        record = enqueue_match(session, care_request)
+        session.commit()
+    return record
+
+
+def active(session, care_request):
+    session.expire_all()
+    return list(
+        session.scalars(
+            select(Suggestion)
+            .where(
+                Suggestion.care_request_id == care_request.id,
+                Suggestion.status == SuggestionStatus.ACTIVE,
+            )
+            .order_by(Suggestion.rank)
+        )
+    )
+
+
+@pytest.fixture
+def setting(session):
+    agency = make_agency(session)
+    partner, secret = make_partner(session)
+    seeker = make_seeker(session, partner.id)
+    return agency, partner, secret, seeker
+
+
+def test_a_request_gets_ranked_explained_suggestions_nearest_first(inline, session, setting):
+    agency, _, _, seeker = setting
+    near = make_provider(session, agency, lat=51.4410, lon=-2.6010)
+    far = make_provider(session, agency, lat=51.4700, lon=-2.5900, travel_radius_km=10)
+    care_request = make_care_request(session, seeker, agency)
+    record = run_match(inline, session, care_request)
+    suggestions = active(session, care_request)
+    assert [s.provider_id for s in suggestions] == [near.id, far.id]
+    assert suggestions[0].score > suggestions[1].score
+    explanation = suggestions[0].explanation
+    assert {"distance", "window_coverage", "rate", "load"} <= set(explanation)
+    total = sum(part["contribution"] for part in explanation.values())
+    assert total == pytest.approx(suggestions[0].score, abs=1e-6)
+    job = session.get(JobRecord, record.id)
+    assert job.status is JobStatus.FINISHED
+    assert job.result_path == f"/care-requests/{care_request.id}/suggestions"
+    assert session.get(type(care_request), care_request.id).status is RequestStatus.MATCHING
+
+
+def _matched_ids(app, session, care_request):
+    run_match(app, session, care_request)
+    return {s.provider_id for s in active(session, care_request)}
+
+
+@pytest.fixture
+def inline(settings):
+    """An app that runs jobs in-process whatever REDIS_URL says (the RQ path is tested below)."""
+    from dataclasses import replace
+
+    from agency import create_app
+
+    return create_app(replace(settings, redis_url=None))
+
+
+def test_expired_unapproved_and_suspended_providers_are_never_suggested(
+    app, session, setting, inline
+):
+    agency, _, _, seeker = setting
+    ok = make_provider(session, agency)
+    expired = make_provider(session, agency, compliant_until=dt.date(2026, 1, 1))
+    missing = make_provider(session, agency, compliant_until=None)
+    applied = make_provider(session, agency, status=ListingStatus.APPLIED)
+    suspended = make_provider(session, agency, status=ListingStatus.SUSPENDED)
+    other_agency = make_provider(session, make_agency(session))
+    care_request = make_care_request(session, seeker, agency)
+    assert _matched_ids(inline, session, care_request) == {ok.id}
+    assert {expired.id, missing.id, applied.id, suspended.id, other_agency.id}.isdisjoint(
+        _matched_ids(inline, session, care_request)
+    )
+
+
+def test_personal_care_needs_a_verified_cqc_registration(app, session, setting, inline):
+    agency, _, _, seeker = setting
+    rates = {"personal_care": 2200, "companionship": 1800}
+    unregistered = make_provider(session, agency, rates=rates)
+    registered = make_provider(session, agency, rates=rates)
+    session.add(
+        ComplianceItem(
+            id=new_id("cmp"),
+            provider_id=registered.id,
+            kind=ComplianceKind.CQC_REGISTRATION,
+            evidence_reference="1-234567890",
+            expires_on=None,
+            status=ComplianceStatus.VERIFIED,
+        )
+    )
+    pending = make_provider(session, agency, rates=rates)
+    session.add(
+        ComplianceItem(
+            id=new_id("cmp"),
+            provider_id=pending.id,
+            kind=ComplianceKind.CQC_REGISTRATION,
+            evidence_reference="1-999",
+            status=ComplianceStatus.PENDING,
+        )
+    )
+    session.commit()
+    care_request = make_care_request(session, seeker, agency, services=["personal_care"])
+    assert _matched_ids(inline, session, care_request) == {registered.id}
+    assert unregistered.id not in _matched_ids(inline, session, care_request)
+
+
+def test_an_isf_funded_request_needs_an_isf_approved_provider(app, session, setting, inline):
+    agency, _, _, seeker = setting
+    approved = make_provider(session, agency)
+    make_provider(session, agency)
+    admin = make_user(session)
+    session.add(
+        IsfApproval(
+            id=new_id("isa"),
+            provider_id=approved.id,
+            council_id=agency.council_id,
+            approved=True,
+            recorded_by=admin.id,
+        )
+    )
+    session.commit()
+    care_request = make_care_request(session, seeker, agency, funding=Funding.ISF)
+    assert _matched_ids(inline, session, care_request) == {approved.id}
+
+
+def test_rate_cap_availability_and_radius_are_hard_constraints(app, session, setting, inline):
+    agency, _, _, seeker = setting
+    ok = make_provider(session, agency)
+    make_provider(session, agency, rates={"companionship": 3000})
+    make_provider(session, agency, windows=[{"weekday": 5, "start": "09:00", "end": "12:00"}])
+    make_provider(session, agency, lat=51.52, lon=-2.45, travel_radius_km=3)
+    care_request = make_care_request(session, seeker, agency, max_rate_pence=2500)
+    assert _matched_ids(inline, session, care_request) == {ok.id}
+
+
+def test_a_rematch_supersedes_the_old_ranking_and_keeps_rejections_out(
+    app, session, setting, inline
+):
+    agency, _, _, seeker = setting
+    first = make_provider(session, agency)
+    second = make_provider(session, agency)
+    care_request = make_care_request(session, seeker, agency)
+    run_match(inline, session, care_request)
+    rejected = session.scalar(select(Suggestion).where(Suggestion.provider_id == first.id))
+    rejected.status = SuggestionStatus.REJECTED
+    rejected.status_reason = "met before, not a good fit"
+    session.commit()
+    run_match(inline, session, care_request)
+    assert [s.provider_id for s in active(session, care_request)] == [second.id]
+    superseded = session.scalars(
+        select(Suggestion).where(Suggestion.status == SuggestionStatus.SUPERSEDED)
+    ).all()
+    assert [s.provider_id for s in superseded] == [second.id]
+
+
+def test_a_job_that_dies_half_way_leaves_the_previous_ranking_whole(
+    app, session, setting, monkeypatch, inline
+):
+    agency, _, _, seeker = setting
+    make_provider(session, agency)
+    make_provider(session, agency)
+    care_request = make_care_request(session, seeker, agency)
+    run_match(inline, session, care_request)
+    before = {(s.id, s.status) for s in session.scalars(select(Suggestion))}
+
+    import agency.introductions.match_jobs as jobs
+
+    original = jobs.match_request
+
+    def dies_after_writing(*args, **kwargs):
+        original(*args, **kwargs)  # rows added to the session, not committed
+        raise MemoryError("worker killed")
+
+    monkeypatch.setattr(jobs, "match_request", dies_after_writing)
+    record = run_match(inline, session, care_request)
+    session.expire_all()
+    assert {(s.id, s.status) for s in session.scalars(select(Suggestion))} == before
+    assert session.get(JobRecord, record.id).status is JobStatus.FAILED
+
+
+def test_loading_the_pool_takes_the_same_number_of_queries_for_5_or_40_providers(session, settings):
+    agency = make_agency(session)
+    from agency.db import get_engine
+
+    def count_queries(n_more):
+        for _ in range(n_more):
+            make_provider(session, agency)
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(get_engine(settings.database_url), "before_cursor_execute", listener)
+        try:
+            session.expire_all()
+            pool = build_pool(session, agency.id, dt.date(2026, 12, 7))
+        finally:
+            event.remove(get_engine(settings.database_url), "before_cursor_execute", listener)
+        return len(pool), len(statements)
+
+    small = count_queries(5)
+    large = count_queries(35)
+    assert small[0] == 5 and large[0] == 40
+    assert small[1] == large[1] <= 9
+
+
+@pytest.mark.redis
+def test_a_real_worker_matches_a_request(app, client, session, setting, rq_queue):
+    agency, _, _, seeker = setting
+    provider = make_provider(session, agency)
+    care_request = make_care_request(session, seeker, agency)
+    record = run_match(app, session, care_request)
+    assert session.get(JobRecord, record.id).status is JobStatus.QUEUED
+    SimpleWorker([rq_queue], connection=rq_queue.connection).work(burst=True)
+    session.expire_all()
+    assert session.get(JobRecord, record.id).status is JobStatus.FINISHED
+    assert [s.provider_id for s in active(session, care_request)] == [provider.id]
