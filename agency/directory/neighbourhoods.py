@@ -51,6 +51,7 @@ def create_neighbourhood(
     hood.outcodes = [NeighbourhoodOutcode(outcode=o) for o in _outcodes(fields["outcodes"])]
     session.add(hood)
     session.commit()
+    session.expire(hood, ["outcodes"])  # reload in the relationship's order
     return hood
 
 
@@ -73,7 +74,7 @@ def update_neighbourhood(
         have = {o.outcode for o in kept}
         hood.outcodes = kept + [NeighbourhoodOutcode(outcode=o) for o in wanted if o not in have]
     session.commit()
-    session.refresh(hood)
+    session.expire(hood, ["outcodes", "agency"])  # reload in the relationship's order
     return hood
 
 
