@@ -64,13 +64,17 @@ def create_api(app: Flask) -> AgencyApi:
         return send_from_directory(SWAGGER_ASSETS, filename, max_age=86400)
 
     from agency.accounts.routes import blp as accounts_blp
+    from agency.audit.routes import blp as audit_blp
     from agency.directory.routes import blp as directory_blp
     from agency.health import blp as health_blp
+    from agency.introductions.arrangement_routes import blp as arrangements_blp
     from agency.introductions.match_routes import blp as matching_blp
+    from agency.introductions.routes import blp as introductions_blp
     from agency.jobs.routes import blp as jobs_blp
     from agency.oruk.routes import blp as oruk_blp
     from agency.providers.routes import blp as providers_blp
     from agency.seekers.routes import blp as seekers_blp
+    from agency.webhooks.routes import blp as webhooks_blp
 
     blueprints = (
         health_blp,
@@ -81,6 +85,10 @@ def create_api(app: Flask) -> AgencyApi:
         seekers_blp,
         oruk_blp,
         matching_blp,
+        introductions_blp,
+        arrangements_blp,
+        webhooks_blp,
+        audit_blp,
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint)

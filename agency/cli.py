@@ -16,6 +16,14 @@ def _url() -> str:
 
 
 def register_commands(app: Flask) -> None:
+    from agency.audit.commands import register_audit_commands
+    from agency.introductions.expiry import register_introduction_commands
+    from agency.webhooks.commands import register_webhook_commands
+
+    register_audit_commands(app)
+    register_introduction_commands(app)
+    register_webhook_commands(app)
+
     @app.cli.command("db-upgrade")
     @click.argument("revision", default="heads")
     def db_upgrade(revision: str) -> None:

@@ -1,6 +1,7 @@
 """Imports every model so that Base.metadata is complete (Alembic and tests need it)."""
 
 from agency.accounts.models import ApiKey, AuthToken, PartnerClient, User  # noqa: F401
+from agency.audit.models import AuditEntry  # noqa: F401
 from agency.directory.models import (  # noqa: F401
     Agency,
     Council,
@@ -26,6 +27,12 @@ from agency.providers.models import (  # noqa: F401
     VettingDecision,
 )
 from agency.seekers.models import CareRequest, CareSeeker, Consent  # noqa: F401
+from agency.webhooks.models import (  # noqa: F401
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 
 # Rows written by migrations (taxonomies); tests empty every other table between tests.
 REFERENCE_TABLES = frozenset({"alembic_version", "service_types"})

@@ -98,6 +98,8 @@ class Introduction(IdMixin, TimestampMixin, Base):
     decline_reason: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(default=1)
 
+    arrangement: Mapped[Arrangement | None] = relationship(viewonly=True)
+
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
     def access_scope(self) -> Scope:

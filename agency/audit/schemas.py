@@ -1,0 +1,31 @@
+"""The audit log as the API shows it."""
+
+import marshmallow as ma
+
+
+class AuditQuerySchema(ma.Schema):
+    object_id = ma.fields.String(
+        metadata={"description": "Only entries about this object", "example": "itr_4f1c..."}
+    )
+
+
+class AuditEntrySchema(ma.Schema):
+    id = ma.fields.String(metadata={"example": "aud_0c1d..."})
+    sequence = ma.fields.Integer(metadata={"description": "Position in the chain", "example": 42})
+    at = ma.fields.AwareDateTime()
+    principal_kind = ma.fields.String(
+        metadata={
+            "description": "manager, provider, partner, admin or system",
+            "example": "manager",
+        }
+    )
+    principal_id = ma.fields.String(allow_none=True, metadata={"example": "usr_5d1c..."})
+    action = ma.fields.String(metadata={"example": "introduction.approved"})
+    object_type = ma.fields.String(metadata={"example": "introductions"})
+    object_id = ma.fields.String(metadata={"example": "itr_4f1c..."})
+    agency_id = ma.fields.String(allow_none=True)
+    council_id = ma.fields.String(allow_none=True)
+    before = ma.fields.Dict(allow_none=True, metadata={"example": {"status": "awaiting_provider"}})
+    after = ma.fields.Dict(allow_none=True, metadata={"example": {"status": "awaiting_seeker"}})
+    prev_hash = ma.fields.String(metadata={"description": "SHA-256 of the previous entry"})
+    hash = ma.fields.String(metadata={"description": "SHA-256 of this entry and prev_hash"})

@@ -1,0 +1,150 @@
+"""Append to the audit chain, read it within a principal's rights, verify it.
+
+Each entry's ``hash`` is SHA-256 over the canonical JSON of its fields plus the
+previous entry's hash, so changing or deleting any row breaks every later link.
+Appends are serialised so the chain stays linear: on PostgreSQL a transaction-
+scoped advisory lock is taken before reading the last entry (held until commit);
+SQLite allows one writer at a time anyway; and the unique ``sequence`` column
+refuses a second "entry n" should both ever slip through.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, select, text
+from sqlalchemy.orm import Session
+
+from agency.audit.models import AuditEntry
+from agency.auth import Kind, Principal
+from agency.db import utcnow
+from agency.errors import Forbidden
+from agency.ids import new_id
+
+GENESIS_HASH = "0" * 64
+_ADVISORY_LOCK_KEY = 0x61756469  # "audi": one app-wide key for audit appends
+
+
+def jsonable(value: Any) -> Any:
+    """The value as it will come back from a JSON column (dates as ISO strings, enums as values)."""
+    return json.loads(json.dumps(value, default=str, sort_keys=True))
+
+
+def _canonical(entry: AuditEntry) -> bytes:
+    fields = {
+        "sequence": entry.sequence,
+        "at": entry.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        "principal_kind": entry.principal_kind,
+        "principal_id": entry.principal_id,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "agency_id": entry.agency_id,
+        "council_id": entry.council_id,
+        "before": entry.before,
+        "after": entry.after,
+        "prev_hash": entry.prev_hash,
+    }
+    return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    return hashlib.sha256(_canonical(entry)).hexdigest()
+
+
+def snapshot(obj: Any, fields: Iterable[str]) -> dict[str, Any]:
+    """The named attributes of ``obj`` as a JSON-ready dict (for ``before`` and ``after``)."""
+    return jsonable({name: getattr(obj, name) for name in fields})
+
+
+def record(
+    session: Session,
+    principal: Principal | None,
+    action: str,
+    obj: Any,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    *,
+    agency_id: str | None = None,
+    council_id: str | None = None,
+) -> AuditEntry:
+    """Append one entry in the caller's transaction (committed, or rolled back, with it).
+
+    ``principal`` None means the system (a scheduled job). ``obj`` is the changed row: its
+    ``id`` and table name are recorded, and its ``agency_id``/``council_id`` (unless given)
+    decide who may read the entry. Call it in every service function that changes state.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
+    last = session.execute(
+        select(AuditEntry.sequence, AuditEntry.hash).order_by(AuditEntry.sequence.desc()).limit(1)
+    ).first()
+    entry = AuditEntry(
+        id=new_id("aud"),
+        sequence=(last.sequence + 1) if last else 1,
+        at=utcnow(),
+        principal_kind=principal.kind.value if principal else "system",
+        principal_id=principal.id if principal else None,
+        action=action,
+        object_type=getattr(obj, "__tablename__", type(obj).__name__.lower()),
+        object_id=obj.id,
+        agency_id=agency_id or getattr(obj, "agency_id", None),
+        council_id=council_id or getattr(obj, "council_id", None),
+        before=jsonable(before) if before is not None else None,
+        after=jsonable(after) if after is not None else None,
+        prev_hash=last.hash if last else GENESIS_HASH,
+    )
+    entry.hash = entry_hash(entry)
+    session.add(entry)
+    session.flush([entry])
+    return entry
+
+
+def entries_for(principal: Principal, object_id: str | None = None) -> Select[Any]:
+    """The entries a principal may read, oldest first (managers: agency; auditors: council)."""
+    stmt = select(AuditEntry).order_by(AuditEntry.sequence)
+    if principal.kind is Kind.MANAGER:
+        stmt = stmt.where(AuditEntry.agency_id == principal.agency_id)
+    elif principal.kind is Kind.AUDITOR:
+        stmt = stmt.where(AuditEntry.council_id == principal.council_id)
+    elif principal.kind is not Kind.ADMIN:
+        raise Forbidden("The audit log is for managers, auditors and admins.")
+    if object_id:
+        stmt = stmt.where(AuditEntry.object_id == object_id)
+    return stmt
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    checked: int
+    first_bad_sequence: int | None = None
+    first_bad_id: str | None = None
+    problem: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+def verify_chain(session: Session, batch: int = 1000) -> ChainReport:
+    """Walk the chain in order; report the first entry whose link or hash does not hold."""
+    expected_prev, expected_sequence, checked = GENESIS_HASH, 1, 0
+    stmt = select(AuditEntry).order_by(AuditEntry.sequence).execution_options(yield_per=batch)
+    for entry in session.scalars(stmt):
+        problem = None
+        if entry.sequence != expected_sequence:
+            problem = f"sequence {entry.sequence} where {expected_sequence} was expected (gap)"
+        elif entry.prev_hash != expected_prev:
+            problem = "prev_hash does not match the previous entry's hash"
+        elif entry_hash(entry) != entry.hash:
+            problem = "hash does not match the entry's contents (edited)"
+        if problem:
+            return ChainReport(checked, entry.sequence, entry.id, problem)
+        checked += 1
+        expected_prev, expected_sequence = entry.hash, entry.sequence + 1
+    return ChainReport(checked)

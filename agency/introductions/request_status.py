@@ -1,0 +1,43 @@
+"""The one place this domain changes a care request's status, through the seekers domain.
+
+``agency.seekers.lifecycle.transition_request`` owns the request's state machine.
+A confirmation may come while the request is still ``open`` (no match run moved it
+to ``matching``): it passes through ``matching`` on the way to ``matched``.
+Reopening a matched request after its arrangement ended is not (yet) a move that
+machine allows, so that one move is made here, with its audit entry.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from agency.audit.service import record
+from agency.auth import Principal
+from agency.seekers.lifecycle import transition_request
+from agency.seekers.models import CareRequest, RequestStatus
+
+
+def set_request_status(
+    session: Session,
+    principal: Principal | None,
+    care_request: CareRequest,
+    to_status: RequestStatus,
+    reason: str | None,
+) -> None:
+    before = care_request.status
+    if to_status is RequestStatus.MATCHED and before is RequestStatus.OPEN:
+        transition_request(session, care_request, RequestStatus.MATCHING, reason)
+    if to_status is RequestStatus.OPEN and before is RequestStatus.MATCHED:
+        care_request.status = RequestStatus.OPEN  # reopen: see the module docstring
+        care_request.status_reason = reason
+        care_request.matched_at = None
+    else:
+        transition_request(session, care_request, to_status, reason)
+    record(
+        session,
+        principal,
+        "care_request.status_changed",
+        care_request,
+        {"status": before.value},
+        {"status": to_status.value, "reason": reason},
+    )

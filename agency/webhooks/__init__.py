@@ -1,0 +1,1 @@
+"""Signed webhooks to partner clients (Standard Webhooks style), delivered in the background."""

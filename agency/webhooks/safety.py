@@ -1,0 +1,44 @@
+"""Where we may send a webhook: https to public addresses only, unless development says otherwise.
+
+A partner-supplied URL must not let a caller make this server reach its own
+network (SSRF): loopback, private, link-local (cloud metadata at 169.254.169.254),
+multicast and reserved addresses are refused, after resolving the host name, both
+when an endpoint is registered and again before every delivery.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+from agency.errors import InvalidInput
+
+
+class UnsafeUrl(InvalidInput):
+    code = "unsafe_webhook_url"
+
+
+def _is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_link_local)
+
+
+def check_url(url: str, *, allow_private: bool, resolve: bool = True) -> None:
+    """Raise UnsafeUrl (422 on ``url``) unless the URL is one we may POST to."""
+    parts = urlsplit(url)
+    allowed_schemes = {"https", "http"} if allow_private else {"https"}
+    if parts.scheme not in allowed_schemes or not parts.hostname:
+        raise UnsafeUrl(errors={"url": ["Use an https:// URL with a host name."]})
+    if parts.username or parts.password:
+        raise UnsafeUrl(errors={"url": ["Credentials in the URL are not allowed."]})
+    if allow_private or not resolve:
+        return
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        raise UnsafeUrl(errors={"url": ["The host name does not resolve."]}) from None
+    if not infos or not all(_is_public(str(info[4][0])) for info in infos):
+        raise UnsafeUrl(errors={"url": ["The host resolves to a private or reserved address."]})
