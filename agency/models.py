@@ -16,6 +16,17 @@ from agency.introductions.models import (  # noqa: F401
     MatchPlan,
     Suggestion,
 )
+from agency.isf.models import (  # noqa: F401
+    Invoice,
+    IsfAccount,
+    JournalEntry,
+    LedgerAccount,
+    PaymentRun,
+    Payout,
+    PayoutAccount,
+    Posting,
+    StripeEvent,
+)
 from agency.jobs.models import JobRecord  # noqa: F401
 from agency.providers.models import (  # noqa: F401
     AvailabilityException,

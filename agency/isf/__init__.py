@@ -1,0 +1,1 @@
+"""Individual Service Funds: the ledger, ISF accounts, invoices and paying providers."""

@@ -1,0 +1,72 @@
+"""How providers get paid: one interface, a Stripe Connect and a manual bank transfer gateway.
+
+A gateway answers each payment definitively (an id, or :class:`PaymentRefused`: nothing
+was paid) or not at all (:class:`PaymentUncertain`: it may have been paid, so the caller
+must retry with the SAME idempotency key and never with a new one).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from agency.config import Settings
+
+
+@dataclass(frozen=True)
+class Onboarding:
+    account_id: str
+    onboarding_url: str | None
+    details_submitted: bool = False
+    payouts_enabled: bool = False
+
+
+class PaymentRefused(Exception):  # noqa: N818 - an outcome, not a bug
+    """The gateway definitively refused: no money moved; a new attempt needs a new key."""
+
+    def __init__(self, code: str, message: str = "") -> None:
+        super().__init__(message or code)
+        self.code = code
+
+
+class PaymentUncertain(Exception):  # noqa: N818
+    """No definitive answer (time-out, 5xx, rate limit): retry with the same key."""
+
+    def __init__(self, code: str, message: str = "") -> None:
+        super().__init__(message or code)
+        self.code = code
+
+
+class PaymentGateway(Protocol):
+    name: str
+    # True when pay() returning means the money has arrived (no webhook will confirm it).
+    settles_on_confirmation: bool
+
+    def onboard(
+        self, provider_id: str, email: str | None, existing_account_id: str | None
+    ) -> Onboarding: ...
+
+    def account_state(self, account_id: str) -> Onboarding: ...
+
+    def pay(
+        self,
+        *,
+        amount_pence: int,
+        destination: str,
+        idempotency_key: str,
+        transfer_group: str,
+        metadata: dict[str, str],
+    ) -> str | None: ...
+
+    def find_payment(self, transfer_group: str) -> str | None: ...
+
+
+def gateway_for(settings: Settings) -> PaymentGateway:
+    """Stripe Connect when a Stripe key is configured, else manual bank transfer."""
+    if settings.stripe_api_key:
+        from agency.isf.stripe_gateway import StripeConnectGateway
+
+        return StripeConnectGateway.cached(settings.stripe_api_key, settings.stripe_api_base)
+    from agency.isf.manual_gateway import ManualBankTransferGateway
+
+    return ManualBankTransferGateway()

@@ -1,0 +1,282 @@
+"""ISF accounts: open one for a care seeker, allocate council money, return what is unspent."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session, aliased
+
+from agency.auth import Action, Kind, Principal, load
+from agency.db import utcnow
+from agency.directory.models import Agency
+from agency.errors import Conflict, Forbidden, InvalidInput, NotFound
+from agency.ids import new_id
+from agency.isf.ledger import ledger_account, post_entry
+from agency.isf.models import (
+    AccountKind,
+    EntryKind,
+    Invoice,
+    InvoiceStatus,
+    IsfAccount,
+    IsfStatus,
+    JournalEntry,
+    LedgerAccount,
+    Posting,
+)
+from agency.seekers.models import CareSeeker
+
+
+class IsfAccountClosed(Conflict):
+    code = "isf_account_closed"
+    message = "The ISF account is closed."
+
+
+@dataclass(frozen=True)
+class IsfFigures:
+    """What the register shows per ISF account, all derived from postings and invoices."""
+
+    allocated_pence: int = 0
+    spent_pence: int = 0
+    committed_pence: int = 0
+    returned_pence: int = 0
+    balance_pence: int = 0
+
+
+def isf_ledger_account(session: Session, isf: IsfAccount) -> LedgerAccount:
+    return ledger_account(
+        session,
+        AccountKind.ISF,
+        isf_account_id=isf.id,
+        agency_id=isf.agency_id,
+        council_id=isf.council_id,
+    )
+
+
+def open_isf_account(
+    session: Session,
+    principal: Principal,
+    *,
+    seeker_id: str,
+    council_reference: str,
+    plan_start: dt.date,
+    plan_end: dt.date,
+    agency_id: str | None = None,
+) -> IsfAccount:
+    """Open the ISF account a manager's agency holds for a seeker it serves."""
+    if plan_end < plan_start:
+        raise InvalidInput(errors={"plan_end": ["The plan cannot end before it starts."]})
+    if principal.kind is Kind.MANAGER:
+        if agency_id not in (None, principal.agency_id):
+            raise Forbidden("Managers open ISF accounts for their own agency.")
+        agency_id = principal.agency_id
+    if agency_id is None:
+        raise InvalidInput(errors={"agency_id": ["Required for an admin."]})
+    agency = session.get(Agency, agency_id)
+    if agency is None:
+        raise InvalidInput(errors={"agency_id": ["No such agency."]})
+    load(session, principal, CareSeeker, seeker_id, Action.READ)
+    exists = session.scalar(
+        select(IsfAccount.id).where(
+            IsfAccount.seeker_id == seeker_id, IsfAccount.agency_id == agency_id
+        )
+    )
+    if exists:
+        raise Conflict(
+            "This seeker already has an ISF account with this agency.",
+            code="isf_account_exists",
+            isf_account_id=exists,
+        )
+    isf = IsfAccount(
+        id=new_id("isf"),
+        seeker_id=seeker_id,
+        agency_id=agency_id,
+        council_id=agency.council_id,
+        council_reference=council_reference,
+        plan_start=plan_start,
+        plan_end=plan_end,
+        created_by=principal.id,
+    )
+    session.add(isf)
+    session.flush()
+    isf_ledger_account(session, isf)
+    session.commit()
+    return isf
+
+
+def isf_accounts_visible_to(principal: Principal) -> Select[tuple[IsfAccount]]:
+    stmt = select(IsfAccount)
+    if principal.kind is Kind.MANAGER:
+        return stmt.where(IsfAccount.agency_id == principal.agency_id)
+    if principal.kind is Kind.AUDITOR:
+        return stmt.where(IsfAccount.council_id == principal.council_id)
+    if principal.kind is Kind.ADMIN:
+        return stmt
+    return stmt.where(IsfAccount.id.is_(None))
+
+
+def figures_for(session: Session, isf_ids: list[str]) -> dict[str, IsfFigures]:
+    """Allocated, spent, committed, returned and balance for many ISF accounts in two queries.
+
+    A reversal counts against the kind of movement it reverses (a reversed allocation
+    lowers "allocated").
+    """
+    if not isf_ids:
+        return {}
+    original = aliased(JournalEntry)
+    kind = func.coalesce(original.kind, JournalEntry.kind)
+    rows = session.execute(
+        select(LedgerAccount.isf_account_id, kind, func.sum(Posting.amount_pence))
+        .join(Posting, Posting.account_id == LedgerAccount.id)
+        .join(JournalEntry, JournalEntry.id == Posting.entry_id)
+        .outerjoin(original, original.id == JournalEntry.reverses_entry_id)
+        .where(LedgerAccount.kind == AccountKind.ISF, LedgerAccount.isf_account_id.in_(isf_ids))
+        .group_by(LedgerAccount.isf_account_id, kind)
+    )
+    sums: dict[str, dict[str, int]] = {i: {} for i in isf_ids}
+    for isf_id, entry_kind, total in rows:
+        sums[isf_id][str(entry_kind)] = int(total)
+    committed = dict(
+        session.execute(
+            select(Invoice.isf_account_id, func.sum(Invoice.total_pence))
+            .where(Invoice.isf_account_id.in_(isf_ids), Invoice.status == InvoiceStatus.APPROVED)
+            .group_by(Invoice.isf_account_id)
+        ).all()
+    )
+    return {
+        i: IsfFigures(
+            allocated_pence=s.get(EntryKind.ALLOCATION.value, 0),
+            spent_pence=-s.get(EntryKind.INVOICE.value, 0),
+            committed_pence=int(committed.get(i) or 0),
+            returned_pence=-s.get(EntryKind.RETURN.value, 0),
+            balance_pence=sum(s.values()),
+        )
+        for i, s in sums.items()
+    }
+
+
+def allocate(
+    session: Session,
+    principal: Principal,
+    isf_account_id: str,
+    *,
+    amount_pence: int,
+    period_start: dt.date,
+    period_end: dt.date,
+    memo: str | None = None,
+    idempotency_key: str | None = None,
+) -> JournalEntry:
+    """Move council funding into the ISF for a period (e.g. a four-weekly budget)."""
+    if period_end < period_start:
+        raise InvalidInput(errors={"period_end": ["The period cannot end before it starts."]})
+    isf = load(session, principal, IsfAccount, isf_account_id, Action.WRITE)
+    if isf.status is IsfStatus.CLOSED:
+        raise IsfAccountClosed()
+    funding = ledger_account(session, AccountKind.COUNCIL_FUNDING, council_id=isf.council_id)
+    entry = post_entry(
+        session,
+        EntryKind.ALLOCATION,
+        [(funding, -amount_pence), (isf_ledger_account(session, isf), amount_pence)],
+        f"{period_start.isoformat()}..{period_end.isoformat()}" + (f": {memo}" if memo else ""),
+        idempotency_key or f"allocation-{new_id('key')}",
+        created_by=principal.id,
+        agency_id=isf.agency_id,
+        council_id=isf.council_id,
+    )
+    session.commit()
+    return entry
+
+
+def return_unspent(
+    session: Session,
+    principal: Principal,
+    isf_account_id: str,
+    *,
+    amount_pence: int | None = None,
+    close: bool = False,
+    memo: str | None = None,
+    today: dt.date | None = None,
+) -> JournalEntry | None:
+    """Give unspent funds back to the council at the plan's end or on closure (then close)."""
+    isf = load(session, principal, IsfAccount, isf_account_id, Action.WRITE)
+    today = today or dt.date.today()
+    if not close and today < isf.plan_end:
+        raise Conflict(
+            "Unspent funds go back at the end of the plan period or when the account closes.",
+            code="plan_not_ended",
+        )
+    account = isf_ledger_account(session, isf)
+    figures = figures_for(session, [isf.id])[isf.id]
+    if close and figures.committed_pence:
+        raise Conflict(
+            "Approved invoices are still waiting to be paid from this ISF.",
+            code="invoices_outstanding",
+        )
+    amount = figures.balance_pence if amount_pence is None else amount_pence
+    if close and figures.balance_pence - amount:
+        raise Conflict("Return the whole balance to close.", code="balance_remaining")
+    entry = None
+    if amount:
+        returns = ledger_account(session, AccountKind.COUNCIL_RETURNS, council_id=isf.council_id)
+        entry = post_entry(
+            session,
+            EntryKind.RETURN,
+            [(account, -amount), (returns, amount)],
+            memo or ("Closure" if close else "End of plan period"),
+            f"return-{new_id('key')}",
+            created_by=principal.id,
+            agency_id=isf.agency_id,
+            council_id=isf.council_id,
+        )
+    if close:
+        isf.status = IsfStatus.CLOSED
+        isf.closed_at = utcnow()
+    session.commit()
+    return entry
+
+
+def get_isf_account(session: Session, principal: Principal, isf_account_id: str) -> IsfAccount:
+    isf = load(session, principal, IsfAccount, isf_account_id, Action.READ)
+    if isf is None:  # pragma: no cover - load raises
+        raise NotFound()
+    return isf
+
+
+def statement(session: Session, principal: Principal, isf_account_id: str) -> list[dict]:  # type: ignore[type-arg]
+    """Every posting on the ISF, oldest first, with its entry's kind and memo."""
+    isf = load(session, principal, IsfAccount, isf_account_id, Action.READ)
+    rows = session.execute(
+        select(
+            JournalEntry.id,
+            JournalEntry.kind,
+            JournalEntry.memo,
+            Posting.amount_pence,
+            JournalEntry.created_at,
+        )
+        .join(Posting, Posting.entry_id == JournalEntry.id)
+        .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
+        .where(LedgerAccount.kind == AccountKind.ISF, LedgerAccount.isf_account_id == isf.id)
+        .order_by(JournalEntry.created_at, JournalEntry.id)
+    )
+    return [
+        {"entry_id": e, "kind": k, "memo": m, "amount_pence": a, "created_at": c}
+        for e, k, m, a, c in rows
+    ]
+
+
+def reverse(
+    session: Session, principal: Principal, entry_id: str, memo: str | None
+) -> JournalEntry:
+    """A manager corrects an allocation or return of their agency by reversing it."""
+    from agency.isf.ledger import reverse_entry
+
+    entry = load(session, principal, JournalEntry, entry_id, Action.WRITE)
+    if entry.kind not in (EntryKind.ALLOCATION, EntryKind.RETURN):
+        raise Conflict(
+            "Only allocations and returns are corrected by hand; payments follow the gateway.",
+            code="not_reversible",
+        )
+    reversal = reverse_entry(session, entry.id, memo, created_by=principal.id)
+    session.commit()
+    return reversal

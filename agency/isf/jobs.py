@@ -1,0 +1,24 @@
+"""Background jobs of the money side: the payment run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from agency.config import Settings
+from agency.isf.gateway import gateway_for
+from agency.isf.payouts import PaymentsUncertain, run_payment_run
+from agency.jobs.models import JobRecord
+from agency.jobs.queue import job
+
+
+@job("isf.payment_run")
+def payment_run(
+    session: Session, record: JobRecord, *, settings: Settings, payment_run_id: str
+) -> dict[str, Any]:
+    """Pay the run's invoices; fails (so RQ retries, with the same keys) if any were uncertain."""
+    figures = run_payment_run(session, payment_run_id, gateway_for(settings))
+    if figures.get("uncertain"):
+        raise PaymentsUncertain(f"{figures['uncertain']} payments got no definitive answer")
+    return {"payment_run_id": payment_run_id, **figures}

@@ -1,0 +1,142 @@
+"""HTTP routes: provider payout accounts, payment runs, bank references, the Stripe webhook."""
+
+import csv
+import io
+
+from flask import Response, current_app, request
+from flask.views import MethodView
+
+from agency.auth import Action, Kind, current_principal, load, requires
+from agency.isf import payout_accounts, payouts
+from agency.isf.gateway import gateway_for
+from agency.isf.models import Invoice, PaymentRun
+from agency.isf.routes import READERS, blp
+from agency.isf.schemas import (
+    BankReferenceSchema,
+    PaymentRunSchema,
+    PayoutAccountSchema,
+    PayoutSchema,
+    WebhookAckSchema,
+)
+from agency.isf.webhooks import receive_stripe_event
+from agency.web import db_session
+
+
+def _settings():  # type: ignore[no-untyped-def]
+    return current_app.extensions["agency"].settings
+
+
+def _account_body(account, onboarding_url=None):  # type: ignore[no-untyped-def]
+    body = {f: getattr(account, f) for f in PayoutAccountSchema().fields if hasattr(account, f)}
+    if onboarding_url:
+        body["onboarding_url"] = onboarding_url
+    return body
+
+
+@blp.route("/payout-accounts")
+class PayoutAccounts(MethodView):
+    @blp.response(201, PayoutAccountSchema)
+    @requires(Kind.PROVIDER)
+    def post(self):
+        """Open (or resume onboarding of) the calling provider's payout account"""
+        account, url = payout_accounts.open_payout_account(
+            db_session(), current_principal(), gateway_for(_settings())
+        )
+        return _account_body(account, url)
+
+
+@blp.route("/payout-accounts/me")
+class MyPayoutAccount(MethodView):
+    @blp.response(200, PayoutAccountSchema)
+    @requires(Kind.PROVIDER)
+    def get(self):
+        """The calling provider's payout account and its status"""
+        return _account_body(payout_accounts.get_payout_account(db_session(), current_principal()))
+
+
+@blp.route("/payment-runs")
+class PaymentRuns(MethodView):
+    @blp.response(202, PaymentRunSchema)
+    @requires(Kind.MANAGER)
+    def post(self):
+        """Pay every approved, unpaid ISF invoice of the agency (runs as a job)"""
+        return payouts.start_payment_run(
+            db_session(),
+            current_principal(),
+            current_app.extensions["agency"].jobs,
+            gateway_for(_settings()).name,
+        )
+
+
+@blp.route("/payment-runs/<payment_run_id>")
+class PaymentRunItem(MethodView):
+    @blp.response(200, PaymentRunSchema)
+    @requires(*READERS)
+    def get(self, payment_run_id):
+        """A payment run and its figures"""
+        return load(db_session(), current_principal(), PaymentRun, payment_run_id, Action.READ)
+
+
+@blp.route("/payment-runs/<payment_run_id>/payouts")
+class PaymentRunPayouts(MethodView):
+    @blp.response(200, PayoutSchema(many=True))
+    @requires(*READERS)
+    def get(self, payment_run_id):
+        """The payouts a payment run made"""
+        return payouts.payouts_of_run(db_session(), current_principal(), payment_run_id)
+
+
+@blp.route("/payment-runs/<payment_run_id>/payment-file")
+class PaymentFile(MethodView):
+    @blp.doc(responses={"200": {"description": "CSV", "content": {"text/csv": {}}}})
+    @requires(Kind.MANAGER)
+    def get(self, payment_run_id):
+        """The bank payment file (CSV) of a manual bank transfer run"""
+        session, principal = db_session(), current_principal()
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["payout_id", "invoice_number", "provider_id", "amount_gbp", "status"])
+        for payout in payouts.payouts_of_run(session, principal, payment_run_id):
+            invoice = session.get(Invoice, payout.invoice_id)
+            pounds, pence = divmod(payout.amount_pence, 100)
+            writer.writerow(
+                [
+                    payout.id,
+                    invoice.number if invoice else "",
+                    payout.provider_id,
+                    f"{pounds}.{pence:02d}",
+                    payout.status.value,
+                ]
+            )
+        return Response(out.getvalue(), mimetype="text/csv")
+
+
+@blp.route("/payouts/<payout_id>/bank-reference")
+class BankReference(MethodView):
+    @blp.arguments(BankReferenceSchema)
+    @blp.response(200, PayoutSchema)
+    @requires(Kind.MANAGER)
+    def post(self, body, payout_id):
+        """Record the bank reference of a manual payment (settles the payout)"""
+        return payouts.record_bank_reference(
+            db_session(), current_principal(), payout_id, body["bank_reference"]
+        )
+
+
+@blp.route("/webhooks/stripe")
+class StripeWebhook(MethodView):
+    @blp.doc(security=[])
+    @blp.response(200, WebhookAckSchema)
+    @blp.alt_response(400, description="Bad signature (bad_signature)")
+    def post(self):
+        """Stripe events (signed with Stripe-Signature): transfers and connected accounts"""
+        settings = _settings()
+        gateway = gateway_for(settings) if settings.stripe_api_key else None
+        fresh = receive_stripe_event(
+            db_session(),
+            request.get_data(),
+            request.headers.get("Stripe-Signature"),
+            settings.stripe_webhook_secret,
+            gateway,
+        )
+        return {"received": True, "duplicate": not fresh}

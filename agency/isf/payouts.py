@@ -1,0 +1,341 @@
+"""Paying approved invoices exactly once: payment runs, payouts, settlement.
+
+The order of steps is what makes a payment at most once:
+1. in one transaction: a Payout row (unique per invoice) and payable -> clearing; commit;
+2. call the gateway with the payout's idempotency key (``invoice-<id>-payout``);
+3. record the answer. A crash between 1 and 3 leaves a pending payout that the next
+   run sends again with the same key, and the payment provider replays its first answer.
+Only a definitive refusal reverses clearing and lets a later run try with a new key.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from agency.auth import Action, Kind, Principal, load
+from agency.db import utcnow
+from agency.directory.models import Agency
+from agency.errors import Conflict, Forbidden, InvalidInput
+from agency.ids import new_id
+from agency.isf.gateway import PaymentGateway, PaymentRefused, PaymentUncertain
+from agency.isf.ledger import ledger_account, post_entry, reverse_entry
+from agency.isf.models import (
+    AccountKind,
+    EntryKind,
+    Invoice,
+    InvoiceStatus,
+    JournalEntry,
+    PaymentRun,
+    PaymentRunStatus,
+    Payout,
+    PayoutAccount,
+    PayoutAccountStatus,
+    PayoutStatus,
+)
+
+RESENDABLE = (PayoutStatus.PENDING, PayoutStatus.UNCERTAIN)
+RETRYABLE = (PayoutStatus.FAILED, PayoutStatus.REVERSED)
+SERVER_ERRORS = frozenset({"api_error"})
+
+
+class PaymentsUncertain(RuntimeError):
+    """Raised by a payment run job so that RQ retries it (same keys) with back-off."""
+
+
+def payout_key(invoice_id: str, attempt: int) -> str:
+    return f"invoice-{invoice_id}-payout" + ("" if attempt == 1 else f"-{attempt}")
+
+
+def _accounts(session: Session, payout: Payout):  # type: ignore[no-untyped-def]
+    owner = {"agency_id": payout.agency_id, "council_id": payout.council_id}
+    payable = ledger_account(
+        session, AccountKind.PROVIDER_PAYABLE, provider_id=payout.provider_id, **owner
+    )
+    clearing = ledger_account(session, AccountKind.CLEARING, **owner)
+    paid = ledger_account(
+        session, AccountKind.PROVIDER_PAID, provider_id=payout.provider_id, **owner
+    )
+    return payable, clearing, paid
+
+
+def _post_to_clearing(session: Session, payout: Payout) -> JournalEntry:
+    payable, clearing, _ = _accounts(session, payout)
+    return post_entry(
+        session,
+        EntryKind.PAYOUT,
+        [(payable, -payout.amount_pence), (clearing, payout.amount_pence)],
+        f"Payout {payout.id} of invoice {payout.invoice_id} (attempt {payout.attempt})",
+        f"payout-{payout.id}-{payout.attempt}",
+        agency_id=payout.agency_id,
+        council_id=payout.council_id,
+    )
+
+
+def _entry(session: Session, key: str) -> JournalEntry | None:
+    return session.scalar(select(JournalEntry).where(JournalEntry.idempotency_key == key))
+
+
+def start_payment_run(session: Session, principal: Principal, jobs, gateway_name: str):  # type: ignore[no-untyped-def]
+    """Queue a payment run of the manager's agency (the job runs after commit)."""
+    from agency.auth import Scope
+
+    if principal.kind is not Kind.MANAGER or not principal.agency_id:
+        raise Forbidden("Payment runs are started by the agency's manager.")
+    agency = session.get(Agency, principal.agency_id)
+    assert agency is not None
+    run = PaymentRun(
+        id=new_id("prn"),
+        agency_id=agency.id,
+        council_id=agency.council_id,
+        gateway=gateway_name,
+        created_by=principal.id,
+        figures={},
+    )
+    session.add(run)
+    record = jobs.enqueue(
+        session,
+        "isf.payment_run",
+        {"payment_run_id": run.id},
+        scope=Scope.of(agency_ids=[agency.id], council_ids=[agency.council_id]),
+    )
+    run.job_id = record.id
+    session.commit()
+    return run
+
+
+def unpaid_isf_invoices(session: Session, agency_id: str) -> list[str]:
+    return list(
+        session.scalars(
+            select(Invoice.id)
+            .where(
+                Invoice.agency_id == agency_id,
+                Invoice.status == InvoiceStatus.APPROVED,
+                Invoice.isf_account_id.is_not(None),
+            )
+            .order_by(Invoice.approved_at, Invoice.id)
+        )
+    )
+
+
+def run_payment_run(session: Session, payment_run_id: str, gateway: PaymentGateway) -> dict:  # type: ignore[type-arg]
+    """Pay every approved, unpaid ISF invoice of the run's agency; safe to run again."""
+    run = session.get(PaymentRun, payment_run_id)
+    assert run is not None
+    run.status = PaymentRunStatus.RUNNING
+    session.commit()
+    figures: dict[str, int] = {}
+    for invoice_id in unpaid_isf_invoices(session, run.agency_id):
+        outcome, amount = pay_invoice(session, invoice_id, gateway, run.id)
+        figures[outcome] = figures.get(outcome, 0) + 1
+        figures[f"{outcome}_pence"] = figures.get(f"{outcome}_pence", 0) + amount
+    run = session.get(PaymentRun, payment_run_id)
+    assert run is not None
+    run.figures = figures
+    run.status = PaymentRunStatus.FINISHED
+    run.finished_at = utcnow()
+    session.commit()
+    return figures
+
+
+def _destination(session: Session, provider_id: str, gateway: PaymentGateway) -> str | None:
+    account = session.scalar(
+        select(PayoutAccount).where(
+            PayoutAccount.provider_id == provider_id, PayoutAccount.gateway == gateway.name
+        )
+    )
+    if gateway.name == "manual":
+        return account.external_id if account else f"bank_{provider_id}"
+    if account is None or account.status is not PayoutAccountStatus.ENABLED:
+        return None
+    return account.external_id
+
+
+def _found_after_server_error(session: Session, payout: Payout, gateway: PaymentGateway) -> bool:
+    """Stripe replays a 5xx for the same key forever: ask whether the transfer exists.
+
+    Found: it was paid, record it. Not found: nothing was paid, so reverse clearing and
+    mark the attempt failed, which lets this run try again under the next key.
+    """
+    found = gateway.find_payment(f"{payout.id}-{payout.attempt}")
+    if found:
+        payout.status = PayoutStatus.SENT
+        payout.external_id = found
+        payout.sent_at = utcnow()
+        session.commit()
+        return True
+    entry = _entry(session, f"payout-{payout.id}-{payout.attempt}")
+    assert entry is not None
+    reverse_entry(session, entry.id, "Payout not made: server error, no transfer found")
+    payout.status = PayoutStatus.FAILED
+    return False
+
+
+def pay_invoice(
+    session: Session, invoice_id: str, gateway: PaymentGateway, payment_run_id: str | None = None
+) -> tuple[str, int]:
+    """Send one invoice's payment at most once; returns (outcome, pence)."""
+    invoice = session.get(Invoice, invoice_id, with_for_update=True, populate_existing=True)
+    assert invoice is not None
+    if invoice.status is not InvoiceStatus.APPROVED:
+        session.rollback()
+        return "already_paid", 0
+    payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice_id))
+    if payout is not None and payout.status in (PayoutStatus.SENT, PayoutStatus.SETTLED):
+        session.rollback()
+        return "already_sent", 0
+    if (
+        payout is not None
+        and payout.status is PayoutStatus.UNCERTAIN
+        and payout.error_code in SERVER_ERRORS
+        and _found_after_server_error(session, payout, gateway)
+    ):
+        return "sent", payout.amount_pence
+    destination = _destination(session, invoice.provider_id, gateway)
+    if destination is None:
+        session.rollback()
+        return "no_payout_account", 0
+    if payout is None:
+        payout = Payout(
+            id=new_id("pay"),
+            invoice_id=invoice.id,
+            payment_run_id=payment_run_id,
+            provider_id=invoice.provider_id,
+            agency_id=invoice.agency_id,
+            council_id=invoice.council_id,
+            amount_pence=invoice.total_pence,
+            gateway=gateway.name,
+            attempt=1,
+            idempotency_key=payout_key(invoice.id, 1),
+        )
+        session.add(payout)
+        try:
+            session.flush()
+        except IntegrityError:  # another run recorded it first: that run pays it
+            session.rollback()
+            return "in_progress", 0
+        _post_to_clearing(session, payout)
+    elif payout.status in RETRYABLE:
+        payout.attempt += 1
+        payout.idempotency_key = payout_key(invoice.id, payout.attempt)
+        payout.status = PayoutStatus.PENDING
+        payout.external_id = None
+        payout.error_code = None
+        payout.payment_run_id = payment_run_id
+        _post_to_clearing(session, payout)
+    session.commit()  # recorded before the gateway call: a crash now resends the same key
+    try:
+        external_id = gateway.pay(
+            amount_pence=payout.amount_pence,
+            destination=destination,
+            idempotency_key=payout.idempotency_key,
+            transfer_group=f"{payout.id}-{payout.attempt}",
+            metadata={
+                "payout_id": payout.id,
+                "invoice_id": invoice.id,
+                "attempt": str(payout.attempt),
+            },
+        )
+    except PaymentRefused as refusal:
+        session.refresh(payout)
+        payout.status = PayoutStatus.FAILED
+        payout.error_code = refusal.code[:80]
+        entry = _entry(session, f"payout-{payout.id}-{payout.attempt}")
+        assert entry is not None
+        reverse_entry(session, entry.id, f"Payout refused: {refusal.code}")
+        session.commit()
+        return "failed", payout.amount_pence
+    except PaymentUncertain as uncertain:
+        session.refresh(payout)
+        if payout.status in RESENDABLE:
+            payout.status = PayoutStatus.UNCERTAIN
+            payout.error_code = uncertain.code[:80]
+        session.commit()
+        return "uncertain", payout.amount_pence
+    session.refresh(payout)
+    if payout.status in RESENDABLE:  # a webhook may already have settled it
+        payout.status = PayoutStatus.SENT
+        payout.external_id = external_id
+        payout.error_code = None
+        payout.sent_at = utcnow()
+    session.commit()
+    return "sent", payout.amount_pence
+
+
+def settle_payout(session: Session, payout: Payout, external_id: str | None) -> bool:
+    """Confirmed paid: clearing -> provider paid, invoice paid. Idempotent; not committed."""
+    if payout.status not in (*RESENDABLE, PayoutStatus.SENT):
+        return False
+    _, clearing, paid = _accounts(session, payout)
+    post_entry(
+        session,
+        EntryKind.PAYOUT_SETTLEMENT,
+        [(clearing, -payout.amount_pence), (paid, payout.amount_pence)],
+        f"Payout {payout.id} confirmed",
+        f"payout-{payout.id}-{payout.attempt}-settle",
+        agency_id=payout.agency_id,
+        council_id=payout.council_id,
+    )
+    now = utcnow()
+    payout.status = PayoutStatus.SETTLED
+    payout.settled_at = now
+    payout.external_id = external_id or payout.external_id
+    payout.sent_at = payout.sent_at or now
+    invoice = session.get(Invoice, payout.invoice_id)
+    assert invoice is not None
+    invoice.status = InvoiceStatus.PAID
+    invoice.paid_at = now
+    invoice.days_to_paid = (now.date() - invoice.approved_at.date()).days
+    return True
+
+
+def reverse_payout(session: Session, payout: Payout, reason: str) -> bool:
+    """The payment provider took the money back: undo settlement and payout; invoice unpaid."""
+    if payout.status is PayoutStatus.REVERSED:
+        return False
+    if payout.status is not PayoutStatus.SETTLED:
+        settle_payout(session, payout, None)  # a reversal can arrive before its creation event
+    for key in (
+        f"payout-{payout.id}-{payout.attempt}-settle",
+        f"payout-{payout.id}-{payout.attempt}",
+    ):
+        entry = _entry(session, key)
+        assert entry is not None
+        reverse_entry(session, entry.id, reason)
+    payout.status = PayoutStatus.REVERSED
+    invoice = session.get(Invoice, payout.invoice_id)
+    assert invoice is not None
+    invoice.status = InvoiceStatus.APPROVED
+    invoice.paid_at = None
+    invoice.days_to_paid = None
+    return True
+
+
+def record_bank_reference(
+    session: Session, principal: Principal, payout_id: str, bank_reference: str
+) -> Payout:
+    """Manual bank transfer: the agency paid it through its bank; this settles the payout."""
+    payout = load(session, principal, Payout, payout_id, Action.WRITE)
+    if principal.kind is Kind.PROVIDER:
+        raise Forbidden("Only the agency records bank payments.")
+    if payout.gateway != "manual":
+        raise InvalidInput(errors={"bank_reference": ["Only for manual bank transfer payouts."]})
+    if payout.status is PayoutStatus.SETTLED:
+        if payout.external_id == bank_reference:
+            return payout
+        raise Conflict("This payout is already settled.", code="payout_settled")
+    if payout.status is not PayoutStatus.SENT:
+        raise Conflict("This payout is not awaiting a bank payment.", code="payout_not_sent")
+    settle_payout(session, payout, bank_reference)
+    session.commit()
+    return payout
+
+
+def payouts_of_run(session: Session, principal: Principal, payment_run_id: str) -> list[Payout]:
+    load(session, principal, PaymentRun, payment_run_id, Action.READ)
+    return list(
+        session.scalars(
+            select(Payout).where(Payout.payment_run_id == payment_run_id).order_by(Payout.id)
+        )
+    )

@@ -1,0 +1,147 @@
+"""HTTP routes: ISF accounts, allocations, returns, statements and corrections.
+
+Payout accounts, payment runs and the Stripe webhook live in ``payout_routes`` on the
+same blueprint (imported at the bottom so registering ``blp`` picks them up).
+"""
+
+import marshmallow as ma
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from agency.auth import Kind, Principal, current_principal, requires
+from agency.isf import isf_accounts
+from agency.isf.models import IsfAccount
+from agency.isf.schemas import (
+    AllocationCreateSchema,
+    IsfAccountCreateSchema,
+    IsfAccountSchema,
+    JournalEntrySchema,
+    PostingLineSchema,
+    ReturnCreateSchema,
+)
+from agency.pagination import page_of
+from agency.privacy import pseudonym
+from agency.web import db_session
+
+blp = Blueprint(
+    "isf",
+    __name__,
+    description="Individual Service Funds: accounts, ledger, payouts and payment runs",
+)
+
+READERS = (Kind.MANAGER, Kind.AUDITOR)
+
+
+def account_body(principal: Principal, isf: IsfAccount, figures) -> dict:  # type: ignore[no-untyped-def]
+    body = {
+        name: getattr(isf, name)
+        for name in (
+            "id",
+            "agency_id",
+            "council_id",
+            "council_reference",
+            "plan_start",
+            "plan_end",
+            "status",
+            "created_at",
+        )
+    }
+    body.update(vars(figures))
+    if principal.kind is Kind.AUDITOR:
+        secret = current_app.extensions["agency"].settings.secret_key
+        body["seeker_ref"] = pseudonym(secret, isf.seeker_id)
+    else:
+        body["seeker_id"] = isf.seeker_id
+    return body
+
+
+def _one(isf: IsfAccount) -> dict:  # type: ignore[type-arg]
+    session, principal = db_session(), current_principal()
+    return account_body(principal, isf, isf_accounts.figures_for(session, [isf.id])[isf.id])
+
+
+@blp.route("/isf-accounts")
+class IsfAccounts(MethodView):
+    @blp.response(200, IsfAccountSchema(many=True))
+    @blp.paginate()
+    @requires(*READERS)
+    def get(self, pagination_parameters):
+        """ISF accounts with their balances (managers: their agency; auditors: their council)"""
+        session, principal = db_session(), current_principal()
+        stmt = isf_accounts.isf_accounts_visible_to(principal).order_by(
+            IsfAccount.created_at, IsfAccount.id
+        )
+        page = page_of(session, stmt, pagination_parameters)
+        figures = isf_accounts.figures_for(session, [isf.id for isf in page])
+        return [account_body(principal, isf, figures[isf.id]) for isf in page]
+
+    @blp.arguments(IsfAccountCreateSchema)
+    @blp.response(201, IsfAccountSchema)
+    @blp.alt_response(409, description="The seeker already has one here (isf_account_exists)")
+    @requires(Kind.MANAGER)
+    def post(self, body):
+        """Open the ISF account this agency holds for a care seeker"""
+        isf = isf_accounts.open_isf_account(db_session(), current_principal(), **body)
+        return _one(isf)
+
+
+@blp.route("/isf-accounts/<isf_account_id>")
+class IsfAccountItem(MethodView):
+    @blp.response(200, IsfAccountSchema)
+    @requires(*READERS)
+    def get(self, isf_account_id):
+        """One ISF account with allocated, spent, committed, returned and balance"""
+        isf = isf_accounts.get_isf_account(db_session(), current_principal(), isf_account_id)
+        return _one(isf)
+
+
+@blp.route("/isf-accounts/<isf_account_id>/allocations")
+class Allocations(MethodView):
+    @blp.arguments(AllocationCreateSchema)
+    @blp.response(201, JournalEntrySchema)
+    @blp.alt_response(409, description="The ISF account is closed (isf_account_closed)")
+    @requires(Kind.MANAGER)
+    def post(self, body, isf_account_id):
+        """Allocate council funding to the ISF for a period"""
+        return isf_accounts.allocate(db_session(), current_principal(), isf_account_id, **body)
+
+
+@blp.route("/isf-accounts/<isf_account_id>/returns")
+class Returns(MethodView):
+    @blp.arguments(ReturnCreateSchema)
+    @blp.response(201, IsfAccountSchema)
+    @blp.alt_response(409, description="Plan not ended, or invoices still outstanding")
+    @requires(Kind.MANAGER)
+    def post(self, body, isf_account_id):
+        """Return unspent funds to the council (at plan end, or closing the account)"""
+        session, principal = db_session(), current_principal()
+        isf_accounts.return_unspent(session, principal, isf_account_id, **body)
+        return _one(isf_accounts.get_isf_account(session, principal, isf_account_id))
+
+
+@blp.route("/isf-accounts/<isf_account_id>/statement")
+class Statement(MethodView):
+    @blp.response(200, PostingLineSchema(many=True))
+    @requires(*READERS)
+    def get(self, isf_account_id):
+        """Every movement on the ISF, oldest first"""
+        return isf_accounts.statement(db_session(), current_principal(), isf_account_id)
+
+
+class ReversalSchema(ma.Schema):
+    memo = ma.fields.String(validate=ma.validate.Length(max=500), metadata={"example": "Typo"})
+
+
+@blp.route("/journal-entries/<entry_id>/reversal")
+class Reversal(MethodView):
+    @blp.arguments(ReversalSchema)
+    @blp.response(201, JournalEntrySchema)
+    @blp.alt_response(409, description="Already reversed, or money already spent")
+    @requires(Kind.MANAGER)
+    def post(self, body, entry_id):
+        """Correct an allocation or return with a reversing entry"""
+        return isf_accounts.reverse(db_session(), current_principal(), entry_id, body.get("memo"))
+
+
+from agency.isf import payout_routes  # noqa: E402,F401
