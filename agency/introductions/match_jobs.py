@@ -28,7 +28,7 @@ from agency.introductions.models import (
     Suggestion,
     SuggestionStatus,
 )
-from agency.introductions.pools import agency_weights, build_pool, request_spec
+from agency.introductions.pools import PoolLoader, agency_weights, build_pool, request_spec
 from agency.jobs.models import JobRecord
 from agency.jobs.queue import job, report_progress
 from agency.seekers.models import CareRequest, RequestStatus
@@ -187,14 +187,9 @@ def rematch_agency(
             .order_by(CareRequest.created_at)
         )
     )
-    pools: dict[dt.date, matching.ProviderPool] = {}
+    loader = PoolLoader(session, agency_id)
     for i, care_request in enumerate(requests):
-        pool = pools.get(care_request.start_date)
-        if pool is None:
-            pool = pools[care_request.start_date] = build_pool(
-                session, agency_id, care_request.start_date
-            )
-        match_request(session, care_request, pool, record.id)
+        match_request(session, care_request, loader.pool(care_request.start_date), record.id)
         session.commit()  # one request at a time: each ranking is whole on its own
         if i % 20 == 19:
             report_progress(session, record, int(100 * (i + 1) / len(requests)))

@@ -128,11 +128,32 @@ def provider_record(provider: Provider, committed: float, on: dt.date) -> matchi
     )
 
 
+class PoolLoader:
+    """Loads an agency's providers once; builds the pool as of any date from them.
+
+    Only time off and CQC expiry depend on the date, so a job matching many requests
+    with different start dates queries the database once, not once per date.
+    """
+
+    def __init__(self, session: Session, agency_id: str) -> None:
+        self.providers = load_providers(session, agency_id)
+        self.committed = committed_hours(session, (p.id for p in self.providers))
+        self.regulated = regulated_services(session)
+        self._pools: dict[dt.date, matching.ProviderPool] = {}
+
+    def pool(self, on: dt.date) -> matching.ProviderPool:
+        if on not in self._pools:
+            records = [
+                provider_record(p, self.committed.get(p.id, 0.0), on) for p in self.providers
+            ]
+            self._pools[on] = matching.ProviderPool.build(
+                records, regulated_services=self.regulated
+            )
+        return self._pools[on]
+
+
 def build_pool(session: Session, agency_id: str, on: dt.date) -> matching.ProviderPool:
-    providers = load_providers(session, agency_id)
-    committed = committed_hours(session, (p.id for p in providers))
-    records = [provider_record(p, committed.get(p.id, 0.0), on) for p in providers]
-    return matching.ProviderPool.build(records, regulated_services=regulated_services(session))
+    return PoolLoader(session, agency_id).pool(on)
 
 
 def request_spec(care_request: CareRequest) -> matching.CareRequestSpec:
