@@ -112,7 +112,8 @@ def cqc_registered(provider: Provider, today: dt.date) -> bool:
 
 
 def list_items(session: Session, principal: Principal, provider_id: str) -> list[ComplianceItem]:
-    return list(provider_for_read(session, principal, provider_id).compliance_items)
+    items = provider_for_read(session, principal, provider_id).compliance_items
+    return sorted(items, key=lambda i: (i.kind.value, i.created_at, i.id))
 
 
 def add_item(
