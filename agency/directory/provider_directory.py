@@ -32,7 +32,7 @@ from agency.providers.models import (
 )
 
 SORTABLE = {"trading_name": Provider.trading_name, "created_at": Provider.created_at}
-_LOAD_PAGE = (
+PAGE_LOADS = (
     selectinload(Provider.services),
     selectinload(Provider.listings),
     selectinload(Provider.compliance_items),
@@ -90,7 +90,7 @@ def agency_providers(
         clause = eligibility.eligible_clause(today, agency_id)
         stmt = stmt.where(clause if filters["eligible"] else ~clause)
     order = sort_clause(filters.get("sort"), SORTABLE, "trading_name")
-    stmt = stmt.options(*_LOAD_PAGE).order_by(*order, Provider.id)
+    stmt = stmt.options(*PAGE_LOADS).order_by(*order, Provider.id)
     return [_entry(p, agency_id, today) for p in page_of(session, stmt, pagination)]
 
 
@@ -160,7 +160,7 @@ def public_providers(
     """Approved, in-date providers matching the filters, one page, with what seekers may see."""
     today = today or eligibility.london_today()
     stmt = public_query(session, filters, today)
-    stmt = stmt.options(*_LOAD_PAGE).order_by(Provider.trading_name, Provider.id)
+    stmt = stmt.options(*PAGE_LOADS).order_by(Provider.trading_name, Provider.id)
     return public_entries(session, page_of(session, stmt, pagination), today)
 
 
@@ -226,7 +226,7 @@ def public_provider(
     provider = session.scalar(
         select(Provider)
         .where(Provider.id == provider_id, eligibility.eligible_clause(today))
-        .options(*_LOAD_PAGE)
+        .options(*PAGE_LOADS)
     )
     if provider is None:
         raise NotFound(f"No provider with id {provider_id}.")

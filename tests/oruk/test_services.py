@@ -1,0 +1,144 @@
+"""The Open Referral UK view: public, ORUK-paged, only approved providers with in-date checks."""
+
+import datetime as dt
+import uuid
+
+from agency.providers.models import ComplianceStatus, ListingStatus
+from tests.factories import make_agency, make_provider
+
+YESTERDAY = dt.date.today() - dt.timedelta(days=1)
+ENVELOPE = {
+    "total_items",
+    "total_pages",
+    "page_number",
+    "size",
+    "first_page",
+    "last_page",
+    "empty",
+    "contents",
+}
+
+
+def test_services_are_public_and_paged_the_oruk_way(client, session):
+    agency = make_agency(session)
+    for name in ("Aled", "Bethan", "Carys"):
+        make_provider(session, agency, trading_name=name)
+    first = client.get("/oruk/services?page=1&per_page=2")
+    assert first.status_code == 200
+    body = first.get_json()
+    assert set(body) == ENVELOPE
+    assert body["total_items"] == 3 and body["total_pages"] == 2
+    assert body["page_number"] == 1 and body["size"] == 2
+    assert body["first_page"] is True and body["last_page"] is False and body["empty"] is False
+    assert [s["name"] for s in body["contents"]] == ["Aled", "Bethan"]
+    last = client.get("/oruk/services?page=2&per_page=2").get_json()
+    assert [s["name"] for s in last["contents"]] == ["Carys"]
+    assert last["first_page"] is False and last["last_page"] is True
+    beyond = client.get("/oruk/services?page=3&per_page=2").get_json()
+    assert beyond["empty"] is True and beyond["contents"] == []
+
+
+def test_an_empty_directory_is_one_empty_last_page(client, session):
+    body = client.get("/oruk/services").get_json()
+    assert body["total_items"] == 0 and body["empty"] is True
+    assert body["first_page"] is True and body["last_page"] is True and body["size"] == 50
+
+
+def test_unapproved_or_expired_providers_never_appear(client, session):
+    agency = make_agency(session)
+    shown = make_provider(session, agency)
+    hidden = [
+        make_provider(session, agency, status=ListingStatus.APPLIED),
+        make_provider(session, agency, status=ListingStatus.REJECTED),
+        make_provider(session, agency, status=ListingStatus.SUSPENDED),
+        make_provider(session, agency, compliant_until=YESTERDAY),
+        make_provider(session, agency, compliant_until=None),
+        make_provider(session, None),
+    ]
+    unverified = make_provider(session, agency)
+    unverified.compliance_items[0].status = ComplianceStatus.REJECTED
+    session.commit()
+    hidden.append(unverified)
+    listed = client.get("/oruk/services?per_page=100").get_json()
+    assert [s["id"] for s in listed["contents"]] == [shown.id]
+    assert listed["total_items"] == 1
+    for provider in hidden:
+        assert client.get(f"/oruk/services/{provider.id}").status_code == 404
+    for term in ("companionship", "shopping_errands"):
+        page = client.get(f"/oruk/services?taxonomy_term_id={term}").get_json()
+        assert [s["id"] for s in page["contents"]] == [shown.id]
+
+
+def test_a_service_maps_the_provider_without_personal_details(client, session):
+    agency = make_agency(session)
+    provider = make_provider(
+        session,
+        agency,
+        trading_name="Aled's Help",
+        bio="Retired nurse.",
+        languages=["en", "cy"],
+        travel_radius_km=7.5,
+        rates={"companionship": 1850},
+    )
+    response = client.get(f"/oruk/services/{provider.id}")
+    assert response.status_code == 200
+    service = response.get_json()
+    assert service["id"] == provider.id and service["name"] == "Aled's Help"
+    assert service["description"] == "Retired nurse." and service["status"] == "active"
+    assert service["organization"] == {"id": provider.id, "name": "Aled's Help"}
+    assert service["email"] is None
+    [area] = service["service_areas"]
+    assert area["name"] == "BS3" and "7.5 km" in area["description"]
+    assert [lang["code"] for lang in service["languages"]] == ["en", "cy"]
+    [cost] = service["cost_options"]
+    assert cost["currency"] == "GBP" and cost["amount"] == 18.5
+    assert cost["amount_description"] == "per hour" and cost["option"] == "Companionship"
+    [attribute] = service["attributes"]
+    assert attribute["taxonomy_term_id"] == "companionship"
+    assert attribute["taxonomy_term"]["vocabulary"] == "introductory-agency-services"
+    for child in (area, cost, attribute, *service["languages"]):
+        uuid.UUID(child["id"])
+    text = response.get_data(as_text=True)
+    assert provider.user_id not in text and "@" not in text and "lat" not in service
+    again = client.get(f"/oruk/services/{provider.id}").get_json()
+    assert again["cost_options"][0]["id"] == cost["id"]
+
+
+def test_services_filter_by_postcode(client, session):
+    agency = make_agency(session)
+    near = make_provider(session, agency)
+    assert [
+        s["id"] for s in client.get("/oruk/services?postcode=BS3 4AB").get_json()["contents"]
+    ] == [near.id]
+    assert client.get("/oruk/services?postcode=BS35").get_json()["contents"] == []
+
+
+def test_invalid_paging_and_filters_are_422_naming_the_parameter(client, session):
+    for query, field in (
+        ("page=0", "page"),
+        ("per_page=101", "per_page"),
+        ("per_page=x", "per_page"),
+        ("taxonomy_term_id=juggling", "taxonomy_term_id"),
+        ("postcode=nowhere", "postcode"),
+    ):
+        response = client.get(f"/oruk/services?{query}")
+        assert response.status_code == 422, query
+        assert field in response.get_json()["errors"], query
+    assert client.get("/oruk/taxonomies?per_page=0").status_code == 422
+
+
+def test_taxonomies_list_our_service_types_in_one_vocabulary(client, session):
+    response = client.get("/oruk/taxonomies")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert set(body) == ENVELOPE and body["total_items"] == 9
+    terms = {t["id"]: t for t in body["contents"]}
+    assert terms["personal_care"]["name"] == "Personal care"
+    assert {t["vocabulary"] for t in body["contents"]} == {"introductory-agency-services"}
+    paged = client.get("/oruk/taxonomies?page=2&per_page=5").get_json()
+    assert len(paged["contents"]) == 4 and paged["last_page"] is True
+
+
+def test_the_api_root_names_the_oruk_version(client, session):
+    body = client.get("/oruk/").get_json()
+    assert body["version"] == "3.0"
