@@ -2,6 +2,7 @@
 
     open -> matching -> matched -> closed
     open | matching | matched -> withdrawn
+    matched -> open   (the arrangement ended or fell through: look again)
 
 Other domains (the matcher sets matching, introductions set matched) call
 :func:`transition_request` inside their own transaction; it never commits.
@@ -18,7 +19,9 @@ from agency.seekers.models import CareRequest, RequestStatus
 ALLOWED_MOVES: dict[RequestStatus, frozenset[RequestStatus]] = {
     RequestStatus.OPEN: frozenset({RequestStatus.MATCHING, RequestStatus.WITHDRAWN}),
     RequestStatus.MATCHING: frozenset({RequestStatus.MATCHED, RequestStatus.WITHDRAWN}),
-    RequestStatus.MATCHED: frozenset({RequestStatus.CLOSED, RequestStatus.WITHDRAWN}),
+    RequestStatus.MATCHED: frozenset(
+        {RequestStatus.CLOSED, RequestStatus.WITHDRAWN, RequestStatus.OPEN}
+    ),
     RequestStatus.CLOSED: frozenset(),
     RequestStatus.WITHDRAWN: frozenset(),
 }
@@ -55,6 +58,8 @@ def transition_request(
     now = utcnow()
     if to_status is RequestStatus.MATCHED:
         care_request.matched_at = now
+    if to_status is RequestStatus.OPEN:
+        care_request.matched_at = None
     if to_status in (RequestStatus.CLOSED, RequestStatus.WITHDRAWN):
         care_request.closed_at = now
     session.add(care_request)
