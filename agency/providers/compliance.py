@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, object_session
 
-from agency.auth import Kind, Principal
+from agency.auth import Principal
 from agency.db import utcnow
 from agency.directory.models import ServiceType
 from agency.errors import InvalidInput, NotFound
@@ -23,7 +22,6 @@ from agency.providers.models import (
     ComplianceItem,
     ComplianceKind,
     ComplianceStatus,
-    ListingStatus,
     Provider,
 )
 from agency.providers.service import (
@@ -32,7 +30,6 @@ from agency.providers.service import (
     provider_for_owner,
     provider_for_read,
 )
-from agency.schedule import mask_from_hex
 
 # Every provider needs a DBS check and insurance; a CQC registration only when it
 # offers a regulated service (personal care).
@@ -57,11 +54,11 @@ def required_kinds(
     return ALWAYS_REQUIRED
 
 
-def _valid_through(item: ComplianceItem) -> dt.date:
+def valid_through(item: ComplianceItem) -> dt.date:
     return item.expires_on or NO_EXPIRY
 
 
-def _best_verified(
+def best_verified_item(
     provider: Provider, kind: ComplianceKind, today: dt.date
 ) -> ComplianceItem | None:
     """The verified item of ``kind`` that lasts longest (a renewal supersedes the old one).
@@ -75,7 +72,7 @@ def _best_verified(
         and i.status is ComplianceStatus.VERIFIED
         and (i.issued_on is None or i.issued_on <= today)
     ]
-    return max(verified, key=_valid_through, default=None)
+    return max(verified, key=valid_through, default=None)
 
 
 def compliance_valid_until(
@@ -95,17 +92,17 @@ def compliance_valid_until(
     """
     until = NO_EXPIRY
     for kind in required_kinds(provider, regulated_keys):
-        best = _best_verified(provider, kind, today)
+        best = best_verified_item(provider, kind, today)
         if best is None:
             return None
-        until = min(until, _valid_through(best))
+        until = min(until, valid_through(best))
     return until
 
 
 def cqc_registered(provider: Provider, today: dt.date) -> bool:
     """True when the provider holds a verified CQC registration in date on ``today``."""
-    best = _best_verified(provider, ComplianceKind.CQC_REGISTRATION, today)
-    return best is not None and _valid_through(best) >= today
+    best = best_verified_item(provider, ComplianceKind.CQC_REGISTRATION, today)
+    return best is not None and valid_through(best) >= today
 
 
 # --- documents -------------------------------------------------------------------------------
@@ -224,109 +221,5 @@ def _decide(
 
 def _sync_cqc_number(provider: Provider) -> None:
     """Keep the profile's CQC number in step with the verified registration (or clear it)."""
-    best = _best_verified(provider, ComplianceKind.CQC_REGISTRATION, dt.date.max)
+    best = best_verified_item(provider, ComplianceKind.CQC_REGISTRATION, dt.date.max)
     provider.cqc_registration_number = best.evidence_reference[:20] if best else None
-
-
-# --- eligibility -----------------------------------------------------------------------------
-
-
-@dataclass
-class Eligibility:
-    provider_id: str
-    as_of: dt.date
-    compliance_valid_until: dt.date | None
-    approved_agency_ids: list[str]
-    reasons: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def matchable(self) -> bool:
-        return not self.reasons
-
-
-def eligibility(
-    session: Session,
-    principal: Principal,
-    provider_id: str,
-    as_of: dt.date,
-    agency_id: str | None = None,
-) -> Eligibility:
-    """Whether the provider can be matched on ``as_of`` and, if not, every reason why.
-
-    A manager sees its own agency's standing only, an auditor its council's.
-    """
-    provider = provider_for_read(session, principal, provider_id)
-    if principal.kind is Kind.MANAGER:
-        agency_id = principal.agency_id
-    listings = [
-        listing
-        for listing in provider.listings
-        if (agency_id is None or listing.agency_id == agency_id)
-        and (principal.kind is not Kind.AUDITOR or listing.council_id == principal.council_id)
-    ]
-    approved = [lst.agency_id for lst in listings if lst.status is ListingStatus.APPROVED]
-    result = Eligibility(
-        provider.id, as_of, compliance_valid_until(provider, as_of), sorted(approved)
-    )
-    result.reasons.extend(_compliance_reasons(provider, as_of))
-    for listing in listings:
-        if listing.status is ListingStatus.SUSPENDED:
-            result.reasons.append(
-                {
-                    "code": "suspended",
-                    "agency_id": listing.agency_id,
-                    "message": f"Suspended by agency {listing.agency_id}."
-                    + (f" Reason: {listing.reason}" if listing.reason else ""),
-                }
-            )
-    if not approved:
-        statuses = ", ".join(sorted({lst.status.value for lst in listings})) or "no application"
-        result.reasons.append(
-            {
-                "code": "not_approved",
-                "agency_id": agency_id,
-                "message": f"Not approved by any agency ({statuses}).",
-            }
-        )
-    if not provider.services:
-        result.reasons.append({"code": "no_services", "message": "No services offered."})
-    if not mask_from_hex(provider.availability_mask).any():
-        result.reasons.append({"code": "no_availability", "message": "No weekly availability."})
-    return result
-
-
-def _compliance_reasons(provider: Provider, today: dt.date) -> list[dict[str, Any]]:
-    reasons: list[dict[str, Any]] = []
-    for kind in required_kinds(provider):
-        items = [i for i in provider.compliance_items if i.kind is kind]
-        best = _best_verified(provider, kind, today)
-        if not items:
-            reasons.append(
-                {
-                    "code": f"{kind.value}_missing",
-                    "kind": kind.value,
-                    "message": f"No {kind.value} compliance item.",
-                }
-            )
-        elif best is None:
-            latest = max(items, key=lambda i: i.updated_at)
-            reasons.append(
-                {
-                    "code": f"{kind.value}_unverified",
-                    "kind": kind.value,
-                    "item_id": latest.id,
-                    "message": f"The {kind.value} item {latest.id} is {latest.status.value}"
-                    + (" (not valid yet)." if latest.status is ComplianceStatus.VERIFIED else "."),
-                }
-            )
-        elif _valid_through(best) < today:
-            reasons.append(
-                {
-                    "code": "compliance_expired",
-                    "kind": kind.value,
-                    "item_id": best.id,
-                    "date": best.expires_on.isoformat() if best.expires_on else None,
-                    "message": f"The {kind.value} item {best.id} expired on {best.expires_on}.",
-                }
-            )
-    return reasons

@@ -3,9 +3,8 @@
 from flask.views import MethodView
 
 from agency.auth import Kind, current_principal, requires
-from agency.providers import compliance
-from agency.providers.routes import READERS, blp
-from agency.providers.schemas import (
+from agency.providers import compliance, eligibility
+from agency.providers.compliance_schemas import (
     ComplianceItemChangesSchema,
     ComplianceItemSchema,
     EligibilityQuerySchema,
@@ -13,6 +12,7 @@ from agency.providers.schemas import (
     RejectSchema,
     VerifySchema,
 )
+from agency.providers.routes import READERS, blp
 from agency.providers.service import london_today
 from agency.web import db_session
 
@@ -76,7 +76,7 @@ class Eligibility(MethodView):
     @requires(*READERS)
     def get(self, query, provider_id):
         """Whether the provider can be matched on a date, and every reason why not"""
-        result = compliance.eligibility(
+        result = eligibility.eligibility(
             db_session(),
             current_principal(),
             provider_id,

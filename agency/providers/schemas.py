@@ -1,18 +1,21 @@
-"""Request and response bodies for micro-provider profiles, compliance and vetting."""
+"""Request and response bodies for micro-provider profiles, services and availability.
+
+Compliance and vetting bodies are in ``compliance_schemas`` and ``vetting_schemas``.
+"""
 
 import marshmallow as ma
 from marshmallow import validate
 
 from agency.directory.models import Locality, Sector, SupplierSize
-from agency.pagination import SortSchema
-from agency.providers.models import ComplianceKind, ListingStatus, OrganisationType
-from agency.providers.vetting import DECISIONS
+from agency.providers.models import OrganisationType
 
 MIN_RATE_PENCE, MAX_RATE_PENCE = 500, 10_000  # £5 to £100 an hour: outside is a typo
 TIME = validate.Regexp(r"^\d{2}:\d{2}$", error="Use HH:MM (24-hour).")
 
 
-def _text(max_length: int, example: str, description: str, **kwargs: object) -> ma.fields.String:
+def text_field(
+    max_length: int, example: str, description: str, **kwargs: object
+) -> ma.fields.String:
     return ma.fields.String(
         validate=validate.Length(min=1, max=max_length),
         metadata={"description": description, "example": example},
@@ -23,7 +26,7 @@ def _text(max_length: int, example: str, description: str, **kwargs: object) -> 
 class ProviderProfileSchema(ma.Schema):
     """The editable profile (PATCH takes any subset of it)."""
 
-    trading_name = _text(
+    trading_name = text_field(
         200, "Bedminster Companions", "Name the provider trades under", required=True
     )
     organisation_type = ma.fields.Enum(
@@ -101,7 +104,7 @@ class ProviderRegistrationSchema(ProviderProfileSchema):
 
 
 class ServiceRateSchema(ma.Schema):
-    service_key = _text(
+    service_key = text_field(
         40, "companionship", "A service type key (GET /service-types)", required=True
     )
     rate_pence = ma.fields.Integer(
@@ -192,184 +195,4 @@ class ProviderSchema(ProviderProfileSchema):
     services = ma.fields.List(ma.fields.Nested(ServiceRateSchema))
     weekly_availability = ma.fields.List(ma.fields.Nested(AvailabilityWindowSchema))
     created_at = ma.fields.AwareDateTime()
-    updated_at = ma.fields.AwareDateTime()
-
-
-# --- compliance ------------------------------------------------------------------------------
-
-
-class ComplianceItemSchema(ma.Schema):
-    id = ma.fields.String(dump_only=True, metadata={"example": "cmp_9a1b..."})
-    kind = ma.fields.Enum(ComplianceKind, by_value=True, required=True, metadata={"example": "dbs"})
-    title = _text(200, "Enhanced DBS certificate", "What the document is", allow_none=True)
-    level = _text(40, "enhanced", "DBS level (basic, standard, enhanced...)", allow_none=True)
-    evidence_reference = _text(
-        200, "001234567890", "Certificate, policy or registration number", required=True
-    )
-    issued_on = ma.fields.Date(allow_none=True, metadata={"example": "2025-03-01"})
-    expires_on = ma.fields.Date(
-        allow_none=True,
-        metadata={
-            "description": "Required for insurance; empty when it does not expire",
-            "example": "2027-02-28",
-        },
-    )
-    status = ma.fields.String(
-        dump_only=True,
-        metadata={
-            "description": "pending until an agency manager verifies or rejects it",
-            "example": "pending",
-        },
-    )
-    status_reason = ma.fields.String(dump_only=True, allow_none=True)
-    verified_at = ma.fields.AwareDateTime(dump_only=True, allow_none=True)
-    created_at = ma.fields.AwareDateTime(dump_only=True)
-    updated_at = ma.fields.AwareDateTime(dump_only=True)
-
-    @ma.validates_schema
-    def expires_after_issue(self, data: dict, **_kwargs: object) -> None:
-        if (
-            data.get("issued_on")
-            and data.get("expires_on")
-            and data["expires_on"] < data["issued_on"]
-        ):
-            raise ma.ValidationError("Must be on or after issued_on.", "expires_on")
-
-
-class ComplianceItemChangesSchema(ComplianceItemSchema):
-    """Any subset of the item's fields (used partially)."""
-
-
-class VerifySchema(ma.Schema):
-    note = ma.fields.String(
-        validate=validate.Length(max=2000),
-        load_default=None,
-        metadata={"example": "Checked on the DBS update service."},
-    )
-
-
-class RejectSchema(ma.Schema):
-    reason = _text(2000, "The certificate number does not match.", "Why", required=True)
-
-
-class EligibilityQuerySchema(ma.Schema):
-    on = ma.fields.Date(
-        metadata={
-            "description": "Date to judge (default: today in London)",
-            "example": "2026-12-07",
-        }
-    )
-    agency_id = ma.fields.String(metadata={"description": "Judge approval by this agency only"})
-
-
-class EligibilityReasonSchema(ma.Schema):
-    code = ma.fields.String(metadata={"example": "compliance_expired"})
-    message = ma.fields.String(metadata={"example": "The dbs item cmp_... expired on 2026-01-01."})
-    kind = ma.fields.String(metadata={"example": "dbs"})
-    item_id = ma.fields.String(metadata={"example": "cmp_9a1b..."})
-    date = ma.fields.String(metadata={"example": "2026-01-01"})
-    agency_id = ma.fields.String(allow_none=True)
-
-
-class EligibilitySchema(ma.Schema):
-    provider_id = ma.fields.String()
-    as_of = ma.fields.Date()
-    matchable = ma.fields.Boolean(metadata={"description": "True when there is no reason below"})
-    compliance_valid_until = ma.fields.Date(
-        allow_none=True,
-        metadata={"description": "Earliest expiry of the required items; null when one is missing"},
-    )
-    approved_agency_ids = ma.fields.List(ma.fields.String())
-    reasons = ma.fields.List(ma.fields.Nested(EligibilityReasonSchema))
-
-
-# --- vetting and ISF approval ----------------------------------------------------------------
-
-
-class ApplySchema(ma.Schema):
-    agency_id = _text(40, "agy_81fa...", "The agency to apply to", required=True)
-
-
-class ListingQuerySchema(SortSchema):
-    status = ma.fields.Enum(ListingStatus, by_value=True, metadata={"example": "applied"})
-    agency_id = ma.fields.String(metadata={"example": "agy_81fa..."})
-    provider_id = ma.fields.String(metadata={"example": "prv_5d1c..."})
-
-
-class VettingDecisionSchema(ma.Schema):
-    id = ma.fields.String(metadata={"example": "vet_1c2d..."})
-    from_status = ma.fields.String(allow_none=True, metadata={"example": "applied"})
-    to_status = ma.fields.String(metadata={"example": "approved"})
-    reason = ma.fields.String(allow_none=True)
-    decided_by = ma.fields.String(metadata={"example": "usr_5d1c..."})
-    created_at = ma.fields.AwareDateTime()
-
-
-class ListingSchema(ma.Schema):
-    id = ma.fields.String(metadata={"example": "lst_7e3a..."})
-    provider_id = ma.fields.String(metadata={"example": "prv_5d1c..."})
-    trading_name = ma.fields.String(attribute="provider.trading_name")
-    agency_id = ma.fields.String(metadata={"example": "agy_81fa..."})
-    council_id = ma.fields.String(metadata={"example": "cnc_0a1b..."})
-    status = ma.fields.Enum(ListingStatus, by_value=True, metadata={"example": "applied"})
-    reason = ma.fields.String(allow_none=True, metadata={"description": "Reason of the last move"})
-    decided_at = ma.fields.AwareDateTime(allow_none=True)
-    created_at = ma.fields.AwareDateTime()
-    updated_at = ma.fields.AwareDateTime()
-
-
-class ListingDetailSchema(ListingSchema):
-    decisions = ma.fields.List(
-        ma.fields.Nested(VettingDecisionSchema),
-        metadata={"description": "Every move, oldest first"},
-    )
-
-
-class DecisionSchema(ma.Schema):
-    decision = ma.fields.String(
-        required=True, validate=validate.OneOf(DECISIONS), metadata={"example": "approve"}
-    )
-    reason = ma.fields.String(
-        validate=validate.Length(min=1, max=2000),
-        load_default=None,
-        metadata={
-            "description": "Required for every decision but approve",
-            "example": "References checked.",
-        },
-    )
-
-    @ma.validates_schema
-    def reason_given(self, data: dict, **_kwargs: object) -> None:
-        if data.get("decision") not in (None, "approve") and not (data.get("reason") or "").strip():
-            raise ma.ValidationError("Give a reason for this decision.", "reason")
-
-
-class ResubmitSchema(ma.Schema):
-    note = ma.fields.String(
-        validate=validate.Length(max=2000),
-        load_default=None,
-        metadata={"example": "Insurance certificate added."},
-    )
-
-
-class IsfApprovalInSchema(ma.Schema):
-    council_id = _text(40, "cnc_0a1b...", "The council whose process decided", required=True)
-    approved = ma.fields.Boolean(required=True, metadata={"example": True})
-    reason = ma.fields.String(
-        validate=validate.Length(min=1, max=2000),
-        load_default=None,
-        metadata={"description": "Required when not approved", "example": "Panel of 3 Dec"},
-    )
-
-    @ma.validates_schema
-    def reason_when_refused(self, data: dict, **_kwargs: object) -> None:
-        if data.get("approved") is False and not (data.get("reason") or "").strip():
-            raise ma.ValidationError("Give a reason when ISF approval is refused.", "reason")
-
-
-class IsfApprovalSchema(ma.Schema):
-    council_id = ma.fields.String(metadata={"example": "cnc_0a1b..."})
-    approved = ma.fields.Boolean(metadata={"example": True})
-    reason = ma.fields.String(allow_none=True)
-    recorded_by = ma.fields.String(metadata={"example": "usr_5d1c..."})
     updated_at = ma.fields.AwareDateTime()

@@ -6,7 +6,7 @@ from agency.auth import Kind, current_principal, requires
 from agency.pagination import page_of
 from agency.providers import vetting
 from agency.providers.routes import READERS, blp
-from agency.providers.schemas import (
+from agency.providers.vetting_schemas import (
     ApplySchema,
     DecisionSchema,
     IsfApprovalInSchema,
