@@ -1,7 +1,7 @@
-"""Compliance documents, their verification by agencies, and whether a provider is matchable.
+"""Compliance documents and their verification by agencies; the rule of what is required.
 
 The one rule the matcher relies on, which items are required and until when they
-hold, is :func:`compliance_valid_until`; eligibility explains the same rule in words.
+hold, is :func:`compliance_valid_until`; ``eligibility`` explains it in words.
 """
 
 from __future__ import annotations

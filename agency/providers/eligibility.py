@@ -16,6 +16,7 @@ from agency.auth import Kind, Principal
 from agency.providers.compliance import (
     best_verified_item,
     compliance_valid_until,
+    regulated_service_keys,
     required_kinds,
     valid_through,
 )
@@ -58,10 +59,11 @@ def eligibility(
         and (principal.kind is not Kind.AUDITOR or listing.council_id == principal.council_id)
     ]
     approved = [lst.agency_id for lst in listings if lst.status is ListingStatus.APPROVED]
+    regulated = regulated_service_keys(session)
     result = Eligibility(
-        provider.id, as_of, compliance_valid_until(provider, as_of), sorted(approved)
+        provider.id, as_of, compliance_valid_until(provider, as_of, regulated), sorted(approved)
     )
-    result.reasons.extend(_compliance_reasons(provider, as_of))
+    result.reasons.extend(_compliance_reasons(provider, as_of, regulated))
     for listing in listings:
         if listing.status is ListingStatus.SUSPENDED:
             result.reasons.append(
@@ -88,9 +90,11 @@ def eligibility(
     return result
 
 
-def _compliance_reasons(provider: Provider, today: dt.date) -> list[dict[str, Any]]:
+def _compliance_reasons(
+    provider: Provider, today: dt.date, regulated: frozenset[str]
+) -> list[dict[str, Any]]:
     reasons: list[dict[str, Any]] = []
-    for kind in required_kinds(provider):
+    for kind in required_kinds(provider, regulated):
         items = [i for i in provider.compliance_items if i.kind is kind]
         best = best_verified_item(provider, kind, today)
         if not items:
