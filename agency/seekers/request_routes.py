@@ -24,6 +24,14 @@ from agency.seekers.routes import blp
 from agency.web import db_session
 
 _FIELDS = tuple(CareRequestSchema().fields)
+IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "The version (or ETag) you last read; a stale one is refused with 409",
+    "example": '"3"',
+}
 
 
 def request_view(care_request: CareRequest, principal: Principal) -> dict[str, Any]:
@@ -97,6 +105,7 @@ class CareRequestItem(MethodView):
     @blp.arguments(CareRequestChangeSchema)
     @blp.response(200, CareRequestSchema)
     @blp.alt_response(409, description="version_conflict, illegal_transition or seeker_erased")
+    @blp.doc(parameters=[IF_MATCH])
     def patch(self, body, request_id):
         """Change an open or matching care request (If-Match or version guards the change)"""
         header_version = _if_match()

@@ -23,7 +23,7 @@ from agency.ids import new_id
 from agency.introductions.match_jobs import enqueue_match
 from agency.jobs.models import JobRecord
 from agency.pagination import sort_clause
-from agency.schedule import mask_from_hex, mask_to_hex, windows_to_mask
+from agency.schedule import mask_from_hex, mask_to_hex, mask_to_windows, windows_to_mask
 from agency.seekers.exceptions import (
     ConsentRequired,
     IllegalTransition,
@@ -41,8 +41,19 @@ from agency.seekers.service import (
     writable_seeker,
 )
 
-# Changing any of these changes who can help, so the request is routed and matched again.
-REMATCH_FIELDS = frozenset({"services", "hours_per_week", "windows", "postcode", "preferences"})
+# Changing any of these changes who can help, so the request is routed and matched again
+# (the rate cap and splitting are hard constraints of the matcher too).
+REMATCH_FIELDS = frozenset(
+    {
+        "services",
+        "hours_per_week",
+        "windows",
+        "postcode",
+        "preferences",
+        "max_rate_pence",
+        "allow_split",
+    }
+)
 PLAIN_FIELDS = ("allow_split", "start_date", "urgency", "funding", "max_rate_pence", "notes")
 
 _URGENCY_RANK = case(
@@ -106,6 +117,7 @@ def care_requests_for(principal: Principal, filters: dict[str, Any]) -> Select[A
 
 
 def get_care_request(session: Session, principal: Principal, request_id: str) -> CareRequest:
+    """Read one request: its partner, its agency's managers, its council's auditors."""
     return load(session, principal, CareRequest, request_id, Action.READ)
 
 
@@ -191,7 +203,7 @@ def _set_need(session: Session, care_request: CareRequest, fields: dict[str, Any
         care_request.services = list(fields["services"])
     if "windows" in fields:
         mask = windows_to_mask(fields["windows"], "windows")
-        care_request.windows = [dict(w) for w in fields["windows"]]
+        care_request.windows = mask_to_windows(mask)  # overlapping windows merged
         care_request.windows_mask = mask_to_hex(mask)
     if "hours_per_week" in fields:
         care_request.minutes_per_week = round(fields["hours_per_week"] * 60)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import marshmallow as ma
 from marshmallow import validate
 
 from agency.db import utcnow
 from agency.seekers.models import ContactPreference
+
+# Partner clocks run a little fast or slow; "now" from one of them is not "the future".
+CLOCK_SKEW = dt.timedelta(minutes=5)
 
 # What a seeker may consent to; a care request needs "introductions" (see service).
 CONSENT_PURPOSES = ("introductions", "share_with_providers", "isf_administration")
@@ -42,7 +47,7 @@ class ConsentInSchema(ma.Schema):
 
     @ma.validates("given_at")
     def _not_in_future(self, value, **_: object) -> None:  # type: ignore[no-untyped-def]
-        if value > utcnow():
+        if value > utcnow() + CLOCK_SKEW:
             raise ma.ValidationError("Consent cannot be given in the future.")
 
 
@@ -68,7 +73,7 @@ class WithdrawConsentSchema(ma.Schema):
 
     @ma.validates("withdrawn_at")
     def _not_in_future(self, value, **_: object) -> None:  # type: ignore[no-untyped-def]
-        if value is not None and value > utcnow():
+        if value is not None and value > utcnow() + CLOCK_SKEW:
             raise ma.ValidationError("Withdrawal cannot be in the future.")
 
 

@@ -35,9 +35,9 @@ REQUEST_PURPOSE = "introductions"
 
 
 def current_consent(seeker: CareSeeker) -> Consent | None:
-    """The latest consent not withdrawn: consents are versions, newest wins."""
+    """The latest recorded consent not withdrawn: consents are versions, the newest wins."""
     live = [c for c in seeker.consents if c.withdrawn_at is None]
-    return max(live, key=lambda c: (c.given_at, c.recorded_at), default=None)
+    return max(live, key=lambda c: (c.recorded_at, c.given_at), default=None)
 
 
 def require_partner(principal: Principal, what: str = "care seeker") -> None:

@@ -26,13 +26,13 @@ def test_a_partner_changes_notes_without_a_new_match(client, session):
     _, secret, created = _request(client, session)
     response = client.patch(
         f"/care-requests/{created['id']}",
-        json={"notes": "Prefers mornings", "max_rate_pence": 2500},
+        json={"notes": "Prefers mornings", "urgency": "hospital_discharge"},
         headers=api_key(secret),
     )
     assert response.status_code == 200
     body = response.get_json()
     assert body["notes"] == "Prefers mornings"
-    assert body["max_rate_pence"] == 2500
+    assert body["urgency"] == "hospital_discharge"
     assert body["job"]["id"] == created["job"]["id"]
     assert body["version"] > created["version"]
     assert response.headers["ETag"] == f'"{body["version"]}"'
@@ -147,3 +147,18 @@ def test_only_the_partner_changes_a_request(client, session):
         assert response.status_code == status
     session.expire_all()
     assert session.get(CareRequest, request.id).notes is None
+
+
+def test_a_new_rate_cap_matches_again_and_windows_are_stored_merged(client, session):
+    _, secret, created = _request(client, session)
+    windows = [
+        {"weekday": 2, "start": "09:00", "end": "11:00"},
+        {"weekday": 2, "start": "10:00", "end": "12:30"},
+    ]
+    body = client.patch(
+        f"/care-requests/{created['id']}",
+        json={"max_rate_pence": 2600, "windows": windows},
+        headers=api_key(secret),
+    ).get_json()
+    assert body["job"]["id"] != created["job"]["id"]
+    assert body["windows"] == [{"weekday": 2, "start": "09:00", "end": "12:30"}]
