@@ -12,7 +12,7 @@ from agency.providers.compliance_schemas import (
     RejectSchema,
     VerifySchema,
 )
-from agency.providers.routes import READERS, blp
+from agency.providers.routes import READERS, blp, refusals
 from agency.providers.service import london_today
 from agency.web import db_session
 
@@ -20,6 +20,7 @@ from agency.web import db_session
 @blp.route("/<provider_id>/compliance")
 class ComplianceItems(MethodView):
     @blp.response(200, ComplianceItemSchema(many=True))
+    @refusals
     @requires(*READERS)
     def get(self, provider_id):
         """The provider's compliance documents and their status"""
@@ -27,6 +28,7 @@ class ComplianceItems(MethodView):
 
     @blp.arguments(ComplianceItemSchema)
     @blp.response(201, ComplianceItemSchema)
+    @refusals
     @requires(Kind.PROVIDER)
     def post(self, body, provider_id):
         """Add a DBS check, insurance, training record or CQC registration (pending)"""
@@ -37,6 +39,7 @@ class ComplianceItems(MethodView):
 class ComplianceItemView(MethodView):
     @blp.arguments(ComplianceItemChangesSchema(partial=True))
     @blp.response(200, ComplianceItemSchema)
+    @refusals
     @requires(Kind.PROVIDER)
     def patch(self, body, provider_id, item_id):
         """Correct or renew a document; it goes back to pending"""
@@ -48,6 +51,7 @@ class VerifyItem(MethodView):
     @blp.arguments(VerifySchema)
     @blp.response(200, ComplianceItemSchema)
     @blp.alt_response(409, description="The item is not pending (compliance_item_not_pending)")
+    @refusals
     @requires(Kind.MANAGER)
     def post(self, body, provider_id, item_id):
         """Verify a pending document (a manager of an agency the provider applied to)"""
@@ -61,6 +65,7 @@ class RejectItem(MethodView):
     @blp.arguments(RejectSchema)
     @blp.response(200, ComplianceItemSchema)
     @blp.alt_response(409, description="The item is already rejected")
+    @refusals
     @requires(Kind.MANAGER)
     def post(self, body, provider_id, item_id):
         """Reject a document, with the reason (a manager of an agency the provider applied to)"""
@@ -73,6 +78,7 @@ class RejectItem(MethodView):
 class Eligibility(MethodView):
     @blp.arguments(EligibilityQuerySchema, location="query")
     @blp.response(200, EligibilitySchema)
+    @refusals
     @requires(*READERS)
     def get(self, query, provider_id):
         """Whether the provider can be matched on a date, and every reason why not"""

@@ -30,6 +30,12 @@ blp = Blueprint(
 READERS = (Kind.PROVIDER, Kind.MANAGER, Kind.AUDITOR)
 
 
+def refusals(view):
+    """Document the two refusals every provider route gives (see ARCHITECTURE.md)."""
+    view = blp.alt_response(403, description="Not for this kind of principal, or read-only")(view)
+    return blp.alt_response(404, description="No such object, or hidden from the caller")(view)
+
+
 @blp.route("/register")
 class Registration(MethodView):
     @blp.doc(security=[])
@@ -51,6 +57,7 @@ class Registration(MethodView):
 @blp.route("/<provider_id>")
 class ProviderItem(MethodView):
     @blp.response(200, ProviderSchema)
+    @refusals
     @requires(*READERS)
     def get(self, provider_id):
         """A provider's profile (itself, managers and auditors where it applied)"""
@@ -58,6 +65,7 @@ class ProviderItem(MethodView):
 
     @blp.arguments(ProviderProfileSchema(partial=True))
     @blp.response(200, ProviderSchema)
+    @refusals
     @requires(Kind.PROVIDER)
     def patch(self, body, provider_id):
         """Change the provider's own profile"""
@@ -69,6 +77,7 @@ class Services(MethodView):
     @blp.arguments(ServicesSchema)
     @blp.response(200, ProviderSchema)
     @blp.alt_response(422, description="Unknown service, or cqc_registration_required")
+    @refusals
     @requires(Kind.PROVIDER)
     def put(self, body, provider_id):
         """Replace the services the provider offers and its hourly rates"""
@@ -80,6 +89,7 @@ class Services(MethodView):
 @blp.route("/<provider_id>/availability")
 class Availability(MethodView):
     @blp.response(200, AvailabilitySchema)
+    @refusals
     @requires(*READERS)
     def get(self, provider_id):
         """The provider's weekly availability and dated time off"""
@@ -87,6 +97,7 @@ class Availability(MethodView):
 
     @blp.arguments(WeeklyAvailabilitySchema)
     @blp.response(200, AvailabilitySchema)
+    @refusals
     @requires(Kind.PROVIDER)
     def put(self, body, provider_id):
         """Replace the weekly pattern (Europe/London wall time, 30-minute boundaries)"""
@@ -99,6 +110,7 @@ class Availability(MethodView):
 class Exceptions(MethodView):
     @blp.arguments(ExceptionSchema)
     @blp.response(201, ExceptionSchema)
+    @refusals
     @requires(Kind.PROVIDER)
     def post(self, body, provider_id):
         """Add dated time off (holiday, sickness, other)"""
@@ -108,6 +120,7 @@ class Exceptions(MethodView):
 @blp.route("/<provider_id>/availability/exceptions/<exception_id>")
 class ExceptionItem(MethodView):
     @blp.response(204)
+    @refusals
     @requires(Kind.PROVIDER)
     def delete(self, provider_id, exception_id):
         """Remove dated time off"""

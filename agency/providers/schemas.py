@@ -192,6 +192,10 @@ class ProviderSchema(ProviderProfileSchema):
         },
     )
     locality_basis = ma.fields.String(metadata={"description": "How the locality was decided"})
+    cqc_registration_number = ma.fields.String(
+        allow_none=True,
+        metadata={"description": "From the verified CQC registration item", "example": "1-10123"},
+    )
     services = ma.fields.List(ma.fields.Nested(ServiceRateSchema))
     weekly_availability = ma.fields.List(ma.fields.Nested(AvailabilityWindowSchema))
     created_at = ma.fields.AwareDateTime()

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from agency.auth import Action, Kind, Principal, load
 from agency.db import utcnow
@@ -92,7 +92,7 @@ def listings_query(
     sort: str | None = None,
 ) -> Select[Any]:
     """Listings the principal may see: its agency's, its council's, or its own."""
-    stmt = select(ProviderListing)
+    stmt = select(ProviderListing).options(selectinload(ProviderListing.provider))
     if principal.kind is Kind.MANAGER:
         stmt = stmt.where(ProviderListing.agency_id == principal.agency_id)
     elif principal.kind is Kind.AUDITOR:

@@ -5,7 +5,7 @@ from flask.views import MethodView
 from agency.auth import Kind, current_principal, requires
 from agency.pagination import page_of
 from agency.providers import vetting
-from agency.providers.routes import READERS, blp
+from agency.providers.routes import READERS, blp, refusals
 from agency.providers.vetting_schemas import (
     ApplySchema,
     DecisionSchema,
@@ -24,6 +24,7 @@ class Applications(MethodView):
     @blp.arguments(ApplySchema)
     @blp.response(201, ListingDetailSchema)
     @blp.alt_response(409, description="Already applied to this agency (already_applied)")
+    @refusals
     @requires(Kind.PROVIDER)
     def post(self, body, provider_id):
         """Apply to an agency to be vetted and listed"""
@@ -37,6 +38,7 @@ class Listings(MethodView):
     @blp.arguments(ListingQuerySchema, location="query")
     @blp.response(200, ListingSchema(many=True))
     @blp.paginate()
+    @refusals
     @requires(*READERS)
     def get(self, query, pagination_parameters):
         """Listings: a manager's agency's applications, a provider's own, an auditor's council's"""
@@ -47,6 +49,7 @@ class Listings(MethodView):
 @blp.route("/listings/<listing_id>")
 class ListingItem(MethodView):
     @blp.response(200, ListingDetailSchema)
+    @refusals
     @requires(*READERS)
     def get(self, listing_id):
         """One listing with every vetting decision"""
@@ -58,6 +61,7 @@ class Decisions(MethodView):
     @blp.arguments(DecisionSchema)
     @blp.response(201, ListingDetailSchema)
     @blp.alt_response(409, description="Not possible from the current state (illegal_transition)")
+    @refusals
     @requires(Kind.MANAGER)
     def post(self, body, listing_id):
         """Decide on a listing: approve, request_info, reject, suspend or reinstate"""
@@ -71,6 +75,7 @@ class Resubmit(MethodView):
     @blp.arguments(ResubmitSchema)
     @blp.response(201, ListingDetailSchema)
     @blp.alt_response(409, description="No more information was requested (illegal_transition)")
+    @refusals
     @requires(Kind.PROVIDER)
     def post(self, body, listing_id):
         """Send an application back for vetting after more information was requested"""
@@ -80,6 +85,7 @@ class Resubmit(MethodView):
 @blp.route("/<provider_id>/isf-approval")
 class IsfApproval(MethodView):
     @blp.response(200, IsfApprovalSchema(many=True))
+    @refusals
     @requires(*READERS)
     def get(self, provider_id):
         """ISF approved provider status, per council"""
@@ -87,6 +93,7 @@ class IsfApproval(MethodView):
 
     @blp.arguments(IsfApprovalInSchema)
     @blp.response(200, IsfApprovalSchema)
+    @refusals
     @requires(Kind.AUDITOR)
     def post(self, body, provider_id):
         """Record the council's decision on ISF approved provider status (its auditors)"""
