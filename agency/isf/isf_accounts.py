@@ -13,7 +13,7 @@ from agency.db import utcnow
 from agency.directory.models import Agency
 from agency.errors import Conflict, Forbidden, InvalidInput, NotFound
 from agency.ids import new_id
-from agency.isf.ledger import ledger_account, post_entry
+from agency.isf.ledger import conflict, ledger_account, post_entry
 from agency.isf.models import (
     AccountKind,
     EntryKind,
@@ -83,9 +83,9 @@ def open_isf_account(
         )
     )
     if exists:
-        raise Conflict(
+        raise conflict(
             "This seeker already has an ISF account with this agency.",
-            code="isf_account_exists",
+            "isf_account_exists",
             isf_account_id=exists,
         )
     isf = IsfAccount(
@@ -202,20 +202,20 @@ def return_unspent(
     isf = load(session, principal, IsfAccount, isf_account_id, Action.WRITE)
     today = today or dt.date.today()
     if not close and today < isf.plan_end:
-        raise Conflict(
+        raise conflict(
             "Unspent funds go back at the end of the plan period or when the account closes.",
-            code="plan_not_ended",
+            "plan_not_ended",
         )
     account = isf_ledger_account(session, isf)
     figures = figures_for(session, [isf.id])[isf.id]
     if close and figures.committed_pence:
-        raise Conflict(
+        raise conflict(
             "Approved invoices are still waiting to be paid from this ISF.",
-            code="invoices_outstanding",
+            "invoices_outstanding",
         )
     amount = figures.balance_pence if amount_pence is None else amount_pence
     if close and figures.balance_pence - amount:
-        raise Conflict("Return the whole balance to close.", code="balance_remaining")
+        raise conflict("Return the whole balance to close.", "balance_remaining")
     entry = None
     if amount:
         returns = ledger_account(session, AccountKind.COUNCIL_RETURNS, council_id=isf.council_id)
@@ -273,9 +273,9 @@ def reverse(
 
     entry = load(session, principal, JournalEntry, entry_id, Action.WRITE)
     if entry.kind not in (EntryKind.ALLOCATION, EntryKind.RETURN):
-        raise Conflict(
+        raise conflict(
             "Only allocations and returns are corrected by hand; payments follow the gateway.",
-            code="not_reversible",
+            "not_reversible",
         )
     reversal = reverse_entry(session, entry.id, memo, created_by=principal.id)
     session.commit()

@@ -56,6 +56,13 @@ class EntryAlreadyReversed(Conflict):
     message = "This entry has already been reversed."
 
 
+def conflict(message: str, code: str, **extra: object) -> Conflict:
+    """A 409 with its own stable code (DomainError's ``code=`` keyword lands in ``extra``)."""
+    error = Conflict(message, **extra)
+    error.code = code
+    return error
+
+
 # --- accounts ---------------------------------------------------------------------------------
 
 
@@ -242,7 +249,7 @@ def reverse_entry(
             return earlier
         raise EntryAlreadyReversed()
     if original.kind is EntryKind.REVERSAL:
-        raise Conflict("A reversal cannot itself be reversed.", code="reversal_of_reversal")
+        raise conflict("A reversal cannot itself be reversed.", "reversal_of_reversal")
     postings = session.scalars(select(Posting).where(Posting.entry_id == entry_id)).all()
     accounts = {
         a.id: a

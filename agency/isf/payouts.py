@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from agency.auth import Action, Kind, Principal, load
 from agency.db import utcnow
 from agency.directory.models import Agency
-from agency.errors import Conflict, Forbidden, InvalidInput
+from agency.errors import Forbidden, InvalidInput
 from agency.ids import new_id
 from agency.isf.gateway import PaymentGateway, PaymentRefused, PaymentUncertain
-from agency.isf.ledger import ledger_account, post_entry, reverse_entry
+from agency.isf.ledger import conflict, ledger_account, post_entry, reverse_entry
 from agency.isf.models import (
     AccountKind,
     EntryKind,
@@ -324,9 +324,9 @@ def record_bank_reference(
     if payout.status is PayoutStatus.SETTLED:
         if payout.external_id == bank_reference:
             return payout
-        raise Conflict("This payout is already settled.", code="payout_settled")
+        raise conflict("This payout is already settled.", "payout_settled")
     if payout.status is not PayoutStatus.SENT:
-        raise Conflict("This payout is not awaiting a bank payment.", code="payout_not_sent")
+        raise conflict("This payout is not awaiting a bank payment.", "payout_not_sent")
     settle_payout(session, payout, bank_reference)
     session.commit()
     return payout
