@@ -125,6 +125,13 @@ def register_commands(app: Flask) -> None:
             return
         click.echo(report)
 
+    @app.cli.command("replan")
+    def replan() -> None:
+        """Queue a batch re-plan of every agency (call hourly from cron without Redis)."""
+        from agency.jobs.periodic import replan_all_agencies
+
+        click.echo(f"re-plan queued for {replan_all_agencies()} agencies")
+
     @app.cli.command("requeue-jobs")
     def requeue_jobs() -> None:
         """Send again every job still marked queued (after Redis was unreachable)."""

@@ -8,6 +8,7 @@ one, and running the same job twice gives the same result (idempotent).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 from dataclasses import asdict
 from typing import Any
@@ -63,7 +64,8 @@ def enqueue_rematch_for_agencies(session: Session, agency_ids: list[str]) -> lis
     bucket = int(utcnow().timestamp()) // REMATCH_DEBOUNCE_SECONDS
     records = []
     for agency_id in sorted(set(agency_ids)):
-        job_id = f"job_rematch_{agency_id}_{bucket}"
+        # Deterministic per (agency, minute): a second change in the minute finds it.
+        job_id = "job_rm_" + hashlib.sha256(f"{agency_id}:{bucket}".encode()).hexdigest()[:24]
         pending = session.get(JobRecord, job_id)
         if pending is not None:
             continue

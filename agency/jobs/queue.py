@@ -176,6 +176,7 @@ def load_job_modules() -> None:
     """Import every module that registers jobs (workers need them before running one)."""
     import agency.introductions.expiry  # noqa: F401
     import agency.introductions.match_jobs  # noqa: F401
+    import agency.introductions.match_triggers  # noqa: F401
     import agency.isf.jobs  # noqa: F401
     import agency.jobs.builtin  # noqa: F401
     import agency.webhooks.delivery  # noqa: F401
