@@ -101,7 +101,7 @@ def record(
     )
     entry.hash = entry_hash(entry)
     session.add(entry)
-    session.flush([entry])
+    session.flush()
     return entry
 
 

@@ -15,14 +15,14 @@ from sqlalchemy.orm import Session
 from agency.audit.service import record
 from agency.auth import Action, Kind, Principal, authorize, load
 from agency.db import utcnow
-from agency.errors import Conflict, Forbidden, InvalidInput, NotFound
+from agency.errors import Forbidden, InvalidInput, NotFound
 from agency.ids import new_id
 from agency.introductions.arrangements import start_arrangement
 from agency.introductions.eligibility import failed_constraints
 from agency.introductions.events import introduction_event
 from agency.introductions.models import Introduction, IntroductionStatus, Suggestion
 from agency.introductions.models import SuggestionStatus as S
-from agency.introductions.workflow import LIVE_INTRODUCTION, commit, move
+from agency.introductions.workflow import LIVE_INTRODUCTION, commit, move, refusal
 from agency.providers.models import Provider
 from agency.seekers.models import CareRequest, RequestStatus
 
@@ -56,7 +56,7 @@ def _pick_provider(
         if suggestion is None or suggestion.care_request_id != care_request.id:
             raise InvalidInput(errors={"suggestion_id": ["Not a suggestion for this request."]})
         if suggestion.status is not S.ACTIVE:
-            raise Conflict(
+            raise refusal(
                 f"The suggestion is {suggestion.status.value}.",
                 code="illegal_transition",
                 current_status=suggestion.status.value,
@@ -95,7 +95,7 @@ def approve_introduction(
     now = now or utcnow()
     care_request = _lock_request(session, principal, care_request_id)
     if care_request.status not in OPEN_REQUEST:
-        raise Conflict(
+        raise refusal(
             f"The care request is {care_request.status.value}.",
             code="request_not_open",
             current_status=care_request.status.value,
@@ -111,12 +111,12 @@ def approve_introduction(
         )
     )
     if live:
-        raise Conflict(
+        raise refusal(
             f"Introduction {live} to this provider is still live.", code="introduction_exists"
         )
     failed = failed_constraints(session, care_request, provider, now.date())
     if failed:
-        raise Conflict(
+        raise refusal(
             "The provider no longer meets this request: " + ", ".join(failed) + ".",
             code="constraint_failed",
             constraints=failed,
@@ -210,7 +210,7 @@ def provider_answer(
     now = now or utcnow()
     introduction = load(session, principal, Introduction, introduction_id, Action.WRITE)
     if introduction.status is I.AWAITING_PROVIDER and now > introduction.respond_by:
-        raise Conflict(
+        raise refusal(
             "The time to answer this introduction has passed.",
             code="response_deadline_passed",
             current_status=introduction.status.value,

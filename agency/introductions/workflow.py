@@ -49,10 +49,17 @@ MOVES: Mapping[type[enum.Enum], Mapping[enum.Enum, frozenset[enum.Enum]]] = {
 LIVE_INTRODUCTION = frozenset({I.AWAITING_PROVIDER, I.AWAITING_SEEKER, I.CONFIRMED})
 
 
+def refusal(message: str, *, code: str, **extra: object) -> Conflict:
+    """A 409 with its own stable ``code`` (and extra fields such as ``current_status``)."""
+    error = Conflict(message, **extra)
+    error.code = code
+    return error
+
+
 def check_move(label: str, current: enum.Enum, target: enum.Enum) -> None:
     """Raise 409 illegal_transition unless ``current -> target`` is an allowed move."""
     if target not in MOVES[type(current)][current]:
-        raise Conflict(
+        raise refusal(
             f"The {label} is {current.value}; it cannot become {target.value}.",
             code="illegal_transition",
             current_status=current.value,
@@ -73,7 +80,7 @@ def commit(session: Session) -> None:
         session.commit()
     except (StaleDataError, IntegrityError):
         session.rollback()
-        raise Conflict(
+        raise refusal(
             "Someone changed this at the same time; read it again and retry.",
             code="version_conflict",
         ) from None
