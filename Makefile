@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/pip --disable-pip-version-check --quiet
 
-.PHONY: install run serve test lint format openapi worker bench migrate lock clean
+.PHONY: install run serve test lint format openapi worker cron bench migrate lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed, found " + sys.version.split()[0]' 
@@ -49,6 +49,11 @@ migrate: install
 worker: install
 	@test -n "$(REDIS_URL)" || { echo "set REDIS_URL, e.g. redis://127.0.0.1:6379/0"; exit 1; }
 	$(BIN)/rq worker --url "$(REDIS_URL)" --with-scheduler $${RQ_QUEUE:-agency}
+
+## cron: RQ's cron scheduler for the periodic jobs in agency/cron.py (needs REDIS_URL)
+cron: install
+	@test -n "$(REDIS_URL)" || { echo "set REDIS_URL, e.g. redis://127.0.0.1:6379/0"; exit 1; }
+	$(BIN)/rq cron agency/cron.py --url "$(REDIS_URL)"
 
 bench: install
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
