@@ -1,0 +1,1 @@
+"""Local stand-ins for the outside services the API talks to (tests and `make run`)."""

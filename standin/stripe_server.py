@@ -1,0 +1,587 @@
+"""A local Stripe stand-in: the endpoints the agency uses, answered the way Stripe answers.
+
+Run it alone::
+
+    python -m standin.stripe_server --port 12111 --webhook-url http://127.0.0.1:5000/webhooks/stripe
+
+and point the API at it: ``STRIPE_API_KEY=sk_test_standin STRIPE_API_BASE=http://127.0.0.1:12111
+STRIPE_WEBHOOK_SECRET=whsec_standin``. In tests, use :class:`StripeStandin` directly.
+
+What it does as Stripe does (https://docs.stripe.com/api):
+- ``POST /v1/accounts`` (Express), ``GET /v1/accounts/{id}``, ``POST /v1/account_links``,
+  ``POST /v1/transfers``, ``GET /v1/transfers`` (newest first; ``limit``,
+  ``starting_after``, ``has_more``; filters ``destination``, ``transfer_group``),
+  ``GET /v1/balance``, ``GET /v1/events``; form-encoded bodies with ``a[b]=c`` nesting;
+  ``object`` fields, ``acct_``/``tr_``/``evt_``/``req_`` ids, ``Request-Id`` headers;
+- errors as ``{"error": {"type", "code", "message", "param"}}`` with Stripe's statuses;
+- idempotency: a POST with an ``Idempotency-Key`` it has seen gets the stored status and
+  body back (``Idempotent-Replayed: true``), including stored errors; the same key with
+  different parameters gets 400 ``idempotency_error``; a key still in flight gets 409.
+  Rate-limited requests are not stored (Stripe refuses them before executing);
+- webhooks: events signed ``Stripe-Signature: t=<ts>,v1=HMAC-SHA256(secret, "<ts>.<body>")``
+  with the stripe library's own ``WebhookSignature`` helper.
+
+Faults to test against: :meth:`StripeStandin.fail_next` with ``balance_insufficient``,
+``rate_limit`` (429), ``api_error`` (500), ``timeout_after_commit`` (the transfer is made,
+then the answer comes too late) or ``drop_after_commit`` (made, then the connection closes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import re
+import secrets
+import threading
+import time
+import urllib.request
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from stripe import WebhookSignature
+
+API_VERSION = "2025-01-27.acacia"
+FAULTS = frozenset(
+    {"balance_insufficient", "rate_limit", "api_error", "timeout_after_commit", "drop_after_commit"}
+)
+
+
+class StripeFailure(Exception):  # noqa: N818
+    def __init__(
+        self,
+        status: int,
+        type_: str,
+        message: str,
+        code: str | None = None,
+        param: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status, self.body = status, {"error": {"type": type_, "message": message}}
+        if code:
+            self.body["error"]["code"] = code
+        if param:
+            self.body["error"]["param"] = param
+
+
+def _new(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(12)}"
+
+
+def decode_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """Stripe's form encoding: ``metadata[invoice_id]=x``, ``capabilities[t][requested]=true``."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        parts = re.findall(r"[^\[\]]+|\[\]", key)
+        target = out
+        for part in parts[:-1]:
+            target = target.setdefault(part, {})
+        target[parts[-1]] = value
+    return out
+
+
+@dataclass
+class Fault:
+    kind: str
+    path: str
+
+
+@dataclass
+class StripeStandin:
+    """The stand-in's state and its HTTP server (``start()``/``stop()``, or ``with``)."""
+
+    webhook_secret: str = "whsec_standin"  # noqa: S105 - a test secret
+    webhook_url: str | None = None
+    auto_deliver: bool = False
+    available_pence: int = 10**12
+    hang_seconds: float = 2.0
+    port: int = 0
+    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    transfers: list[dict[str, Any]] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    undelivered: deque[dict[str, Any]] = field(default_factory=deque)
+    requests: list[tuple[str, str, str | None]] = field(default_factory=list)
+    _idempotency: dict[str, tuple[str, int, dict[str, Any]]] = field(default_factory=dict)
+    _in_flight: set[str] = field(default_factory=set)
+    _faults: deque[Fault] = field(default_factory=deque)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> StripeStandin:
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self))
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> StripeStandin:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    # --- test controls --------------------------------------------------------------------
+
+    def fail_next(self, kind: str, times: int = 1, path: str = "/v1/transfers") -> None:
+        """Make the next ``times`` POSTs to ``path`` fail with ``kind`` (see FAULTS)."""
+        if kind not in FAULTS:
+            raise ValueError(f"unknown fault {kind}; one of {sorted(FAULTS)}")
+        with self._lock:
+            self._faults.extend(Fault(kind, path) for _ in range(times))
+
+    def transfer_count(self, transfer_group: str | None = None) -> int:
+        with self._lock:
+            return sum(
+                1
+                for t in self.transfers
+                if transfer_group is None or t["transfer_group"] == transfer_group
+            )
+
+    def complete_onboarding(self, account_id: str) -> dict[str, Any]:
+        """The provider finished Stripe's onboarding: the account can now receive transfers."""
+        with self._lock:
+            account = self.accounts[account_id]
+            account.update(details_submitted=True, payouts_enabled=True, charges_enabled=True)
+            account["capabilities"] = {"transfers": "active"}
+            return self.emit("account.updated", account)
+
+    def reverse_transfer(self, transfer_id: str) -> dict[str, Any]:
+        with self._lock:
+            transfer = next(t for t in self.transfers if t["id"] == transfer_id)
+            transfer.update(reversed=True, amount_reversed=transfer["amount"])
+            self.available_pence += transfer["amount"]
+            return self.emit("transfer.reversed", transfer)
+
+    def emit(
+        self, type_: str, obj: dict[str, Any], request: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        event = {
+            "id": _new("evt"),
+            "object": "event",
+            "api_version": API_VERSION,
+            "created": int(time.time()),
+            "type": type_,
+            "livemode": False,
+            "pending_webhooks": 1,
+            "request": request or {"id": None, "idempotency_key": None},
+            "data": {"object": json.loads(json.dumps(obj))},
+        }
+        with self._lock:
+            self.events.append(event)
+            self.undelivered.append(event)
+        if self.auto_deliver and self.webhook_url:
+            self.deliver_pending(self.post_to_webhook_url)
+        return event
+
+    def signed(
+        self, event: dict[str, Any], timestamp: int | None = None
+    ) -> tuple[bytes, dict[str, str]]:
+        """The body and headers Stripe would send for ``event``."""
+        payload = json.dumps(event)
+        header = WebhookSignature.generate_signature_header(
+            payload, self.webhook_secret, timestamp=timestamp or int(time.time())
+        )
+        return payload.encode(), {"Stripe-Signature": header, "Content-Type": "application/json"}
+
+    def deliver_pending(self, send: Callable[[bytes, dict[str, str]], Any]) -> list[Any]:
+        """Send every not-yet-delivered event, oldest first, through ``send(body, headers)``."""
+        answers = []
+        while True:
+            with self._lock:
+                if not self.undelivered:
+                    return answers
+                event = self.undelivered.popleft()
+            answers.append(send(*self.signed(event)))
+
+    def post_to_webhook_url(self, body: bytes, headers: dict[str, str]) -> int:
+        assert self.webhook_url
+        request = urllib.request.Request(self.webhook_url, data=body, headers=headers)  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            return int(response.status)
+
+    # --- the API ------------------------------------------------------------------------
+
+    def handle(
+        self, method: str, path: str, params: dict[str, Any], headers: Any
+    ) -> tuple[int, dict[str, Any], dict[str, str], str | None]:
+        """(status, body, extra headers, fault to act out after answering is decided)."""
+        if not (headers.get("Authorization") or "").startswith("Bearer sk_"):
+            raise StripeFailure(
+                401,
+                "invalid_request_error",
+                "You did not provide an API key. You need to provide your API "
+                "key in the Authorization header, using Bearer auth.",
+            )
+        key = headers.get("Idempotency-Key") if method == "POST" else None
+        fingerprint = json.dumps([method, path, params], sort_keys=True)
+        with self._lock:
+            self.requests.append((method, path, key))
+            if key is not None:
+                if key in self._in_flight:
+                    raise StripeFailure(
+                        409,
+                        "idempotency_error",
+                        "There is currently another in-progress request using this "
+                        "Idempotent Key (that probably means you submitted twice, and the "
+                        "other request is still going through): " + key,
+                    )
+                stored = self._idempotency.get(key)
+                if stored is not None:
+                    if stored[0] != fingerprint:
+                        raise StripeFailure(
+                            400,
+                            "idempotency_error",
+                            "Keys for idempotent requests can only be used with the same "
+                            f"parameters they were first used with. Try using a key other than "
+                            f"'{key}' if you meant to execute a different request.",
+                        )
+                    return stored[1], stored[2], {"Idempotent-Replayed": "true"}, None
+                self._in_flight.add(key)
+            fault = None
+            if method == "POST" and self._faults and self._faults[0].path == path:
+                fault = self._faults.popleft().kind
+        try:
+            if fault == "rate_limit":  # refused before executing: nothing stored
+                raise StripeFailure(
+                    429,
+                    "invalid_request_error",
+                    "Too many requests hit the API too quickly.",
+                    "rate_limit",
+                )
+            try:
+                if fault == "api_error":
+                    raise StripeFailure(
+                        500, "api_error", "An unknown error occurred while processing your request."
+                    )
+                if fault == "balance_insufficient":
+                    raise StripeFailure(
+                        400,
+                        "invalid_request_error",
+                        "You have insufficient available funds in your Stripe account. Try "
+                        "adding funds directly to your available balance.",
+                        "balance_insufficient",
+                    )
+                status, body = self._route(method, path, params, key)
+            except StripeFailure as failure:
+                status, body = failure.status, failure.body
+            if key is not None:
+                with self._lock:
+                    self._idempotency[key] = (fingerprint, status, body)
+            return status, body, {}, fault
+        finally:
+            if key is not None:
+                with self._lock:
+                    self._in_flight.discard(key)
+
+    def _route(
+        self, method: str, path: str, params: dict[str, Any], key: str | None
+    ) -> tuple[int, dict[str, Any]]:
+        parts = path.strip("/").split("/")
+        match method, parts:
+            case "POST", ["v1", "accounts"]:
+                return 200, self._create_account(params)
+            case "GET", ["v1", "accounts", account_id]:
+                return 200, self._account(account_id)
+            case "POST", ["v1", "account_links"]:
+                return 200, self._account_link(params)
+            case "POST", ["v1", "transfers"]:
+                return 200, self._create_transfer(params, key)
+            case "GET", ["v1", "transfers"]:
+                return 200, self._page(
+                    self.transfers, "/v1/transfers", params, ("destination", "transfer_group")
+                )
+            case "GET", ["v1", "transfers", transfer_id]:
+                return 200, self._find(self.transfers, transfer_id, "transfer")
+            case "GET", ["v1", "balance"]:
+                return 200, self._balance()
+            case "GET", ["v1", "events"]:
+                return 200, self._page(self.events, "/v1/events", params, ("type",))
+            case "GET", ["v1", "events", event_id]:
+                return 200, self._find(self.events, event_id, "event")
+        raise StripeFailure(
+            404, "invalid_request_error", f"Unrecognized request URL ({method}: {path})."
+        )
+
+    def _create_account(self, params: dict[str, Any]) -> dict[str, Any]:
+        if params.get("type", "express") not in ("express", "standard", "custom"):
+            raise StripeFailure(
+                400, "invalid_request_error", "Invalid type", "parameter_invalid_string", "type"
+            )
+        account = {
+            "id": _new("acct"),
+            "object": "account",
+            "type": params.get("type", "express"),
+            "country": params.get("country", "GB"),
+            "default_currency": "gbp",
+            "email": params.get("email"),
+            "details_submitted": False,
+            "charges_enabled": False,
+            "payouts_enabled": False,
+            "capabilities": {"transfers": "inactive"},
+            "metadata": params.get("metadata", {}),
+            "created": int(time.time()),
+        }
+        with self._lock:
+            self.accounts[account["id"]] = account
+        return account
+
+    def _account(self, account_id: str) -> dict[str, Any]:
+        with self._lock:
+            account = self.accounts.get(account_id)
+        if account is None:
+            raise StripeFailure(
+                404,
+                "invalid_request_error",
+                f"No such account: '{account_id}'",
+                "resource_missing",
+                "id",
+            )
+        return account
+
+    def _account_link(self, params: dict[str, Any]) -> dict[str, Any]:
+        for name in ("account", "type"):
+            if not params.get(name):
+                raise StripeFailure(
+                    400,
+                    "invalid_request_error",
+                    f"Missing required param: {name}.",
+                    "parameter_missing",
+                    name,
+                )
+        self._account(params["account"])
+        now = int(time.time())
+        return {
+            "object": "account_link",
+            "created": now,
+            "expires_at": now + 300,
+            "url": f"{self.url}/onboarding/{params['account']}",
+        }
+
+    def _create_transfer(self, params: dict[str, Any], key: str | None) -> dict[str, Any]:
+        try:
+            amount = int(params.get("amount", ""))
+        except ValueError:
+            raise StripeFailure(
+                400,
+                "invalid_request_error",
+                "Invalid integer: amount",
+                "parameter_invalid_integer",
+                "amount",
+            ) from None
+        if amount < 1:
+            raise StripeFailure(
+                400,
+                "invalid_request_error",
+                "This value must be greater than or equal to 1.",
+                "parameter_invalid_integer",
+                "amount",
+            )
+        if params.get("currency") != "gbp":
+            raise StripeFailure(
+                400,
+                "invalid_request_error",
+                "Invalid currency",
+                "parameter_invalid_string",
+                "currency",
+            )
+        with self._lock:
+            destination = self.accounts.get(params.get("destination", ""))
+            if destination is None:
+                raise StripeFailure(
+                    400,
+                    "invalid_request_error",
+                    f"No such destination: '{params.get('destination')}'",
+                    "resource_missing",
+                    "destination",
+                )
+            if destination["capabilities"].get("transfers") != "active":
+                raise StripeFailure(
+                    400,
+                    "invalid_request_error",
+                    "Your destination account needs to have at least one of the following "
+                    "capabilities enabled: transfers, crypto_transfers, legacy_payments",
+                    "insufficient_capabilities_for_transfer",
+                    "destination",
+                )
+            if amount > self.available_pence:
+                raise StripeFailure(
+                    400,
+                    "invalid_request_error",
+                    "You have insufficient available funds in your Stripe account.",
+                    "balance_insufficient",
+                )
+            self.available_pence -= amount
+            transfer_id = _new("tr")
+            transfer = {
+                "id": transfer_id,
+                "object": "transfer",
+                "amount": amount,
+                "amount_reversed": 0,
+                "balance_transaction": _new("txn"),
+                "created": int(time.time()),
+                "currency": "gbp",
+                "description": params.get("description"),
+                "destination": destination["id"],
+                "livemode": False,
+                "metadata": params.get("metadata", {}),
+                "reversals": {
+                    "object": "list",
+                    "data": [],
+                    "has_more": False,
+                    "url": f"/v1/transfers/{transfer_id}/reversals",
+                },
+                "reversed": False,
+                "transfer_group": params.get("transfer_group"),
+            }
+            self.transfers.append(transfer)
+        self.emit("transfer.created", transfer, {"id": _new("req"), "idempotency_key": key})
+        return transfer
+
+    def _find(self, items: list[dict[str, Any]], object_id: str, label: str) -> dict[str, Any]:
+        with self._lock:
+            for item in items:
+                if item["id"] == object_id:
+                    return item
+        raise StripeFailure(
+            404,
+            "invalid_request_error",
+            f"No such {label}: '{object_id}'",
+            "resource_missing",
+            "id",
+        )
+
+    def _page(
+        self,
+        items: list[dict[str, Any]],
+        url: str,
+        params: dict[str, Any],
+        filters: tuple[str, ...],
+    ) -> dict[str, Any]:
+        limit = max(1, min(100, int(params.get("limit", 10))))
+        with self._lock:
+            newest_first = [
+                i
+                for i in reversed(items)
+                if all(params.get(f) in (None, i.get(f)) for f in filters)
+            ]
+        after = params.get("starting_after")
+        if after:
+            ids = [i["id"] for i in newest_first]
+            if after not in ids:
+                raise StripeFailure(
+                    400,
+                    "invalid_request_error",
+                    f"No such object: '{after}'",
+                    "resource_missing",
+                    "starting_after",
+                )
+            newest_first = newest_first[ids.index(after) + 1 :]
+        page = newest_first[:limit]
+        return {"object": "list", "url": url, "has_more": len(newest_first) > limit, "data": page}
+
+    def _balance(self) -> dict[str, Any]:
+        with self._lock:
+            available = self.available_pence
+        return {
+            "object": "balance",
+            "livemode": False,
+            "available": [
+                {"amount": available, "currency": "gbp", "source_types": {"card": available}}
+            ],
+            "pending": [{"amount": 0, "currency": "gbp", "source_types": {"card": 0}}],
+        }
+
+
+def _handler_for(standin: StripeStandin) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            return  # quiet: tests read standin.requests instead
+
+        def _serve(self, method: str) -> None:
+            url = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length).decode() if length else ""
+            if method == "GET" and url.path.startswith("/onboarding/"):
+                standin.complete_onboarding(url.path.rsplit("/", 1)[1])
+                return self._send(200, {"object": "onboarding", "completed": True}, {})
+            params = decode_form(
+                parse_qsl(url.query if method == "GET" else raw, keep_blank_values=True)
+            )
+            fault = None
+            try:
+                status, body, extra, fault = standin.handle(method, url.path, params, self.headers)
+            except StripeFailure as failure:
+                status, body, extra = failure.status, failure.body, {}
+            if fault == "drop_after_commit":
+                self.close_connection = True
+                self.connection.close()
+                return
+            if fault == "timeout_after_commit":
+                time.sleep(standin.hang_seconds)
+            with contextlib.suppress(OSError):  # the client may have given up waiting
+                self._send(status, body, extra)
+
+        def _send(self, status: int, body: dict[str, Any], extra: dict[str, str]) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("Request-Id", _new("req"))
+            self.send_header("Stripe-Version", API_VERSION)
+            if self.headers.get("Idempotency-Key"):
+                self.send_header("Idempotency-Key", self.headers["Idempotency-Key"])
+            for name, value in extra.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:  # noqa: N802
+            self._serve("GET")
+
+        def do_POST(self) -> None:  # noqa: N802
+            self._serve("POST")
+
+        def do_DELETE(self) -> None:  # noqa: N802
+            self._serve("DELETE")
+
+    return Handler
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--port", type=int, default=12111)
+    parser.add_argument("--webhook-url", default=None)
+    parser.add_argument("--webhook-secret", default="whsec_standin")
+    args = parser.parse_args()
+    standin = StripeStandin(
+        webhook_secret=args.webhook_secret,
+        webhook_url=args.webhook_url,
+        auto_deliver=bool(args.webhook_url),
+        port=args.port,
+    )
+    standin.start()
+    print(f"Stripe stand-in on {standin.url} (webhooks -> {args.webhook_url or 'nowhere'})")
+    try:
+        standin._thread.join()
+    except KeyboardInterrupt:
+        standin.stop()
+
+
+if __name__ == "__main__":
+    main()
