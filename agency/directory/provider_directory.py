@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 import matching
 from agency.auth import Action, Principal, load
 from agency.directory import eligibility, places
-from agency.directory.models import Agency, NeighbourhoodOutcode, ServiceType
+from agency.directory.models import Agency, Neighbourhood, NeighbourhoodOutcode, ServiceType
 from agency.directory.service import service_keys
 from agency.errors import InvalidInput, NotFound
 from agency.pagination import page_of, sort_clause
@@ -130,16 +130,21 @@ def _check_service(session: Session, key: str) -> None:
 
 
 def _outcodes_of(session: Session, filters: dict[str, Any]) -> Select[Any]:
-    """Outcodes of the filtered neighbourhood: a provider is in it when its base is."""
+    """Outcodes of the filtered neighbourhood.
+
+    A provider is "in" a neighbourhood when its base outcode is one of the
+    neighbourhood's: simple and predictable for managers. Providers based nearby
+    whose travel radius reaches in are not included (the public directory's
+    ``outcode`` filter answers that question).
+    """
     neighbourhood_id = filters["neighbourhood_id"]
-    outcodes = select(NeighbourhoodOutcode.outcode).where(
-        NeighbourhoodOutcode.neighbourhood_id == neighbourhood_id
-    )
-    if session.scalar(outcodes.limit(1)) is None:
+    if session.get(Neighbourhood, neighbourhood_id) is None:
         raise InvalidInput(
             errors={"neighbourhood_id": [f"No neighbourhood with id {neighbourhood_id}."]}
         )
-    return outcodes
+    return select(NeighbourhoodOutcode.outcode).where(
+        NeighbourhoodOutcode.neighbourhood_id == neighbourhood_id
+    )
 
 
 # --- the public directory, for partner clients and anyone signed in (and the ORUK view) --------

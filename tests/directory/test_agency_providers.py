@@ -5,6 +5,7 @@ import datetime as dt
 from sqlalchemy import event
 
 from agency.accounts.models import User
+from agency.directory.eligibility import london_today
 from agency.providers.models import ComplianceStatus, ListingStatus
 from tests.factories import (
     api_key,
@@ -18,8 +19,8 @@ from tests.factories import (
     make_provider,
 )
 
-SOON = dt.date.today() + dt.timedelta(days=10)
-LAST_WEEK = dt.date.today() - dt.timedelta(days=7)
+SOON = london_today() + dt.timedelta(days=10)
+LAST_WEEK = london_today() - dt.timedelta(days=7)
 
 
 def _url(agency, query=""):

@@ -3,6 +3,7 @@
 import datetime as dt
 
 from agency.accounts.models import User
+from agency.directory.eligibility import london_today
 from agency.ids import new_id
 from agency.providers.models import (
     ComplianceItem,
@@ -21,7 +22,7 @@ from tests.factories import (
 )
 
 URL = "/directory/providers"
-YESTERDAY = dt.date.today() - dt.timedelta(days=1)
+YESTERDAY = london_today() - dt.timedelta(days=1)
 
 
 def _partner(session):

@@ -3,10 +3,11 @@
 import datetime as dt
 import uuid
 
+from agency.directory.eligibility import london_today
 from agency.providers.models import ComplianceStatus, ListingStatus
 from tests.factories import make_agency, make_provider
 
-YESTERDAY = dt.date.today() - dt.timedelta(days=1)
+YESTERDAY = london_today() - dt.timedelta(days=1)
 ENVELOPE = {
     "total_items",
     "total_pages",
