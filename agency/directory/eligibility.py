@@ -6,7 +6,8 @@ expired. An item with no expiry date counts as in date (a DBS certificate has no
 statutory expiry; agencies that want renewals set one). An item expiring today
 still covers today. A regulated service (CQC personal care) is offered only by a
 provider with a verified, in-date CQC registration: the Health and Social Care Act
-2008 (Regulated Activities) Regulations 2014 make it an offence otherwise.
+2008 (Regulated Activities) Regulations 2014 make it an offence otherwise. The
+public directories also leave out a provider with nothing it may offer.
 
 Each rule exists twice, as a SQL condition (to filter and page in the database)
 and as a Python predicate on loaded rows (to explain it per provider); the tests
@@ -82,6 +83,18 @@ def offers_service_clause(service_key: str, today: dt.date) -> ColumnElement[boo
         ),
         or_(
             ~regulated.scalar_subquery(),
+            holds_in_date(ComplianceKind.CQC_REGISTRATION, today),
+        ),
+    )
+
+
+def offers_anything_clause(today: dt.date) -> ColumnElement[bool]:
+    """The provider lists at least one service it may lawfully offer."""
+    return exists().where(
+        ProviderService.provider_id == Provider.id,
+        ProviderService.service_key == ServiceType.key,
+        or_(
+            ServiceType.regulated.is_(False),
             holds_in_date(ComplianceKind.CQC_REGISTRATION, today),
         ),
     )

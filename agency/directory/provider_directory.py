@@ -171,7 +171,9 @@ def public_providers(
 
 def public_query(session: Session, filters: dict[str, Any], today: dt.date) -> Select[Any]:
     """The eligible providers matching ``service``, ``agency_id``, ``outcode``, ``language``."""
-    stmt = select(Provider).where(eligibility.eligible_clause(today))
+    stmt = select(Provider).where(
+        eligibility.eligible_clause(today), eligibility.offers_anything_clause(today)
+    )
     if filters.get("service"):
         _check_service(session, filters["service"])
         stmt = stmt.where(eligibility.offers_service_clause(filters["service"], today))
@@ -230,7 +232,11 @@ def public_provider(
     today = today or eligibility.london_today()
     provider = session.scalar(
         select(Provider)
-        .where(Provider.id == provider_id, eligibility.eligible_clause(today))
+        .where(
+            Provider.id == provider_id,
+            eligibility.eligible_clause(today),
+            eligibility.offers_anything_clause(today),
+        )
         .options(*PAGE_LOADS)
     )
     if provider is None:

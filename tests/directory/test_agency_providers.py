@@ -102,6 +102,8 @@ def test_filters_by_service_status_neighbourhood_expiry_and_eligibility(client, 
     )
     eligible = set(_ids(client.get(_url(agency, "?eligible=true"), headers=headers)))
     assert eligible == {gardener.id, expiring.id, far.id}
+    everyone = client.get(_url(agency), headers=headers).get_json()
+    assert {p["id"] for p in everyone if p["eligible"]} == eligible  # SQL and Python agree
     assert set(_ids(client.get(_url(agency, "?eligible=false"), headers=headers))) == {
         suspended.id,
         unverified.id,

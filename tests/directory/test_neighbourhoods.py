@@ -158,3 +158,31 @@ def test_the_seeded_service_taxonomy_is_listed(client, session):
     assert types["companionship"]["regulated"] is False
     assert types["personal_care"]["regulated"] is True
     assert set(types["personal_care"]) == {"key", "name", "description", "regulated"}
+
+
+def test_redrawing_a_neighbourhood_names_the_invalid_field(client, session):
+    agency = make_agency(session)
+    hood = make_neighbourhood(session, agency)
+    admin = bearer(session, make_admin(session))
+    url = f"/neighbourhoods/{hood.id}"
+    for body, field in (
+        ({"outcodes": ["ZZ99"]}, "outcodes"),
+        ({"outcodes": "BS3"}, "outcodes"),
+        ({"agency_id": make_agency(session).id}, "agency_id"),
+        ({"agency_id": "agy_nope"}, "agency_id"),
+        ({"name": ""}, "name"),
+    ):
+        response = client.patch(url, json=body, headers=admin)
+        assert response.status_code == 422, body
+        assert field in response.get_json()["errors"], body
+
+
+def test_lists_need_credentials_and_cap_their_page_size(client, session):
+    admin = bearer(session, make_admin(session))
+    for url in ("/councils", "/agencies", "/neighbourhoods"):
+        assert client.get(url).status_code == 401, url
+        response = client.get(f"{url}?page_size=101", headers=admin)
+        assert response.status_code == 422, url
+        assert "page_size" in response.get_json()["errors"]
+    assert client.get("/service-types").status_code == 401
+    assert client.get("/agencies/agy_nope").status_code == 401

@@ -109,6 +109,7 @@ def test_personal_care_is_shown_only_with_a_cqc_registration(client, session):
             status=ComplianceStatus.VERIFIED,
         )
     )
+    make_provider(session, agency, rates={"personal_care": 2400})  # nothing it may offer
     session.commit()
     headers = _partner(session)
     services = {
