@@ -225,3 +225,42 @@ def test_isf_approval_is_validated_and_refused_to_everyone_else(client, session,
     for headers in (w.me, w.other_provider, w.manager, w.other_manager, w.partner):
         assert client.post(url, json=body, headers=headers).status_code == 403
     assert client.get(url, headers=w.other_auditor).status_code == 404
+
+
+@pytest.mark.postgres
+def test_two_managers_deciding_at_once_on_postgresql_only_one_wins(app, client, session, w):
+    """Real concurrency: both read "applied"; the row lock + status check lets one through."""
+    import threading
+
+    listing_id = apply(client, w).get_json()["id"]
+    users = [make_manager(session, w.second) for _ in range(2)]
+    factory = app.extensions["agency"].sessionmaker
+    sessions = [factory() for _ in users]
+    listings = [s.get(ProviderListing, listing_id) for s in sessions]  # both see "applied"
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def decide(db, listing, user, move):
+        principal = Principal(kind=Kind.MANAGER, id=user.id, agency_id=w.second.id)
+        barrier.wait()
+        try:
+            vetting._move(db, principal, listing, move, "at once")
+            outcomes.append("won")
+        except IllegalTransition:
+            outcomes.append("lost")
+        finally:
+            db.close()
+
+    threads = [
+        threading.Thread(target=decide, args=(sessions[0], listings[0], users[0], "approve")),
+        threading.Thread(target=decide, args=(sessions[1], listings[1], users[1], "reject")),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["lost", "won"]
+    moves = session.scalars(
+        select(VettingDecision.to_status).where(VettingDecision.listing_id == listing_id)
+    ).all()
+    assert len(moves) == 2  # "applied" and the one winning decision
