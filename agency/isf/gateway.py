@@ -66,7 +66,10 @@ def gateway_for(settings: Settings) -> PaymentGateway:
     if settings.stripe_api_key:
         from agency.isf.stripe_gateway import StripeConnectGateway
 
-        return StripeConnectGateway.cached(settings.stripe_api_key, settings.stripe_api_base)
+        timeout = float(settings.extra.get("stripe_timeout_seconds", 20))  # type: ignore[arg-type]
+        return StripeConnectGateway.cached(
+            settings.stripe_api_key, settings.stripe_api_base, timeout
+        )
     from agency.isf.manual_gateway import ManualBankTransferGateway
 
     return ManualBankTransferGateway()

@@ -33,8 +33,10 @@ class StripeConnectGateway:
 
     @classmethod
     @lru_cache(maxsize=8)
-    def cached(cls, api_key: str, api_base: str | None) -> StripeConnectGateway:
-        return cls(api_key, api_base)
+    def cached(
+        cls, api_key: str, api_base: str | None, timeout: float = TIMEOUT_SECONDS
+    ) -> StripeConnectGateway:
+        return cls(api_key, api_base, timeout)
 
     def onboard(
         self, provider_id: str, email: str | None, existing_account_id: str | None
@@ -66,9 +68,9 @@ class StripeConnectGateway:
         return Onboarding(account_id, link.url, state.details_submitted, state.payouts_enabled)
 
     def account_state(self, account_id: str) -> Onboarding:
-        account = self.client.v1.accounts.retrieve(account_id)
+        account = self.client.v1.accounts.retrieve(account_id).to_dict()
         return Onboarding(
-            account.id,
+            account["id"],
             None,
             bool(account.get("details_submitted")),
             bool(account.get("payouts_enabled")),

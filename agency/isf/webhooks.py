@@ -45,7 +45,7 @@ def receive_stripe_event(
     if session.get(StripeEvent, event.id) is not None:
         return False
     session.add(StripeEvent(id=event.id, type=event.type))
-    obj = event.data.object
+    obj = event.to_dict()["data"]["object"]  # plain dicts: StripeObjects are not dicts
     if event.type in ("transfer.created", "transfer.reversed"):
         _transfer_event(session, event.type, obj)
     elif event.type == "account.updated":

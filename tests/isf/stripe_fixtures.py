@@ -39,3 +39,8 @@ def stripe_app(app, stripe_settings):
     application = create_app(stripe_settings)
     application.testing = False
     return application
+
+
+@pytest.fixture
+def stripe_client(stripe_app):
+    return stripe_app.test_client()

@@ -1,4 +1,5 @@
 """The stand-in answers the real stripe library the way Stripe does."""
+# ruff: noqa: F811 - pytest fixtures imported from tests.isf.stripe_fixtures
 
 import pytest
 import stripe
@@ -7,7 +8,7 @@ from tests.isf.stripe_fixtures import API_KEY, standin  # noqa: F401
 
 
 @pytest.fixture
-def client(standin):  # noqa: F811
+def client(standin):
     return stripe.StripeClient(
         API_KEY,
         base_addresses={"api": standin.url, "connect": standin.url},
@@ -16,13 +17,13 @@ def client(standin):  # noqa: F811
     )
 
 
-def _enabled_account(client, standin):  # noqa: F811
+def _enabled_account(client, standin):
     account = client.v1.accounts.create({"type": "express", "country": "GB"})
     standin.complete_onboarding(account.id)
     return account.id
 
 
-def test_express_account_and_onboarding_link(client, standin):  # noqa: F811
+def test_express_account_and_onboarding_link(client, standin):
     account = client.v1.accounts.create(
         {"type": "express", "country": "GB", "capabilities": {"transfers": {"requested": True}}}
     )
@@ -44,7 +45,7 @@ def test_express_account_and_onboarding_link(client, standin):  # noqa: F811
     assert missing.value.http_status == 404 and missing.value.code == "resource_missing"
 
 
-def test_a_repeated_idempotency_key_replays_the_first_transfer(client, standin):  # noqa: F811
+def test_a_repeated_idempotency_key_replays_the_first_transfer(client, standin):
     destination = _enabled_account(client, standin)
     params = {
         "amount": 3600,
@@ -64,7 +65,7 @@ def test_a_repeated_idempotency_key_replays_the_first_transfer(client, standin):
         )
 
 
-def test_injected_failures_come_back_as_stripe_errors(client, standin):  # noqa: F811
+def test_injected_failures_come_back_as_stripe_errors(client, standin):
     destination = _enabled_account(client, standin)
     params = {"amount": 100, "currency": "gbp", "destination": destination}
     standin.fail_next("balance_insufficient")
@@ -92,7 +93,7 @@ def test_injected_failures_come_back_as_stripe_errors(client, standin):  # noqa:
     assert standin.transfer_count() == 3
 
 
-def test_transfers_list_pages_newest_first(client, standin):  # noqa: F811
+def test_transfers_list_pages_newest_first(client, standin):
     destination = _enabled_account(client, standin)
     made = [
         client.v1.transfers.create({"amount": n, "currency": "gbp", "destination": destination}).id
@@ -109,7 +110,7 @@ def test_transfers_list_pages_newest_first(client, standin):  # noqa: F811
     assert len(events.data) == 5 and events.data[0].id.startswith("evt_")
 
 
-def test_webhooks_are_signed_the_way_stripe_signs_them(client, standin):  # noqa: F811
+def test_webhooks_are_signed_the_way_stripe_signs_them(client, standin):
     _enabled_account(client, standin)
     [event] = list(standin.undelivered)
     body, headers = standin.signed(event)
