@@ -176,3 +176,23 @@ def test_strangers_cannot_read_eligibility(client, session):
         assert client.get(url, headers=headers).status_code == 404
     assert client.get(url, headers=w.partner).status_code == 403
     assert client.get(f"{url}?on=yesterday", headers=w.me).status_code == 422
+
+
+def test_only_the_provider_edits_and_only_its_managers_reject_a_document(client, session):
+    w = make_world(session)
+    base = f"/providers/{w.provider.id}/compliance"
+    item = client.post(base, json=DBS, headers=w.me).get_json()
+    edit, reject = f"{base}/{item['id']}", f"{base}/{item['id']}/reject"
+    change, reason = {"title": "changed"}, {"reason": "No."}
+    assert client.patch(edit, json=change, headers=w.other_provider).status_code == 404
+    for headers in (w.manager, w.other_manager, w.auditor, w.partner):
+        assert client.patch(edit, json=change, headers=headers).status_code == 403
+    assert client.patch(f"{base}/cmp_nope", json=change, headers=w.me).status_code == 404
+    bad = client.patch(edit, json={"kind": "horoscope"}, headers=w.me)
+    assert bad.status_code == 422 and "kind" in bad.get_json()["errors"]
+    assert client.post(reject, json=reason, headers=w.other_manager).status_code == 404
+    for headers in (w.me, w.other_provider, w.auditor, w.partner):
+        assert client.post(reject, json=reason, headers=headers).status_code == 403
+    listed = {i["id"]: i for i in client.get(base, headers=w.me).get_json()}
+    assert listed[item["id"]]["status"] == "pending"
+    assert listed[item["id"]]["title"] == "Enhanced DBS"

@@ -264,3 +264,15 @@ def test_two_managers_deciding_at_once_on_postgresql_only_one_wins(app, client, 
         select(VettingDecision.to_status).where(VettingDecision.listing_id == listing_id)
     ).all()
     assert len(moves) == 2  # "applied" and the one winning decision
+
+
+def test_a_listing_is_read_only_by_its_provider_agency_and_council(client, session, w):
+    listing_id = apply(client, w).get_json()["id"]
+    url = f"/providers/listings/{listing_id}"
+    for headers in (w.me, w.second_manager, w.auditor):
+        assert client.get(url, headers=headers).status_code == 200
+    for headers in (w.other_provider, w.manager, w.other_manager, w.other_auditor):
+        assert client.get(url, headers=headers).status_code == 404
+    assert client.get(url, headers=w.partner).status_code == 403
+    auditor_list = client.get("/providers/listings", headers=w.other_auditor).get_json()
+    assert listing_id not in [lst["id"] for lst in auditor_list]
