@@ -54,6 +54,8 @@ def _if_match() -> int | None:
     if raw is None:
         return None
     text = raw.strip().removeprefix("W/").strip('"')
+    if text == "*":  # RFC 9110: any current version will do
+        return None
     if not text.isdigit():
         raise InvalidInput(errors={"If-Match": ["Send the version number you last read."]})
     return int(text)

@@ -4,6 +4,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from agency.accounts.models import User
 from agency.jobs.models import JobRecord
 from agency.seekers.models import CareRequest, RequestStatus
 from agency.seekers.request_schemas import london_today
@@ -121,6 +122,15 @@ def test_each_invalid_field_is_422_naming_it(client, session):
     assert session.scalars(select(CareRequest)).all() == []
 
 
+def test_hours_may_fill_the_windows_exactly(client, session):
+    covered_agency(session)
+    _, secret = make_partner(session)
+    seeker = register(client, secret)
+    response = ask(client, secret, seeker["id"], hours_per_week=4, allow_split=True)
+    assert response.status_code == 201
+    assert response.get_json()["allow_split"] is True
+
+
 def test_known_providers_are_kept_for_continuity(client, session):
     agency = covered_agency(session)
     provider = make_provider(session, agency)
@@ -133,8 +143,6 @@ def test_known_providers_are_kept_for_continuity(client, session):
 
 
 def test_only_the_seekers_partner_asks_for_care(client, session):
-    from agency.accounts.models import User
-
     partner, _ = make_partner(session)
     _, other_secret = make_partner(session, name="other")
     agency = covered_agency(session)

@@ -2,6 +2,7 @@
 
 from sqlalchemy import func, select
 
+from agency.accounts.models import User
 from agency.seekers.models import CareSeeker, Consent
 from tests.factories import (
     api_key,
@@ -102,8 +103,6 @@ def test_a_reference_is_unique_per_partner_but_not_across_partners(client, sessi
 def test_only_partners_register_seekers(client, session):
     agency = covered_agency(session)
     provider = make_provider(session, agency)
-    from agency.accounts.models import User
-
     for user in (
         make_manager(session, agency),
         make_auditor(session),
@@ -202,8 +201,6 @@ def test_a_manager_of_another_agency_gets_404(client, session):
 
 
 def test_auditors_never_see_seeker_names_and_providers_see_nothing(client, session):
-    from agency.accounts.models import User
-
     partner, _ = make_partner(session)
     agency = covered_agency(session)
     seeker = make_seeker(session, partner.id)
@@ -219,3 +216,5 @@ def test_auditors_never_see_seeker_names_and_providers_see_nothing(client, sessi
     provider_user = session.get(User, make_provider(session, agency).user_id)
     headers = bearer(session, provider_user)
     assert client.get(f"/care-seekers/{seeker.id}", headers=headers).status_code == 404
+    elsewhere = bearer(session, make_auditor(session))
+    assert client.get(f"/care-seekers/{seeker.id}", headers=elsewhere).status_code == 404
