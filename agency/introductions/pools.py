@@ -8,7 +8,8 @@ with their services, compliance items, listings, ISF approvals and time off via
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -16,44 +17,15 @@ from sqlalchemy.orm import Session, selectinload
 import matching
 from agency.directory.models import Agency, ServiceType
 from agency.introductions.models import Arrangement, ArrangementStatus, ArrangementVersion
-from agency.providers.models import (
-    ComplianceItem,
-    ComplianceKind,
-    ComplianceStatus,
-    ListingStatus,
-    Provider,
-    ProviderListing,
-)
+from agency.providers.compliance import compliance_valid_until, cqc_registered
+from agency.providers.models import ListingStatus, Provider, ProviderListing
 from agency.schedule import mask_from_hex
 from agency.seekers.models import CareRequest, Funding, Urgency
 
-# Every provider must hold these, verified and in date, to be matched (docs/matching.md).
-REQUIRED_COMPLIANCE = (ComplianceKind.DBS, ComplianceKind.INSURANCE)
 
-
-def compliance_valid_until(items: Iterable[ComplianceItem]) -> dt.date | None:
-    """Earliest expiry of the required verified items; None when one is missing or unverified."""
-    earliest: dt.date | None = None
-    for kind in REQUIRED_COMPLIANCE:
-        dates = [
-            i.expires_on or dt.date.max
-            for i in items
-            if i.kind is kind and i.status is ComplianceStatus.VERIFIED
-        ]
-        if not dates:
-            return None
-        latest_of_kind = max(dates)  # a renewed certificate supersedes the old one
-        earliest = latest_of_kind if earliest is None else min(earliest, latest_of_kind)
-    return earliest
-
-
-def cqc_registered(items: Iterable[ComplianceItem], on: dt.date) -> bool:
-    return any(
-        i.kind is ComplianceKind.CQC_REGISTRATION
-        and i.status is ComplianceStatus.VERIFIED
-        and (i.expires_on is None or i.expires_on >= on)
-        for i in items
-    )
+def london_today() -> dt.date:
+    """Compliance dates are UK calendar dates: 'today' is today in Europe/London."""
+    return dt.datetime.now(ZoneInfo("Europe/London")).date()
 
 
 def regulated_services(session: Session) -> frozenset[str]:
@@ -100,7 +72,19 @@ def load_providers(session: Session, agency_id: str) -> list[Provider]:
     )
 
 
-def provider_record(provider: Provider, committed: float, on: dt.date) -> matching.ProviderRecord:
+def provider_record(
+    provider: Provider,
+    committed: float,
+    on: dt.date,
+    regulated: Collection[str] | None = None,
+    today: dt.date | None = None,
+) -> matching.ProviderRecord:
+    """The matcher's view of one provider for work starting ``on``.
+
+    Compliance follows the providers domain's rule (agency.providers.compliance): the
+    earliest expiry of the required verified items, as known ``today``.
+    """
+    today = today or london_today()
     away = any(e.starts_on <= on <= e.ends_on for e in provider.exceptions)
     return matching.ProviderRecord(
         provider_id=provider.id,
@@ -112,14 +96,14 @@ def provider_record(provider: Provider, committed: float, on: dt.date) -> matchi
         availability=matching.availability.empty_mask()
         if away
         else mask_from_hex(provider.availability_mask),
-        cqc_registered=cqc_registered(provider.compliance_items, on),
+        cqc_registered=cqc_registered(provider, on),
         approved_agencies=frozenset(
             listing.agency_id
             for listing in provider.listings
             if listing.status is ListingStatus.APPROVED
         ),
         suspended=any(listing.status is ListingStatus.SUSPENDED for listing in provider.listings),
-        compliance_valid_until=compliance_valid_until(provider.compliance_items),
+        compliance_valid_until=compliance_valid_until(provider, today, regulated),
         isf_approved_councils=frozenset(a.council_id for a in provider.isf_approvals if a.approved),
         capacity_hours_per_week=provider.capacity_hours_per_week,
         committed_hours=committed,
@@ -143,8 +127,10 @@ class PoolLoader:
 
     def pool(self, on: dt.date) -> matching.ProviderPool:
         if on not in self._pools:
+            today = london_today()
             records = [
-                provider_record(p, self.committed.get(p.id, 0.0), on) for p in self.providers
+                provider_record(p, self.committed.get(p.id, 0.0), on, self.regulated, today)
+                for p in self.providers
             ]
             self._pools[on] = matching.ProviderPool.build(
                 records, regulated_services=self.regulated
