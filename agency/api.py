@@ -75,6 +75,7 @@ def create_api(app: Flask) -> AgencyApi:
     from agency.oruk.routes import blp as oruk_blp
     from agency.providers.routes import blp as providers_blp
     from agency.seekers.routes import blp as seekers_blp
+    from agency.visits.routes import blp as visits_blp
     from agency.webhooks.routes import blp as webhooks_blp
 
     blueprints = (
@@ -91,6 +92,7 @@ def create_api(app: Flask) -> AgencyApi:
         webhooks_blp,
         audit_blp,
         isf_blp,
+        visits_blp,
     )
     for blueprint in blueprints:
         api.register_blueprint(blueprint)

@@ -1,0 +1,97 @@
+"""HTTP routes: invoices as JSON and CSV (lists stream, for agencies with many)."""
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+
+from flask import Response, current_app, stream_with_context
+from flask.views import MethodView
+
+from agency.auth import current_principal, requires
+from agency.pagination import page_of
+from agency.privacy import pseudonym
+from agency.visits import invoice_views
+from agency.visits.routes import READERS, blp
+from agency.visits.schemas import InvoiceQuerySchema, InvoiceSchema
+from agency.web import db_session
+
+CSV_DOC = {"responses": {"200": {"description": "CSV", "content": {"text/csv": {}}}}}
+
+
+def _pseudonymise(seeker_id: str) -> str:
+    return pseudonym(current_app.extensions["agency"].settings.secret_key, seeker_id, "S")
+
+
+def _csv_lines(rows: Iterable[Iterable[str]]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow(row)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+
+
+@blp.route("/invoices")
+class Invoices(MethodView):
+    @blp.arguments(InvoiceQuerySchema, location="query")
+    @blp.response(200, InvoiceSchema(many=True))
+    @blp.paginate()
+    @requires(*READERS)
+    def get(self, args, pagination_parameters):
+        """Invoices you may see (provider: own; partner: its seekers'; auditor: council's)"""
+        session, principal = db_session(), current_principal()
+        stmt = invoice_views.invoices_for(principal, args)
+        page = page_of(session, stmt, pagination_parameters)
+        return [invoice_views.invoice_view(session, principal, i, _pseudonymise) for i in page]
+
+
+@blp.route("/invoices.csv")
+class InvoicesCsv(MethodView):
+    @blp.arguments(InvoiceQuerySchema, location="query")
+    @blp.doc(**CSV_DOC)
+    @requires(*READERS)
+    def get(self, args):
+        """The invoices you may see as CSV (same filters as the list), streamed"""
+        session, principal = db_session(), current_principal()
+        stmt = invoice_views.invoices_for(principal, args).execution_options(yield_per=500)
+
+        def rows() -> Iterator[list[str]]:
+            yield list(invoice_views.LIST_CSV_HEADER)
+            count, total = 0, 0
+            for invoice in session.scalars(stmt):
+                count, total = count + 1, total + invoice.total_pence
+                yield invoice_views.list_csv_row(invoice)
+            yield ["total", str(count), *[""] * 8, invoice_views.pounds(total)]
+
+        return Response(
+            stream_with_context(_csv_lines(rows())),
+            mimetype="text/csv",
+            headers={"Content-Disposition": 'attachment; filename="invoices.csv"'},
+        )
+
+
+@blp.route("/invoices/<invoice_id>")
+class InvoiceItem(MethodView):
+    @blp.response(200, InvoiceSchema)
+    @requires(*READERS)
+    def get(self, invoice_id):
+        """One invoice: number, lines, total, and whom it is addressed to"""
+        session, principal = db_session(), current_principal()
+        invoice = invoice_views.get_invoice(session, principal, invoice_id)
+        return invoice_views.invoice_view(session, principal, invoice, _pseudonymise)
+
+
+@blp.route("/invoices/<invoice_id>.csv")
+class InvoiceCsv(MethodView):
+    @blp.doc(**CSV_DOC)
+    @requires(*READERS)
+    def get(self, invoice_id):
+        """One invoice as CSV: a header, its lines and a total line"""
+        invoice = invoice_views.get_invoice(db_session(), current_principal(), invoice_id)
+        rows = [list(invoice_views.CSV_HEADER), *invoice_views.csv_rows(invoice)]
+        return Response(
+            "".join(_csv_lines(rows)),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="{invoice.number}.csv"'},
+        )

@@ -1,0 +1,261 @@
+"""Logging, correcting, confirming and disputing visits.
+
+A visit outside the agreed schedule or services, or overlapping another visit of the
+same provider, is recorded with flags for the manager to see; it is not refused.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from agency.audit.service import record
+from agency.auth import Action, Kind, Principal, load
+from agency.db import utcnow
+from agency.errors import Forbidden, InvalidInput
+from agency.ids import new_id
+from agency.introductions.models import Arrangement, ArrangementStatus
+from agency.introductions.workflow import commit, guarded, refusal
+from agency.visits import visit_rules
+from agency.visits.models import Flag, TimesheetStatus, Visit, VisitStatus
+from agency.visits.transitions import move
+
+OVERLAP = Flag.OVERLAPS_ANOTHER_VISIT.value
+FIELDS = ("date", "start", "end", "services", "notes")
+
+
+def _checked_times(
+    arrangement: Arrangement, fields: dict[str, Any], today: dt.date
+) -> tuple[dt.datetime, dt.datetime, Any]:
+    """Instants and terms of a visit; 422 naming the field for what a schema cannot see."""
+    date = fields["date"]
+    if date > today:
+        raise InvalidInput(errors={"date": ["A visit cannot be logged for a future date."]})
+    terms = visit_rules.terms_on(arrangement.versions, date)
+    if date < arrangement.start_date or terms is None:
+        raise InvalidInput(errors={"date": ["The arrangement had not started on this date."]})
+    starts_at, ends_at = visit_rules.visit_instants(date, fields["start"], fields["end"])
+    minutes = int((ends_at - starts_at).total_seconds() // 60)
+    if minutes <= 0:
+        raise InvalidInput(errors={"end": ["Must be after start."]})
+    if minutes > visit_rules.MAX_VISIT_MINUTES:
+        raise InvalidInput(errors={"end": ["A visit lasts at most 12 hours."]})
+    return starts_at, ends_at, terms
+
+
+def _apply(visit: Visit, arrangement: Arrangement, fields: dict[str, Any], today: dt.date) -> None:
+    starts_at, ends_at, terms = _checked_times(arrangement, fields, today)
+    visit.date, visit.start_time, visit.end_time = fields["date"], fields["start"], fields["end"]
+    visit.starts_at, visit.ends_at = starts_at, ends_at
+    visit.minutes = int((ends_at - starts_at).total_seconds() // 60)
+    visit.services = list(dict.fromkeys(fields["services"]))
+    visit.notes = fields.get("notes")
+    keep = {OVERLAP} & set(visit.flags or [])
+    visit.flags = sorted(
+        keep
+        | visit_rules.agreement_flags(
+            terms, visit.date, visit.start_time, visit.end_time, visit.services
+        )
+    )
+
+
+def _overlapping(session: Session, visit: Visit) -> list[Visit]:
+    """The provider's other visits that share some time with ``visit``."""
+    return list(
+        session.scalars(
+            select(Visit).where(
+                Visit.provider_id == visit.provider_id,
+                Visit.id != visit.id,
+                Visit.starts_at < visit.ends_at,
+                Visit.ends_at > visit.starts_at,
+            )
+        )
+    )
+
+
+def _refresh_overlaps(session: Session, visits: list[Visit]) -> None:
+    """Set or clear the overlap flag on each visit from the visits now stored."""
+    session.flush()
+    for visit in {v.id: v for v in visits}.values():
+        flags = set(visit.flags or [])
+        flags.discard(OVERLAP)
+        if _overlapping(session, visit):
+            flags.add(OVERLAP)
+        if sorted(flags) != list(visit.flags or []):
+            visit.flags = sorted(flags)
+
+
+def _arrangement_for_provider(
+    session: Session, principal: Principal, arrangement_id: str
+) -> Arrangement:
+    arrangement = load(session, principal, Arrangement, arrangement_id, Action.READ)
+    if principal.kind not in (Kind.PROVIDER, Kind.ADMIN):
+        raise Forbidden("Visits are logged by the arrangement's provider.")
+    return arrangement
+
+
+@guarded
+def log_visit(
+    session: Session,
+    principal: Principal,
+    arrangement_id: str,
+    fields: dict[str, Any],
+    *,
+    today: dt.date | None = None,
+) -> Visit:
+    """Record a visit the provider made; flags say where it departs from what was agreed."""
+    arrangement = _arrangement_for_provider(session, principal, arrangement_id)
+    if arrangement.status is not ArrangementStatus.ACTIVE:
+        raise refusal(
+            f"The arrangement is {arrangement.status.value}; visits are logged while it is active.",
+            code="arrangement_not_active",
+            current_status=arrangement.status.value,
+        )
+    visit = Visit(
+        id=new_id("vis"),
+        arrangement_id=arrangement.id,
+        provider_id=arrangement.provider_id,
+        agency_id=arrangement.agency_id,
+        council_id=arrangement.council_id,
+        partner_client_id=arrangement.partner_client_id,
+        status=VisitStatus.LOGGED,
+        flags=[],
+        created_by=principal.id,
+    )
+    _apply(visit, arrangement, fields, today or visit_rules.london_today())
+    session.add(visit)
+    _refresh_overlaps(session, [visit, *_overlapping(session, visit)])
+    record(session, principal, "visit.logged", visit, None, _audit_view(visit))
+    commit(session)
+    return visit
+
+
+def _editable(session: Session, principal: Principal, visit_id: str) -> Visit:
+    visit = load(session, principal, Visit, visit_id, Action.WRITE)
+    if principal.kind not in (Kind.PROVIDER, Kind.ADMIN):
+        raise Forbidden("Only the provider who logged a visit changes it.")
+    timesheet = visit.timesheet
+    if timesheet is not None and timesheet.status is not TimesheetStatus.QUERIED:
+        raise refusal(
+            f"The visit is on a {timesheet.status.value} timesheet; it can change only while "
+            "that timesheet is queried.",
+            code="visit_locked",
+            current_status=timesheet.status.value,
+        )
+    return visit
+
+
+@guarded
+def update_visit(
+    session: Session,
+    principal: Principal,
+    visit_id: str,
+    changes: dict[str, Any],
+    *,
+    today: dt.date | None = None,
+) -> Visit:
+    """Correct a visit; the seeker's side is asked to look at it again."""
+    visit = _editable(session, principal, visit_id)
+    arrangement = session.get(Arrangement, visit.arrangement_id)
+    assert arrangement is not None
+    before = _audit_view(visit)
+    old_neighbours = _overlapping(session, visit)
+    current = {
+        "date": visit.date,
+        "start": visit.start_time,
+        "end": visit.end_time,
+        "services": visit.services,
+        "notes": visit.notes,
+    }
+    _apply(visit, arrangement, {**current, **changes}, today or visit_rules.london_today())
+    if visit.status is not VisitStatus.LOGGED:
+        move(visit, VisitStatus.LOGGED)
+    _refresh_overlaps(session, [visit, *old_neighbours, *_overlapping(session, visit)])
+    record(session, principal, "visit.corrected", visit, before, _audit_view(visit))
+    commit(session)
+    return visit
+
+
+@guarded
+def delete_visit(session: Session, principal: Principal, visit_id: str) -> None:
+    """Remove a visit logged in error (not once its timesheet is submitted or approved)."""
+    visit = _editable(session, principal, visit_id)
+    neighbours = _overlapping(session, visit)
+    record(session, principal, "visit.deleted", visit, _audit_view(visit), None)
+    session.delete(visit)
+    _refresh_overlaps(session, neighbours)
+    commit(session)
+
+
+def _answer(session: Session, principal: Principal, visit_id: str, target: VisitStatus) -> Visit:
+    visit = load(session, principal, Visit, visit_id, Action.WRITE)
+    if principal.kind not in (Kind.PARTNER, Kind.ADMIN):
+        raise Forbidden("Visits are confirmed or disputed by the seeker's partner client.")
+    if visit.timesheet is not None and visit.timesheet.status is TimesheetStatus.APPROVED:
+        raise refusal(
+            "The visit is on an approved timesheet and already invoiced.",
+            code="visit_locked",
+            current_status=TimesheetStatus.APPROVED.value,
+        )
+    move(visit, target)
+    return visit
+
+
+@guarded
+def confirm_visit(session: Session, principal: Principal, visit_id: str) -> Visit:
+    """The seeker's side confirms the visit happened as logged."""
+    visit = _answer(session, principal, visit_id, VisitStatus.CONFIRMED)
+    visit.confirmed_at, visit.disputed_at, visit.dispute_reason = utcnow(), None, None
+    record(session, principal, "visit.confirmed", visit, None, {"status": visit.status.value})
+    commit(session)
+    return visit
+
+
+@guarded
+def dispute_visit(session: Session, principal: Principal, visit_id: str, reason: str) -> Visit:
+    """The seeker's side says the visit did not happen as logged; it blocks approval."""
+    visit = _answer(session, principal, visit_id, VisitStatus.DISPUTED)
+    visit.disputed_at, visit.dispute_reason, visit.confirmed_at = utcnow(), reason, None
+    record(
+        session,
+        principal,
+        "visit.disputed",
+        visit,
+        None,
+        {"status": visit.status.value, "reason": reason},
+    )
+    commit(session)
+    return visit
+
+
+def get_visit(session: Session, principal: Principal, visit_id: str) -> Visit:
+    return load(session, principal, Visit, visit_id, Action.READ)
+
+
+def visits_of(
+    session: Session, principal: Principal, arrangement_id: str, filters: dict[str, Any]
+) -> Select[Any]:
+    """The visits of one arrangement the principal may see, oldest first."""
+    arrangement = load(session, principal, Arrangement, arrangement_id, Action.READ)
+    stmt = select(Visit).where(Visit.arrangement_id == arrangement.id)
+    if filters.get("status"):
+        stmt = stmt.where(Visit.status == filters["status"])
+    if filters.get("date_from"):
+        stmt = stmt.where(Visit.date >= filters["date_from"])
+    if filters.get("date_to"):
+        stmt = stmt.where(Visit.date <= filters["date_to"])
+    return stmt.order_by(Visit.date, Visit.starts_at, Visit.id)
+
+
+def _audit_view(visit: Visit) -> dict[str, Any]:
+    # Notes stay out of the audit trail: they may hold personal details.
+    return {
+        "date": visit.date.isoformat(),
+        "start": visit.start_time,
+        "end": visit.end_time,
+        "services": visit.services,
+        "flags": visit.flags,
+    }
