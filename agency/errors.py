@@ -45,11 +45,18 @@ class DomainError(Exception):
     message = "The request cannot be processed."
 
     def __init__(
-        self, message: str | None = None, *, errors: dict[str, Any] | None = None, **extra: Any
+        self,
+        message: str | None = None,
+        *,
+        errors: dict[str, Any] | None = None,
+        code: str | None = None,
+        **extra: Any,
     ) -> None:
         super().__init__(message or self.message)
         self.message = message or self.message
         self.errors = errors
+        if code is not None:
+            self.code = code  # a finer code for one raise site, e.g. Conflict(code="slug_taken")
         self.extra = extra
 
 

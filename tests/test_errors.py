@@ -83,3 +83,30 @@ def test_the_request_id_of_the_caller_is_kept_when_well_formed(client):
     assert response.headers["X-Request-ID"] == "trace-1234abcd"
     response = client.get("/health/live", headers={"X-Request-ID": "<script>"})
     assert response.headers["X-Request-ID"].startswith("req_")
+
+
+def test_a_domain_error_with_its_own_code_and_extra_fields_answers_in_the_format(app):
+    from agency.errors import Conflict
+
+    @app.get("/test-only/conflict")
+    def conflict():
+        raise Conflict("Taken.", code="slug_taken", current_status="approved")
+
+    response = app.test_client().get("/test-only/conflict")
+    body = assert_error_format(response, 409, "slug_taken")
+    assert body["current_status"] == "approved"
+
+
+def test_an_auditor_writing_in_its_own_council_gets_403_read_only(session):
+    import pytest
+
+    from agency.auth import Action, authorize
+    from agency.errors import Forbidden
+    from tests.factories import make_agency, make_auditor, principal_of
+
+    agency = make_agency(session)
+    auditor = principal_of(session, make_auditor(session, agency.council))
+    authorize(auditor, Action.READ, agency)
+    with pytest.raises(Forbidden) as refused:
+        authorize(auditor, Action.WRITE, agency)
+    assert refused.value.code == "read_only"
