@@ -74,6 +74,7 @@ def create_api(app: Flask) -> AgencyApi:
     from agency.jobs.routes import blp as jobs_blp
     from agency.oruk.routes import blp as oruk_blp
     from agency.providers.routes import blp as providers_blp
+    from agency.reports.routes import blp as reports_blp
     from agency.seekers.routes import blp as seekers_blp
     from agency.visits.routes import blp as visits_blp
     from agency.webhooks.routes import blp as webhooks_blp
@@ -92,6 +93,7 @@ def create_api(app: Flask) -> AgencyApi:
         webhooks_blp,
         audit_blp,
         isf_blp,
+        reports_blp,
         visits_blp,
     )
     for blueprint in blueprints:

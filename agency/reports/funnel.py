@@ -1,0 +1,112 @@
+"""The matching funnel: requests made in the period and how far each got.
+
+Steps: requests → suggested (at least one suggestion, ever) → introduced (at least one
+introduction) → accepted (an introduction the provider accepted: it reached awaiting_seeker,
+so it is awaiting_seeker, confirmed, seeker_declined, or withdrawn after the provider had
+answered) → arrangements. Median hours from a request's creation to its first suggestion,
+first introduction and first arrangement; the ten most given decline reasons per side.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.orm import Session
+
+from agency.introductions.models import Arrangement, Introduction, IntroductionStatus, Suggestion
+from agency.reports.portable import grouped_percentiles, hours_between
+from agency.reports.scope import ReportScope
+from agency.seekers.models import CareRequest
+
+I = IntroductionStatus  # noqa: E741
+DECLINES = (I.PROVIDER_DECLINED, I.SEEKER_DECLINED)
+NO_REASON = "(no reason given)"
+TOP_REASONS = 10
+
+
+def requests_in_scope(scope: ReportScope) -> list[Any]:
+    return [
+        *scope.during(CareRequest.created_at),
+        *scope.owned(CareRequest.agency_id, CareRequest.council_id),
+        *scope.for_requests(CareRequest),
+    ]
+
+
+def _accepted(introduction: Any) -> Any:
+    return or_(
+        introduction.status.in_([I.AWAITING_SEEKER, I.CONFIRMED, I.SEEKER_DECLINED]),
+        and_(introduction.status == I.WITHDRAWN, introduction.provider_responded_at.is_not(None)),
+    )
+
+
+def funnel(session: Session, scope: ReportScope) -> dict[str, Any]:
+    """Counts and conversion per step, median times to each step, decline reasons."""
+    reached = {
+        "suggested": exists().where(Suggestion.care_request_id == CareRequest.id),
+        "introduced": exists().where(Introduction.care_request_id == CareRequest.id),
+        "accepted": exists().where(
+            Introduction.care_request_id == CareRequest.id, _accepted(Introduction)
+        ),
+        "arrangements": exists().where(Arrangement.care_request_id == CareRequest.id),
+    }
+    stmt = select(
+        func.count(), *(func.sum(case((cond, 1), else_=0)) for cond in reached.values())
+    ).where(*requests_in_scope(scope))
+    counts = [int(n or 0) for n in session.execute(stmt).one()]
+    steps = []
+    for position, name in enumerate(["requests", *reached]):
+        previous = counts[position - 1] if position else counts[0]
+        steps.append(
+            {
+                "step": name,
+                "count": counts[position],
+                "conversion_from_previous": _ratio(counts[position], previous),
+                "conversion_from_requests": _ratio(counts[position], counts[0]),
+            }
+        )
+    return {
+        "scope": scope.as_dict(),
+        "steps": steps,
+        "median_hours": {
+            "to_first_suggestion": _median_hours(session, scope, Suggestion),
+            "to_first_introduction": _median_hours(session, scope, Introduction),
+            "to_arrangement": _median_hours(session, scope, Arrangement),
+        },
+        "decline_reasons": {status.value: _reasons(session, scope, status) for status in DECLINES},
+    }
+
+
+def _ratio(part: int, whole: int) -> float:
+    return round(part / whole, 4) if whole else 0.0
+
+
+def _median_hours(session: Session, scope: ReportScope, model: Any) -> float | None:
+    first = (
+        select(model.care_request_id, func.min(model.created_at).label("first_at"))
+        .group_by(model.care_request_id)
+        .subquery()
+    )
+    rows = select(
+        hours_between(session, first.c.first_at, CareRequest.created_at).label("value")
+    ).join(first, first.c.care_request_id == CareRequest.id)
+    figures = grouped_percentiles(session, rows.where(*requests_in_scope(scope)), [])
+    return figures[()]["median"] if () in figures else None  # type: ignore[return-value]
+
+
+def _reasons(session: Session, scope: ReportScope, status: IntroductionStatus) -> list[dict]:  # type: ignore[type-arg]
+    reason = func.coalesce(Introduction.decline_reason, NO_REASON)
+    stmt = (
+        select(reason.label("reason"), func.count().label("n"))
+        .join(CareRequest, CareRequest.id == Introduction.care_request_id)
+        .where(Introduction.status == status, *requests_in_scope(scope))
+        .group_by(reason)
+        .order_by(func.count().desc(), reason)
+        .limit(TOP_REASONS)
+    )
+    return [{"reason": r, "count": int(n)} for r, n in session.execute(stmt)]
+
+
+def csv_rows(report: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    header = ["step", "count", "conversion_from_previous", "conversion_from_requests"]
+    return header, [[step[h] for h in header] for step in report["steps"]]
