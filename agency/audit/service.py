@@ -2,10 +2,11 @@
 
 Each entry's ``hash`` is SHA-256 over the canonical JSON of its fields plus the
 previous entry's hash, so changing or deleting any row breaks every later link.
-Appends are serialised so the chain stays linear: on PostgreSQL a transaction-
-scoped advisory lock is taken before reading the last entry (held until commit);
-SQLite allows one writer at a time anyway; and the unique ``sequence`` column
-refuses a second "entry n" should both ever slip through.
+Appends are serialised so the chain stays linear: entries are linked when their
+transaction commits; on PostgreSQL a transaction-scoped advisory lock is taken
+then, before reading the last entry (held until commit); SQLite allows one writer
+at a time anyway; and the unique ``sequence`` column refuses a second "entry n"
+should both ever slip through.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, select, text
+from sqlalchemy import Select, event, select, text
 from sqlalchemy.orm import Session
 
 from agency.audit.models import AuditEntry
@@ -78,15 +79,10 @@ def record(
     ``principal`` None means the system (a scheduled job). ``obj`` is the changed row: its
     ``id`` and table name are recorded, and its ``agency_id``/``council_id`` (unless given)
     decide who may read the entry. Call it in every service function that changes state.
+    The entry gets its place in the chain (``sequence``, ``hash``) when the session commits.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
-    last = session.execute(
-        select(AuditEntry.sequence, AuditEntry.hash).order_by(AuditEntry.sequence.desc()).limit(1)
-    ).first()
     entry = AuditEntry(
         id=new_id("aud"),
-        sequence=(last.sequence + 1) if last else 1,
         at=utcnow(),
         principal_kind=principal.kind.value if principal else "system",
         principal_id=principal.id if principal else None,
@@ -97,12 +93,40 @@ def record(
         council_id=council_id or getattr(obj, "council_id", None),
         before=jsonable(before) if before is not None else None,
         after=jsonable(after) if after is not None else None,
-        prev_hash=last.hash if last else GENESIS_HASH,
     )
-    entry.hash = entry_hash(entry)
-    session.add(entry)
-    session.flush()
+    session.info.setdefault(_PENDING, []).append(entry)
     return entry
+
+
+_PENDING = "audit_pending"
+
+
+@event.listens_for(Session, "before_commit")
+def _chain_pending(session: Session) -> None:
+    """Link this transaction's entries onto the chain as late as possible, just before commit.
+
+    The lock is taken last, after every row lock the transaction needed, so a transaction
+    holding it never waits for another: appends are serialised without deadlocks.
+    """
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
+    last = session.execute(
+        select(AuditEntry.sequence, AuditEntry.hash).order_by(AuditEntry.sequence.desc()).limit(1)
+    ).first()
+    sequence, prev_hash = (last.sequence, last.hash) if last else (0, GENESIS_HASH)
+    for entry in pending:
+        sequence += 1
+        entry.sequence, entry.prev_hash = sequence, prev_hash
+        entry.hash = prev_hash = entry_hash(entry)
+        session.add(entry)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, _previous_transaction: Any) -> None:
+    session.info.pop(_PENDING, None)
 
 
 def entries_for(principal: Principal, object_id: str | None = None) -> Select[Any]:

@@ -26,7 +26,7 @@ from agency.introductions.models import (
     Introduction,
 )
 from agency.introductions.request_status import set_request_status
-from agency.introductions.workflow import commit, move
+from agency.introductions.workflow import commit, guarded, move
 from agency.providers.models import Provider
 from agency.schedule import mask_to_hex, windows_to_mask
 from agency.seekers.models import CareRequest, RequestStatus
@@ -131,6 +131,7 @@ def get_arrangement(session: Session, principal: Principal, arrangement_id: str)
     return arrangement
 
 
+@guarded
 def change_status(
     session: Session,
     principal: Principal,
@@ -173,6 +174,7 @@ def change_status(
     return arrangement
 
 
+@guarded
 def new_version(
     session: Session, principal: Principal, arrangement_id: str, changes: dict[str, Any]
 ) -> Arrangement:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -22,11 +23,12 @@ from agency.introductions.eligibility import failed_constraints
 from agency.introductions.events import introduction_event
 from agency.introductions.models import Introduction, IntroductionStatus, Suggestion
 from agency.introductions.models import SuggestionStatus as S
-from agency.introductions.workflow import LIVE_INTRODUCTION, commit, move, refusal
+from agency.introductions.workflow import LIVE_INTRODUCTION, commit, guarded, move, refusal
 from agency.providers.models import Provider
 from agency.seekers.models import CareRequest, RequestStatus
 
 I = IntroductionStatus  # noqa: E741
+LONDON = ZoneInfo("Europe/London")  # dates of care are London dates
 OPEN_REQUEST = frozenset({RequestStatus.OPEN, RequestStatus.MATCHING})
 
 
@@ -79,6 +81,7 @@ def _pick_provider(
     return provider, suggestion
 
 
+@guarded
 def approve_introduction(
     session: Session,
     principal: Principal,
@@ -114,7 +117,7 @@ def approve_introduction(
         raise refusal(
             f"Introduction {live} to this provider is still live.", code="introduction_exists"
         )
-    failed = failed_constraints(session, care_request, provider, now.date())
+    failed = failed_constraints(session, care_request, provider, now.astimezone(LONDON).date())
     if failed:
         raise refusal(
             "The provider no longer meets this request: " + ", ".join(failed) + ".",
@@ -158,6 +161,7 @@ def approve_introduction(
     return introduction
 
 
+@guarded
 def reject_suggestion(
     session: Session, principal: Principal, suggestion_id: str, reason: str
 ) -> Suggestion:
@@ -197,6 +201,7 @@ def _transition(
     )
 
 
+@guarded
 def provider_answer(
     session: Session,
     principal: Principal,
@@ -224,6 +229,7 @@ def provider_answer(
     return introduction
 
 
+@guarded
 def seeker_answer(
     session: Session,
     principal: Principal,
@@ -267,6 +273,7 @@ def decline(
     return seeker_answer(session, principal, introduction_id, confirm=False, reason=reason)
 
 
+@guarded
 def withdraw(
     session: Session, principal: Principal, introduction_id: str, reason: str
 ) -> Introduction:

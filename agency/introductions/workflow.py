@@ -10,7 +10,9 @@ that lost a race (the row's ``version`` moved on under it) is a 409
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import wraps
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -74,13 +76,37 @@ def move(obj: object, target: enum.Enum) -> enum.Enum:
     return current  # type: ignore[no-any-return]
 
 
+def _version_conflict() -> Conflict:
+    return refusal(
+        "Someone changed this at the same time; read it again and retry.",
+        code="version_conflict",
+    )
+
+
 def commit(session: Session) -> None:
     """Commit; a lost race (stale version, duplicate row) becomes 409 version_conflict."""
     try:
         session.commit()
     except (StaleDataError, IntegrityError):
         session.rollback()
-        raise refusal(
-            "Someone changed this at the same time; read it again and retry.",
-            code="version_conflict",
-        ) from None
+        raise _version_conflict() from None
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def guarded(function: Callable[P, T]) -> Callable[P, T]:
+    """A lost race anywhere in a write (an autoflush mid-way too) is 409 version_conflict."""
+
+    @wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        try:
+            return function(*args, **kwargs)
+        except (StaleDataError, IntegrityError):
+            session = args[0]
+            assert isinstance(session, Session)
+            session.rollback()
+            raise _version_conflict() from None
+
+    return wrapper
