@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from agency.auth import Kind, Principal
 from agency.directory import places
 from agency.directory.models import Agency, Council, Neighbourhood, NeighbourhoodOutcode
-from agency.directory.service import SlugTaken, known_outcode
+from agency.directory.service import SlugTaken, commit_unique, known_outcode
 from agency.errors import Forbidden, InvalidInput, NotFound
 from agency.ids import new_id
 
@@ -50,8 +50,15 @@ def create_neighbourhood(
     )
     hood.outcodes = [NeighbourhoodOutcode(outcode=o) for o in _outcodes(fields["outcodes"])]
     session.add(hood)
-    session.commit()
+    commit_unique(session, f"A neighbourhood with slug {fields['slug']} exists.")
     session.expire(hood, ["outcodes"])  # reload in the relationship's order
+    return hood
+
+
+def get_neighbourhood(session: Session, neighbourhood_id: str) -> Neighbourhood:
+    hood = session.scalar(neighbourhoods_query().where(Neighbourhood.id == neighbourhood_id))
+    if hood is None:
+        raise NotFound(f"No neighbourhood with id {neighbourhood_id}.")
     return hood
 
 

@@ -103,6 +103,13 @@ class Neighbourhoods(MethodView):
 
 @blp.route("/neighbourhoods/<neighbourhood_id>")
 class NeighbourhoodItem(MethodView):
+    @blp.response(200, NeighbourhoodSchema)
+    @blp.alt_response(404, description="No such neighbourhood")
+    @requires(*ANY)
+    def get(self, neighbourhood_id):
+        """One neighbourhood with its outcodes and covering agency (or null)"""
+        return neighbourhoods.get_neighbourhood(db_session(), neighbourhood_id)
+
     @blp.arguments(NeighbourhoodUpdateSchema)
     @blp.response(200, NeighbourhoodSchema)
     @blp.alt_response(404, description="No such neighbourhood")

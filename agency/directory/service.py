@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 import matching
@@ -25,6 +26,15 @@ class SlugTaken(Conflict):
 
 class AdminOnlyFields(Forbidden):
     code = "admin_only_fields"
+
+
+def commit_unique(session: Session, message: str) -> None:
+    """Commit; a unique slug taken by a concurrent request since we checked is a 409 too."""
+    try:
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise SlugTaken(message) from None
 
 
 def create_council(session: Session, *, name: str, slug: str, commit: bool = True) -> Council:
@@ -54,7 +64,7 @@ def create_agency(
     agency = Agency(id=new_id("agy"), council_id=council_id, name=name, slug=slug, **details)
     session.add(agency)
     if commit:
-        session.commit()
+        commit_unique(session, f"An agency with slug {slug} exists.")
     return agency
 
 
@@ -122,7 +132,7 @@ def update_agency(
         check_weights(changes["matching_weights"])
     for name, value in changes.items():
         setattr(agency, name, value)
-    session.commit()
+    commit_unique(session, f"An agency with slug {new_slug} exists.")
     return agency
 
 

@@ -1,9 +1,12 @@
 """Councils and agencies: who reads them, who creates and changes them."""
 
+import pytest
 from sqlalchemy import select
 
 from agency.accounts.models import Role
 from agency.directory.models import Agency
+from agency.directory.service import SlugTaken, commit_unique
+from agency.ids import new_id
 from tests.factories import (
     api_key,
     bearer,
@@ -163,3 +166,11 @@ def test_others_may_not_change_an_agency(client, session):
     provider = make_provider(session, agency)
     provider_user = session.get(type(make_admin(session)), provider.user_id)
     assert client.patch(url, json=body, headers=bearer(session, provider_user)).status_code == 403
+
+
+def test_a_slug_taken_concurrently_is_a_conflict_not_a_crash(session):
+    agency = make_agency(session)
+    twin = Agency(id=new_id("agy"), council_id=agency.council_id, name="Twin", slug=agency.slug)
+    session.add(twin)
+    with pytest.raises(SlugTaken):
+        commit_unique(session, "taken")

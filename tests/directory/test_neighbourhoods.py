@@ -186,3 +186,13 @@ def test_lists_need_credentials_and_cap_their_page_size(client, session):
         assert "page_size" in response.get_json()["errors"]
     assert client.get("/service-types").status_code == 401
     assert client.get("/agencies/agy_nope").status_code == 401
+
+
+def test_anyone_signed_in_reads_one_neighbourhood(client, session):
+    agency = make_agency(session)
+    hood = make_neighbourhood(session, agency, outcodes=("BS4", "BS3"))
+    _, secret = make_partner(session)
+    body = client.get(f"/neighbourhoods/{hood.id}", headers=api_key(secret)).get_json()
+    assert body["outcodes"] == ["BS3", "BS4"] and body["agency"]["id"] == agency.id
+    assert client.get("/neighbourhoods/nbh_nope", headers=api_key(secret)).status_code == 404
+    assert client.get(f"/neighbourhoods/{hood.id}").status_code == 401
