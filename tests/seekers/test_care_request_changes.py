@@ -1,7 +1,12 @@
 """Changing a care request: validation, re-routing and re-matching, optimistic concurrency."""
 
+import pytest
+
+from agency.auth import Kind, Principal
 from agency.jobs.models import JobRecord
+from agency.seekers.exceptions import VersionConflict
 from agency.seekers.models import CareRequest, RequestStatus
+from agency.seekers.requests_service import change_care_request
 from tests.factories import (
     api_key,
     bearer,
@@ -162,3 +167,20 @@ def test_a_new_rate_cap_matches_again_and_windows_are_stored_merged(client, sess
     ).get_json()
     assert body["job"]["id"] != created["job"]["id"]
     assert body["windows"] == [{"weekday": 2, "start": "09:00", "end": "12:30"}]
+
+
+def test_a_change_racing_another_writer_is_a_version_conflict(app, session):
+    partner, _ = make_partner(session)
+    request = make_care_request(session, make_seeker(session, partner.id), covered_agency(session))
+    partner_principal = Principal(kind=Kind.PARTNER, id=partner.id)
+    other_writer = app.extensions["agency"].sessionmaker()
+    try:
+        other_writer.get(CareRequest, request.id).notes = "written first"
+        other_writer.commit()
+    finally:
+        other_writer.close()
+    # ``session`` still holds version 1 in its identity map: its UPDATE must not win.
+    with pytest.raises(VersionConflict):
+        change_care_request(session, partner_principal, request.id, {"notes": "written second"})
+    session.expire_all()
+    assert session.get(CareRequest, request.id).notes == "written first"
