@@ -60,8 +60,11 @@ def grouped_percentiles(
             .where(number.is_not(None))
             .group_by(*key_columns)
         )
+        # Without keys an aggregate answers one row even over no rows: count 0, skip it.
         return {
-            tuple(row[: len(keys)]): _figures(*row[len(keys) :]) for row in session.execute(stmt)
+            tuple(row[: len(keys)]): _figures(*row[len(keys) :])
+            for row in session.execute(stmt)
+            if row[-1]
         }
     stmt = select(*key_columns, number).where(number.is_not(None))
     stmt = stmt.order_by(*key_columns, number)
