@@ -180,7 +180,7 @@ def reject_suggestion(
     return suggestion
 
 
-def _transition(
+def transition(
     session: Session,
     principal: Principal | None,
     introduction: Introduction,
@@ -222,7 +222,7 @@ def provider_answer(
         )
     target = I.AWAITING_SEEKER if accept else I.PROVIDER_DECLINED
     action = "introduction.accepted" if accept else "introduction.declined"
-    _transition(session, principal, introduction, target, action, None if accept else reason)
+    transition(session, principal, introduction, target, action, None if accept else reason)
     introduction.provider_responded_at = now
     introduction_event(session, action, introduction)
     commit(session)
@@ -243,14 +243,14 @@ def seeker_answer(
     """The seeker, through its partner, confirms (an arrangement starts) or declines."""
     introduction = load(session, principal, Introduction, introduction_id, Action.WRITE)
     if not confirm:
-        _transition(
+        transition(
             session, principal, introduction, I.SEEKER_DECLINED, "introduction.declined", reason
         )
         introduction.seeker_responded_at = utcnow()
         introduction_event(session, "introduction.declined", introduction)
         commit(session)
         return introduction
-    _transition(session, principal, introduction, I.CONFIRMED, "introduction.confirmed")
+    transition(session, principal, introduction, I.CONFIRMED, "introduction.confirmed")
     introduction.seeker_responded_at = utcnow()
     start_arrangement(session, principal, introduction, start_date, isf_account_id)
     commit(session)
@@ -278,24 +278,9 @@ def withdraw(
     session: Session, principal: Principal, introduction_id: str, reason: str
 ) -> Introduction:
     introduction = load(session, principal, Introduction, introduction_id, Action.WRITE)
-    _transition(session, principal, introduction, I.WITHDRAWN, "introduction.withdrawn", reason)
+    transition(session, principal, introduction, I.WITHDRAWN, "introduction.withdrawn", reason)
     commit(session)
     return introduction
-
-
-def expire_overdue(session: Session, now: dt.datetime | None = None) -> int:
-    """Move every introduction the provider did not answer in time to expired (the system)."""
-    now = now or utcnow()
-    overdue = session.scalars(
-        select(Introduction)
-        .where(Introduction.status == I.AWAITING_PROVIDER, Introduction.respond_by < now)
-        .with_for_update(skip_locked=True)
-    ).all()
-    for introduction in overdue:
-        _transition(session, None, introduction, I.EXPIRED, "introduction.expired")
-        introduction_event(session, "introduction.expired", introduction)
-    commit(session)
-    return len(overdue)
 
 
 def introductions_for(principal: Principal, filters: dict[str, Any]) -> Select[Any]:

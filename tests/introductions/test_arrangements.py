@@ -1,6 +1,6 @@
 """Confirmation starts an arrangement; any party pauses or ends it; the manager changes terms."""
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from agency.introductions.eligibility import failed_constraints
 from agency.introductions.models import Arrangement
@@ -164,3 +164,65 @@ def test_arrangements_are_listed_within_each_partys_rights(client, session):
         client.get(f"/arrangements/{arrangement_id}", headers=elsewhere.partner_auth).status_code
         == 404
     )
+
+
+def test_a_request_already_matched_cannot_be_confirmed_twice(client, session):
+    from tests.introductions.introductions_helpers import make_suggestion
+
+    world = make_world(session)
+    second = make_provider(session, world.agency)
+    suggestion = make_suggestion(session, world.care_request, second)
+    second_intro = client.post(
+        f"/care-requests/{world.care_request.id}/introductions",
+        json={"suggestion_id": suggestion.id},
+        headers=world.manager,
+    ).get_json()["id"]
+    client.post(f"/introductions/{second_intro}/accept", headers=provider_headers(session, second))
+    confirmed(client, world)
+    late = client.post(
+        f"/introductions/{second_intro}/confirm", json={}, headers=world.partner_auth
+    )
+    assert late.status_code == 409
+    assert late.get_json()["code"] == "illegal_transition"
+    assert late.get_json()["current_status"] == "matched"
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(Arrangement)) == 1
+
+
+def test_partners_hear_of_started_changed_and_ended_arrangements(client, session, receiver):
+    from tests.webhooks.webhook_receiver import verify
+
+    world = make_world(session)
+    endpoint = client.post(
+        "/webhook-endpoints",
+        json={
+            "url": receiver.url,
+            "events": [
+                "arrangement.started",
+                "arrangement.changed",
+                "arrangement.ended",
+                "care_request.matched",
+            ],
+        },
+        headers=world.partner_auth,
+    ).get_json()
+    arrangement_id = confirmed(client, world)["arrangement_id"]
+    url = f"/arrangements/{arrangement_id}"
+    client.post(url + "/pause", json={"reason": "away"}, headers=world.provider_auth)
+    client.post(
+        url + "/versions",
+        json={"minutes_per_week": 90, "effective_from": "2027-02-01", "change_reason": "less"},
+        headers=world.manager,
+    )
+    client.post(url + "/end", json={"reason": "done"}, headers=world.manager)
+    events = [(r.json["type"], r.json["data"].get("status")) for r in receiver.received]
+    assert events == [
+        ("arrangement.started", "active"),
+        ("care_request.matched", "matched"),
+        ("arrangement.changed", "paused"),
+        ("arrangement.changed", "paused"),
+        ("arrangement.ended", "ended"),
+    ]
+    assert receiver.received[3].json["data"]["version"] == 2
+    for received in receiver.received:
+        verify(endpoint["secret"], received.headers, received.body)

@@ -249,7 +249,7 @@ def test_an_unanswered_introduction_expires_and_can_no_longer_be_accepted(app, c
 
 def test_the_expiry_job_is_registered_and_expires_overdue_introductions(app, session):
     world = make_world(session)
-    from agency.introductions.service import expire_overdue
+    from agency.introductions.expiry import expire_overdue
     from agency.jobs.queue import _registry
 
     assert "expire_introductions" in _registry
