@@ -27,9 +27,10 @@ from agency.introductions.models import (
 )
 from agency.introductions.request_status import set_request_status
 from agency.introductions.workflow import commit, guarded, move
+from agency.isf.models import IsfAccount, IsfStatus
 from agency.providers.models import Provider
 from agency.schedule import mask_to_hex, windows_to_mask
-from agency.seekers.models import CareRequest, RequestStatus
+from agency.seekers.models import CareRequest, Funding, RequestStatus
 
 A = ArrangementStatus
 TERMS = ("version", "rates_pence", "minutes_per_week", "schedule", "effective_from")
@@ -37,6 +38,25 @@ TERMS = ("version", "rates_pence", "minutes_per_week", "schedule", "effective_fr
 
 def _terms(version: ArrangementVersion) -> dict[str, Any]:
     return {name: getattr(version, name) for name in TERMS}
+
+
+def _isf_account(
+    session: Session, care_request: CareRequest, agency_id: str, given: str | None
+) -> str | None:
+    """The ISF paying: the one given (it must be the seeker's, open, at this agency), else
+    for ISF funding the seeker's open account at the agency (one per seeker and agency)."""
+    stmt = select(IsfAccount.id).where(
+        IsfAccount.seeker_id == care_request.seeker_id,
+        IsfAccount.agency_id == agency_id,
+        IsfAccount.status == IsfStatus.OPEN,
+    )
+    if given:
+        if session.scalar(stmt.where(IsfAccount.id == given)) is None:
+            raise InvalidInput(
+                errors={"isf_account_id": ["Not an open ISF account of this seeker here."]}
+            )
+        return given
+    return session.scalar(stmt) if care_request.funding is Funding.ISF else None
 
 
 def start_arrangement(
@@ -65,7 +85,7 @@ def start_arrangement(
         council_id=introduction.council_id,
         partner_client_id=introduction.partner_client_id,
         funding=care_request.funding.value,
-        isf_account_id=isf_account_id,
+        isf_account_id=_isf_account(session, care_request, introduction.agency_id, isf_account_id),
         status=A.ACTIVE,
         start_date=start_date or care_request.start_date,
         current_version=1,

@@ -2,11 +2,12 @@
 
 from sqlalchemy import func, select
 
+from agency.ids import new_id
 from agency.introductions.eligibility import failed_constraints
 from agency.introductions.models import Arrangement
 from agency.jobs.models import JobRecord
-from agency.providers.models import Provider
-from agency.seekers.models import CareRequest
+from agency.providers.models import IsfApproval, Provider
+from agency.seekers.models import CareRequest, Funding
 from tests.factories import api_key, bearer, make_auditor, make_manager, make_partner, make_provider
 from tests.introductions.introductions_helpers import confirmed, make_world, provider_headers
 
@@ -19,7 +20,7 @@ def _arrangement(session, world):
 
 def test_confirmation_records_the_agreed_terms_and_matches_the_request(client, session):
     world = make_world(session)
-    introduction = confirmed(client, world, start_date="2026-12-14", isf_account_id="isf_test")
+    introduction = confirmed(client, world, start_date="2026-12-14")
     assert introduction["status"] == "confirmed"
     arrangement_id = introduction["arrangement_id"]
     response = client.get(f"/arrangements/{arrangement_id}", headers=world.partner_auth)
@@ -28,13 +29,52 @@ def test_confirmation_records_the_agreed_terms_and_matches_the_request(client, s
     assert body["status"] == "active"
     assert body["start_date"] == "2026-12-14"
     assert body["funding"] == "self_funded"
-    assert body["isf_account_id"] == "isf_test"
+    assert body["isf_account_id"] is None
     assert body["terms"]["rates_pence"] == {"companionship": 1800}
     assert body["terms"]["minutes_per_week"] == 120
     assert body["terms"]["schedule"] == world.care_request.windows
     assert [v["version"] for v in body["versions"]] == [1]
     session.expire_all()
     assert session.get(CareRequest, world.care_request.id).status.value == "matched"
+
+
+def test_an_isf_funded_arrangement_is_paid_from_the_seekers_isf_at_the_agency(client, session):
+    from tests.isf.money_factories import make_isf_account
+
+    world = make_world(session, funding=Funding.ISF)
+    isf = make_isf_account(session, world.agency, world.seeker)
+    provider = session.get(Provider, world.provider.id)
+    session.add(
+        IsfApproval(
+            id=new_id("isa"),
+            provider_id=provider.id,
+            council_id=world.agency.council_id,
+            recorded_by=make_manager(session, world.agency).id,
+        )
+    )
+    session.commit()
+    introduction = confirmed(client, world)
+    arrangement = client.get(
+        f"/arrangements/{introduction['arrangement_id']}", headers=world.manager
+    ).get_json()
+    assert arrangement["funding"] == "isf"
+    assert arrangement["isf_account_id"] == isf.id
+
+
+def test_an_isf_account_that_is_not_the_seekers_is_422(client, session):
+    from tests.introductions.introductions_helpers import accepted
+    from tests.isf.money_factories import make_isf_account
+
+    world = make_world(session)
+    someone_elses = make_isf_account(session, world.agency)
+    introduction_id = accepted(client, world)
+    response = client.post(
+        f"/introductions/{introduction_id}/confirm",
+        json={"isf_account_id": someone_elses.id},
+        headers=world.partner_auth,
+    )
+    assert response.status_code == 422
+    assert "isf_account_id" in response.get_json()["errors"]
 
 
 def test_the_start_date_must_be_a_date(client, session):
