@@ -50,13 +50,16 @@ def _post(url: str, body: bytes, signed: dict[str, str]) -> tuple[int | None, st
     with requests.Session() as http:
         http.trust_env = False  # no proxies or netrc from the environment
         try:
+            # stream=True and close unread: a receiver cannot make us download a large body.
             response = http.post(
                 url,
                 data=body,
                 headers={**signed, "user-agent": USER_AGENT},
                 timeout=TIMEOUT_SECONDS,
                 allow_redirects=False,
+                stream=True,
             )
+            response.close()
         except requests.RequestException as error:
             return None, type(error).__name__
     if 200 <= response.status_code < 300:

@@ -6,13 +6,13 @@ import datetime as dt
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from agency.auth import Action, Principal, Scope, load
 from agency.config import Settings
 from agency.db import utcnow
-from agency.errors import NotFound
+from agency.errors import Conflict, NotFound
 from agency.ids import new_id
 from agency.jobs.queue import JobRunner
 from agency.webhooks.models import (
@@ -36,6 +36,7 @@ EVENT_TYPES = (
 )
 DELIVER_JOB = "deliver_webhook_event"
 ROTATION_GRACE = dt.timedelta(hours=24)
+MAX_ENDPOINTS = 10
 
 
 def register_endpoint(
@@ -49,6 +50,11 @@ def register_endpoint(
 ) -> WebhookEndpoint:
     """Add an endpoint for the calling partner; the returned row carries its secret."""
     check_url(url, allow_private=allow_private)
+    existing = session.scalar(select(func.count()).select_from(endpoints_of(principal).subquery()))
+    if (existing or 0) >= MAX_ENDPOINTS:
+        raise Conflict(
+            f"A partner may register at most {MAX_ENDPOINTS} endpoints.", code="too_many_endpoints"
+        )
     endpoint = WebhookEndpoint(
         id=new_id("whe"),
         partner_client_id=principal.id,

@@ -103,3 +103,13 @@ def test_registration_refuses_a_private_url_when_not_allowed(app, client, sessio
     assert response.status_code == 422
     assert response.get_json()["code"] == "unsafe_webhook_url"
     assert "url" in response.get_json()["errors"]
+
+
+def test_a_partner_may_register_at_most_ten_endpoints(client, session):
+    _, secret = make_partner(session)
+    headers = api_key(secret)
+    for _ in range(10):
+        assert _register(client, headers).status_code == 201
+    response = _register(client, headers)
+    assert response.status_code == 409
+    assert response.get_json()["code"] == "too_many_endpoints"
