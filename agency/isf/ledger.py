@@ -87,6 +87,9 @@ def ledger_account(
     if not all(owner):
         raise ValueError(f"{kind.value} account needs {owner}")
     key = ":".join((kind.value, *owner))  # type: ignore[arg-type]
+    found = session.scalar(select(LedgerAccount).where(LedgerAccount.key == key))
+    if found is not None:
+        return found
     values = {
         "id": new_id("lac"),
         "key": key,

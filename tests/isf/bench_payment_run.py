@@ -1,0 +1,167 @@
+"""Time a payment run of N invoices through the Stripe stand-in (prints figures; not a test).
+
+    .venv/bin/python tests/isf/bench_payment_run.py --invoices 10000
+    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test .venv/bin/python \
+        tests/isf/bench_payment_run.py --invoices 10000
+
+On PostgreSQL it works in a scratch database it creates and drops.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
+
+from agency import create_app  # noqa: E402
+from agency.config import Settings  # noqa: E402
+from agency.db import utcnow  # noqa: E402
+from agency.ids import new_id  # noqa: E402
+from agency.isf.gateway import gateway_for  # noqa: E402
+from agency.isf.invoices import charge_invoice  # noqa: E402
+from agency.isf.models import (  # noqa: E402
+    AccountKind,
+    Invoice,
+    InvoiceStatus,
+    LedgerAccount,
+    PaymentRun,
+    Posting,
+)
+from agency.isf.payouts import run_payment_run  # noqa: E402
+from agency.migrate import upgrade  # noqa: E402
+from standin.stripe_server import StripeStandin  # noqa: E402
+from tests.factories import make_agency, make_provider  # noqa: E402
+from tests.isf.money_factories import (  # noqa: E402
+    fund,
+    make_isf_account,
+    make_isf_arrangement,
+    make_payout_account,
+)
+
+
+def scratch_database() -> tuple[str, object]:
+    base = os.environ.get("DATABASE_URL")
+    if not base:
+        path = Path(tempfile.mkdtemp()) / "bench.db"
+        return f"sqlite:///{path}", lambda: None
+    base = Settings.from_env({"DATABASE_URL": base}).database_url
+    name = f"agency_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        from agency.db import dispose_engines
+
+        dispose_engines()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    return base.rsplit("/", 1)[0] + "/" + name, drop
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--invoices", type=int, default=1000)
+    parser.add_argument("--providers", type=int, default=50)
+    args = parser.parse_args()
+    url, drop = scratch_database()
+    try:
+        upgrade(url)
+        with StripeStandin(webhook_secret="whsec_bench") as standin:
+            settings = Settings(
+                database_url=url,
+                stripe_api_key="sk_test_bench",
+                stripe_api_base=standin.url,
+                stripe_webhook_secret="whsec_bench",
+                log_level="WARNING",
+            )
+            app = create_app(settings)
+            session = app.extensions["agency"].sessionmaker()
+            agency = make_agency(session)
+            isf = make_isf_account(session, agency)
+            fund(session, isf, 100 * args.invoices * 10_000)
+            arrangements = []
+            for _ in range(args.providers):
+                provider = make_provider(session, agency)
+                account = standin._create_account({"type": "express"})
+                standin.complete_onboarding(account["id"])
+                make_payout_account(session, provider, account["id"])
+                arrangements.append(make_isf_arrangement(session, isf, provider))
+            standin.undelivered.clear()
+            started = time.perf_counter()
+            for n in range(args.invoices):
+                arrangement = arrangements[n % len(arrangements)]
+                invoice = Invoice(
+                    id=new_id("inv"),
+                    number=f"BENCH-{n}",
+                    arrangement_id=arrangement.id,
+                    provider_id=arrangement.provider_id,
+                    agency_id=agency.id,
+                    council_id=agency.council_id,
+                    isf_account_id=isf.id,
+                    funding="isf",
+                    period_start=dt.date(2026, 12, 1),
+                    period_end=dt.date(2026, 12, 7),
+                    lines=[],
+                    total_pence=1800 + n % 5000,
+                    status=InvoiceStatus.APPROVED,
+                    approved_at=utcnow(),
+                )
+                session.add(invoice)
+                session.flush()
+                charge_invoice(
+                    session, isf.id, invoice.provider_id, invoice.total_pence, invoice.id
+                )
+                if n % 500 == 499:
+                    session.commit()
+            session.commit()
+            print(f"approved {args.invoices} invoices in {time.perf_counter() - started:.1f} s")
+            run = PaymentRun(
+                id=new_id("prn"),
+                agency_id=agency.id,
+                council_id=agency.council_id,
+                gateway="stripe",
+                created_by="bench",
+                figures={},
+            )
+            session.add(run)
+            session.commit()
+            started = time.perf_counter()
+            figures = run_payment_run(session, run.id, gateway_for(settings))
+            took = time.perf_counter() - started
+            print(
+                f"payment run: {figures} in {took:.1f} s "
+                f"({args.invoices / took:.0f} invoices/s), transfers at stand-in: "
+                f"{standin.transfer_count()}"
+            )
+            client = app.test_client()
+            started = time.perf_counter()
+            answers = standin.deliver_pending(
+                lambda body, headers: client.post("/webhooks/stripe", data=body, headers=headers)
+            )
+            took = time.perf_counter() - started
+            print(f"{len(answers)} transfer.created webhooks settled in {took:.1f} s")
+            paid = session.scalar(
+                select(func.sum(Posting.amount_pence))
+                .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
+                .where(LedgerAccount.kind == AccountKind.PROVIDER_PAID)
+            )
+            sent = sum(t["amount"] for t in standin.transfers)
+            print(f"ledger provider_paid {paid} p == stand-in transfers {sent} p: {paid == sent}")
+            session.close()
+    finally:
+        drop()
+
+
+if __name__ == "__main__":
+    main()
