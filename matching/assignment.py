@@ -26,9 +26,10 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import coo_array
 
+from matching.batch import batch_candidates
 from matching.candidates import CareRequestSpec
 from matching.pool import FloatArray, IntArray, ProviderPool
-from matching.scoring import Weights, top_candidates
+from matching.scoring import Weights
 
 PRIORITY = {"routine": 1.0, "soon": 2.0, "hospital_discharge": 4.0}
 HOUR_VALUE = 100.0
@@ -78,21 +79,15 @@ def candidate_pairs(
     pool: ProviderPool, requests: Sequence[CareRequestSpec], per_request: int = 30,
     weights: Weights | None = None,
 ) -> CandidatePairs:
-    """The top ``per_request`` eligible providers of each request (vectorised engine)."""
+    """The top ``per_request`` eligible providers of each request (vectorised engine).
+
+    The same pairs as ``scoring.top_candidates`` request by request, computed for
+    the whole batch at once (``matching.batch``); grouped by request, best first.
+    """
     started = time.perf_counter()
-    req_parts, row_parts, quality_parts = [], [], []
-    for i, request in enumerate(requests):
-        rows, quality = top_candidates(pool, request, per_request, weights)
-        req_parts.append(np.full(rows.size, i, dtype=np.int64))
-        row_parts.append(rows)
-        quality_parts.append(quality)
-    empty = np.zeros(0, dtype=np.int64)
-    return CandidatePairs(
-        request=np.concatenate(req_parts) if req_parts else empty,
-        provider=np.concatenate(row_parts) if row_parts else empty,
-        quality=np.concatenate(quality_parts) if quality_parts else np.zeros(0),
-        seconds=time.perf_counter() - started,
-    )
+    request, provider, quality = batch_candidates(pool, requests, per_request, weights)
+    return CandidatePairs(request=request, provider=provider, quality=quality,
+                          seconds=time.perf_counter() - started)
 
 
 def _segments(pool: ProviderPool, rows: IntArray) -> FloatArray:

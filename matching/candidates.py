@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from matching.availability import Mask, empty_mask, overlap_slots, slot_count
 from matching.geo import EARTH_RADIUS_KM, haversine_km
+from matching.index import StaticKey, near_mask, pool_index, static_mask
 from matching.pool import BoolArray, FloatArray, IntArray, ProviderPool
 
 Urgency = Literal["routine", "soon", "hospital_discharge"]
@@ -256,19 +257,43 @@ def eligible(
     return first == ELIGIBLE, first
 
 
+def static_key(p: _Prepared) -> StaticKey:
+    """The part of a prepared request that checks 0-5 depend on."""
+    return StaticKey(int(p.service_bits), p.services_known, p.needs_cqc, p.agency_col,
+                     p.start_day, p.council_col if p.request.isf_funded else None)
+
+
 def eligible_rows(pool: ProviderPool, request: CareRequestSpec) -> IntArray:
     """Rows of the eligible providers, ascending (the fast path used by scoring).
 
-    Starts from the spatial pre-filter and narrows down; the eligible set is the
-    same as ``eligible``'s because a provider is eligible only if it passes all.
+    Checks 0-5 run as whole-pool boolean operations on cached contiguous arrays
+    (``matching.index``), together with a conservative dot-product distance
+    pre-filter; the exact distance check and the others run on the few rows
+    left. The eligible set is the same as ``eligible``'s because a provider is
+    eligible only if it passes all.
     """
+    return eligible_with_distance(pool, request)[0]
+
+
+def eligible_with_distance(
+    pool: ProviderPool, request: CareRequestSpec
+) -> tuple[IntArray, FloatArray]:
+    """``eligible_rows`` and the haversine distance (km) to each of those rows."""
     prepared = prepare(pool, request)
-    rows = np.sort(bounding_rows(pool, request))
-    for check in CHECKS:
+    index = pool_index(pool)
+    mask = static_mask(pool, index, static_key(prepared))
+    mask &= index.has_free
+    mask &= near_mask(index, request.lat, request.lon)
+    rows: IntArray = np.flatnonzero(mask)
+    distance = distances_km(pool, request, rows)
+    kept = distance <= pool.radius_km[rows]
+    rows, distance = rows[kept], distance[kept]
+    for check in CHECKS[7:]:
         if rows.size == 0:
             break
-        rows = rows[~check(pool, prepared, rows)]
-    return rows
+        passed = ~check(pool, prepared, rows)
+        rows, distance = rows[passed], distance[passed]
+    return rows, distance
 
 
 def why_not(pool: ProviderPool, request: CareRequestSpec, provider_id: str) -> list[str]:

@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass, fields
 import numpy as np
 
 from matching.availability import overlap_slots
-from matching.candidates import CareRequestSpec, distances_km, eligible_rows
+from matching.candidates import CareRequestSpec, distances_km, eligible_with_distance
+from matching.index import NEUTRAL_RELIABILITY
 from matching.pool import FloatArray, IntArray, ProviderPool
 
 FEATURES: tuple[str, ...] = (
@@ -23,7 +24,6 @@ FEATURES: tuple[str, ...] = (
 DISTANCE_SCALE_KM = 10.0  # at or beyond this distance the distance feature is 0
 RATE_FLOOR_PENCE = 1000  # a rate this low scores 1 on the rate feature
 RATE_REFERENCE_PENCE = 3000  # the ceiling used when the request has no rate cap
-NEUTRAL_RELIABILITY = 0.5  # providers with no history are neither rewarded nor punished
 URGENCY_LEVEL = {"routine": 0.0, "soon": 0.5, "hospital_discharge": 1.0}
 
 
@@ -76,11 +76,16 @@ class Suggestion:
 
 
 def feature_matrix(
-    pool: ProviderPool, request: CareRequestSpec, rows: IntArray
+    pool: ProviderPool, request: CareRequestSpec, rows: IntArray,
+    distance: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
-    """(raw, normalised) feature values, each of shape (len(rows), len(FEATURES))."""
+    """(raw, normalised) feature values, each of shape (len(rows), len(FEATURES)).
+
+    ``distance`` may be passed when already known (km to each row).
+    """
     n = rows.size
-    distance = distances_km(pool, request, rows)
+    if distance is None:
+        distance = distances_km(pool, request, rows)
     window_slots = int(np.bitwise_count(request.windows).sum())
     if window_slots:
         coverage = overlap_slots(pool.availability[rows], request.windows) / window_slots
@@ -155,20 +160,23 @@ def top_k(
 ) -> list[Suggestion]:
     """The k best eligible providers for a request, best first, each explained."""
     weights = weights or Weights()
-    rows = eligible_rows(pool, request)
-    raw, normalised = feature_matrix(pool, request, rows)
+    rows, distance = eligible_with_distance(pool, request)
+    raw, normalised = feature_matrix(pool, request, rows, distance)
     score = weighted_scores(normalised, weights)
     w = weights.as_array()
+    best = rank_rows(pool, rows, score, k)
+    # Python floats for the few rows shown (tolist is exact, and cheaper than float()).
+    raw_best, norm_best = raw[best].tolist(), normalised[best].tolist()
+    contribution = (w * normalised[best]).tolist()
+    weight_list, scores, chosen = w.tolist(), score[best].tolist(), rows[best].tolist()
     suggestions = []
-    for rank, pos in enumerate(rank_rows(pool, rows, score, k), start=1):
+    for i in range(best.size):
         explanation = {
-            name: FeatureExplanation(
-                raw=float(raw[pos, j]), normalised=float(normalised[pos, j]),
-                weight=float(w[j]), contribution=float(w[j] * normalised[pos, j]),
-            )
+            name: FeatureExplanation(raw_best[i][j], norm_best[i][j], weight_list[j],
+                                     contribution[i][j])
             for j, name in enumerate(FEATURES)
         }
-        suggestions.append(Suggestion(pool.ids[rows[pos]], rank, float(score[pos]), explanation))
+        suggestions.append(Suggestion(pool.ids[chosen[i]], i + 1, scores[i], explanation))
     return suggestions
 
 
@@ -177,8 +185,8 @@ def top_candidates(
 ) -> tuple[IntArray, FloatArray]:
     """(rows, quality in [0, 1]) of the k best eligible providers, for batch assignment."""
     weights = weights or Weights()
-    rows = eligible_rows(pool, request)
-    _, normalised = feature_matrix(pool, request, rows)
+    rows, distance = eligible_with_distance(pool, request)
+    _, normalised = feature_matrix(pool, request, rows, distance)
     score = weighted_scores(normalised, weights)
     best = rank_rows(pool, rows, score, k)
     quality: FloatArray = score[best] / max(weights.total, 1e-12)

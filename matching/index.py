@@ -1,0 +1,135 @@
+"""Request-independent arrays derived from a ``ProviderPool``, built once per pool.
+
+``pool_index(pool)`` is cached per pool object (a weak reference: it goes when
+the pool goes). It holds what every request would otherwise recompute: unit
+vectors and reach thresholds for a conservative great-circle pre-filter,
+contiguous per-agency / per-council / per-language columns, the provider-only
+parts of the score, and the distinct availability patterns.
+
+The pre-filter: for unit vectors u, v the dot product is cos of the central
+angle, so ``d <= r`` iff ``u . v >= cos(r / R)``. ``cos_reach`` uses the angle
+plus a margin of ``REACH_MARGIN_RAD`` (about 6 m), so it never drops a provider
+the exact haversine check (``candidates._too_far``) would keep; that exact check
+still runs on the rows that pass.
+"""
+
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from matching.geo import EARTH_RADIUS_KM
+from matching.pool import BoolArray, FloatArray, IntArray, ProviderPool
+
+REACH_MARGIN_RAD = 1e-6  # about 6 m, far above the rounding error of a dot product
+NEUTRAL_RELIABILITY = 0.5  # no history: neither rewarded nor punished (used by scoring)
+
+
+@dataclass(frozen=True, eq=False)
+class PoolIndex:
+    """Derived arrays of one pool (row i is provider i, as in the pool)."""
+
+    unit_t: FloatArray  # (3, n) unit vectors of the providers' bases, one row per axis
+    cos_reach: FloatArray  # dot >= this may be within the travel radius
+    active: BoolArray  # not suspended
+    has_free: BoolArray  # free hours > 0
+    free: FloatArray  # capacity - committed
+    agencies_t: BoolArray  # (n_agencies, n), C-contiguous rows
+    isf_t: BoolArray  # (n_councils, n)
+    languages_t: BoolArray  # (n_languages, n)
+    pattern: IntArray  # (n,) row of the provider's availability in ``patterns``
+    patterns: npt.NDArray[np.uint64]  # (u, 6) distinct availability masks
+    load_norm: FloatArray  # the provider-only normalised features (see scoring)
+    reliability_norm: FloatArray
+    slack: FloatArray  # free / capacity, clipped: times the urgency level
+
+
+def unit_vectors(lat: FloatArray, lon: FloatArray) -> FloatArray:
+    """(n, 3) unit vectors of points given in degrees."""
+    phi, lam = np.radians(lat), np.radians(lon)
+    cos_phi = np.cos(phi)
+    vectors: FloatArray = np.stack([cos_phi * np.cos(lam), cos_phi * np.sin(lam), np.sin(phi)],
+                                   axis=-1)
+    return vectors
+
+
+def _build(pool: ProviderPool) -> PoolIndex:
+    angle = pool.radius_km / EARTH_RADIUS_KM + REACH_MARGIN_RAD
+    cos_reach = np.where(angle >= np.pi, -2.0, np.cos(np.minimum(angle, np.pi)))
+    cos_reach = np.where(pool.radius_km < 0, 2.0, cos_reach)  # d > r always: nobody
+    capacity = pool.capacity_hours
+    safe_capacity = np.where(capacity > 0, capacity, 1.0)
+    free = capacity - pool.committed_hours
+    load_norm = np.where(capacity > 0, 1.0 - np.clip(pool.load_hours / safe_capacity, 0.0, 1.0),
+                         0.0)
+    if len(pool):
+        patterns, pattern = np.unique(pool.availability, axis=0, return_inverse=True)
+    else:
+        patterns, pattern = pool.availability.copy(), np.zeros(0, dtype=np.int64)
+    return PoolIndex(
+        unit_t=np.ascontiguousarray(unit_vectors(pool.lat, pool.lon).T),
+        cos_reach=cos_reach,
+        active=~pool.suspended,
+        has_free=free > 0,
+        free=free,
+        agencies_t=np.ascontiguousarray(pool.agencies.T),
+        isf_t=np.ascontiguousarray(pool.isf_councils.T),
+        languages_t=np.ascontiguousarray(pool.languages.T),
+        pattern=np.asarray(pattern, dtype=np.int64).reshape(-1),
+        patterns=np.ascontiguousarray(patterns, dtype=np.uint64),
+        load_norm=load_norm,
+        reliability_norm=np.where(np.isnan(pool.reliability), NEUTRAL_RELIABILITY,
+                                  pool.reliability),
+        slack=np.where(capacity > 0, np.clip(free / safe_capacity, 0.0, 1.0), 0.0),
+    )
+
+
+_CACHE: weakref.WeakKeyDictionary[ProviderPool, PoolIndex] = weakref.WeakKeyDictionary()
+
+
+def pool_index(pool: ProviderPool) -> PoolIndex:
+    """The pool's derived arrays, built on first use and kept while the pool lives."""
+    found = _CACHE.get(pool)
+    if found is None:
+        found = _build(pool)
+        _CACHE[pool] = found
+    return found
+
+
+@dataclass(frozen=True)
+class StaticKey:
+    """The parts of a request that the request-independent checks (0-5) look at."""
+
+    service_bits: int
+    services_known: bool
+    needs_cqc: bool
+    agency_col: int
+    start_day: int
+    isf_col: int | None  # None: not ISF-funded; -1: ISF-funded, council unknown
+
+
+def static_mask(pool: ProviderPool, index: PoolIndex, key: StaticKey) -> BoolArray:
+    """Providers passing checks 0-5 (service ... not_isf_approved), over the whole pool."""
+    n = len(pool)
+    if not key.services_known or key.agency_col < 0 or key.isf_col == -1:
+        return np.zeros(n, dtype=bool)
+    bits = np.uint64(key.service_bits)
+    mask: BoolArray = index.active & (pool.compliance_days >= key.start_day)
+    if key.service_bits:
+        mask &= (pool.services & bits) == bits
+    if key.needs_cqc:
+        mask &= pool.cqc
+    mask &= index.agencies_t[key.agency_col]
+    if key.isf_col is not None:
+        mask &= index.isf_t[key.isf_col]
+    return mask
+
+
+def near_mask(index: PoolIndex, lat: float, lon: float) -> BoolArray:
+    """Conservative pre-filter: False only for providers surely beyond their radius."""
+    point = unit_vectors(np.array([lat]), np.array([lon]))[0]
+    near: BoolArray = point @ index.unit_t >= index.cos_reach
+    return near
