@@ -15,8 +15,10 @@ import json
 import logging
 import time
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -46,18 +48,46 @@ TIMEOUT_SECONDS = 5
 USER_AGENT = "introductory-agency-webhooks/1"
 
 
-def _post(url: str, body: bytes, signed: dict[str, str]) -> tuple[int | None, str | None]:
+class _PinnedAdapter(HTTPAdapter):
+    """Connects to the address we checked while TLS still checks the URL's host name."""
+
+    def __init__(self, hostname: str) -> None:
+        self._hostname = hostname
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.update(server_hostname=self._hostname, assert_hostname=self._hostname)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def _post(
+    url: str,
+    body: bytes,
+    signed: dict[str, str],
+    pin: str | None = None,
+    verify: bool | str = True,
+) -> tuple[int | None, str | None]:
+    """POST once; with ``pin``, connect to that address rather than resolving the host again."""
+    parts = urlsplit(url)
+    headers = {**signed, "user-agent": USER_AGENT}
     with requests.Session() as http:
         http.trust_env = False  # no proxies or netrc from the environment
+        if pin and parts.hostname:
+            address = f"[{pin}]" if ":" in pin else pin
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+            url = urlunsplit(parts._replace(netloc=f"{address}:{port}"))
+            headers["host"] = parts.netloc
+            http.mount(f"{parts.scheme}://", _PinnedAdapter(parts.hostname))
         try:
             # stream=True and close unread: a receiver cannot make us download a large body.
             response = http.post(
                 url,
                 data=body,
-                headers={**signed, "user-agent": USER_AGENT},
+                headers=headers,
                 timeout=TIMEOUT_SECONDS,
                 allow_redirects=False,
                 stream=True,
+                verify=verify,
             )
             response.close()
         except requests.RequestException as error:
@@ -77,9 +107,9 @@ def attempt(session: Session, delivery: WebhookDelivery, settings: Settings) -> 
         in_use.append(endpoint.previous_secret)
     started = time.perf_counter()
     try:
-        check_url(endpoint.url, allow_private=settings.webhook_allow_private)
+        pin = check_url(endpoint.url, allow_private=settings.webhook_allow_private)
         status_code, error = _post(
-            endpoint.url, body, headers(in_use, event.id, int(now.timestamp()), body)
+            endpoint.url, body, headers(in_use, event.id, int(now.timestamp()), body), pin
         )
     except InvalidInput:
         status_code, error = None, "unsafe_url"

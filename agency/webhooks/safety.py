@@ -26,8 +26,13 @@ def _is_public(address: str) -> bool:
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_link_local)
 
 
-def check_url(url: str, *, allow_private: bool, resolve: bool = True) -> None:
-    """Raise UnsafeUrl (422 on ``url``) unless the URL is one we may POST to."""
+def check_url(url: str, *, allow_private: bool, resolve: bool = True) -> str | None:
+    """Raise UnsafeUrl (422 on ``url``) unless the URL is one we may POST to.
+
+    Returns the checked public address to connect to (so that a second DNS answer cannot
+    swap in a private one: DNS rebinding), or None when not resolving or private
+    addresses are allowed (development).
+    """
     parts = urlsplit(url)
     allowed_schemes = {"https", "http"} if allow_private else {"https"}
     if parts.scheme not in allowed_schemes or not parts.hostname:
@@ -35,10 +40,12 @@ def check_url(url: str, *, allow_private: bool, resolve: bool = True) -> None:
     if parts.username or parts.password:
         raise UnsafeUrl(errors={"url": ["Credentials in the URL are not allowed."]})
     if allow_private or not resolve:
-        return
+        return None
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError):
         raise UnsafeUrl(errors={"url": ["The host name does not resolve."]}) from None
-    if not infos or not all(_is_public(str(info[4][0])) for info in infos):
+    addresses = [str(info[4][0]) for info in infos]
+    if not addresses or not all(_is_public(address) for address in addresses):
         raise UnsafeUrl(errors={"url": ["The host resolves to a private or reserved address."]})
+    return addresses[0]

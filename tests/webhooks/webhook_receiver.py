@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import json
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -64,7 +65,8 @@ class Receiver:
         host, port = self.server.server_address[:2]
         return f"http://{host}:{port}/hooks"
 
-    def start(self) -> Receiver:
+    def start(self, certfile: str | None = None, keyfile: str | None = None) -> Receiver:
+        """Serve on a free port of 127.0.0.1 (over TLS with ``certfile``/``keyfile``)."""
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -87,6 +89,10 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if certfile:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(certfile, keyfile)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
 
