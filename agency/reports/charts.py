@@ -7,6 +7,7 @@ Agg canvas, with the bundled DejaVu fonts; SVG keeps text as text so it stays se
 from __future__ import annotations
 
 import io
+import textwrap
 from typing import Any
 
 import matplotlib
@@ -20,7 +21,7 @@ COLOURS = ["#1b6ca8", "#5aa9e6", "#f2a541", "#c8553d", "#7a9e7e", "#8f6593"]
 
 
 def _figure(title: str, report: dict[str, Any], panels: int, note: str = "") -> tuple[Figure, Any]:
-    figure = Figure(figsize=(11, 5.2), dpi=100, layout="constrained")
+    figure = Figure(figsize=(12.5, 5.6), dpi=100, layout="constrained")
     figure.suptitle(title, fontsize=14, fontweight="bold")
     scope = report["scope"]
     period = f"{_day(scope['period_start'])} to {_day(scope['period_end'])}"
@@ -49,13 +50,14 @@ def _pounds(pence: int) -> str:
 def _bars(axis: Any, labels: list[str], values: list[float], texts: list[str], **kw: Any) -> None:
     positions = range(len(labels))
     axis.barh(list(positions), values, color=kw.get("color", COLOURS[0]))
-    axis.set_yticks(list(positions), labels)
+    axis.set_yticks(list(positions), [textwrap.fill(label, 24) for label in labels])
     axis.invert_yaxis()
     top = max(values, default=0) or 1
     for y, (value, text) in enumerate(zip(values, texts, strict=True)):
         axis.text(value + top * 0.01, y, text, va="center", fontsize=8)
     axis.set_xlim(0, top * 1.35)
     axis.grid(axis="x", alpha=0.3)
+    axis.locator_params(axis="x", nbins=4)
 
 
 def local_spend_chart(report: dict[str, Any]) -> Figure:
@@ -81,6 +83,7 @@ def local_spend_chart(report: dict[str, Any]) -> Figure:
         )
         axis.set_title(heading, fontsize=10)
         axis.set_xlabel("Paid to providers (£)")
+        axis.xaxis.set_major_formatter(lambda v, _: f"£{v:,.0f}")
     return figure
 
 
@@ -106,8 +109,8 @@ def unmet_need_chart(report: dict[str, Any]) -> Figure:
         [f"{s['available_hours']:g} h spare" for s in short],
         color=COLOURS[2],
     )
-    right.set_title("Shortest supply: requested vs spare provider hours", fontsize=10)
-    right.set_xlabel("Requested hours per week (label: spare provider hours)")
+    right.set_title("Where supply is shortest (label: spare provider hours)", fontsize=10)
+    right.set_xlabel("Requested hours per week (unmet)")
     return figure
 
 

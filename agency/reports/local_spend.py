@@ -111,10 +111,12 @@ def _share(part: int, total: int) -> float:
 
 def _placement(session: Session, scope: ReportScope) -> list[dict[str, Any]]:
     """How the paid providers were placed in the circles: providers per circle and basis."""
-    stmt = select(
-        Provider.locality, Provider.locality_basis, func.count(func.distinct(Provider.id))
-    ).join(Invoice, Invoice.provider_id == Provider.id)
-    stmt = paid_invoices(scope, stmt).group_by(Provider.locality, Provider.locality_basis)
+    paid = paid_invoices(scope, select(Invoice.provider_id))
+    stmt = (
+        select(Provider.locality, Provider.locality_basis, func.count())
+        .where(Provider.id.in_(paid))
+        .group_by(Provider.locality, Provider.locality_basis)
+    )
     return [
         {"locality": _value(locality), "locality_basis": basis, "providers": int(n)}
         for locality, basis, n in session.execute(
