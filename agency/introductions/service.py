@@ -97,6 +97,8 @@ def approve_introduction(
     """Introduce a provider to a request after re-checking the hard constraints now."""
     now = now or utcnow()
     care_request = _lock_request(session, principal, care_request_id)
+    if care_request.agency_id is None:
+        raise refusal("No agency covers this care request yet.", code="request_not_routed")
     if care_request.status not in OPEN_REQUEST:
         raise refusal(
             f"The care request is {care_request.status.value}.",

@@ -339,3 +339,24 @@ def test_a_lost_race_is_a_version_conflict(session):
         raise AssertionError("a stale write was accepted")
     finally:
         other.close()
+
+
+def test_a_request_no_agency_covers_cannot_be_introduced(client, session):
+    from tests.factories import make_admin, make_care_request, make_seeker
+
+    world = make_world(session)
+    unrouted = make_care_request(session, make_seeker(session, world.partner.id), None)
+    admin = bearer(session, make_admin(session))
+    response = client.post(
+        f"/care-requests/{unrouted.id}/introductions",
+        json={"provider_id": world.provider.id, "off_list_reason": "x"},
+        headers=admin,
+    )
+    assert response.status_code == 409
+    assert response.get_json()["code"] == "request_not_routed"
+    missing = client.post(
+        "/care-requests/req_nope/introductions",
+        json={"provider_id": world.provider.id},
+        headers=world.manager,
+    )
+    assert missing.status_code == 404
