@@ -127,7 +127,7 @@ def funnel_chart(report: dict[str, Any]) -> Figure:
         [s["count"] for s in steps],
         [f"{s['count']} ({s['conversion_from_previous']:.0%} of previous)" for s in steps],
     )
-    left.set_title("Care requests made in the period, by furthest step", fontsize=10)
+    left.set_title("Care requests made in the period that reached each step", fontsize=10)
     left.set_xlabel("Care requests (count)")
     reasons = [
         (f"{side.split('_')[0]}: {r['reason']}"[:48], r["count"])
