@@ -13,6 +13,8 @@ from sqlalchemy import select, update
 
 from agency.audit.service import verify_chain
 from agency.introductions.models import Introduction
+from agency.jobs.models import JobRecord
+from agency.webhooks.delivery import deliver_one
 from agency.webhooks.models import DeliveryStatus, WebhookDelivery
 from tests.factories import api_key, make_partner, make_provider
 from tests.introductions.introductions_helpers import provider_headers
@@ -160,6 +162,11 @@ def test_expiry_and_failed_deliveries_on_the_worker(
     _work(rq_queue)
     delivery = session.scalar(select(WebhookDelivery))
     assert delivery.status is DeliveryStatus.PENDING and delivery.attempts == 1
+    # The retry is scheduled on RQ too (run by `rq worker --with-scheduler`).
+    [scheduled] = rq_queue.scheduled_job_registry.get_job_ids()
+    retry = rq_queue.fetch_job(scheduled)
+    assert retry.func_name == "agency.webhooks.delivery.deliver_one"
+    assert retry.args == (delivery.id,)
     session.execute(
         update(Introduction)
         .where(Introduction.id == introduction_id)
@@ -174,18 +181,22 @@ def test_expiry_and_failed_deliveries_on_the_worker(
     session.expire_all()
     assert session.get(Introduction, introduction_id).status.value == "expired"
     assert [r.json["type"] for r in receiver.received][-1] == "introduction.expired"
-    # The sweeper sends the approval that failed earlier once it is due.
+    # When the failed approval's retry is due, the scheduled RQ call sends it...
     session.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.status == DeliveryStatus.PENDING)
         .values(next_attempt_at=dt.datetime.now(dt.UTC))
     )
     session.commit()
-    runner.enqueue(session, "deliver_due_webhooks", {})
+    deliver_one(delivery.id)
+    session.expire_all()
+    assert session.get(WebhookDelivery, delivery.id).status is DeliveryStatus.SUCCEEDED
+    # ...and the sweeper job, run by the scheduler, finds nothing left to send.
+    sweep = runner.enqueue(session, "deliver_due_webhooks", {})
     session.commit()
     _work(rq_queue)
     session.expire_all()
-    assert session.get(WebhookDelivery, delivery.id).status is DeliveryStatus.SUCCEEDED
+    assert session.get(JobRecord, sweep.id).result == {"attempted": 0}
     for received in receiver.received:
         verify(endpoint["secret"], received.headers, received.body)
     late = client.post(
