@@ -7,8 +7,9 @@ must retry with the SAME idempotency key and never with a new one).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from agency.config import Settings
 
@@ -59,6 +60,10 @@ class PaymentGateway(Protocol):
     ) -> str | None: ...
 
     def find_payment(self, transfer_group: str) -> str | None: ...
+
+    def list_payments(self) -> Iterator[dict[str, Any]]:
+        """Every payment the gateway knows of: {"id", "amount", "metadata", "reversed"}."""
+        ...
 
 
 def gateway_for(settings: Settings) -> PaymentGateway:

@@ -22,3 +22,13 @@ def payment_run(
     if figures.get("uncertain"):
         raise PaymentsUncertain(f"{figures['uncertain']} payments got no definitive answer")
     return {"payment_run_id": payment_run_id, **figures}
+
+
+@job("isf.reconcile")
+def reconcile_job(
+    session: Session, record: JobRecord, *, settings: Settings, agency_id: str
+) -> dict[str, Any]:
+    """Compare the agency's payouts and ledger with the gateway's transfers."""
+    from agency.isf.reconciliation import reconcile
+
+    return reconcile(session, agency_id, gateway_for(settings))

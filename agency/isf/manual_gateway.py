@@ -6,6 +6,9 @@ and records each payment's bank reference; recording it settles the payout.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 from agency.isf.gateway import Onboarding
 
 
@@ -40,3 +43,6 @@ class ManualBankTransferGateway:
 
     def find_payment(self, transfer_group: str) -> str | None:
         return None
+
+    def list_payments(self) -> Iterator[dict[str, Any]]:
+        return iter(())  # the bank statement is the agency's to compare

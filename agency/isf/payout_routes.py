@@ -16,6 +16,7 @@ from agency.isf.schemas import (
     PaymentRunSchema,
     PayoutAccountSchema,
     PayoutSchema,
+    ReconciliationSchema,
     WebhookAckSchema,
 )
 from agency.isf.webhooks import receive_stripe_event
@@ -66,6 +67,19 @@ class PaymentRuns(MethodView):
             current_app.extensions["agency"].jobs,
             gateway_for(_settings()).name,
         )
+
+
+@blp.route("/reconciliations")
+class Reconciliations(MethodView):
+    @blp.response(202, ReconciliationSchema)
+    @requires(Kind.MANAGER)
+    def post(self):
+        """Compare the agency's payouts and ledger with the transfers Stripe reports (a job)"""
+        session, principal = db_session(), current_principal()
+        record = payouts.start_reconciliation(
+            session, principal, current_app.extensions["agency"].jobs
+        )
+        return {"job_id": record.id, "agency_id": principal.agency_id}
 
 
 @blp.route("/payment-runs/<payment_run_id>")

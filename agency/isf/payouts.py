@@ -105,6 +105,24 @@ def start_payment_run(session: Session, principal: Principal, jobs, gateway_name
     return run
 
 
+def start_reconciliation(session: Session, principal: Principal, jobs):  # type: ignore[no-untyped-def]
+    """Queue a comparison of the manager's agency's payouts with the gateway's transfers."""
+    from agency.auth import Scope
+
+    if principal.kind is not Kind.MANAGER or not principal.agency_id:
+        raise Forbidden("Reconciliation is started by the agency's manager.")
+    agency = session.get(Agency, principal.agency_id)
+    assert agency is not None
+    record = jobs.enqueue(
+        session,
+        "isf.reconcile",
+        {"agency_id": agency.id},
+        scope=Scope.of(agency_ids=[agency.id], council_ids=[agency.council_id]),
+    )
+    session.commit()
+    return record
+
+
 def unpaid_isf_invoices(session: Session, agency_id: str) -> list[str]:
     return list(
         session.scalars(
@@ -235,6 +253,7 @@ def pay_invoice(
                 "payout_id": payout.id,
                 "invoice_id": invoice.id,
                 "attempt": str(payout.attempt),
+                "agency_id": payout.agency_id,
             },
         )
     except PaymentRefused as refusal:

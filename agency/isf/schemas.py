@@ -138,3 +138,10 @@ class BankReferenceSchema(ma.Schema):
 class WebhookAckSchema(ma.Schema):
     received = ma.fields.Boolean()
     duplicate = ma.fields.Boolean()
+
+
+class ReconciliationSchema(ma.Schema):
+    job_id = ma.fields.String(
+        metadata={"description": "Poll GET /jobs/{job_id}; its result lists the differences"}
+    )
+    agency_id = ma.fields.String()

@@ -7,7 +7,9 @@ with the invoice's idempotency key.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
+from typing import Any
 
 import stripe
 
@@ -110,6 +112,11 @@ class StripeConnectGateway:
                 raise PaymentUncertain("api_error", str(error)) from error
             raise PaymentRefused(error.code or type(error).__name__, str(error)) from error
         return str(transfer.id)
+
+    def list_payments(self) -> Iterator[dict[str, Any]]:
+        """All transfers, newest first, page by page (``starting_after`` / ``has_more``)."""
+        for transfer in self.client.v1.transfers.list({"limit": 100}).auto_paging_iter():
+            yield transfer.to_dict()
 
     def find_payment(self, transfer_group: str) -> str | None:
         found = self.client.v1.transfers.list({"transfer_group": transfer_group, "limit": 1})

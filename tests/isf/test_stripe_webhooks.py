@@ -140,3 +140,32 @@ def test_only_a_provider_opens_or_reads_a_payout_account(stripe_client, session,
     assert stripe_client.post("/payout-accounts").status_code == 401
     mine = stripe_client.get("/payout-accounts/me", headers=world["provider_headers"])
     assert mine.status_code == 404
+
+
+def reconcile(client, world, request):
+    work = queue_worker(request)
+    response = client.post("/reconciliations", headers=world["manager"])
+    assert response.status_code == 202
+    work()
+    job = client.get(f"/jobs/{response.get_json()['job_id']}", headers=world["manager"])
+    return job.get_json()["result"]
+
+
+def test_reconciliation_lists_a_transfer_we_never_recorded(
+    stripe_client, session, standin, request
+):
+    world = money_world(session, stripe_client, standin, invoices=(3600, 1200))
+    standin.fail_next("drop_after_commit")  # the first transfer is made but never recorded
+    work = queue_worker(request)
+    stripe_client.post("/payment-runs", headers=world["manager"])
+    work()
+    result = reconcile(stripe_client, world, request)
+    assert result["transfers"] == 2 and result["payouts"] == 2
+    [difference] = result["differences"]
+    assert difference["kind"] == "transfer_not_recorded"
+    assert (difference["payout_status"], difference["amount_pence"]) == ("uncertain", 3600)
+    deliver(standin, stripe_client)  # transfer.created tells us about it after all
+    assert reconcile(stripe_client, world, request)["differences"] == []
+    auditor = bearer(session, make_auditor(session, world["agency"].council))
+    for headers in (auditor, world["provider_headers"]):
+        assert stripe_client.post("/reconciliations", headers=headers).status_code == 403
