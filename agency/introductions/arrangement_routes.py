@@ -7,11 +7,11 @@ from agency.auth import Kind, current_principal, requires
 from agency.introductions import arrangements
 from agency.introductions.models import ArrangementStatus
 from agency.introductions.schemas import (
+    ArrangementEndSchema,
     ArrangementQuerySchema,
     ArrangementSchema,
+    ArrangementTermsSchema,
     DecisionReasonSchema,
-    EndSchema,
-    TermsSchema,
 )
 from agency.pagination import page_of
 from agency.web import db_session
@@ -68,7 +68,7 @@ class Resume(MethodView):
 
 @blp.route("/arrangements/<arrangement_id>/end")
 class End(MethodView):
-    @blp.arguments(EndSchema)
+    @blp.arguments(ArrangementEndSchema)
     @blp.response(200, ArrangementSchema)
     @requires(*PARTIES)
     def post(self, body, arrangement_id):
@@ -83,7 +83,7 @@ class End(MethodView):
 
 @blp.route("/arrangements/<arrangement_id>/versions")
 class Versions(MethodView):
-    @blp.arguments(TermsSchema)
+    @blp.arguments(ArrangementTermsSchema)
     @blp.response(201, ArrangementSchema)
     @requires(Kind.MANAGER)
     def post(self, body, arrangement_id):

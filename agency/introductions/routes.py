@@ -8,9 +8,9 @@ from agency.introductions import service
 from agency.introductions.match_schemas import SuggestionSchema
 from agency.introductions.models import Introduction
 from agency.introductions.schemas import (
-    ApproveSchema,
-    ConfirmSchema,
     DecisionReasonSchema,
+    IntroductionApproveSchema,
+    IntroductionConfirmSchema,
     IntroductionQuerySchema,
     IntroductionSchema,
 )
@@ -27,7 +27,7 @@ blp = Blueprint(
 
 @blp.route("/care-requests/<care_request_id>/introductions")
 class RequestIntroductions(MethodView):
-    @blp.arguments(ApproveSchema)
+    @blp.arguments(IntroductionApproveSchema)
     @blp.response(201, IntroductionSchema)
     @blp.alt_response(
         409,
@@ -96,7 +96,7 @@ class Decline(MethodView):
 
 @blp.route("/introductions/<introduction_id>/confirm")
 class Confirm(MethodView):
-    @blp.arguments(ConfirmSchema)
+    @blp.arguments(IntroductionConfirmSchema)
     @blp.response(200, IntroductionSchema)
     @requires(Kind.PARTNER)
     def post(self, body, introduction_id):

@@ -8,7 +8,7 @@ from agency.introductions.models import ArrangementStatus, IntroductionStatus
 REASON = {"validate": validate.Length(min=1, max=2000)}
 
 
-class ApproveSchema(ma.Schema):
+class IntroductionApproveSchema(ma.Schema):
     suggestion_id = ma.fields.String(
         metadata={"description": "The suggestion to act on", "example": "sug_1a2b..."}
     )
@@ -48,7 +48,7 @@ class DecisionReasonSchema(ma.Schema):
     )
 
 
-class ConfirmSchema(ma.Schema):
+class IntroductionConfirmSchema(ma.Schema):
     start_date = ma.fields.Date(
         metadata={
             "description": "First day of care (default: the request's)",
@@ -61,7 +61,7 @@ class ConfirmSchema(ma.Schema):
     )
 
 
-class EndSchema(DecisionReasonSchema):
+class ArrangementEndSchema(DecisionReasonSchema):
     reopen_request = ma.fields.Boolean(
         load_default=False,
         metadata={"description": "Reopen the care request and match again", "example": True},
@@ -100,7 +100,7 @@ class IntroductionSchema(ma.Schema):
     )
 
 
-class TermsSchema(ma.Schema):
+class ArrangementTermsSchema(ma.Schema):
     version = ma.fields.Integer(dump_only=True, metadata={"example": 2})
     services = ma.fields.List(
         ma.fields.String(), dump_only=True, metadata={"example": ["companionship"]}
@@ -146,5 +146,5 @@ class ArrangementSchema(ma.Schema):
     ended_at = ma.fields.AwareDateTime(allow_none=True)
     end_reason = ma.fields.String(allow_none=True)
     current_version = ma.fields.Integer(metadata={"example": 1})
-    terms = ma.fields.Nested(TermsSchema)
-    versions = ma.fields.List(ma.fields.Nested(TermsSchema))
+    terms = ma.fields.Nested(ArrangementTermsSchema)
+    versions = ma.fields.List(ma.fields.Nested(ArrangementTermsSchema))

@@ -9,10 +9,10 @@ from agency.pagination import page_of
 from agency.web import db_session
 from agency.webhooks import service
 from agency.webhooks.schemas import (
-    DeliverySchema,
-    EndpointCreateSchema,
-    EndpointSchema,
-    EndpointWithSecretSchema,
+    WebhookDeliverySchema,
+    WebhookEndpointCreateSchema,
+    WebhookEndpointSchema,
+    WebhookEndpointWithSecretSchema,
 )
 
 blp = Blueprint("webhooks", __name__, url_prefix="/", description="Signed webhooks to partners")
@@ -20,14 +20,14 @@ blp = Blueprint("webhooks", __name__, url_prefix="/", description="Signed webhoo
 
 @blp.route("/webhook-endpoints")
 class Endpoints(MethodView):
-    @blp.response(200, EndpointSchema(many=True))
+    @blp.response(200, WebhookEndpointSchema(many=True))
     @requires(Kind.PARTNER)
     def get(self):
         """List the calling partner's webhook endpoints (never their secrets)"""
         return db_session().scalars(service.endpoints_of(current_principal())).all()
 
-    @blp.arguments(EndpointCreateSchema)
-    @blp.response(201, EndpointWithSecretSchema)
+    @blp.arguments(WebhookEndpointCreateSchema)
+    @blp.response(201, WebhookEndpointWithSecretSchema)
     @requires(Kind.PARTNER)
     def post(self, body):
         """Register a webhook endpoint; its signing secret is shown once"""
@@ -44,7 +44,7 @@ class Endpoints(MethodView):
 
 @blp.route("/webhook-endpoints/<endpoint_id>")
 class EndpointItem(MethodView):
-    @blp.response(200, EndpointSchema)
+    @blp.response(200, WebhookEndpointSchema)
     @requires(Kind.PARTNER)
     def get(self, endpoint_id):
         """One of the calling partner's webhook endpoints"""
@@ -59,7 +59,7 @@ class EndpointItem(MethodView):
 
 @blp.route("/webhook-endpoints/<endpoint_id>/rotate-secret")
 class RotateSecret(MethodView):
-    @blp.response(200, EndpointWithSecretSchema)
+    @blp.response(200, WebhookEndpointWithSecretSchema)
     @requires(Kind.PARTNER)
     def post(self, endpoint_id):
         """Issue a new signing secret; the old one also signs for 24 hours"""
@@ -68,7 +68,7 @@ class RotateSecret(MethodView):
 
 @blp.route("/webhook-endpoints/<endpoint_id>/deliveries")
 class Deliveries(MethodView):
-    @blp.response(200, DeliverySchema(many=True))
+    @blp.response(200, WebhookDeliverySchema(many=True))
     @blp.paginate()
     @requires(Kind.PARTNER)
     def get(self, endpoint_id, pagination_parameters):
@@ -80,7 +80,7 @@ class Deliveries(MethodView):
 
 @blp.route("/webhook-deliveries/<delivery_id>/redeliver")
 class Redeliver(MethodView):
-    @blp.response(202, DeliverySchema)
+    @blp.response(202, WebhookDeliverySchema)
     @requires(Kind.PARTNER)
     def post(self, delivery_id):
         """Send a delivery again now, with a fresh retry schedule"""

@@ -6,7 +6,7 @@ from marshmallow import validate
 from agency.webhooks.service import EVENT_TYPES
 
 
-class EndpointCreateSchema(ma.Schema):
+class WebhookEndpointCreateSchema(ma.Schema):
     url = ma.fields.Url(
         required=True,
         schemes={"https", "http"},
@@ -28,7 +28,7 @@ class EndpointCreateSchema(ma.Schema):
     )
 
 
-class EndpointSchema(ma.Schema):
+class WebhookEndpointSchema(ma.Schema):
     id = ma.fields.String(metadata={"example": "whe_9a1f..."})
     url = ma.fields.String(metadata={"example": "https://partner.example/hooks"})
     events = ma.fields.List(ma.fields.String(), metadata={"example": ["introduction.accepted"]})
@@ -36,7 +36,7 @@ class EndpointSchema(ma.Schema):
     created_at = ma.fields.AwareDateTime()
 
 
-class EndpointWithSecretSchema(EndpointSchema):
+class WebhookEndpointWithSecretSchema(WebhookEndpointSchema):
     secret = ma.fields.String(
         metadata={
             "description": "Signing secret (Standard Webhooks), shown only in this response",
@@ -45,14 +45,14 @@ class EndpointWithSecretSchema(EndpointSchema):
     )
 
 
-class AttemptSchema(ma.Schema):
+class WebhookAttemptSchema(ma.Schema):
     attempted_at = ma.fields.AwareDateTime()
     status_code = ma.fields.Integer(allow_none=True, metadata={"example": 200})
     error = ma.fields.String(allow_none=True, metadata={"example": "ConnectTimeout"})
     duration_ms = ma.fields.Integer(metadata={"example": 41})
 
 
-class DeliverySchema(ma.Schema):
+class WebhookDeliverySchema(ma.Schema):
     id = ma.fields.String(metadata={"example": "whd_31bc..."})
     event_id = ma.fields.String(
         metadata={"description": "The webhook-id header", "example": "msg_..."}
@@ -67,4 +67,4 @@ class DeliverySchema(ma.Schema):
     last_status_code = ma.fields.Integer(allow_none=True)
     delivered_at = ma.fields.AwareDateTime(allow_none=True)
     created_at = ma.fields.AwareDateTime()
-    log = ma.fields.List(ma.fields.Nested(AttemptSchema))
+    log = ma.fields.List(ma.fields.Nested(WebhookAttemptSchema))
