@@ -19,6 +19,6 @@ class AuditLog(MethodView):
     @blp.paginate()
     @requires(Kind.MANAGER, Kind.AUDITOR, Kind.ADMIN)
     def get(self, args, pagination_parameters):
-        """Audit entries: a manager's agency, an auditor's council, everything for an admin"""
-        stmt = service.entries_for(current_principal(), args.get("object_id"))
+        """Audit entries in chain order: a manager's agency, an auditor's council, all for admins"""
+        stmt = service.entries_for(current_principal(), args.get("object_id"), args.get("action"))
         return page_of(db_session(), stmt, pagination_parameters)

@@ -7,6 +7,9 @@ class AuditQuerySchema(ma.Schema):
     object_id = ma.fields.String(
         metadata={"description": "Only entries about this object", "example": "itr_4f1c..."}
     )
+    action = ma.fields.String(
+        metadata={"description": "Only this action", "example": "introduction.accepted"}
+    )
 
 
 class AuditEntrySchema(ma.Schema):

@@ -129,7 +129,9 @@ def _drop_pending(session: Session, _previous_transaction: Any) -> None:
     session.info.pop(_PENDING, None)
 
 
-def entries_for(principal: Principal, object_id: str | None = None) -> Select[Any]:
+def entries_for(
+    principal: Principal, object_id: str | None = None, action: str | None = None
+) -> Select[Any]:
     """The entries a principal may read, oldest first (managers: agency; auditors: council)."""
     stmt = select(AuditEntry).order_by(AuditEntry.sequence)
     if principal.kind is Kind.MANAGER:
@@ -140,6 +142,8 @@ def entries_for(principal: Principal, object_id: str | None = None) -> Select[An
         raise Forbidden("The audit log is for managers, auditors and admins.")
     if object_id:
         stmt = stmt.where(AuditEntry.object_id == object_id)
+    if action:
+        stmt = stmt.where(AuditEntry.action == action)
     return stmt
 
 

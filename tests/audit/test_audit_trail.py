@@ -54,6 +54,8 @@ def test_managers_read_their_agency_auditors_their_council_admins_everything(cli
     assert log(bearer(session, make_manager(session))) == []
     one = log(world.manager, object_id=world.care_request.id)
     assert [e["action"] for e in one] == ["care_request.status_changed"]
+    accepted = log(world.manager, action="introduction.accepted")
+    assert [e["principal_kind"] for e in accepted] == ["provider"]
     assert client.get("/audit-log", headers=world.partner_auth).status_code == 403
     assert client.get("/audit-log", headers=world.provider_auth).status_code == 403
     assert client.get("/audit-log").status_code == 401
