@@ -4,7 +4,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 
-from flask import Response, current_app, stream_with_context
+from flask import Response, current_app
 from flask.views import MethodView
 
 from agency.auth import current_principal, requires
@@ -53,19 +53,23 @@ class InvoicesCsv(MethodView):
     @requires(*READERS)
     def get(self, args):
         """The invoices you may see as CSV (same filters as the list), streamed"""
-        session, principal = db_session(), current_principal()
+        principal = current_principal()
         stmt = invoice_views.invoices_for(principal, args).execution_options(yield_per=500)
+        sessionmaker = current_app.extensions["agency"].sessionmaker
 
         def rows() -> Iterator[list[str]]:
-            yield list(invoice_views.LIST_CSV_HEADER)
-            count, total = 0, 0
-            for invoice in session.scalars(stmt):
-                count, total = count + 1, total + invoice.total_pence
-                yield invoice_views.list_csv_row(invoice)
-            yield ["total", str(count), *[""] * 8, invoice_views.pounds(total)]
+            # Flask ends the request (and closes its session) before a streamed body is
+            # read, so the stream reads through a session of its own, closed at the end.
+            with sessionmaker() as session:
+                yield list(invoice_views.LIST_CSV_HEADER)
+                count, total = 0, 0
+                for invoice in session.scalars(stmt):
+                    count, total = count + 1, total + invoice.total_pence
+                    yield invoice_views.list_csv_row(invoice)
+                yield ["total", str(count), *[""] * 8, invoice_views.pounds(total)]
 
         return Response(
-            stream_with_context(_csv_lines(rows())),
+            _csv_lines(rows()),
             mimetype="text/csv",
             headers={"Content-Disposition": 'attachment; filename="invoices.csv"'},
         )
