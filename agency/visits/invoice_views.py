@@ -20,6 +20,7 @@ from agency.errors import NotFound
 from agency.introductions.models import Arrangement
 from agency.isf.models import Invoice
 from agency.seekers.models import CareSeeker
+from agency.visits.models import Timesheet
 
 Pseudonymise = Callable[[str], str]
 CSV_HEADER = (
@@ -125,6 +126,9 @@ def invoice_view(
             "days_to_paid",
         )
     }
+    view["timesheet_id"] = session.scalar(
+        select(Timesheet.id).where(Timesheet.invoice_id == invoice.id)
+    )
     view["addressed_to"] = addressed_to(session, principal, invoice, pseudonymise)
     return view
 

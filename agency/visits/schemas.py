@@ -171,4 +171,7 @@ class InvoiceSchema(ma.Schema):
     approved_at = ma.fields.AwareDateTime()
     paid_at = ma.fields.AwareDateTime(allow_none=True)
     days_to_paid = ma.fields.Integer(allow_none=True)
+    timesheet_id = ma.fields.String(
+        allow_none=True, metadata={"description": "The approved timesheet it was made from"}
+    )
     addressed_to = ma.fields.Nested(AddressedToSchema)

@@ -233,3 +233,43 @@ def test_invoice_numbers_count_up_per_agency_and_month(client, session):
         )
         numbers.append(session.get(Invoice, approved.json["invoice_id"]).number)
     assert [n[-4:] for n in numbers] == ["0001", "0002"]
+
+
+def test_a_direct_payment_arrangement_is_invoiced_to_the_seeker_and_moves_no_isf_money(
+    client, session
+):
+    world = make_world(session, funding="direct_payment")
+    approved = _three_visits_approved(client, world)
+    assert approved.status_code == 200, approved.json
+    invoice = client.get(
+        f"/invoices/{approved.json['invoice_id']}", headers=world.partner_headers
+    ).json
+    assert invoice["funding"] == "direct_payment" and invoice["isf_account_id"] is None
+    assert invoice["addressed_to"]["kind"] == "seeker"
+    assert invoice["addressed_to"]["partner_client_id"] == world.seeker.partner_client_id
+    assert session.scalar(select(func.count()).select_from(JournalEntry)) == 0
+
+
+def test_the_invoice_id_comes_from_the_timesheet_so_a_retry_cannot_make_a_second(client, session):
+    from agency.isf.invoices import approve_invoice
+    from tests.factories import principal_of
+
+    world = make_isf_world(session, 10_000)
+    approved = _three_visits_approved(client, world).json
+    assert approved["invoice_id"] == "inv_" + approved["id"].removeprefix("tms_")
+    invoice = client.get(f"/invoices/{approved['invoice_id']}", headers=world.manager_headers).json
+    assert invoice["timesheet_id"] == approved["id"]
+    again = approve_invoice(
+        session,
+        principal_of(session, world.manager),
+        arrangement_id=world.arrangement.id,
+        period_start=days_ago(10),
+        period_end=days_ago(0),
+        lines=[],
+        total_pence=5705,
+        invoice_id=approved["invoice_id"],
+    )
+    assert again.id == approved["invoice_id"]
+    assert session.scalar(select(func.count()).select_from(Invoice)) == 1
+    charges = select(func.count()).where(JournalEntry.kind == EntryKind.INVOICE)
+    assert session.scalar(charges) == 1
