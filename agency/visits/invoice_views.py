@@ -126,6 +126,7 @@ def invoice_view(
             "days_to_paid",
         )
     }
+    view["total_minutes"] = sum(int(line.get("minutes", 0)) for line in invoice.lines)
     view["timesheet_id"] = session.scalar(
         select(Timesheet.id).where(Timesheet.invoice_id == invoice.id)
     )

@@ -167,6 +167,7 @@ class InvoiceSchema(ma.Schema):
     period_end = ma.fields.Date()
     lines = ma.fields.List(ma.fields.Nested(InvoiceLineSchema))
     total_pence = ma.fields.Integer(metadata={"description": "Sum of the lines", "example": 5705})
+    total_minutes = ma.fields.Integer(metadata={"example": 185})
     status = ma.fields.String(metadata={"example": "approved"})
     approved_at = ma.fields.AwareDateTime()
     paid_at = ma.fields.AwareDateTime(allow_none=True)

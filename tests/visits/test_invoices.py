@@ -43,6 +43,7 @@ def test_lines_are_rounded_half_up_to_the_penny_and_the_total_is_their_sum(clien
     assert [line["minutes"] for line in invoice["lines"]] == [45, 90, 50]
     assert [line["amount_pence"] for line in invoice["lines"]] == [1388, 2775, 1542]
     assert invoice["total_pence"] == 5705
+    assert invoice["total_minutes"] == 185
     month = dt.datetime.now(LONDON).strftime("%Y%m")
     short = world.agency.slug.upper().replace("-", "")
     assert invoice["number"] == f"INV-{short}-{month}-0001"
