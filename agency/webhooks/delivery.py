@@ -105,6 +105,11 @@ def attempt(session: Session, delivery: WebhookDelivery, settings: Settings) -> 
     in_use = [endpoint.secret]
     if endpoint.previous_secret and (endpoint.previous_secret_expires_at or now) > now:
         in_use.append(endpoint.previous_secret)
+    if endpoint.disabled_at is not None:  # deleted since the event: nothing more to send
+        delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
+        delivery.last_error = "endpoint_deleted"
+        session.commit()
+        return False
     started = time.perf_counter()
     try:
         pin = check_url(endpoint.url, allow_private=settings.webhook_allow_private)

@@ -196,3 +196,18 @@ def test_another_partner_cannot_read_the_delivery_log_or_redeliver(client, sessi
     assert client.get(url, headers=api_key(other)).status_code == 404
     redeliver = f"/webhook-deliveries/{delivery.id}/redeliver"
     assert client.post(redeliver, headers=api_key(other)).status_code == 404
+
+
+def test_pending_deliveries_to_a_deleted_endpoint_are_dropped(app, client, session, receiver):
+    world = make_world(session)
+    endpoint = _subscribe(client, world, receiver)
+    receiver.status = 500
+    approved(client, world)
+    client.delete(f"/webhook-endpoints/{endpoint['id']}", headers=world.partner_auth)
+    _make_due(session)
+    app.test_cli_runner().invoke(args=["deliver-due-webhooks"])
+    session.expire_all()
+    delivery = session.scalar(select(WebhookDelivery))
+    assert delivery.status is DeliveryStatus.FAILED
+    assert delivery.last_error == "endpoint_deleted"
+    assert len(receiver.received) == 1
