@@ -170,9 +170,10 @@ def update_visit(
         "services": visit.services,
         "notes": visit.notes,
     }
+    changed = {k: v for k, v in changes.items() if current.get(k) != v}
     _apply(visit, arrangement, {**current, **changes}, today or visit_rules.london_today())
-    if visit.status is not VisitStatus.LOGGED:
-        move(visit, VisitStatus.LOGGED)
+    if changed.keys() - {"notes"} and visit.status is not VisitStatus.LOGGED:
+        move(visit, VisitStatus.LOGGED)  # what the seeker's side answered has changed
     _refresh_overlaps(session, [visit, *old_neighbours, *_overlapping(session, visit)])
     record(session, principal, "visit.corrected", visit, before, _audit_view(visit))
     commit(session)

@@ -121,6 +121,10 @@ def test_a_provider_corrects_a_visit_and_it_goes_back_to_logged(client, session)
     world = make_world(session)
     visit = log(client, world).json
     client.post(f"/visits/{visit['id']}/confirm", headers=world.partner_headers)
+    notes_only = client.patch(
+        f"/visits/{visit['id']}", json={"notes": "Tea and a chat"}, headers=world.provider_headers
+    )
+    assert notes_only.json["status"] == "confirmed"  # nothing the partner confirmed changed
     response = client.patch(
         f"/visits/{visit['id']}", json={"end": "11:45"}, headers=world.provider_headers
     )
