@@ -40,8 +40,6 @@ class PaymentUncertain(Exception):  # noqa: N818
 
 class PaymentGateway(Protocol):
     name: str
-    # True when pay() returning means the money has arrived (no webhook will confirm it).
-    settles_on_confirmation: bool
 
     def onboard(
         self, provider_id: str, email: str | None, existing_account_id: str | None

@@ -14,7 +14,6 @@ from agency.isf.gateway import Onboarding
 
 class ManualBankTransferGateway:
     name = "manual"
-    settles_on_confirmation = False
 
     def onboard(
         self, provider_id: str, email: str | None, existing_account_id: str | None

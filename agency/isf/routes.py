@@ -4,7 +4,6 @@ Payout accounts, payment runs and the Stripe webhook live in ``payout_routes`` o
 same blueprint (imported at the bottom so registering ``blp`` picks them up).
 """
 
-import marshmallow as ma
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -19,6 +18,7 @@ from agency.isf.schemas import (
     JournalEntrySchema,
     PostingLineSchema,
     ReturnCreateSchema,
+    ReversalSchema,
 )
 from agency.pagination import page_of
 from agency.privacy import pseudonym
@@ -127,10 +127,6 @@ class Statement(MethodView):
     def get(self, isf_account_id):
         """Every movement on the ISF, oldest first"""
         return isf_accounts.statement(db_session(), current_principal(), isf_account_id)
-
-
-class ReversalSchema(ma.Schema):
-    memo = ma.fields.String(validate=ma.validate.Length(max=500), metadata={"example": "Typo"})
 
 
 @blp.route("/journal-entries/<entry_id>/reversal")

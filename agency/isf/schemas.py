@@ -69,6 +69,10 @@ class ReturnCreateSchema(ma.Schema):
     memo = ma.fields.String(validate=validate.Length(max=500))
 
 
+class ReversalSchema(ma.Schema):
+    memo = ma.fields.String(validate=validate.Length(max=500), metadata={"example": "Typo"})
+
+
 class JournalEntrySchema(ma.Schema):
     id = ma.fields.String(metadata={"example": "jen_7d2a..."})
     kind = ma.fields.String(metadata={"example": "allocation"})

@@ -20,7 +20,6 @@ TIMEOUT_SECONDS = 20.0
 
 class StripeConnectGateway:
     name = "stripe"
-    settles_on_confirmation = False  # the transfer.created webhook settles
 
     def __init__(
         self, api_key: str, api_base: str | None = None, timeout: float = TIMEOUT_SECONDS

@@ -44,7 +44,6 @@ class ScriptedGateway:
     """Answers each payment as the test says: sent, refused or no answer at all."""
 
     name = "scripted"
-    settles_on_confirmation = False
 
     def __init__(self):
         self.next = "sent"
