@@ -231,3 +231,34 @@ def test_filters_are_validated_naming_the_field(client, session, world):
     )
     assert response.status_code == 422
     assert "period_start" in response.get_json()["errors"]
+
+
+def test_neighbourhood_and_service_filters_follow_the_arrangements_care_request(
+    client, session, world
+):
+    from tests.factories import make_neighbourhood
+
+    hood = make_neighbourhood(session, world["a"], ("BS4",), name="Knowle")
+    request = make_care_request(
+        session,
+        world["seeker"],
+        world["a"],
+        neighbourhood_id=hood.id,
+        services=["personal_care", "companionship"],
+    )
+    arrangement = make_arrangement(session, request, world["provider"])
+    paid_at = dt.datetime(2026, 10, 10, tzinfo=UTC)
+    make_invoice(session, arrangement, 4242, approved_at=paid_at, paid_at=paid_at)
+    headers = bearer(session, make_manager(session, world["a"]))
+    for query in ({"neighbourhood_id": hood.id}, {"service": "personal_care"}):
+        body = client.get(
+            "/reports/local-spend", query_string={**PERIOD, **query}, headers=headers
+        ).get_json()
+        assert body["total"]["amount_pence"] == 4242
+        assert body["scope"]["description"].startswith("Agency A · ")
+    body = client.get(
+        "/reports/local-spend",
+        query_string={**PERIOD, "service": "companionship"},
+        headers=headers,
+    ).get_json()
+    assert body["total"]["amount_pence"] == 54242
