@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from agency.introductions.models import Arrangement, Introduction, IntroductionStatus, Suggestion
@@ -42,13 +42,15 @@ def _accepted(introduction: Any) -> Any:
 
 def funnel(session: Session, scope: ReportScope) -> dict[str, Any]:
     """Counts and conversion per step, median times to each step, decline reasons."""
+    # IN (subquery) rather than EXISTS: PostgreSQL hashes each subquery once ("hashed
+    # SubPlan") instead of probing it for every request.
     reached = {
-        "suggested": exists().where(Suggestion.care_request_id == CareRequest.id),
-        "introduced": exists().where(Introduction.care_request_id == CareRequest.id),
-        "accepted": exists().where(
-            Introduction.care_request_id == CareRequest.id, _accepted(Introduction)
+        "suggested": CareRequest.id.in_(select(Suggestion.care_request_id)),
+        "introduced": CareRequest.id.in_(select(Introduction.care_request_id)),
+        "accepted": CareRequest.id.in_(
+            select(Introduction.care_request_id).where(_accepted(Introduction))
         ),
-        "arrangements": exists().where(Arrangement.care_request_id == CareRequest.id),
+        "arrangements": CareRequest.id.in_(select(Arrangement.care_request_id)),
     }
     stmt = select(
         func.count(), *(func.sum(case((cond, 1), else_=0)) for cond in reached.values())
@@ -82,15 +84,19 @@ def _ratio(part: int, whole: int) -> float:
 
 
 def _median_hours(session: Session, scope: ReportScope, model: Any) -> float | None:
-    first = (
-        select(model.care_request_id, func.min(model.created_at).label("first_at"))
-        .group_by(model.care_request_id)
-        .subquery()
+    # One row per request in scope: hours from its creation to its first ``model`` row.
+    rows = (
+        select(
+            hours_between(session, func.min(model.created_at), CareRequest.created_at).label(
+                "value"
+            )
+        )
+        .select_from(model)
+        .join(CareRequest, CareRequest.id == model.care_request_id)
+        .where(*requests_in_scope(scope))
+        .group_by(CareRequest.id, CareRequest.created_at)
     )
-    rows = select(
-        hours_between(session, first.c.first_at, CareRequest.created_at).label("value")
-    ).join(first, first.c.care_request_id == CareRequest.id)
-    figures = grouped_percentiles(session, rows.where(*requests_in_scope(scope)), [])
+    figures = grouped_percentiles(session, rows, [])
     return figures[()]["median"] if () in figures else None  # type: ignore[return-value]
 
 
