@@ -13,6 +13,8 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
+# Set once at import (rc_context per request would change global state under threads).
+matplotlib.rcParams.update({"svg.fonttype": "none", "svg.hashsalt": "agency-reports"})
 
 from matplotlib.figure import Figure  # noqa: E402
 
@@ -38,8 +40,7 @@ def _day(value: Any) -> str:
 
 def render(figure: Figure, fmt: str) -> bytes:
     buffer = io.BytesIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "agency-reports"}):
-        figure.savefig(buffer, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
+    figure.savefig(buffer, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
     return buffer.getvalue()
 
 
