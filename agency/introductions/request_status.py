@@ -2,9 +2,8 @@
 
 ``agency.seekers.lifecycle.transition_request`` owns the request's state machine.
 A confirmation may come while the request is still ``open`` (no match run moved it
-to ``matching``): it passes through ``matching`` on the way to ``matched``.
-Reopening a matched request after its arrangement ended is not (yet) a move that
-machine allows, so that one move is made here, with its audit entry.
+to ``matching``): it passes through ``matching`` on the way to ``matched``. Reopening a
+matched request after its arrangement ended is that machine's ``matched -> open``.
 """
 
 from __future__ import annotations
@@ -27,12 +26,7 @@ def set_request_status(
     before = care_request.status
     if to_status is RequestStatus.MATCHED and before is RequestStatus.OPEN:
         transition_request(session, care_request, RequestStatus.MATCHING, reason)
-    if to_status is RequestStatus.OPEN and before is RequestStatus.MATCHED:
-        care_request.status = RequestStatus.OPEN  # reopen: see the module docstring
-        care_request.status_reason = reason
-        care_request.matched_at = None
-    else:
-        transition_request(session, care_request, to_status, reason)
+    transition_request(session, care_request, to_status, reason)
     record(
         session,
         principal,

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, object_session
 
+from agency.audit.service import record, snapshot
 from agency.auth import Principal
 from agency.db import utcnow
 from agency.directory.models import ServiceType
@@ -121,6 +122,8 @@ def add_item(
     item = ComplianceItem(id=new_id("cmp"), status=ComplianceStatus.PENDING)
     _apply(item, values)
     provider.compliance_items.append(item)
+    session.flush()
+    _record(session, principal, provider, "compliance.added", item, None)
     session.commit()
     return item
 
@@ -135,12 +138,42 @@ def update_item(
     """Editing a document sends it back to pending: what was verified no longer stands."""
     provider = provider_for_owner(session, principal, provider_id)
     item = _item_of(provider, item_id)
+    before = snapshot(item, AUDITED_FIELDS)
     _apply(item, changes)
     item.status = ComplianceStatus.PENDING
     item.verified_by = item.verified_at = item.status_reason = None
     _sync_cqc_number(provider)
+    _record(session, principal, provider, "compliance.changed", item, before)
     session.commit()
     return item
+
+
+AUDITED_FIELDS = ("kind", "level", "evidence_reference", "issued_on", "expires_on", "status")
+
+
+def _record(
+    session: Session,
+    principal: Principal,
+    provider: Provider,
+    action: str,
+    item: ComplianceItem,
+    before: dict[str, Any] | None,
+) -> None:
+    """One audit entry per agency the provider is listed with, so each agency's log shows it."""
+    listings = provider.listings or []
+    for listing in listings:
+        record(
+            session,
+            principal,
+            action,
+            item,
+            before,
+            snapshot(item, AUDITED_FIELDS),
+            agency_id=listing.agency_id,
+            council_id=listing.council_id,
+        )
+    if not listings:
+        record(session, principal, action, item, before, snapshot(item, AUDITED_FIELDS))
 
 
 def _apply(item: ComplianceItem, values: Mapping[str, Any]) -> None:
@@ -201,6 +234,7 @@ def _decide(
 ) -> ComplianceItem:
     provider = provider_for_manager(session, principal, provider_id)
     item = _item_of(provider, item_id)
+    before = snapshot(item, AUDITED_FIELDS)
     # Compare-and-set on the status, so two managers deciding at once cannot both win.
     moved = session.execute(
         update(ComplianceItem)
@@ -215,6 +249,7 @@ def _decide(
             current_status=item.status.value,
         )
     _sync_cqc_number(provider)
+    _record(session, principal, provider, f"compliance.{to.value}", item, before)
     session.commit()
     return item
 

@@ -13,6 +13,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from agency.audit.service import record
 from agency.auth import Action, Kind, Principal, load
 from agency.db import utcnow
 from agency.directory.models import Agency, Council
@@ -73,6 +74,7 @@ def apply_to_agency(
     session.add(listing)
     session.add(_decision(listing.id, None, ListingStatus.APPLIED, None, principal))
     session.flush()
+    record(session, principal, "listing.applied", listing, None, {"status": "applied"})
     # The first agency's council decides which local-spend circles the provider counts in.
     relocate(session, provider)
     try:
@@ -173,6 +175,14 @@ def _move(
         session.refresh(listing)
         raise _illegal(listing.status, move)
     session.add(_decision(listing.id, current, target, reason, principal))
+    record(
+        session,
+        principal,
+        f"listing.{move}",
+        listing,
+        {"status": current.value},
+        {"status": target.value, "reason": reason},
+    )
     session.commit()
     session.refresh(listing)
     return listing
@@ -238,7 +248,18 @@ def record_isf_approval(
     if approval is None:
         approval = IsfApproval(id=new_id("isa"), provider_id=provider.id, council_id=council_id)
         session.add(approval)
+    before = None if approval.recorded_by is None else {"approved": approval.approved}
     approval.approved, approval.reason, approval.recorded_by = approved, reason, principal.id
+    session.flush()
+    record(
+        session,
+        principal,
+        "isf_approval.recorded",
+        approval,
+        before,
+        {"approved": approved, "reason": reason},
+        council_id=council_id,
+    )
     session.commit()
     return approval
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 import matching
+from agency.audit.service import record, snapshot
 from agency.auth import Action, Kind, Principal, load
 from agency.directory import places
 from agency.directory.models import Agency, ServiceType
@@ -87,6 +88,15 @@ def create_care_request(
         care_request.sector = seeker.sector
     session.add(care_request)
     job = enqueue_match(session, care_request) if care_request.agency_id else None
+    session.flush()
+    record(
+        session,
+        principal,
+        "care_request.created",
+        care_request,
+        None,
+        snapshot(care_request, AUDITED_FIELDS),
+    )
     session.commit()
     return care_request, job
 
@@ -141,6 +151,7 @@ def change_care_request(
             f"A care request that is {care_request.status.value} can no longer be changed.",
             current_status=care_request.status.value,
         )
+    before = snapshot(care_request, AUDITED_FIELDS)
     for name in PLAIN_FIELDS:
         if name in changes:
             setattr(care_request, name, changes[name])
@@ -154,6 +165,14 @@ def change_care_request(
             _route(session, care_request, care_request.outcode)
             care_request.sector = sector
         job = enqueue_match(session, care_request) if care_request.agency_id else None
+    record(
+        session,
+        principal,
+        "care_request.changed",
+        care_request,
+        before,
+        snapshot(care_request, AUDITED_FIELDS),
+    )
     try:
         session.commit()
     except StaleDataError:
@@ -167,7 +186,9 @@ def withdraw_care_request(
 ) -> CareRequest:
     """The partner withdraws a request that is open, matching or matched."""
     care_request = _writable_request(session, principal, request_id)
+    before = care_request.status.value
     transition_request(session, care_request, RequestStatus.WITHDRAWN, reason)
+    _record_status(session, principal, care_request, before, reason)
     session.commit()
     return care_request
 
@@ -179,9 +200,40 @@ def close_care_request(
     care_request = load_for_write(session, principal, CareRequest, request_id)
     if principal.kind not in (Kind.MANAGER, Kind.ADMIN):
         raise ManagerOnly("Only the agency's managers close care requests.")
+    before = care_request.status.value
     transition_request(session, care_request, RequestStatus.CLOSED, reason)
+    _record_status(session, principal, care_request, before, reason)
     session.commit()
     return care_request
+
+
+AUDITED_FIELDS = (
+    "status",
+    "services",
+    "minutes_per_week",
+    "windows",
+    "allow_split",
+    "start_date",
+    "urgency",
+    "funding",
+    "max_rate_pence",
+    "outcode",
+    "agency_id",
+    "neighbourhood_id",
+)
+
+
+def _record_status(
+    session: Session, principal: Principal, care_request: CareRequest, before: str, reason: str
+) -> None:
+    record(
+        session,
+        principal,
+        "care_request.status_changed",
+        care_request,
+        {"status": before},
+        {"status": care_request.status.value, "reason": reason},
+    )
 
 
 def _writable_request(session: Session, principal: Principal, request_id: str) -> CareRequest:
