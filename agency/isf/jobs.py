@@ -18,7 +18,10 @@ def payment_run(
     session: Session, record: JobRecord, *, settings: Settings, payment_run_id: str
 ) -> dict[str, Any]:
     """Pay the run's invoices; fails (so RQ retries, with the same keys) if any were uncertain."""
-    figures = run_payment_run(session, payment_run_id, gateway_for(settings))
+    # PostgreSQL takes concurrent writers; SQLite has one writer at a time anyway.
+    default = 1 if settings.database_url.startswith("sqlite") else 4
+    concurrency = int(settings.extra.get("payment_run_concurrency", default))  # type: ignore[call-overload]
+    figures = run_payment_run(session, payment_run_id, gateway_for(settings), concurrency)
     if figures.get("uncertain"):
         raise PaymentsUncertain(f"{figures['uncertain']} payments got no definitive answer")
     return {"payment_run_id": payment_run_id, **figures}

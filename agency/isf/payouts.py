@@ -10,9 +10,11 @@ Only a definitive refusal reverses clearing and lets a later run try with a new 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from agency.auth import Action, Kind, Principal, load
 from agency.db import utcnow
@@ -137,15 +139,33 @@ def unpaid_isf_invoices(session: Session, agency_id: str) -> list[str]:
     )
 
 
-def run_payment_run(session: Session, payment_run_id: str, gateway: PaymentGateway) -> dict:  # type: ignore[type-arg]
-    """Pay every approved, unpaid ISF invoice of the run's agency; safe to run again."""
+def run_payment_run(
+    session: Session, payment_run_id: str, gateway: PaymentGateway, concurrency: int = 1
+) -> dict:  # type: ignore[type-arg]
+    """Pay every approved, unpaid ISF invoice of the run's agency; safe to run again.
+
+    With ``concurrency`` > 1 invoices are paid by that many threads, each with its own
+    session: a real Stripe call takes a few hundred milliseconds, and every invoice is
+    independent (its row lock and idempotency key keep it paid at most once).
+    """
     run = session.get(PaymentRun, payment_run_id)
     assert run is not None
     run.status = PaymentRunStatus.RUNNING
     session.commit()
+    invoice_ids = unpaid_isf_invoices(session, run.agency_id)
+    if concurrency <= 1:
+        outcomes = [pay_invoice(session, i, gateway, payment_run_id) for i in invoice_ids]
+    else:
+        sessions = sessionmaker(bind=session.get_bind(), expire_on_commit=False)
+
+        def pay_one(invoice_id: str) -> tuple[str, int]:
+            with sessions() as own:
+                return pay_invoice(own, invoice_id, gateway, payment_run_id)
+
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            outcomes = list(pool.map(pay_one, invoice_ids))
     figures: dict[str, int] = {}
-    for invoice_id in unpaid_isf_invoices(session, run.agency_id):
-        outcome, amount = pay_invoice(session, invoice_id, gateway, run.id)
+    for outcome, amount in outcomes:
         figures[outcome] = figures.get(outcome, 0) + 1
         figures[f"{outcome}_pence"] = figures.get(f"{outcome}_pence", 0) + amount
     run = session.get(PaymentRun, payment_run_id)

@@ -73,6 +73,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--invoices", type=int, default=1000)
     parser.add_argument("--providers", type=int, default=50)
+    parser.add_argument("--concurrency", type=int, default=1)
     args = parser.parse_args()
     url, drop = scratch_database()
     try:
@@ -137,7 +138,7 @@ def main() -> None:
             session.add(run)
             session.commit()
             started = time.perf_counter()
-            figures = run_payment_run(session, run.id, gateway_for(settings))
+            figures = run_payment_run(session, run.id, gateway_for(settings), args.concurrency)
             took = time.perf_counter() - started
             print(
                 f"payment run: {figures} in {took:.1f} s "

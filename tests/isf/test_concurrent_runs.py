@@ -1,4 +1,4 @@
-"""Two payment runs at once (two workers) still pay every invoice exactly once."""
+"""Two payment runs at once (one of them multi-threaded) still pay every invoice exactly once."""
 # ruff: noqa: F811 - pytest fixtures imported from tests.isf.stripe_fixtures
 
 import threading
@@ -32,16 +32,19 @@ def test_two_runs_at_once_pay_each_invoice_once(stripe_app, stripe_settings, ses
     sessions = stripe_app.extensions["agency"].sessionmaker
     errors = []
 
-    def work(run_id):
+    def work(run_id, concurrency):
         worker_session = sessions()
         try:
-            run_payment_run(worker_session, run_id, gateway_for(stripe_settings))
+            run_payment_run(worker_session, run_id, gateway_for(stripe_settings), concurrency)
         except Exception as error:  # noqa: BLE001 - reported below
             errors.append(error)
         finally:
             worker_session.close()
 
-    threads = [threading.Thread(target=work, args=(run_id,)) for run_id in runs]
+    threads = [
+        threading.Thread(target=work, args=(run_id, n))
+        for run_id, n in zip(runs, (4, 1), strict=True)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

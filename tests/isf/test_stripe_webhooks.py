@@ -155,7 +155,7 @@ def test_reconciliation_lists_a_transfer_we_never_recorded(
     stripe_client, session, standin, request
 ):
     world = money_world(session, stripe_client, standin, invoices=(3600, 1200))
-    standin.fail_next("drop_after_commit")  # the first transfer is made but never recorded
+    standin.fail_next("drop_after_commit")  # one transfer is made but never recorded
     work = queue_worker(request)
     stripe_client.post("/payment-runs", headers=world["manager"])
     work()
@@ -163,7 +163,8 @@ def test_reconciliation_lists_a_transfer_we_never_recorded(
     assert result["transfers"] == 2 and result["payouts"] == 2
     [difference] = result["differences"]
     assert difference["kind"] == "transfer_not_recorded"
-    assert (difference["payout_status"], difference["amount_pence"]) == ("uncertain", 3600)
+    assert difference["payout_status"] == "uncertain"  # whichever invoice went first
+    assert difference["amount_pence"] in (3600, 1200)
     deliver(standin, stripe_client)  # transfer.created tells us about it after all
     assert reconcile(stripe_client, world, request)["differences"] == []
     auditor = bearer(session, make_auditor(session, world["agency"].council))
