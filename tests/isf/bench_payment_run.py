@@ -74,6 +74,7 @@ def main() -> None:
     parser.add_argument("--invoices", type=int, default=1000)
     parser.add_argument("--providers", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--isfs", type=int, default=500, help="people the invoices are spread over")
     args = parser.parse_args()
     url, drop = scratch_database()
     try:
@@ -89,15 +90,20 @@ def main() -> None:
             app = create_app(settings)
             session = app.extensions["agency"].sessionmaker()
             agency = make_agency(session)
-            isf = make_isf_account(session, agency)
-            fund(session, isf, 100 * args.invoices * 10_000)
-            arrangements = []
+            providers = []
             for _ in range(args.providers):
                 provider = make_provider(session, agency)
                 account = standin._create_account({"type": "express"})
                 standin.complete_onboarding(account["id"])
                 make_payout_account(session, provider, account["id"])
-                arrangements.append(make_isf_arrangement(session, isf, provider))
+                providers.append(provider)
+            arrangements = []
+            for n in range(args.isfs):
+                isf = make_isf_account(session, agency)
+                fund(session, isf, 10_000_000)
+                arrangements.append(
+                    make_isf_arrangement(session, isf, providers[n % len(providers)])
+                )
             standin.undelivered.clear()
             started = time.perf_counter()
             for n in range(args.invoices):
