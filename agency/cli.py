@@ -25,7 +25,7 @@ def register_commands(app: Flask) -> None:
     register_webhook_commands(app)
 
     @app.cli.command("db-upgrade")
-    @click.argument("revision", default="heads")
+    @click.argument("revision", default="head")
     def db_upgrade(revision: str) -> None:
         """Apply the Alembic migrations (to head by default)."""
         from agency.migrate import upgrade

@@ -84,7 +84,7 @@ def test_replan_command_queues_a_plan_for_every_agency(app, session, settings):
     assert session.scalar(select(func.count()).select_from(MatchPlan)) == 2
 
 
-def test_the_rq_cron_config_registers_the_hourly_replan():
+def test_the_rq_cron_config_registers_the_periodic_jobs():
     from pathlib import Path
 
     from redis import Redis
@@ -92,6 +92,22 @@ def test_the_rq_cron_config_registers_the_hourly_replan():
 
     scheduler = CronScheduler(connection=Redis())  # not started: only reads the config
     scheduler.load_config_from_file(str(Path(__file__).resolve().parents[2] / "agency" / "cron.py"))
-    [cron_job] = scheduler.get_jobs()
-    assert cron_job.func.__name__ == "replan_all_agencies"
-    assert cron_job.cron == "7 * * * *"
+    jobs = {job.name: job for job in scheduler.get_jobs()}
+    assert jobs["replan-all-agencies"].func.__name__ == "replan_all_agencies"
+    assert jobs["replan-all-agencies"].cron == "7 * * * *"
+    assert jobs["expire-introductions"].args == ("expire_introductions",)
+    assert jobs["deliver-due-webhooks"].interval == 60
+
+
+def test_a_periodic_run_is_an_ordinary_recorded_job(app, session, settings):
+    from dataclasses import replace
+
+    from agency import create_app
+    from agency.jobs.periodic import enqueue_periodic
+
+    inline = create_app(replace(settings, redis_url=None))
+    with inline.app_context():
+        job_id = enqueue_periodic("expire_introductions")
+    session.expire_all()
+    job = session.get(JobRecord, job_id)
+    assert job.name == "expire_introductions" and job.status.value == "finished"
