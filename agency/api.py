@@ -69,8 +69,8 @@ def create_api(app: Flask) -> AgencyApi:
     from agency.health import blp as health_blp
     from agency.introductions.arrangement_routes import blp as arrangements_blp
     from agency.introductions.match_routes import blp as matching_blp
-    from agency.isf.routes import blp as isf_blp
     from agency.introductions.routes import blp as introductions_blp
+    from agency.isf.routes import blp as isf_blp
     from agency.jobs.routes import blp as jobs_blp
     from agency.oruk.routes import blp as oruk_blp
     from agency.providers.routes import blp as providers_blp
