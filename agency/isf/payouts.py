@@ -263,6 +263,7 @@ def pay_invoice(
         payout.payment_run_id = payment_run_id
         _post_to_clearing(session, payout)
     session.commit()  # recorded before the gateway call: a crash now resends the same key
+    attempt = payout.attempt
     try:
         external_id = gateway.pay(
             amount_pence=payout.amount_pence,
@@ -278,6 +279,9 @@ def pay_invoice(
         )
     except PaymentRefused as refusal:
         session.refresh(payout)
+        if payout.attempt != attempt or payout.status not in RESENDABLE:
+            session.rollback()  # another run already recorded this attempt's outcome
+            return "failed", payout.amount_pence
         payout.status = PayoutStatus.FAILED
         payout.error_code = refusal.code[:80]
         entry = _entry(session, f"payout-{payout.id}-{payout.attempt}")
@@ -287,13 +291,13 @@ def pay_invoice(
         return "failed", payout.amount_pence
     except PaymentUncertain as uncertain:
         session.refresh(payout)
-        if payout.status in RESENDABLE:
+        if payout.attempt == attempt and payout.status in RESENDABLE:
             payout.status = PayoutStatus.UNCERTAIN
             payout.error_code = uncertain.code[:80]
         session.commit()
         return "uncertain", payout.amount_pence
     session.refresh(payout)
-    if payout.status in RESENDABLE:  # a webhook may already have settled it
+    if payout.attempt == attempt and payout.status in RESENDABLE:  # a webhook may have settled it
         payout.status = PayoutStatus.SENT
         payout.external_id = external_id
         payout.error_code = None
