@@ -23,19 +23,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
-from scipy.sparse import coo_array
 
 from matching.batch import batch_candidates
 from matching.candidates import CareRequestSpec
 from matching.pool import FloatArray, IntArray, ProviderPool
 from matching.scoring import Weights
+from matching.solve import LOAD_COSTS, Problem, plan_value, solve
 
 PRIORITY = {"routine": 1.0, "soon": 2.0, "hospital_discharge": 4.0}
 HOUR_VALUE = 100.0
 QUALITY_VALUE = 1.0
 LOAD_BREAKS = (0.25, 0.5, 0.8, 1.0)  # shares of capacity where the fairness cost steps up
-LOAD_COSTS = (0.0, 0.005, 0.01, 0.03)  # per hour in each segment (convex: increasing)
 SEGMENTS = len(LOAD_COSTS)
 
 
@@ -152,78 +150,39 @@ def _result(
 def assign_batch(
     pool: ProviderPool, requests: Sequence[CareRequestSpec], pairs: CandidatePairs | None = None,
     per_request: int = 30, mip_rel_gap: float = 0.005, time_limit: float = 60.0,
-    fix_above_pairs: int = 20_000,
+    fix_above_pairs: int = 20_000, part_pairs: int = 50_000,
 ) -> AssignmentResult:
     """Plan all requests at once against provider free capacity (see module doc).
 
     ``pairs`` may be given (e.g. from stored suggestions); otherwise the top
-    ``per_request`` candidates of each request are computed here. Up to
-    ``fix_above_pairs`` pairs the full MIP is solved to ``mip_rel_gap``; above,
-    relax-and-fix keeps the solve time near that of one LP.
+    ``per_request`` candidates of each request are computed here. Independent
+    components are solved apart, up to ``part_pairs`` pairs a HiGHS solve (a
+    larger component is cut spatially, see ``matching.solve``). In each solve,
+    up to ``fix_above_pairs`` pairs the full MIP is solved to ``mip_rel_gap``;
+    above, relax-and-fix keeps the solve time near that of one LP.
     """
     pairs = pairs if pairs is not None else candidate_pairs(pool, requests, per_request)
     started = time.perf_counter()
-    n_pairs = pairs.request.size
-    if n_pairs == 0:
+    if pairs.request.size == 0:
         return _result(pool, requests, pairs, np.zeros(0),
                        {"seconds": 0.0, "status": "empty", "bound": 0.0, "gap": 0.0})
     wanted = np.array([r.hours_per_week for r in requests], dtype=np.float64)
     priority = np.array([PRIORITY[r.urgency] for r in requests], dtype=np.float64)
     whole = np.array([r.min_window_share >= 1.0 for r in requests], dtype=bool)
     hours = wanted[pairs.request]
-    providers, column = np.unique(pairs.provider, return_inverse=True)
-    n_prov = providers.size
-    segments = _segments(pool, providers)
-
-    # Minimise the negated value of hours + quality, plus the load cost.
-    pair_value = hours * (HOUR_VALUE * priority[pairs.request] + QUALITY_VALUE * pairs.quality)
-    cost = np.concatenate([-pair_value, np.tile(np.array(LOAD_COSTS), n_prov)])
-    seg_cols = n_pairs + np.arange(SEGMENTS * n_prov)
-    pair_cols = np.arange(n_pairs)
-    matrix = coo_array(
-        (
-            np.concatenate([np.ones(n_pairs), hours, -np.ones(SEGMENTS * n_prov)]),
-            (
-                np.concatenate([pairs.request, len(requests) + column,
-                                len(requests) + np.repeat(np.arange(n_prov), SEGMENTS)]),
-                np.concatenate([pair_cols, pair_cols, seg_cols]),
-            ),
-        ),
-        shape=(len(requests) + n_prov, n_pairs + SEGMENTS * n_prov),
-    ).tocsr()
-    lower = np.concatenate([np.full(len(requests), -np.inf), np.zeros(n_prov)])
-    upper = np.concatenate([np.ones(len(requests)), np.zeros(n_prov)])
-    constraints = LinearConstraint(matrix, lower, upper)
-    bounds = Bounds(np.zeros(cost.size), np.concatenate([np.ones(n_pairs), segments.ravel()]))
-    integrality = np.concatenate([whole[pairs.request], np.zeros(SEGMENTS * n_prov, dtype=bool)])
-
-    # Relax-and-fix: the LP relaxation (HiGHS) gives the bound and, for this
-    # transport-like model, a mostly integral plan; whole requests it places
-    # integrally are fixed, and HiGHS's MIP settles only the fractional rest.
-    relaxed = milp(cost, constraints=constraints, bounds=bounds,
-                   options={"time_limit": time_limit})
-    if relaxed.x is None:
-        raise RuntimeError(f"HiGHS could not solve the relaxation: {relaxed.message}")
-    bound = -float(relaxed.fun)
-    lp_share = np.asarray(relaxed.x[:n_pairs])
-    fractional = whole[pairs.request] & (lp_share > 1e-6) & (lp_share < 1 - 1e-6)
-    open_request = np.zeros(len(requests), dtype=bool)
-    open_request[pairs.request[fractional]] = True
-    fixed = whole[pairs.request] & ~open_request[pairs.request] & (n_pairs > fix_above_pairs)
-    pair_low = np.where(fixed, np.round(lp_share), 0.0)
-    pair_high = np.where(fixed, np.round(lp_share), 1.0)
-    bounds = Bounds(np.concatenate([pair_low, np.zeros(SEGMENTS * n_prov)]),
-                    np.concatenate([pair_high, segments.ravel()]))
-    solved = milp(cost, integrality=integrality.astype(np.int8), constraints=constraints,
-                  bounds=bounds, options={"mip_rel_gap": mip_rel_gap, "time_limit": time_limit})
-    if solved.x is None:
-        raise RuntimeError(f"HiGHS found no plan: {solved.message}")
-    objective = -float(solved.fun)
+    problem = Problem(
+        request=pairs.request, provider=pairs.provider, hours=hours,
+        value=hours * (HOUR_VALUE * priority[pairs.request] + QUALITY_VALUE * pairs.quality),
+        whole=whole[pairs.request], segments=_segments(pool, np.arange(len(pool))),
+        lat=np.array([r.lat for r in requests], dtype=np.float64),
+        lon=np.array([r.lon for r in requests], dtype=np.float64),
+    )
+    share, bound, status = solve(problem, len(requests), part_pairs, mip_rel_gap, time_limit,
+                                 fix_above_pairs)
+    objective = plan_value(problem, share)
     gap = (bound - objective) / abs(bound) if bound else 0.0
-    share = np.clip(np.asarray(solved.x[:n_pairs]), 0.0, 1.0)
-    share = np.where(whole[pairs.request], np.round(share), share)
     return _result(pool, requests, pairs, share, {
-        "seconds": time.perf_counter() - started, "status": str(solved.message),
+        "seconds": time.perf_counter() - started, "status": status,
         "bound": bound, "gap": max(gap, 0.0), "objective": objective,
     })
 

@@ -215,9 +215,8 @@ CHECKS: tuple[Check, ...] = (
 def bounding_rows(pool: ProviderPool, request: CareRequestSpec) -> IntArray:
     """Rows that may lie within the pool's largest travel radius of the request.
 
-    Spatial pre-filter: a latitude band found by binary search on the
-    latitude-sorted rows, then the exact longitude extent of a spherical cap,
-    so no provider within reach is dropped and haversine runs on few rows.
+    A latitude band (binary search on latitude-sorted rows), then the exact
+    longitude extent of a spherical cap: no provider within reach is dropped.
     """
     delta = pool.max_radius_km / EARTH_RADIUS_KM  # angular radius
     dlat = np.degrees(delta) + 1e-9
@@ -266,11 +265,10 @@ def static_key(p: _Prepared) -> StaticKey:
 def eligible_rows(pool: ProviderPool, request: CareRequestSpec) -> IntArray:
     """Rows of the eligible providers, ascending (the fast path used by scoring).
 
-    Checks 0-5 run as whole-pool boolean operations on cached contiguous arrays
-    (``matching.index``), together with a conservative dot-product distance
-    pre-filter; the exact distance check and the others run on the few rows
-    left. The eligible set is the same as ``eligible``'s because a provider is
-    eligible only if it passes all.
+    Checks 0-5 and a conservative dot-product distance pre-filter run as
+    whole-pool boolean operations on cached arrays (``matching.index``); the
+    exact distance check and the rest run on the rows left. Same set as
+    ``eligible``'s: a provider is eligible only if it passes all.
     """
     return eligible_with_distance(pool, request)[0]
 
