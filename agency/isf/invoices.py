@@ -89,6 +89,7 @@ def approve_invoice(
     if invoice_id is not None:
         earlier = session.get(Invoice, invoice_id)
         if earlier is not None:
+            session.commit()  # the caller's own changes still commit with "approval", as always
             return earlier
     if not isinstance(total_pence, int) or total_pence <= 0:
         raise InvalidInput(errors={"total_pence": ["Must be a positive whole number of pence."]})
