@@ -115,7 +115,7 @@ def main() -> None:
                     provider_id=arrangement.provider_id,
                     agency_id=agency.id,
                     council_id=agency.council_id,
-                    isf_account_id=isf.id,
+                    isf_account_id=arrangement.isf_account_id,
                     funding="isf",
                     period_start=dt.date(2026, 12, 1),
                     period_end=dt.date(2026, 12, 7),
@@ -127,7 +127,11 @@ def main() -> None:
                 session.add(invoice)
                 session.flush()
                 charge_invoice(
-                    session, isf.id, invoice.provider_id, invoice.total_pence, invoice.id
+                    session,
+                    arrangement.isf_account_id,
+                    invoice.provider_id,
+                    invoice.total_pence,
+                    invoice.id,
                 )
                 if n % 500 == 499:
                     session.commit()
