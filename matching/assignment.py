@@ -147,10 +147,27 @@ def _result(
     )
 
 
+def _problem(
+    pool: ProviderPool, requests: Sequence[CareRequestSpec], pairs: CandidatePairs
+) -> Problem:
+    """The batch as solver arrays (per-pair hours and value, segments per pool row)."""
+    wanted = np.array([r.hours_per_week for r in requests], dtype=np.float64)
+    priority = np.array([PRIORITY[r.urgency] for r in requests], dtype=np.float64)
+    whole = np.array([r.min_window_share >= 1.0 for r in requests], dtype=bool)
+    hours = wanted[pairs.request]
+    return Problem(
+        request=pairs.request, provider=pairs.provider, hours=hours,
+        value=hours * (HOUR_VALUE * priority[pairs.request] + QUALITY_VALUE * pairs.quality),
+        whole=whole[pairs.request], segments=_segments(pool, np.arange(len(pool))),
+        lat=np.array([r.lat for r in requests], dtype=np.float64),
+        lon=np.array([r.lon for r in requests], dtype=np.float64),
+    )
+
+
 def assign_batch(
     pool: ProviderPool, requests: Sequence[CareRequestSpec], pairs: CandidatePairs | None = None,
     per_request: int = 30, mip_rel_gap: float = 0.005, time_limit: float = 60.0,
-    fix_above_pairs: int = 20_000, part_pairs: int = 50_000,
+    fix_above_pairs: int = 20_000, part_pairs: int = 25_000,
 ) -> AssignmentResult:
     """Plan all requests at once against provider free capacity (see module doc).
 
@@ -166,17 +183,7 @@ def assign_batch(
     if pairs.request.size == 0:
         return _result(pool, requests, pairs, np.zeros(0),
                        {"seconds": 0.0, "status": "empty", "bound": 0.0, "gap": 0.0})
-    wanted = np.array([r.hours_per_week for r in requests], dtype=np.float64)
-    priority = np.array([PRIORITY[r.urgency] for r in requests], dtype=np.float64)
-    whole = np.array([r.min_window_share >= 1.0 for r in requests], dtype=bool)
-    hours = wanted[pairs.request]
-    problem = Problem(
-        request=pairs.request, provider=pairs.provider, hours=hours,
-        value=hours * (HOUR_VALUE * priority[pairs.request] + QUALITY_VALUE * pairs.quality),
-        whole=whole[pairs.request], segments=_segments(pool, np.arange(len(pool))),
-        lat=np.array([r.lat for r in requests], dtype=np.float64),
-        lon=np.array([r.lon for r in requests], dtype=np.float64),
-    )
+    problem = _problem(pool, requests, pairs)
     share, bound, status = solve(problem, len(requests), part_pairs, mip_rel_gap, time_limit,
                                  fix_above_pairs)
     objective = plan_value(problem, share)

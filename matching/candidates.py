@@ -127,8 +127,7 @@ def _service(pool: ProviderPool, p: _Prepared, rows: IntArray) -> BoolArray:
 
 
 def _cqc(pool: ProviderPool, p: _Prepared, rows: IntArray) -> BoolArray:
-    # Personal care is a regulated activity (Health and Social Care Act 2008):
-    # only a CQC-registered provider may carry it out.
+    # Personal care is a regulated activity (HSCA 2008): CQC-registered providers only.
     return ~pool.cqc[rows] if p.needs_cqc else _all(rows, False)
 
 
@@ -147,8 +146,7 @@ def _compliance(pool: ProviderPool, p: _Prepared, rows: IntArray) -> BoolArray:
 
 
 def _isf(pool: ProviderPool, p: _Prepared, rows: IntArray) -> BoolArray:
-    # An ISF is council money: the council keeps its own list of providers an
-    # ISF may pay, so an ISF-funded request needs a provider on that list.
+    # ISF is council money: the provider must be on that council's ISF list.
     if not p.request.isf_funded:
         return _all(rows, False)
     return _all(rows, True) if p.council_col < 0 else ~pool.isf_councils[rows, p.council_col]
@@ -279,9 +277,8 @@ def eligible_with_distance(
     """``eligible_rows`` and the haversine distance (km) to each of those rows."""
     prepared = prepare(pool, request)
     index = pool_index(pool)
-    mask = static_mask(pool, index, static_key(prepared))
-    mask &= index.has_free
-    mask &= near_mask(index, request.lat, request.lon)
+    mask = (static_mask(pool, index, static_key(prepared)) & index.has_free
+            & near_mask(index, request.lat, request.lon))
     rows: IntArray = np.flatnonzero(mask)
     distance = distances_km(pool, request, rows)
     kept = distance <= pool.radius_km[rows]

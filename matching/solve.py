@@ -33,7 +33,8 @@ from matching.pool import BoolArray, FloatArray, IntArray
 LOAD_COSTS = (0.0, 0.005, 0.01, 0.03)  # per hour in each load segment (convex: increasing)
 _COSTS = np.array(LOAD_COSTS)
 SUBGRADIENT_STEPS = 20
-FIX_SECONDS = 1.0  # time limit of the MIP over one part's split requests
+FIX_SECONDS = 5.0  # time limit of the MIP over one part's split requests
+FIX_GAP = 0.02  # its relative gap (of the split requests' value, a small share of all)
 
 
 @dataclass(frozen=True)
@@ -194,21 +195,23 @@ def _solve_edges(problem: Problem, edges: IntArray, segments: FloatArray, mip_re
             load = np.bincount(problem.provider[edges], weights=hours * share,
                                minlength=segments.shape[0])
             left = remaining(segments, np.asarray(load, dtype=np.float64))
-            share[open_pair] = _solve_edges(problem, edges[open_pair], left, mip_rel_gap,
-                                            time_limit, False, min(time_limit, FIX_SECONDS))[0]
+            share[open_pair] = _solve_edges(problem, edges[open_pair], left,
+                                            max(mip_rel_gap, FIX_GAP), time_limit, False,
+                                            min(time_limit, FIX_SECONDS))[0]
         return share, -float(relaxed.fun), str(relaxed.message), prices
     solved = milp(cost, integrality=np.concatenate([whole, np.zeros(k * n_prov, dtype=bool)])
                   .astype(np.int8), constraints=constraints,
                   bounds=Bounds(np.zeros(cost.size), np.concatenate([np.ones(n_pairs), seg_high])),
                   options={"mip_rel_gap": mip_rel_gap, "time_limit": mip_seconds or time_limit})
-    if solved.x is None and mip_seconds is not None:  # out of time: round the LP instead
-        room = segments[providers].sum(axis=1)
-        return _round(lp_share, row, column, hours, whole, room), -float(relaxed.fun), \
-            str(solved.message), prices
-    if solved.x is None:
-        raise RuntimeError(f"HiGHS found no plan: {solved.message}")
-    share = np.clip(np.asarray(solved.x[:n_pairs]), 0.0, 1.0)
+    share = np.zeros(n_pairs) if solved.x is None else np.asarray(solved.x[:n_pairs])
+    share = np.clip(share, 0.0, 1.0)
     share = np.where(whole, np.round(share), share)
+    if mip_seconds is not None:  # a MIP cut short may hold a poor plan: keep the better
+        rounded = _round(lp_share, row, column, hours, whole, segments[providers].sum(axis=1))
+        if problem.value[edges] @ rounded > problem.value[edges] @ share:
+            return rounded, -float(relaxed.fun), "LP rounded", prices
+    elif solved.x is None:
+        raise RuntimeError(f"HiGHS found no plan: {solved.message}")
     return share, -float(relaxed.fun), str(solved.message), prices
 
 
