@@ -7,7 +7,7 @@ from flask import Response, current_app, request
 from flask.views import MethodView
 
 from agency.auth import Action, Kind, current_principal, load, requires
-from agency.isf import payout_accounts, payouts
+from agency.isf import payout_accounts, payouts, settlement
 from agency.isf.gateway import gateway_for
 from agency.isf.models import Invoice, PaymentRun
 from agency.isf.routes import READERS, blp
@@ -132,7 +132,7 @@ class BankReference(MethodView):
     @requires(Kind.MANAGER)
     def post(self, body, payout_id):
         """Record the bank reference of a manual payment (settles the payout)"""
-        return payouts.record_bank_reference(
+        return settlement.record_bank_reference(
             db_session(), current_principal(), payout_id, body["bank_reference"]
         )
 

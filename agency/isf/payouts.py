@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from agency.auth import Action, Kind, Principal, load
 from agency.db import utcnow
 from agency.directory.models import Agency
-from agency.errors import Forbidden, InvalidInput
+from agency.errors import Forbidden
 from agency.ids import new_id
 from agency.isf.gateway import PaymentGateway, PaymentRefused, PaymentUncertain
-from agency.isf.ledger import conflict, ledger_account, post_entry, reverse_entry
+from agency.isf.ledger import ledger_account, post_entry, reverse_entry
 from agency.isf.models import (
     AccountKind,
     EntryKind,
@@ -50,7 +50,7 @@ def payout_key(invoice_id: str, attempt: int) -> str:
     return f"invoice-{invoice_id}-payout" + ("" if attempt == 1 else f"-{attempt}")
 
 
-def _accounts(session: Session, payout: Payout):  # type: ignore[no-untyped-def]
+def ledger_accounts_of(session: Session, payout: Payout):  # type: ignore[no-untyped-def]
     owner = {"agency_id": payout.agency_id, "council_id": payout.council_id}
     payable = ledger_account(
         session, AccountKind.PROVIDER_PAYABLE, provider_id=payout.provider_id, **owner
@@ -63,7 +63,7 @@ def _accounts(session: Session, payout: Payout):  # type: ignore[no-untyped-def]
 
 
 def _post_to_clearing(session: Session, payout: Payout) -> JournalEntry:
-    payable, clearing, _ = _accounts(session, payout)
+    payable, clearing, _ = ledger_accounts_of(session, payout)
     return post_entry(
         session,
         EntryKind.PAYOUT,
@@ -75,7 +75,7 @@ def _post_to_clearing(session: Session, payout: Payout) -> JournalEntry:
     )
 
 
-def _entry(session: Session, key: str) -> JournalEntry | None:
+def entry_by_key(session: Session, key: str) -> JournalEntry | None:
     return session.scalar(select(JournalEntry).where(JournalEntry.idempotency_key == key))
 
 
@@ -203,7 +203,7 @@ def _found_after_server_error(session: Session, payout: Payout, gateway: Payment
         payout.sent_at = utcnow()
         session.commit()
         return True
-    entry = _entry(session, f"payout-{payout.id}-{payout.attempt}")
+    entry = entry_by_key(session, f"payout-{payout.id}-{payout.attempt}")
     assert entry is not None
     reverse_entry(session, entry.id, "Payout not made: server error, no transfer found")
     payout.status = PayoutStatus.FAILED
@@ -284,7 +284,7 @@ def pay_invoice(
             return "failed", payout.amount_pence
         payout.status = PayoutStatus.FAILED
         payout.error_code = refusal.code[:80]
-        entry = _entry(session, f"payout-{payout.id}-{payout.attempt}")
+        entry = entry_by_key(session, f"payout-{payout.id}-{payout.attempt}")
         assert entry is not None
         reverse_entry(session, entry.id, f"Payout refused: {refusal.code}")
         session.commit()
@@ -304,75 +304,6 @@ def pay_invoice(
         payout.sent_at = utcnow()
     session.commit()
     return "sent", payout.amount_pence
-
-
-def settle_payout(session: Session, payout: Payout, external_id: str | None) -> bool:
-    """Confirmed paid: clearing -> provider paid, invoice paid. Idempotent; not committed."""
-    if payout.status not in (*RESENDABLE, PayoutStatus.SENT):
-        return False
-    _, clearing, paid = _accounts(session, payout)
-    post_entry(
-        session,
-        EntryKind.PAYOUT_SETTLEMENT,
-        [(clearing, -payout.amount_pence), (paid, payout.amount_pence)],
-        f"Payout {payout.id} confirmed",
-        f"payout-{payout.id}-{payout.attempt}-settle",
-        agency_id=payout.agency_id,
-        council_id=payout.council_id,
-    )
-    now = utcnow()
-    payout.status = PayoutStatus.SETTLED
-    payout.settled_at = now
-    payout.external_id = external_id or payout.external_id
-    payout.sent_at = payout.sent_at or now
-    invoice = session.get(Invoice, payout.invoice_id)
-    assert invoice is not None
-    invoice.status = InvoiceStatus.PAID
-    invoice.paid_at = now
-    invoice.days_to_paid = (now.date() - invoice.approved_at.date()).days
-    return True
-
-
-def reverse_payout(session: Session, payout: Payout, reason: str) -> bool:
-    """The payment provider took the money back: undo settlement and payout; invoice unpaid."""
-    if payout.status is PayoutStatus.REVERSED:
-        return False
-    if payout.status is not PayoutStatus.SETTLED:
-        settle_payout(session, payout, None)  # a reversal can arrive before its creation event
-    for key in (
-        f"payout-{payout.id}-{payout.attempt}-settle",
-        f"payout-{payout.id}-{payout.attempt}",
-    ):
-        entry = _entry(session, key)
-        assert entry is not None
-        reverse_entry(session, entry.id, reason)
-    payout.status = PayoutStatus.REVERSED
-    invoice = session.get(Invoice, payout.invoice_id)
-    assert invoice is not None
-    invoice.status = InvoiceStatus.APPROVED
-    invoice.paid_at = None
-    invoice.days_to_paid = None
-    return True
-
-
-def record_bank_reference(
-    session: Session, principal: Principal, payout_id: str, bank_reference: str
-) -> Payout:
-    """Manual bank transfer: the agency paid it through its bank; this settles the payout."""
-    payout = load(session, principal, Payout, payout_id, Action.WRITE)
-    if principal.kind is Kind.PROVIDER:
-        raise Forbidden("Only the agency records bank payments.")
-    if payout.gateway != "manual":
-        raise InvalidInput(errors={"bank_reference": ["Only for manual bank transfer payouts."]})
-    if payout.status is PayoutStatus.SETTLED:
-        if payout.external_id == bank_reference:
-            return payout
-        raise conflict("This payout is already settled.", "payout_settled")
-    if payout.status is not PayoutStatus.SENT:
-        raise conflict("This payout is not awaiting a bank payment.", "payout_not_sent")
-    settle_payout(session, payout, bank_reference)
-    session.commit()
-    return payout
 
 
 def payouts_of_run(session: Session, principal: Principal, payment_run_id: str) -> list[Payout]:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from agency.errors import DomainError
 from agency.isf.gateway import PaymentGateway
 from agency.isf.models import Payout, PayoutAccount, PayoutAccountStatus, StripeEvent
-from agency.isf.payouts import reverse_payout, settle_payout
+from agency.isf.settlement import reverse_payout, settle_payout
 
 log = logging.getLogger("agency.isf.webhooks")
 

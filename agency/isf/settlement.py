@@ -1,0 +1,85 @@
+"""Settling payouts: the payment provider confirmed (or took back) the money.
+
+Called by the Stripe webhook and, for manual bank transfer, by the manager recording the
+bank reference. Every function is idempotent and moves a payout's state only forward.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from agency.auth import Action, Kind, Principal, load
+from agency.db import utcnow
+from agency.errors import Forbidden, InvalidInput
+from agency.isf.ledger import conflict, post_entry, reverse_entry
+from agency.isf.models import EntryKind, Invoice, InvoiceStatus, Payout, PayoutStatus
+from agency.isf.payouts import RESENDABLE, entry_by_key, ledger_accounts_of
+
+
+def settle_payout(session: Session, payout: Payout, external_id: str | None) -> bool:
+    """Confirmed paid: clearing -> provider paid, invoice paid. Idempotent; not committed."""
+    if payout.status not in (*RESENDABLE, PayoutStatus.SENT):
+        return False
+    _, clearing, paid = ledger_accounts_of(session, payout)
+    post_entry(
+        session,
+        EntryKind.PAYOUT_SETTLEMENT,
+        [(clearing, -payout.amount_pence), (paid, payout.amount_pence)],
+        f"Payout {payout.id} confirmed",
+        f"payout-{payout.id}-{payout.attempt}-settle",
+        agency_id=payout.agency_id,
+        council_id=payout.council_id,
+    )
+    now = utcnow()
+    payout.status = PayoutStatus.SETTLED
+    payout.settled_at = now
+    payout.external_id = external_id or payout.external_id
+    payout.sent_at = payout.sent_at or now
+    invoice = session.get(Invoice, payout.invoice_id)
+    assert invoice is not None
+    invoice.status = InvoiceStatus.PAID
+    invoice.paid_at = now
+    invoice.days_to_paid = (now.date() - invoice.approved_at.date()).days
+    return True
+
+
+def reverse_payout(session: Session, payout: Payout, reason: str) -> bool:
+    """The payment provider took the money back: undo settlement and payout; invoice unpaid."""
+    if payout.status is PayoutStatus.REVERSED:
+        return False
+    if payout.status is not PayoutStatus.SETTLED:
+        settle_payout(session, payout, None)  # a reversal can arrive before its creation event
+    for key in (
+        f"payout-{payout.id}-{payout.attempt}-settle",
+        f"payout-{payout.id}-{payout.attempt}",
+    ):
+        entry = entry_by_key(session, key)
+        assert entry is not None
+        reverse_entry(session, entry.id, reason)
+    payout.status = PayoutStatus.REVERSED
+    invoice = session.get(Invoice, payout.invoice_id)
+    assert invoice is not None
+    invoice.status = InvoiceStatus.APPROVED
+    invoice.paid_at = None
+    invoice.days_to_paid = None
+    return True
+
+
+def record_bank_reference(
+    session: Session, principal: Principal, payout_id: str, bank_reference: str
+) -> Payout:
+    """Manual bank transfer: the agency paid it through its bank; this settles the payout."""
+    payout = load(session, principal, Payout, payout_id, Action.WRITE)
+    if principal.kind is Kind.PROVIDER:
+        raise Forbidden("Only the agency records bank payments.")
+    if payout.gateway != "manual":
+        raise InvalidInput(errors={"bank_reference": ["Only for manual bank transfer payouts."]})
+    if payout.status is PayoutStatus.SETTLED:
+        if payout.external_id == bank_reference:
+            return payout
+        raise conflict("This payout is already settled.", "payout_settled")
+    if payout.status is not PayoutStatus.SENT:
+        raise conflict("This payout is not awaiting a bank payment.", "payout_not_sent")
+    settle_payout(session, payout, bank_reference)
+    session.commit()
+    return payout
