@@ -99,7 +99,9 @@ def best_bound(problem: Problem, prices: list[FloatArray], target: float) -> flo
         reduced = value - hours * y[provider]
         best = np.repeat(np.maximum.reduceat(reduced, starts), counts)
         top = np.flatnonzero((reduced == best) & (best > 0))
-        top = top[np.r_[True, request[top][1:] != request[top][:-1]]]
+        first = np.ones(top.size, dtype=bool)
+        first[1:] = request[top][1:] != request[top][:-1]
+        top = top[first]
         demand = np.bincount(provider[top], weights=hours[top], minlength=n)
         supply = (problem.segments * (y[:, None] > _COSTS)).sum(axis=1)
         step = demand - supply
