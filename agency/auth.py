@@ -21,6 +21,7 @@ from functools import wraps
 from typing import Any, Protocol, TypeVar
 
 from flask import g, request
+from sqlalchemy import false, true
 from sqlalchemy.orm import Session
 
 from agency.errors import Forbidden, NotFound, Unauthenticated
@@ -103,6 +104,29 @@ def authorize(principal: Principal, action: Action, obj: Owned) -> None:
     )
     if not allowed:
         raise NotFound()
+
+
+# Which column of a listed model holds the owner a principal of each kind is bound to.
+_OWNER_COLUMN = {
+    Kind.MANAGER: ("agency_id", "agency_id"),
+    Kind.AUDITOR: ("council_id", "council_id"),
+    Kind.PARTNER: ("partner_client_id", "id"),
+    Kind.PROVIDER: ("provider_id", "provider_id"),
+}
+
+
+def visible_clause(model: Any, principal: Principal) -> Any:
+    """The list twin of :func:`authorize`: a WHERE clause keeping the rows ``principal`` may see.
+
+    A manager sees its agency's rows, an auditor its council's, a partner its own, a
+    provider its own, an admin all; a model without the owner column shows nothing.
+    """
+    if principal.kind is Kind.ADMIN:
+        return true()
+    column, attribute = _OWNER_COLUMN[principal.kind]
+    if not hasattr(model, column):
+        return false()
+    return getattr(model, column) == getattr(principal, attribute)
 
 
 M = TypeVar("M")

@@ -110,3 +110,28 @@ def test_an_auditor_writing_in_its_own_council_gets_403_read_only(session):
     with pytest.raises(Forbidden) as refused:
         authorize(auditor, Action.WRITE, agency)
     assert refused.value.code == "read_only"
+
+
+def test_list_queries_show_each_principal_only_its_own_rows(session):
+    from sqlalchemy import select
+
+    from agency.auth import Kind, Principal, visible_clause
+    from agency.seekers.models import CareRequest
+    from tests.factories import make_agency, make_care_request, make_seeker
+
+    mine, theirs = make_agency(session), make_agency(session)
+    partner, _ = make_partner(session)
+    other_partner, _ = make_partner(session)
+    a = make_care_request(session, make_seeker(session, partner.id), mine)
+    b = make_care_request(session, make_seeker(session, other_partner.id), theirs)
+
+    def seen(principal):
+        return set(
+            session.scalars(select(CareRequest.id).where(visible_clause(CareRequest, principal)))
+        )
+
+    assert seen(Principal(Kind.MANAGER, "u1", agency_id=mine.id)) == {a.id}
+    assert seen(Principal(Kind.AUDITOR, "u2", council_id=theirs.council_id)) == {b.id}
+    assert seen(Principal(Kind.PARTNER, other_partner.id)) == {b.id}
+    assert seen(Principal(Kind.PROVIDER, "u3", provider_id="prv_x")) == set()  # no provider column
+    assert seen(Principal(Kind.ADMIN, "u4")) == {a.id, b.id}

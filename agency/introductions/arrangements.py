@@ -14,7 +14,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from agency.audit.service import record
-from agency.auth import Action, Kind, Principal, authorize
+from agency.auth import Action, Kind, Principal, authorize, visible_clause
 from agency.db import utcnow
 from agency.errors import Forbidden, InvalidInput, NotFound
 from agency.ids import new_id
@@ -241,15 +241,11 @@ def new_version(
 
 
 def arrangements_for(principal: Principal, filters: dict[str, Any]) -> Select[Any]:
-    stmt = select(Arrangement).order_by(Arrangement.created_at.desc(), Arrangement.id)
-    if principal.kind is Kind.MANAGER:
-        stmt = stmt.where(Arrangement.agency_id == principal.agency_id)
-    elif principal.kind is Kind.PROVIDER:
-        stmt = stmt.where(Arrangement.provider_id == principal.provider_id)
-    elif principal.kind is Kind.PARTNER:
-        stmt = stmt.where(Arrangement.partner_client_id == principal.id)
-    elif principal.kind is Kind.AUDITOR:
-        stmt = stmt.where(Arrangement.council_id == principal.council_id)
+    stmt = (
+        select(Arrangement)
+        .where(visible_clause(Arrangement, principal))
+        .order_by(Arrangement.created_at.desc(), Arrangement.id)
+    )
     for name in ("status", "care_request_id", "provider_id"):
         if filters.get(name):
             stmt = stmt.where(getattr(Arrangement, name) == filters[name])

@@ -14,7 +14,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from agency.audit.service import record
-from agency.auth import Action, Kind, Principal, authorize, load
+from agency.auth import Action, Kind, Principal, authorize, load, visible_clause
 from agency.db import utcnow
 from agency.errors import Forbidden, InvalidInput, NotFound
 from agency.ids import new_id
@@ -287,15 +287,11 @@ def withdraw(
 
 def introductions_for(principal: Principal, filters: dict[str, Any]) -> Select[Any]:
     """The introductions a principal may list, filtered, newest first."""
-    stmt = select(Introduction).order_by(Introduction.created_at.desc(), Introduction.id)
-    if principal.kind is Kind.MANAGER:
-        stmt = stmt.where(Introduction.agency_id == principal.agency_id)
-    elif principal.kind is Kind.PROVIDER:
-        stmt = stmt.where(Introduction.provider_id == principal.provider_id)
-    elif principal.kind is Kind.PARTNER:
-        stmt = stmt.where(Introduction.partner_client_id == principal.id)
-    elif principal.kind is Kind.AUDITOR:
-        stmt = stmt.where(Introduction.council_id == principal.council_id)
+    stmt = (
+        select(Introduction)
+        .where(visible_clause(Introduction, principal))
+        .order_by(Introduction.created_at.desc(), Introduction.id)
+    )
     for name in ("status", "care_request_id", "provider_id"):
         if filters.get(name):
             stmt = stmt.where(getattr(Introduction, name) == filters[name])

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
-from agency.auth import Action, Kind, Principal, load
+from agency.auth import Action, Kind, Principal, load, visible_clause
 from agency.db import utcnow
 from agency.directory.models import Agency
 from agency.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -106,14 +106,8 @@ def open_isf_account(
 
 
 def isf_accounts_visible_to(principal: Principal) -> Select[tuple[IsfAccount]]:
-    stmt = select(IsfAccount)
-    if principal.kind is Kind.MANAGER:
-        return stmt.where(IsfAccount.agency_id == principal.agency_id)
-    if principal.kind is Kind.AUDITOR:
-        return stmt.where(IsfAccount.council_id == principal.council_id)
-    if principal.kind is Kind.ADMIN:
-        return stmt
-    return stmt.where(IsfAccount.id.is_(None))
+    # ISF accounts carry no partner or provider column: only staff and auditors list them.
+    return select(IsfAccount).where(visible_clause(IsfAccount, principal))
 
 
 def figures_for(session: Session, isf_ids: list[str]) -> dict[str, IsfFigures]:

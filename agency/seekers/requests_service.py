@@ -16,7 +16,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 import matching
 from agency.audit.service import record, snapshot
-from agency.auth import Action, Kind, Principal, load
+from agency.auth import Action, Kind, Principal, load, visible_clause
 from agency.directory import places
 from agency.directory.models import Agency, ServiceType
 from agency.errors import Forbidden, InvalidInput
@@ -103,15 +103,9 @@ def create_care_request(
 
 def care_requests_for(principal: Principal, filters: dict[str, Any]) -> Select[Any]:
     """The requests a principal may see, filtered and sorted (a query for page_of)."""
-    stmt = select(CareRequest)
-    if principal.kind is Kind.PARTNER:
-        stmt = stmt.where(CareRequest.partner_client_id == principal.id)
-    elif principal.kind is Kind.MANAGER:
-        stmt = stmt.where(CareRequest.agency_id == principal.agency_id)
-    elif principal.kind is Kind.AUDITOR:
-        stmt = stmt.where(CareRequest.council_id == principal.council_id)
-    elif principal.kind is not Kind.ADMIN:
+    if principal.kind is Kind.PROVIDER:
         raise Forbidden("Providers see care requests through their introductions.")
+    stmt = select(CareRequest).where(visible_clause(CareRequest, principal))
     for name in ("status", "urgency", "funding", "neighbourhood_id"):
         if filters.get(name) is not None:
             stmt = stmt.where(getattr(CareRequest, name) == filters[name])
