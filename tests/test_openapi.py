@@ -24,6 +24,18 @@ def test_every_operation_has_a_summary_and_every_schema_field_an_example_or_desc
             assert operation.get("summary"), f"{method.upper()} {path} has no summary (docstring)"
 
 
+def test_every_field_of_every_schema_has_an_example_or_a_description(client):
+    spec = client.get("/openapi.json").get_json()
+    documented = ("example", "description", "$ref", "items", "enum", "allOf", "anyOf", "oneOf")
+    bare = [
+        f"{schema}.{field}"
+        for schema, body in spec["components"]["schemas"].items()
+        for field, prop in body.get("properties", {}).items()
+        if not any(key in prop for key in documented)
+    ]
+    assert bare == [], "give these fields metadata={'example': ...} (or a name in agency/api.py)"
+
+
 def test_the_interactive_docs_load_without_any_network(client):
     page = client.get("/docs")
     assert page.status_code == 200
