@@ -251,7 +251,7 @@ def parts(problem: Problem, n_requests: int, part_pairs: int) -> tuple[list[IntA
     bounds = np.searchsorted(component[order], np.arange(sizes.size + 1))
     for c in np.flatnonzero(sizes).tolist():
         edges = order[bounds[c]:bounds[c + 1]]
-        if edges.size > part_pairs:
+        if edges.size > 2 * part_pairs:  # up to twice the size: one exact solve is worth it
             result.extend(_cut(problem, edges, part_pairs))
             cut = True
             continue
