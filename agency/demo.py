@@ -119,5 +119,8 @@ def seed(session: Session, *, only_if_empty: bool = False, population: bool = Tr
             f"  {len(requests)} care seekers with a care request each; {len(routed)} routed to an "
             f"agency and matched, {len(requests) - len(routed)} outside every agency's area.",
         ]
+        from agency.demo_history import add_history
+
+        lines += add_history(session)
     lines += ["", "Partner client API key (shown once; send as X-API-Key):", f"  {issued.secret}"]
     return "\n".join(lines)
