@@ -140,4 +140,4 @@ class Reversal(MethodView):
         return isf_accounts.reverse(db_session(), current_principal(), entry_id, body.get("memo"))
 
 
-from agency.isf import payout_routes  # noqa: E402,F401
+from agency.isf import payout_routes, register_routes  # noqa: E402,F401

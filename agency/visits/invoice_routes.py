@@ -1,13 +1,12 @@
 """HTTP routes: invoices as JSON and CSV (lists stream, for agencies with many)."""
 
-import csv
-import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from flask import Response, current_app
 from flask.views import MethodView
 
 from agency.auth import current_principal, requires
+from agency.csv_export import CSV_DOC, csv_lines
 from agency.pagination import page_of
 from agency.privacy import pseudonym
 from agency.visits import invoice_views
@@ -15,21 +14,9 @@ from agency.visits.routes import READERS, blp
 from agency.visits.schemas import InvoiceQuerySchema, InvoiceSchema
 from agency.web import db_session
 
-CSV_DOC = {"responses": {"200": {"description": "CSV", "content": {"text/csv": {}}}}}
-
 
 def _pseudonymise(seeker_id: str) -> str:
     return pseudonym(current_app.extensions["agency"].settings.secret_key, seeker_id, "S")
-
-
-def _csv_lines(rows: Iterable[Iterable[str]]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow(row)
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
 
 
 @blp.route("/invoices")
@@ -69,7 +56,7 @@ class InvoicesCsv(MethodView):
                 yield ["total", str(count), *[""] * 8, invoice_views.pounds(total)]
 
         return Response(
-            _csv_lines(rows()),
+            csv_lines(rows()),
             mimetype="text/csv",
             headers={"Content-Disposition": 'attachment; filename="invoices.csv"'},
         )
@@ -95,7 +82,7 @@ class InvoiceCsv(MethodView):
         invoice = invoice_views.get_invoice(db_session(), current_principal(), invoice_id)
         rows = [list(invoice_views.CSV_HEADER), *invoice_views.csv_rows(invoice)]
         return Response(
-            "".join(_csv_lines(rows)),
+            "".join(csv_lines(rows)),
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="{invoice.number}.csv"'},
         )

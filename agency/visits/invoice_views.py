@@ -15,6 +15,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from agency.auth import Action, Kind, Principal, authorize
+from agency.csv_export import pounds
 from agency.directory.models import Agency
 from agency.errors import NotFound
 from agency.introductions.models import Arrangement
@@ -132,12 +133,6 @@ def invoice_view(
     )
     view["addressed_to"] = addressed_to(session, principal, invoice, pseudonymise)
     return view
-
-
-def pounds(pence: int) -> str:
-    sign = "-" if pence < 0 else ""
-    whole, part = divmod(abs(pence), 100)
-    return f"{sign}{whole}.{part:02d}"
 
 
 def csv_rows(invoice: Invoice) -> Iterator[list[str]]:
