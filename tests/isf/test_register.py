@@ -92,12 +92,14 @@ def test_the_register_csv_reconciles_to_the_ledger_to_the_penny(client, session,
     assert by_name["spent"] == "36.00"
     assert by_name["committed"] == "36.00"
     assert by_name["balance"] == "764.00"
-    in_ledger = session.scalar(
-        select(func.sum(Posting.amount_pence))
-        .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
-        .where(
-            LedgerAccount.kind == AccountKind.ISF,
-            LedgerAccount.council_id == world["agency"].council_id,
+    in_ledger = int(
+        session.scalar(
+            select(func.sum(Posting.amount_pence))
+            .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
+            .where(
+                LedgerAccount.kind == AccountKind.ISF,
+                LedgerAccount.council_id == world["agency"].council_id,
+            )
         )
     )
     assert by_name["balance"] == f"{in_ledger // 100}.{in_ledger % 100:02d}"
