@@ -55,6 +55,7 @@ SHAPES = [  # typical micro-provider weeks: (weekdays, start, end)
 ]
 LANGUAGES = [("so", 0.1), ("ur", 0.08), ("pl", 0.06), ("ar", 0.05), ("pa", 0.04)]
 UNCOVERED = ["BS4", "BS7", "BS13", "BS16", "BS14"]  # Bristol areas with no agency yet
+FIRST_NAMES = ["Amina", "Ben", "Chloe", "Dev", "Ewa", "Femi", "Grace", "Hassan", "Iris", "Jo"]
 TRADES = ["Care", "Companions", "Home Help", "Support", "Helping Hands", "Friends"]
 
 
@@ -96,7 +97,7 @@ def add_providers(
             provider = Provider(
                 id=new_id("prv"),
                 user_id=user.id,
-                trading_name=f"{rng.choice(['Amina', 'Ben', 'Chloe', 'Dev', 'Ewa', 'Femi', 'Grace', 'Hassan', 'Iris', 'Jo'])}'s {rng.choice(TRADES)}",
+                trading_name=f"{rng.choice(FIRST_NAMES)}'s {rng.choice(TRADES)}",
                 organisation_type=OrganisationType.SOLE_TRADER
                 if sole
                 else rng.choice(

@@ -33,6 +33,7 @@ def test_the_demo_manager_can_sign_in(app, client, session):
     with app.app_context():
         seed(session, population=False)
     response = client.post(
-        "/auth/token", json={"email": "manager@southmead.example", "password": "demo-password-southmead"}
+        "/auth/token",
+        json={"email": "manager@southmead.example", "password": "demo-password-southmead"},
     )
     assert response.status_code == 201

@@ -23,7 +23,12 @@ def _free_port():
 
 
 def _env(settings):
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "RQ_QUEUE": settings.queue_name, "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "RQ_QUEUE": settings.queue_name,
+        "LOG_LEVEL": "WARNING",
+    }
     if settings.redis_url:
         env["REDIS_URL"] = settings.redis_url
     return env
@@ -33,18 +38,25 @@ def test_gunicorn_serves_the_app(app, settings):
     port = _free_port()
     server = subprocess.Popen(
         [BIN / "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "wsgi:app"],
-        env=_env(settings), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        env=_env(settings),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/ready", timeout=2) as r:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/health/ready", timeout=2
+                ) as r:
                     assert r.status == 200
                     break
-            except OSError:
+            except OSError as error:
                 if time.monotonic() > deadline or server.poll() is not None:
-                    raise AssertionError(server.stderr.read().decode() if server.poll() is not None else "timeout")
+                    detail = (
+                        server.stderr.read().decode() if server.poll() is not None else "timeout"
+                    )
+                    raise AssertionError(detail) from error
                 time.sleep(0.2)
         with pytest.raises(urllib.error.HTTPError) as error:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/auth/me", timeout=5)
@@ -61,7 +73,9 @@ def test_the_rq_worker_command_runs_a_job_from_the_api(app, session, settings, r
     session.commit()
     result = subprocess.run(
         [BIN / "rq", "worker", "--burst", "--url", settings.redis_url, settings.queue_name],
-        env=_env(settings), capture_output=True, timeout=120,
+        env=_env(settings),
+        capture_output=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr.decode()
     session.expire_all()

@@ -69,7 +69,8 @@ def request_rematch(session: Session, principal: Principal, request_id: str) -> 
         )
     if care_request.status not in MATCHABLE:
         raise Conflict(
-            f"The request is {care_request.status.value}; only open or matching requests are matched.",
+            f"The request is {care_request.status.value}; "
+            "only open or matching requests are matched.",
             code="illegal_transition",
         )
     record = enqueue_match(session, care_request)

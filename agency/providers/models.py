@@ -44,7 +44,7 @@ class Provider(IdMixin, TimestampMixin, Base):
     bio: Mapped[str | None] = mapped_column(Text)
     capacity_hours_per_week: Mapped[float] = mapped_column(default=0.0)
     # Weekly pattern [{"weekday": 0-6, "start": "HH:MM", "end": "HH:MM"}] (Europe/London wall
-    # time) and its 336-slot bitmask (6 words) as hex, which the matcher reads without parsing windows.
+    # time) and its 336-slot bitmask (6 words) as hex, which the matcher reads directly.
     weekly_availability: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
     availability_mask: Mapped[str] = mapped_column(String(96), default="0" * 96)
     cqc_registration_number: Mapped[str | None] = mapped_column(String(20))
