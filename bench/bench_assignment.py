@@ -32,18 +32,28 @@ def run(shapes: list[tuple[int, int, int]]) -> None:
         wall = time.perf_counter() - started
         greedy = greedy_assign(pool, requests, pairs)
         gain = plan.hours_placed - greedy.hours_placed
-        print(f"{n_requests} requests x {n_providers} providers, top {per_request} candidates"
-              f" ({pairs.request.size} pairs)")
-        print(f"  wall {wall:6.2f} s = candidates {pairs.seconds:6.2f} s + solve"
-              f" {plan.solve_seconds:6.2f} s   [{plan.status}]")
-        print(f"  hours placed {plan.hours_placed:9.1f} of {plan.hours_requested:9.1f}"
-              f" | greedy {greedy.hours_placed:9.1f} | gain {gain:+.1f} h"
-              f" | urgency-weighted {plan.weighted_hours:.1f} vs {greedy.weighted_hours:.1f}")
-        print(f"  objective {plan.objective:.1f} | LP bound {plan.bound:.1f}"
-              f" | gap {100 * (plan.gap or 0.0):.3f}%")
-        print(f"  fairness: top-10% share {plan.top10_share:.3f} (greedy {greedy.top10_share:.3f})"
-              f" | Gini {plan.gini:.3f} (greedy {greedy.gini:.3f})"
-              f" | peak RSS {peak_rss_mb():.0f} MB")
+        print(
+            f"{n_requests} requests x {n_providers} providers, top {per_request} candidates"
+            f" ({pairs.request.size} pairs)"
+        )
+        print(
+            f"  wall {wall:6.2f} s = candidates {pairs.seconds:6.2f} s + solve"
+            f" {plan.solve_seconds:6.2f} s   [{plan.status}]"
+        )
+        print(
+            f"  hours placed {plan.hours_placed:9.1f} of {plan.hours_requested:9.1f}"
+            f" | greedy {greedy.hours_placed:9.1f} | gain {gain:+.1f} h"
+            f" | urgency-weighted {plan.weighted_hours:.1f} vs {greedy.weighted_hours:.1f}"
+        )
+        print(
+            f"  objective {plan.objective:.1f} | LP bound {plan.bound:.1f}"
+            f" | gap {100 * (plan.gap or 0.0):.3f}%"
+        )
+        print(
+            f"  fairness: top-10% share {plan.top10_share:.3f} (greedy {greedy.top10_share:.3f})"
+            f" | Gini {plan.gini:.3f} (greedy {greedy.gini:.3f})"
+            f" | peak RSS {peak_rss_mb():.0f} MB"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:

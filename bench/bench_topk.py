@@ -50,10 +50,12 @@ def run(sizes: list[int], n_requests: int) -> None:
             ranking(records, request, population.REGULATED, Weights(), 20)
         loop = (time.perf_counter() - started) / len(loop_requests)
         ms = np.array(times) * 1000
-        print(f"  {size:>7} providers: build {build:6.2f} s | top-20 median {np.median(ms):6.2f} ms"
-              f" p99 {np.percentile(ms, 99):6.2f} ms | python loop {loop * 1000:8.1f} ms"
-              f" ({len(loop_requests)} req) | speed-up x{loop / np.median(times):6.0f}"
-              f" | peak RSS {peak_rss_mb():6.0f} MB")
+        print(
+            f"  {size:>7} providers: build {build:6.2f} s | top-20 median {np.median(ms):6.2f} ms"
+            f" p99 {np.percentile(ms, 99):6.2f} ms | python loop {loop * 1000:8.1f} ms"
+            f" ({len(loop_requests)} req) | speed-up x{loop / np.median(times):6.0f}"
+            f" | peak RSS {peak_rss_mb():6.0f} MB"
+        )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -23,8 +23,14 @@ from matching.geo import outcode_table  # noqa: E402
 from matching.pool import ProviderPool, ProviderRecord  # noqa: E402
 
 OUTCODES = [f"BS{i}" for i in range(1, 17) if i != 12] + ["BS30", "BS32", "BS34", "BS41"]
-SERVICES = ["companionship", "shopping", "meal_preparation", "domestic_help",
-            "accompanying", "personal_care"]
+SERVICES = [
+    "companionship",
+    "shopping",
+    "meal_preparation",
+    "domestic_help",
+    "accompanying",
+    "personal_care",
+]
 OFFER_PROBABILITY = [0.7, 0.55, 0.5, 0.5, 0.35, 0.2]
 REGULATED = frozenset({"personal_care"})
 AGENCIES = ["southmead-development-trust", "wellspring-settlement", "bs3-community"]
@@ -45,8 +51,7 @@ def _place(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
     table = outcode_table()
     rows = [table.row(code) for code in OUTCODES]
     pick = rng.choice(rows, size=n)
-    return (table.lat[pick] + rng.normal(0, 0.008, n),
-            table.lon[pick] + rng.normal(0, 0.012, n))
+    return (table.lat[pick] + rng.normal(0, 0.008, n), table.lon[pick] + rng.normal(0, 0.012, n))
 
 
 def providers(n: int, seed: int = 1) -> list[ProviderRecord]:
@@ -62,24 +67,32 @@ def providers(n: int, seed: int = 1) -> list[ProviderRecord]:
         rates = {s: min(2800, base + (300 if s in REGULATED else 0)) for s in offered}
         capacity = float(rng.choice([10, 15, 20, 25, 30, 40]))
         compliance = rng.random()
-        records.append(ProviderRecord(
-            provider_id=f"prv_{i:06d}", lat=float(lat[i]), lon=float(lon[i]),
-            travel_radius_km=float(rng.uniform(2, 10)), rates_pence=rates,
-            availability=shapes[int(rng.integers(len(shapes)))],
-            cqc_registered="personal_care" in offered and rng.random() < 0.7,
-            approved_agencies=frozenset(a for a in AGENCIES if rng.random() < 0.8),
-            suspended=rng.random() < 0.02,
-            compliance_valid_until=None if compliance < 0.05 else START + timedelta(
-                days=int(rng.integers(-60, 700))),
-            isf_approved_councils=frozenset(
-                c for c, p in (("bristol", 0.7), ("south_gloucestershire", 0.3))
-                if rng.random() < p),
-            capacity_hours_per_week=capacity,
-            committed_hours=float(np.floor(capacity * rng.uniform(0, 0.5))),
-            gender=str(rng.choice(["female", "male", "unstated"], p=[0.7, 0.25, 0.05])),
-            languages=frozenset({"english"} | {x for x, p in LANGUAGES if rng.random() < p}),
-            reliability=None if rng.random() < 0.2 else float(rng.beta(8, 2)),
-        ))
+        records.append(
+            ProviderRecord(
+                provider_id=f"prv_{i:06d}",
+                lat=float(lat[i]),
+                lon=float(lon[i]),
+                travel_radius_km=float(rng.uniform(2, 10)),
+                rates_pence=rates,
+                availability=shapes[int(rng.integers(len(shapes)))],
+                cqc_registered="personal_care" in offered and rng.random() < 0.7,
+                approved_agencies=frozenset(a for a in AGENCIES if rng.random() < 0.8),
+                suspended=rng.random() < 0.02,
+                compliance_valid_until=None
+                if compliance < 0.05
+                else START + timedelta(days=int(rng.integers(-60, 700))),
+                isf_approved_councils=frozenset(
+                    c
+                    for c, p in (("bristol", 0.7), ("south_gloucestershire", 0.3))
+                    if rng.random() < p
+                ),
+                capacity_hours_per_week=capacity,
+                committed_hours=float(np.floor(capacity * rng.uniform(0, 0.5))),
+                gender=str(rng.choice(["female", "male", "unstated"], p=[0.7, 0.25, 0.05])),
+                languages=frozenset({"english"} | {x for x, p in LANGUAGES if rng.random() < p}),
+                reliability=None if rng.random() < 0.2 else float(rng.beta(8, 2)),
+            )
+        )
     return records
 
 
@@ -92,26 +105,34 @@ def requests(n: int, seed: int = 2) -> list[CareRequestSpec]:
         wanted = list(rng.choice(SERVICES[:5], size=int(rng.integers(1, 3)), replace=False))
         if rng.random() < 0.12:
             wanted.append("personal_care")
-        days = sorted(rng.choice(7 if rng.random() < 0.2 else 5, size=int(rng.integers(1, 4)),
-                                 replace=False))
+        days = sorted(
+            rng.choice(7 if rng.random() < 0.2 else 5, size=int(rng.integers(1, 4)), replace=False)
+        )
         visit = int(rng.integers(1, 3))
         start = int(rng.integers(8, 18 - visit))
         windows = [(int(d), f"{start:02d}:00", f"{start + visit:02d}:00") for d in days]
         urgency = str(rng.choice(["routine", "soon", "hospital_discharge"], p=[0.75, 0.18, 0.07]))
-        result.append(CareRequestSpec(
-            request_id=f"req_{i:06d}", services=tuple(str(s) for s in wanted),
-            hours_per_week=float(visit * len(days)), lat=float(lat[i]), lon=float(lon[i]),
-            agency=AGENCIES[int(rng.integers(len(AGENCIES)))], start_date=START,
-            windows=mask_from_windows(windows),
-            min_window_share=1.0 if rng.random() < 0.7 else 0.5,
-            council="bristol", isf_funded=bool(rng.random() < 0.4),
-            max_rate_pence=None if rng.random() < 0.3 else int(rng.integers(2200, 2801)),
-            required_gender="female" if rng.random() < 0.1 else None,
-            preferred_gender="female" if rng.random() < 0.2 else None,
-            required_languages=frozenset({"somali"}) if rng.random() < 0.02 else frozenset(),
-            preferred_languages=frozenset({"urdu"}) if rng.random() < 0.05 else frozenset(),
-            urgency=urgency,  # type: ignore[arg-type]
-        ))
+        result.append(
+            CareRequestSpec(
+                request_id=f"req_{i:06d}",
+                services=tuple(str(s) for s in wanted),
+                hours_per_week=float(visit * len(days)),
+                lat=float(lat[i]),
+                lon=float(lon[i]),
+                agency=AGENCIES[int(rng.integers(len(AGENCIES)))],
+                start_date=START,
+                windows=mask_from_windows(windows),
+                min_window_share=1.0 if rng.random() < 0.7 else 0.5,
+                council="bristol",
+                isf_funded=bool(rng.random() < 0.4),
+                max_rate_pence=None if rng.random() < 0.3 else int(rng.integers(2200, 2801)),
+                required_gender="female" if rng.random() < 0.1 else None,
+                preferred_gender="female" if rng.random() < 0.2 else None,
+                required_languages=frozenset({"somali"}) if rng.random() < 0.02 else frozenset(),
+                preferred_languages=frozenset({"urdu"}) if rng.random() < 0.05 else frozenset(),
+                urgency=urgency,  # type: ignore[arg-type]
+            )
+        )
     return result
 
 

@@ -1,8 +1,8 @@
 """Time a payment run of N invoices through the Stripe stand-in (prints figures; not a test).
 
-    .venv/bin/python tests/isf/bench_payment_run.py --invoices 10000
+    .venv/bin/python bench/bench_payment_run.py --invoices 10000
     DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test .venv/bin/python \
-        tests/isf/bench_payment_run.py --invoices 10000
+        bench/bench_payment_run.py --invoices 10000
 
 On PostgreSQL it works in a scratch database it creates and drops.
 """
@@ -18,7 +18,7 @@ import time
 import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import create_engine, func, select, text  # noqa: E402
 
@@ -69,13 +69,13 @@ def scratch_database() -> tuple[str, object]:
     return base.rsplit("/", 1)[0] + "/" + name, drop
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--invoices", type=int, default=1000)
     parser.add_argument("--providers", type=int, default=50)
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--isfs", type=int, default=500, help="people the invoices are spread over")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     url, drop = scratch_database()
     try:
         upgrade(url)
