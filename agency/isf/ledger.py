@@ -17,9 +17,17 @@ from sqlalchemy.orm import Session
 
 from agency.errors import Conflict
 from agency.ids import new_id
-from agency.isf.models import AccountKind, EntryKind, JournalEntry, LedgerAccount, Posting
+from agency.isf.models import (
+    AccountKind,
+    EntryKind,
+    IsfAccount,
+    JournalEntry,
+    LedgerAccount,
+    Posting,
+)
 
-# Accounts that hold real money on someone's behalf: they can never be overdrawn.
+# Accounts that hold real money on someone's behalf: never overdrawn, except an ISF down to
+# the overdraft its council's auditor approved (IsfAccount.overdraft_limit_pence, default 0).
 NON_NEGATIVE = frozenset(
     {
         AccountKind.ISF,
@@ -154,6 +162,17 @@ def _same_movement(entry_postings: Iterable[Posting], lines: Sequence[Line]) -> 
     return existing == sorted((a.id, amount) for a, amount in lines)
 
 
+def _overdraft_floors(session: Session, accounts: Sequence[LedgerAccount]) -> dict[str, int]:
+    """How far below zero each ISF ledger account may go: minus its approved overdraft."""
+    isf_ids = {a.isf_account_id: a.id for a in accounts if a.kind is AccountKind.ISF}
+    if not isf_ids:
+        return {}
+    limits = session.execute(
+        select(IsfAccount.id, IsfAccount.overdraft_limit_pence).where(IsfAccount.id.in_(isf_ids))
+    )
+    return {isf_ids[isf_id]: -int(limit or 0) for isf_id, limit in limits}
+
+
 def post_entry(
     session: Session,
     kind: EntryKind,
@@ -197,12 +216,15 @@ def post_entry(
         raise IdempotencyKeyReused()
     decreasing = [a for a, amount in net.items() if amount < 0]
     current = balances(session, decreasing)
+    floors = _overdraft_floors(session, [accounts[a] for a in decreasing])
     for account_id in decreasing:
         account = accounts[account_id]
-        if account.kind in NON_NEGATIVE and current[account_id] + net[account_id] < 0:
+        floor = floors.get(account_id, 0)
+        if account.kind in NON_NEGATIVE and current[account_id] + net[account_id] < floor:
             if account.kind is AccountKind.ISF:
                 raise InsufficientFunds(
-                    available_pence=current[account_id], requested_pence=-net[account_id]
+                    available_pence=current[account_id] - floor,
+                    requested_pence=-net[account_id],
                 )
             raise WouldOverdraw(account=account.key)
     entry = JournalEntry(

@@ -121,6 +121,12 @@ class IsfAccount(IdMixin, TimestampMixin, Base):
     status: Mapped[IsfStatus] = mapped_column(str_enum(IsfStatus), default=IsfStatus.OPEN)
     closed_at: Mapped[dt.datetime | None]
     created_by: Mapped[str] = mapped_column(String(40))
+    # How far below zero invoices may take this ISF: 0 unless the council's auditor approved
+    # an overdraft (e.g. while a late allocation is processed), with the reason recorded.
+    overdraft_limit_pence: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    overdraft_reason: Mapped[str | None] = mapped_column(Text)
+    overdraft_approved_by: Mapped[str | None] = mapped_column(String(40))
+    overdraft_approved_at: Mapped[dt.datetime | None]
 
     def access_scope(self) -> Scope:
         return Scope.of(agency_ids=[self.agency_id], council_ids=[self.council_id])

@@ -11,11 +11,13 @@ from flask_smorest import Blueprint
 from agency.auth import Kind, Principal, current_principal, requires
 from agency.isf import isf_accounts
 from agency.isf.models import IsfAccount
+from agency.isf.overdraft import approve_overdraft
 from agency.isf.schemas import (
     AllocationCreateSchema,
     IsfAccountCreateSchema,
     IsfAccountSchema,
     JournalEntrySchema,
+    OverdraftSchema,
     PostingLineSchema,
     ReturnCreateSchema,
     ReversalSchema,
@@ -45,6 +47,8 @@ def account_body(principal: Principal, isf: IsfAccount, figures) -> dict:  # typ
             "plan_end",
             "status",
             "created_at",
+            "overdraft_limit_pence",
+            "overdraft_reason",
         )
     }
     body.update(vars(figures))
@@ -93,6 +97,23 @@ class IsfAccountItem(MethodView):
     def get(self, isf_account_id):
         """One ISF account with allocated, spent, committed, returned and balance"""
         isf = isf_accounts.get_isf_account(db_session(), current_principal(), isf_account_id)
+        return _one(isf)
+
+
+@blp.route("/isf-accounts/<isf_account_id>/overdraft")
+class Overdraft(MethodView):
+    @blp.arguments(OverdraftSchema)
+    @blp.response(200, IsfAccountSchema)
+    @requires(Kind.AUDITOR)
+    def post(self, body, isf_account_id):
+        """The council's auditor sets how far below zero this ISF may go (0 withdraws it)"""
+        isf = approve_overdraft(
+            db_session(),
+            current_principal(),
+            isf_account_id,
+            limit_pence=body["limit_pence"],
+            reason=body["reason"],
+        )
         return _one(isf)
 
 

@@ -47,7 +47,30 @@ class IsfAccountSchema(ma.Schema):
     )
     returned_pence = ma.fields.Integer(metadata={**PENCE, "description": "Given back"})
     balance_pence = ma.fields.Integer(metadata={**PENCE, "description": "Left in the ISF"})
+    overdraft_limit_pence = ma.fields.Integer(
+        metadata={
+            **PENCE,
+            "description": "How far below zero the council lets it go (0: not at all)",
+        }
+    )
+    overdraft_reason = ma.fields.String(
+        allow_none=True, metadata={"example": "Allocation for December delayed by the council"}
+    )
     created_at = ma.fields.AwareDateTime()
+
+
+class OverdraftSchema(ma.Schema):
+    limit_pence = ma.fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=0, max=10_000_000),
+        metadata={**PENCE, "description": "0 withdraws the overdraft", "example": 20000},
+    )
+    reason = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=3, max=500),
+        metadata={"example": "Allocation for December delayed by the council"},
+    )
 
 
 class AllocationCreateSchema(ma.Schema):
