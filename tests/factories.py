@@ -260,3 +260,69 @@ def make_care_request(
     session.add(request)
     session.commit()
     return request
+
+
+def make_arrangement(
+    session: Session,
+    agency: Agency,
+    provider: Provider,
+    seeker: CareSeeker,
+    *,
+    funding: str = "self_funded",
+    isf_account_id: str | None = None,
+    rates: dict[str, int] | None = None,
+    schedule: list[dict[str, object]] | None = None,
+    start_date: dt.date | None = None,
+    minutes_per_week: int = 300,
+    **overrides: Any,
+) -> Any:
+    """A confirmed arrangement: its care request, introduction and first version."""
+    from agency.introductions.models import Arrangement, ArrangementVersion, Introduction
+
+    rates = rates or {"companionship": 1850}
+    schedule = [] if schedule is None else schedule
+    start_date = start_date or dt.date.today() - dt.timedelta(days=90)
+    request = make_care_request(session, seeker, agency)
+    introduction = Introduction(
+        id=new_id("itr"),
+        care_request_id=request.id,
+        provider_id=provider.id,
+        agency_id=agency.id,
+        council_id=agency.council_id,
+        partner_client_id=seeker.partner_client_id,
+        approved_by=provider.user_id,
+        respond_by=dt.datetime(2027, 1, 1, tzinfo=dt.UTC),
+    )
+    session.add(introduction)
+    session.flush()
+    arrangement = Arrangement(
+        id=new_id("arr"),
+        introduction_id=introduction.id,
+        care_request_id=request.id,
+        seeker_id=seeker.id,
+        provider_id=provider.id,
+        agency_id=agency.id,
+        council_id=agency.council_id,
+        partner_client_id=seeker.partner_client_id,
+        funding=funding,
+        isf_account_id=isf_account_id,
+        start_date=start_date,
+    )
+    arrangement.versions = [
+        ArrangementVersion(
+            id=new_id("arv"),
+            version=1,
+            services=list(rates),
+            rates_pence=dict(rates),
+            minutes_per_week=minutes_per_week,
+            schedule=schedule,
+            schedule_mask=mask_to_hex(windows_to_mask(schedule, "schedule")),
+            effective_from=start_date,
+            created_by="test",
+        )
+    ]
+    for key, value in overrides.items():
+        setattr(arrangement, key, value)
+    session.add(arrangement)
+    session.commit()
+    return arrangement

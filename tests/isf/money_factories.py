@@ -9,13 +9,20 @@ from sqlalchemy.orm import Session
 
 from agency.directory.models import Agency
 from agency.ids import new_id
-from agency.introductions.models import Arrangement, ArrangementVersion, Introduction
+from agency.introductions.models import Arrangement
 from agency.isf.isf_accounts import isf_ledger_account
 from agency.isf.ledger import ledger_account, post_entry
 from agency.isf.models import AccountKind, EntryKind, IsfAccount, PayoutAccount
 from agency.providers.models import Provider
 from agency.seekers.models import CareSeeker
-from tests.factories import make_agency, make_care_request, make_partner, make_provider, make_seeker
+from tests.factories import (
+    make_agency,
+    make_arrangement,
+    make_care_request,
+    make_partner,
+    make_provider,
+    make_seeker,
+)
 
 
 def make_isf_account(
@@ -66,50 +73,17 @@ def make_isf_arrangement(
     session: Session, isf: IsfAccount, provider: Provider | None = None
 ) -> Arrangement:
     agency = session.get(Agency, isf.agency_id)
-    provider = provider or make_provider(session, agency)
-    seeker = session.get(CareSeeker, isf.seeker_id)
-    request = make_care_request(session, seeker, agency)
-    introduction = Introduction(
-        id=new_id("itr"),
-        care_request_id=request.id,
-        provider_id=provider.id,
-        agency_id=agency.id,
-        council_id=agency.council_id,
-        partner_client_id=seeker.partner_client_id,
-        approved_by=provider.user_id,
-        respond_by=dt.datetime(2027, 1, 1, tzinfo=dt.UTC),
-    )
-    session.add(introduction)
-    session.flush()
-    arrangement = Arrangement(
-        id=new_id("arr"),
-        introduction_id=introduction.id,
-        care_request_id=request.id,
-        seeker_id=seeker.id,
-        provider_id=provider.id,
-        agency_id=agency.id,
-        council_id=agency.council_id,
-        partner_client_id=seeker.partner_client_id,
+    return make_arrangement(
+        session,
+        agency,
+        provider or make_provider(session, agency),
+        session.get(CareSeeker, isf.seeker_id),
         funding="isf",
         isf_account_id=isf.id,
+        rates={"companionship": 1800},
         start_date=dt.date(2026, 1, 5),
+        minutes_per_week=120,
     )
-    arrangement.versions = [
-        ArrangementVersion(
-            id=new_id("arv"),
-            version=1,
-            services=["companionship"],
-            rates_pence={"companionship": 1800},
-            minutes_per_week=120,
-            schedule=[],
-            schedule_mask="0" * 96,
-            effective_from=dt.date(2026, 1, 5),
-            created_by="test",
-        )
-    ]
-    session.add(arrangement)
-    session.commit()
-    return arrangement
 
 
 def make_payout_account(

@@ -12,14 +12,13 @@ from sqlalchemy.orm import Session
 
 from agency.accounts.models import User
 from agency.directory.models import Agency
-from agency.ids import new_id
-from agency.introductions.models import Arrangement, ArrangementVersion, Introduction
+from agency.introductions.models import Arrangement
 from agency.isf.isf_accounts import allocate, open_isf_account
 from agency.isf.models import IsfAccount
 from agency.providers.models import Provider
-from agency.schedule import mask_to_hex, windows_to_mask
 from agency.seekers.models import CareSeeker
 from agency.visits.visit_rules import london_today
+from tests import factories
 from tests.factories import (
     api_key,
     bearer,
@@ -45,61 +44,20 @@ def make_arrangement(
     provider: Provider,
     seeker: CareSeeker,
     *,
-    funding: str = "self_funded",
-    isf_account_id: str | None = None,
-    rates: dict[str, int] | None = None,
     schedule: list[dict[str, object]] | None = None,
     start_date: dt.date | None = None,
-    **overrides: Any,
+    **kwargs: Any,
 ) -> Arrangement:
-    """Introduction + Arrangement + its first ArrangementVersion."""
-    rates = rates or {"companionship": 1850}
-    schedule = EVERY_DAY if schedule is None else schedule
-    start_date = start_date or days_ago(90)
-    request = make_care_request(session, seeker, agency)
-    introduction = Introduction(
-        id=new_id("itr"),
-        care_request_id=request.id,
-        provider_id=provider.id,
-        agency_id=agency.id,
-        council_id=agency.council_id,
-        partner_client_id=seeker.partner_client_id,
-        approved_by=provider.user_id,
-        respond_by=dt.datetime(2027, 1, 1, tzinfo=dt.UTC),
+    """tests.factories.make_arrangement with these tests' defaults (every day, 90 days ago)."""
+    return factories.make_arrangement(
+        session,
+        agency,
+        provider,
+        seeker,
+        schedule=EVERY_DAY if schedule is None else schedule,
+        start_date=start_date or days_ago(90),
+        **kwargs,
     )
-    session.add(introduction)
-    session.flush()
-    arrangement = Arrangement(
-        id=new_id("arr"),
-        introduction_id=introduction.id,
-        care_request_id=request.id,
-        seeker_id=seeker.id,
-        provider_id=provider.id,
-        agency_id=agency.id,
-        council_id=agency.council_id,
-        partner_client_id=seeker.partner_client_id,
-        funding=funding,
-        isf_account_id=isf_account_id,
-        start_date=start_date,
-    )
-    arrangement.versions = [
-        ArrangementVersion(
-            id=new_id("arv"),
-            version=1,
-            services=list(rates),
-            rates_pence=dict(rates),
-            minutes_per_week=300,
-            schedule=schedule,
-            schedule_mask=mask_to_hex(windows_to_mask(schedule, "schedule")),
-            effective_from=start_date,
-            created_by="test",
-        )
-    ]
-    for key, value in overrides.items():
-        setattr(arrangement, key, value)
-    session.add(arrangement)
-    session.commit()
-    return arrangement
 
 
 @dataclass
