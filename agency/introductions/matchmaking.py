@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import matching
@@ -98,13 +98,11 @@ def why_not(
 
 def matching_status(session: Session, principal: Principal, request_id: str) -> dict[str, object]:
     care_request = load(session, principal, CareRequest, request_id, Action.READ)
-    count = len(
-        session.scalars(
-            select(Suggestion.id).where(
-                Suggestion.care_request_id == request_id,
-                Suggestion.status == SuggestionStatus.ACTIVE,
-            )
-        ).all()
+    count = session.scalar(
+        select(func.count()).where(
+            Suggestion.care_request_id == request_id,
+            Suggestion.status == SuggestionStatus.ACTIVE,
+        )
     )
     job = (
         session.get(JobRecord, care_request.last_match_job_id)
