@@ -18,6 +18,7 @@ fairness costs at most 0.03 per hour.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -71,6 +72,7 @@ class AssignmentResult:
     status: str
     top10_share: float  # share of placed hours going to the top 10% of providers
     gini: float  # Gini coefficient of placed hours over candidate providers
+    workers: int = 1  # threads the parts were solved in
 
 
 def candidate_pairs(
@@ -144,6 +146,7 @@ def _result(
         status=str(extra["status"]),
         top10_share=top10,
         gini=gini,
+        workers=int(extra.get("workers", 1)),  # type: ignore[call-overload]
     )
 
 
@@ -167,7 +170,7 @@ def _problem(
 def assign_batch(
     pool: ProviderPool, requests: Sequence[CareRequestSpec], pairs: CandidatePairs | None = None,
     per_request: int = 30, mip_rel_gap: float = 0.005, time_limit: float = 60.0,
-    fix_above_pairs: int = 20_000, part_pairs: int = 25_000,
+    fix_above_pairs: int = 20_000, part_pairs: int = 25_000, workers: int | None = None,
 ) -> AssignmentResult:
     """Plan all requests at once against provider free capacity (see module doc).
 
@@ -176,7 +179,8 @@ def assign_batch(
     components are solved apart, up to ``part_pairs`` pairs a HiGHS solve (a
     larger component is cut spatially, see ``matching.solve``). In each solve,
     up to ``fix_above_pairs`` pairs the full MIP is solved to ``mip_rel_gap``;
-    above, relax-and-fix keeps the solve time near that of one LP.
+    above, relax-and-fix keeps the solve time near that of one LP. Parts are
+    solved in ``workers`` threads (default: one per available CPU).
     """
     pairs = pairs if pairs is not None else candidate_pairs(pool, requests, per_request)
     started = time.perf_counter()
@@ -184,13 +188,15 @@ def assign_batch(
         return _result(pool, requests, pairs, np.zeros(0),
                        {"seconds": 0.0, "status": "empty", "bound": 0.0, "gap": 0.0})
     problem = _problem(pool, requests, pairs)
+    if workers is None:
+        workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
     share, bound, status = solve(problem, len(requests), part_pairs, mip_rel_gap, time_limit,
-                                 fix_above_pairs)
+                                 fix_above_pairs, workers)
     objective = plan_value(problem, share)
     gap = (bound - objective) / abs(bound) if bound else 0.0
     return _result(pool, requests, pairs, share, {
         "seconds": time.perf_counter() - started, "status": status,
-        "bound": bound, "gap": max(gap, 0.0), "objective": objective,
+        "bound": bound, "gap": max(gap, 0.0), "objective": objective, "workers": workers,
     })
 
 

@@ -21,10 +21,11 @@ duals, and subgradient steps), so the reported gap can only overstate.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+import highspy
 import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import coo_array
 from scipy.sparse.csgraph import connected_components
 
@@ -114,20 +115,27 @@ def best_bound(problem: Problem, prices: list[FloatArray], target: float) -> flo
 
 
 def solve(problem: Problem, n_requests: int, part_pairs: int, mip_rel_gap: float,
-          time_limit: float, fix_above_pairs: int) -> tuple[FloatArray, float, str]:
-    """(share per pair, bound, status): parts first, then the unplaced against what is left."""
+          time_limit: float, fix_above_pairs: int, workers: int = 1
+          ) -> tuple[FloatArray, float, str]:
+    """(share per pair, bound, status): parts first, then the unplaced against what is left.
+
+    Parts are independent, so with ``workers`` > 1 they are solved in that many
+    threads at once.
+    """
     share = np.zeros(problem.request.size)
-    fix = problem.request.size > fix_above_pairs  # relax-and-fix in every solve
     pieces, cut = parts(problem, n_requests, part_pairs)
     prices = np.zeros(problem.segments.shape[0])
     lp_total, statuses = 0.0, set()
-    for edges in pieces:
-        part_share, lp_value, status, part_prices = _solve_edges(
-            problem, edges, problem.segments, mip_rel_gap, time_limit, fix)
+    fix = problem.request.size > fix_above_pairs  # relax-and-fix in every solve
+    jobs = [(_part(problem, edges, problem.segments), mip_rel_gap, time_limit, fix)
+            for edges in pieces]
+    for edges, (part_share, lp_value, status, part_prices) in zip(
+            pieces, _run_all(jobs, workers), strict=True):
         share[edges] = part_share
         lp_total += lp_value
         statuses.add(status)
-        prices = np.maximum(prices, part_prices)
+        providers = np.unique(problem.provider[edges])
+        prices[providers] = np.maximum(prices[providers], part_prices)
     if not cut:
         return share, lp_total, " / ".join(sorted(statuses))
     hours = problem.hours * share
@@ -140,8 +148,8 @@ def solve(problem: Problem, n_requests: int, part_pairs: int, mip_rel_gap: float
                            & (room >= np.where(problem.whole, problem.hours, 0.0) - 1e-9)
                            & (room > 1e-9))
     if retry.size:
-        retry_share, _, status, _ = _solve_edges(problem, retry, left, mip_rel_gap,
-                                                 time_limit, retry.size > fix_above_pairs)
+        retry_share, _, status, _ = solve_part(_part(problem, retry, left), mip_rel_gap,
+                                               time_limit, fix)
         share[retry] = retry_share
         statuses.add(status)
     bound = best_bound(problem, [prices], plan_value(problem, share))
@@ -149,89 +157,182 @@ def solve(problem: Problem, n_requests: int, part_pairs: int, mip_rel_gap: float
         sorted(statuses))
 
 
-def _solve_edges(problem: Problem, edges: IntArray, segments: FloatArray, mip_rel_gap: float,
-                 time_limit: float, fix: bool, mip_seconds: float | None = None
-                 ) -> tuple[FloatArray, float, str, FloatArray]:
-    """HiGHS on the pairs ``edges``: (share, LP bound, status, provider prices)."""
-    requests, row = np.unique(problem.request[edges], return_inverse=True)
+@dataclass(frozen=True)
+class Part:
+    """One solve's pairs, with requests and providers numbered from 0 within the part."""
+
+    row: IntArray  # part-local request per pair
+    column: IntArray  # part-local provider per pair
+    hours: FloatArray
+    value: FloatArray
+    whole: BoolArray
+    segments: FloatArray  # (providers in the part, 4) free hours per load segment
+
+
+def _part(problem: Problem, edges: IntArray, segments: FloatArray) -> Part:
+    _, row = np.unique(problem.request[edges], return_inverse=True)
     providers, column = np.unique(problem.provider[edges], return_inverse=True)
-    n_pairs, n_req, n_prov, k = edges.size, requests.size, providers.size, _COSTS.size
-    hours, whole = problem.hours[edges], problem.whole[edges]
-    cost = np.concatenate([-problem.value[edges], np.tile(_COSTS, n_prov)])
-    pair_cols = np.arange(n_pairs)
-    matrix = coo_array(
-        (np.concatenate([np.ones(n_pairs), hours, -np.ones(k * n_prov)]),
-         (np.concatenate([row, n_req + column, n_req + np.repeat(np.arange(n_prov), k)]),
-          np.concatenate([pair_cols, pair_cols, n_pairs + np.arange(k * n_prov)]))),
-        shape=(n_req + n_prov, n_pairs + k * n_prov),
-    ).tocsr()
-    constraints = LinearConstraint(matrix, np.concatenate([np.full(n_req, -np.inf),
-                                                           np.zeros(n_prov)]),
-                                   np.concatenate([np.ones(n_req), np.zeros(n_prov)]))
-    seg_high = segments[providers].ravel()
-    relaxed = linprog(cost, A_ub=matrix[:n_req], b_ub=np.ones(n_req), A_eq=matrix[n_req:],
-                      b_eq=np.zeros(n_prov), method="highs-ds",
-                      bounds=np.stack([np.zeros(cost.size),
-                                       np.concatenate([np.ones(n_pairs), seg_high])], axis=1),
-                      options={"time_limit": time_limit})
-    if relaxed.x is None:
-        raise RuntimeError(f"HiGHS could not solve the relaxation: {relaxed.message}")
-    lp_share = np.asarray(relaxed.x[:n_pairs])
-    prices = np.zeros(problem.segments.shape[0])
-    # d(min cost)/d(rhs) of a capacity row is minus the value of one more hour there.
-    prices[providers] = np.maximum(-np.asarray(relaxed.eqlin.marginals), 0.0)
-    fractional = whole & (lp_share > 1e-6) & (lp_share < 1 - 1e-6)
+    return Part(row=row, column=column, hours=problem.hours[edges], value=problem.value[edges],
+                whole=problem.whole[edges], segments=segments[providers])
+
+
+PartResult = tuple[FloatArray, float, str, FloatArray]
+
+
+def _run_all(jobs: list[tuple[Part, float, float, bool]], workers: int) -> list[PartResult]:
+    """Each part's result in order, solved in ``workers`` threads at once.
+
+    HiGHS releases the GIL while it solves and keeps its scheduler per calling
+    thread, so separate solves in separate threads run in parallel.
+    """
+    if workers <= 1 or len(jobs) <= 1:
+        return [solve_part(*job) for job in jobs]
+    # Largest first, so that no thread is left with a big part at the end.
+    order = sorted(range(len(jobs)), key=lambda i: -jobs[i][0].row.size)
+    with ThreadPoolExecutor(min(workers, len(jobs)), thread_name_prefix="highs") as pool:
+        futures = {i: pool.submit(solve_part, *jobs[i]) for i in order}
+        return [futures[i].result() for i in range(len(jobs))]
+
+
+def _model(part: Part, integral: bool) -> highspy.HighsLp:
+    """max sum value*z - sum cost*segment  s.t. each request <= 1, hours*z = segments used."""
+    n_pairs, n_prov = part.row.size, part.segments.shape[0]
+    n_req = int(part.row.max()) + 1 if n_pairs else 0
+    k = _COSTS.size
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_pairs + k * n_prov
+    lp.num_row_ = n_req + n_prov
+    lp.col_cost_ = np.concatenate([-part.value, np.tile(_COSTS, n_prov)])
+    lp.col_lower_ = np.zeros(lp.num_col_)
+    lp.col_upper_ = np.concatenate([np.ones(n_pairs), part.segments.ravel()])
+    lp.row_lower_ = np.concatenate([np.full(n_req, -highspy.kHighsInf), np.zeros(n_prov)])
+    lp.row_upper_ = np.concatenate([np.ones(n_req), np.zeros(n_prov)])
+    # Column-wise: a pair has its request row (1) and its provider row (hours); a
+    # segment column has its provider row (-1).
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.concatenate([np.arange(0, 2 * n_pairs, 2),
+                                          2 * n_pairs + np.arange(k * n_prov + 1)])
+    lp.a_matrix_.index_ = np.concatenate([
+        np.stack([part.row, n_req + part.column], axis=1).ravel(),
+        n_req + np.repeat(np.arange(n_prov), k)]).astype(np.int32)
+    lp.a_matrix_.value_ = np.concatenate([
+        np.stack([np.ones(n_pairs), part.hours], axis=1).ravel(), -np.ones(k * n_prov)])
+    if integral:
+        lp.integrality_ = [highspy.HighsVarType.kInteger if w else highspy.HighsVarType.kContinuous
+                           for w in part.whole.tolist()] + [highspy.HighsVarType.kContinuous] * (
+                               k * n_prov)
+    return lp
+
+
+def _highs(options: dict[str, bool | float | str]) -> highspy.Highs:
+    solver = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy leaves __init__ bare
+    solver.silent()
+    for name, value in options.items():
+        solver.setOptionValue(name, value)
+    return solver
+
+
+def solve_part(part: Part, mip_rel_gap: float, time_limit: float, fix: bool,
+               mip_seconds: float | None = None) -> PartResult:
+    """HiGHS on one part: (share per pair, LP bound, status, provider prices).
+
+    The LP relaxation gives the bound and the prices. Then either the whole
+    MIP, or (``fix``) relax-and-fix: the LP's integral part is kept and a small
+    MIP places the requests it split, started from a rounding of the LP.
+    """
+    n_pairs = part.row.size
+    lp = _highs({"presolve": "off", "time_limit": time_limit})  # presolve only slows these
+    lp.passModel(_model(part, integral=False))
+    lp.run()
+    if lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        raise RuntimeError(f"HiGHS could not solve the relaxation: "
+                           f"{lp.modelStatusToString(lp.getModelStatus())}")
+    solution = lp.getSolution()
+    lp_share = np.clip(np.asarray(solution.col_value[:n_pairs]), 0.0, 1.0)
+    lp_value = -float(lp.getInfo().objective_function_value)
+    n_req = int(part.row.max()) + 1
+    # The dual of a capacity row is what one more hour there would add.
+    prices = np.maximum(-np.asarray(solution.row_dual[n_req:]), 0.0)
+    status = "LP optimal"
+    if not fix:
+        share, status = _mip(part, _round(part, lp_share, np.ones(n_pairs, dtype=bool)),
+                             mip_rel_gap, mip_seconds or time_limit)
+        return share, lp_value, status, prices
+    fractional = part.whole & (lp_share > 1e-6) & (lp_share < 1 - 1e-6)
     open_request = np.zeros(n_req, dtype=bool)
-    open_request[row[fractional]] = True
-    if fix:  # fix-and-solve: keep the LP's integral part, a small MIP places the rest
-        open_pair = open_request[row] & whole
-        # Splittable requests next to a split whole one may make room: free them too.
-        near = np.zeros(n_prov, dtype=bool)
-        near[column[open_pair]] = True
-        splittable = np.zeros(n_req, dtype=bool)
-        splittable[row[~whole & near[column]]] = True
-        open_pair |= splittable[row]
-        share = np.where(open_pair, 0.0, np.clip(lp_share, 0.0, 1.0))
-        share = np.where(whole & (share > 1 - 1e-6), 1.0, share)
-        if open_pair.any():
-            load = np.bincount(problem.provider[edges], weights=hours * share,
-                               minlength=segments.shape[0])
-            left = remaining(segments, np.asarray(load, dtype=np.float64))
-            share[open_pair] = _solve_edges(problem, edges[open_pair], left,
-                                            max(mip_rel_gap, FIX_GAP), time_limit, False,
-                                            min(time_limit, FIX_SECONDS))[0]
-        return share, -float(relaxed.fun), str(relaxed.message), prices
-    solved = milp(cost, integrality=np.concatenate([whole, np.zeros(k * n_prov, dtype=bool)])
-                  .astype(np.int8), constraints=constraints,
-                  bounds=Bounds(np.zeros(cost.size), np.concatenate([np.ones(n_pairs), seg_high])),
-                  options={"mip_rel_gap": mip_rel_gap, "time_limit": mip_seconds or time_limit})
-    share = np.zeros(n_pairs) if solved.x is None else np.asarray(solved.x[:n_pairs])
-    share = np.clip(share, 0.0, 1.0)
-    share = np.where(whole, np.round(share), share)
-    if mip_seconds is not None:  # a MIP cut short may hold a poor plan: keep the better
-        rounded = _round(lp_share, row, column, hours, whole, segments[providers].sum(axis=1))
-        if problem.value[edges] @ rounded > problem.value[edges] @ share:
-            return rounded, -float(relaxed.fun), "LP rounded", prices
-    elif solved.x is None:
-        raise RuntimeError(f"HiGHS found no plan: {solved.message}")
-    return share, -float(relaxed.fun), str(solved.message), prices
+    open_request[part.row[fractional]] = True
+    open_pair = open_request[part.row] & part.whole
+    # Splittable requests placed (by the LP) with a provider that a split whole
+    # one could use may make room there by moving: free them too.
+    near = np.zeros(part.segments.shape[0], dtype=bool)
+    near[part.column[open_pair]] = True
+    splittable = np.zeros(n_req, dtype=bool)
+    splittable[part.row[~part.whole & near[part.column] & (lp_share > 1e-9)]] = True
+    open_pair |= splittable[part.row]
+    share = np.where(open_pair, 0.0, lp_share)
+    share = np.where(part.whole & (share > 1 - 1e-6), 1.0, share)
+    if open_pair.any():
+        load = np.bincount(part.column, weights=part.hours * share,
+                           minlength=part.segments.shape[0])
+        edges = np.flatnonzero(open_pair)
+        _, row = np.unique(part.row[edges], return_inverse=True)
+        sub = Part(row=row, column=part.column[edges], hours=part.hours[edges],
+                   value=part.value[edges], whole=part.whole[edges],
+                   segments=remaining(part.segments, np.asarray(load, dtype=np.float64)))
+        start = _round(sub, lp_share[edges], np.ones(edges.size, dtype=bool))
+        share[edges], status = _mip(sub, start, max(mip_rel_gap, FIX_GAP),
+                                    min(time_limit, FIX_SECONDS))
+        status = f"LP optimal, split requests: {status}"
+    return share, lp_value, status, prices
 
 
-def _round(lp_share: FloatArray, row: IntArray, column: IntArray, hours: FloatArray,
-           whole: BoolArray, room: FloatArray) -> FloatArray:
-    """Greedy rounding: pairs by LP share, each request placed once, where room is left."""
+def _mip(part: Part, start: FloatArray, gap: float, seconds: float) -> tuple[FloatArray, str]:
+    """The MIP over ``part``; ``start`` (feasible) instead when the MIP finds nothing better.
+
+    The start is not handed to HiGHS: HiGHS 1.16 can map a given start wrongly
+    through presolve and return it as optimal (seen on a 4-pair model).
+    """
+    n_pairs = part.row.size
+    mip = _highs({"mip_rel_gap": gap, "time_limit": seconds})
+    mip.passModel(_model(part, integral=True))
+    mip.run()
+    status = mip.modelStatusToString(mip.getModelStatus())
+    values = np.asarray(mip.getSolution().col_value[:n_pairs]) if mip.getSolution().value_valid \
+        else None
+    if values is None:
+        return start, f"{status}, LP rounded"
+    share = np.clip(values, 0.0, 1.0)
+    share = np.where(part.whole, np.round(share), share)
+    if _part_value(part, share) < _part_value(part, start):
+        return start, f"{status}, LP rounded"
+    return share, status
+
+
+def _part_value(part: Part, share: FloatArray) -> float:
+    load = np.bincount(part.column, weights=part.hours * share, minlength=part.segments.shape[0])
+    used = part.segments - remaining(part.segments, np.asarray(load, dtype=np.float64))
+    return float(part.value @ share - (used * _COSTS).sum())
+
+
+def _round(part: Part, lp_share: FloatArray, allowed: BoolArray) -> FloatArray:
+    """A feasible plan from LP shares: pairs by share, each request once, where room is left."""
     share = np.zeros(lp_share.size)
-    done: set[int] = set()
-    for e in np.argsort(-lp_share, kind="stable").tolist():
-        r, p = int(row[e]), int(column[e])
-        if r in done or lp_share[e] <= 1e-9:
-            continue
-        take = hours[e] if whole[e] else min(hours[e] * lp_share[e], float(room[p]))
-        if room[p] >= take - 1e-9 and take > 1e-9:
-            share[e] = take / hours[e]
-            room[p] -= take
-            if whole[e]:
-                done.add(r)
+    room = part.segments.sum(axis=1)
+    placed = np.zeros(int(part.row.max()) + 1 if part.row.size else 0)
+    candidates = np.flatnonzero(allowed & (lp_share > 1e-9))
+    for e in candidates[np.argsort(-lp_share[candidates], kind="stable")].tolist():
+        r, p = int(part.row[e]), int(part.column[e])
+        if part.whole[e]:
+            if placed[r] > 0 or room[p] < part.hours[e] - 1e-9:
+                continue
+            take = 1.0
+        else:
+            take = min(lp_share[e], 1.0 - placed[r], float(room[p]) / part.hours[e])
+            if take <= 1e-9:
+                continue
+        share[e] = take
+        placed[r] += take
+        room[p] -= take * part.hours[e]
     return share
 
 
