@@ -9,22 +9,35 @@ not depend on the individual request is done once:
    each group's eligible-so-far providers ``S`` come from one whole-pool mask.
 2. For a block of the group's requests, a dense (requests x S) pass runs the
    cheap per-request checks at once: the dot-product distance pre-filter, free
-   capacity and the rate cap (the group shares its service columns).
-3. The surviving pairs get the exact haversine check, availability (overlap
-   looked up per distinct availability pattern), then the features and score.
-4. The best ``k`` per request: the k-th best score per request from a dense
+   capacity, the rate cap and availability (overlap per distinct pattern).
+3. Pruning, exact by construction: the dot product gives each surviving pair a
+   distance from the chord, within a proven error bound of the haversine, and
+   so an approximate score within a bound ``slack`` of the exact one. A
+   request's floor is the k-th best (approximate score - slack) among its pairs
+   surely within reach; a pair whose approximate score + slack is below the
+   floor scores strictly below k eligible pairs and cannot be chosen (ties
+   included), so it is dropped. Typically ~15 pairs per request remain of ~500.
+4. The remaining pairs get the exact haversine check, then the exact features
+   and score (summed as ``weighted_scores`` does).
+5. The best ``k`` per request: the k-th best score per request from a dense
    partition, every pair tied with it kept, then (score, provider id) order.
+
+Blocks run in a small thread pool (NumPy releases the GIL in array
+operations); the blocks' results are put together in a fixed order.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 
 from matching.availability import overlap_slots
 from matching.candidates import _EPS, CareRequestSpec, prepare, static_key
-from matching.geo import haversine_km
+from matching.geo import EARTH_RADIUS_KM, haversine_km
 from matching.index import PoolIndex, pool_index, static_mask, unit_vectors
 from matching.pool import BoolArray, FloatArray, IntArray, ProviderPool
 from matching.scoring import (
@@ -36,6 +49,8 @@ from matching.scoring import (
 )
 
 BLOCK_ELEMENTS = 1 << 20  # dense (requests x providers) cells per block
+CHORD_MARGIN_KM = 0.01  # far above the rounding error of the chord distance (< 1 m)
+SCORE_ROUNDING = 1e-9  # times the weights' size: far above the rounding of a 9-term sum
 
 
 class _Requests:
@@ -98,20 +113,32 @@ def _language(pool: ProviderPool, req: _Requests, rr: IntArray, rows: IntArray) 
     return result
 
 
-def _best(rr: IntArray, cols: IntArray, score: FloatArray, rows: IntArray, shape: tuple[int, int],
-          pool: ProviderPool, k: int) -> IntArray:
+def _kth_largest(rr: IntArray, values: FloatArray, n: int, k: int) -> FloatArray:
+    """Each request's k-th largest value (-inf with fewer than k), from a dense partition.
+
+    ``rr`` are request positions in ``range(n)``, ascending, so each request's
+    values are contiguous: they are laid out in a (n x most pairs per request)
+    matrix padded with -inf.
+    """
+    counts = np.bincount(rr, minlength=n)
+    width = int(counts.max(initial=0))
+    if width < k:
+        return np.full(n, -np.inf)
+    starts = np.cumsum(counts) - counts
+    dense = np.full((n, width), -np.inf)
+    dense[rr, np.arange(rr.size) - starts[rr]] = values
+    kth: FloatArray = np.partition(dense, width - k, axis=1)[:, width - k]
+    return kth
+
+
+def _best(rr: IntArray, score: FloatArray, rows: IntArray, n: int, pool: ProviderPool,
+          k: int) -> IntArray:
     """Positions of each block request's best k pairs, best first, requests ascending.
 
-    ``rr`` are block-local request positions (ascending) and ``cols`` the pairs'
-    columns in the block's dense (requests x providers) layout.
+    ``rr`` are block-local request positions (ascending). Every pair tied with
+    a request's k-th best score is kept, so the provider-id tie-break is exact.
     """
-    counts = np.bincount(rr, minlength=shape[0])
-    keep = np.ones(rr.size, dtype=bool)
-    if counts.max(initial=0) > k:
-        dense = np.full(shape, np.inf)
-        dense[rr, cols] = -score
-        kth = -np.partition(dense, k - 1, axis=1)[:, k - 1]  # k-th best score, -inf if fewer
-        keep = score >= kth[rr]
+    keep = score >= _kth_largest(rr, score, n, k)[rr]
     kept = np.flatnonzero(keep)
     order = kept[np.lexsort((pool.id_rank[rows[kept]], -score[kept], rr[kept]))]
     starts = np.searchsorted(rr[order], rr[order], side="left")
@@ -119,11 +146,36 @@ def _best(rr: IntArray, cols: IntArray, score: FloatArray, rows: IntArray, shape
     return chosen
 
 
-def _block(pool: ProviderPool, index: PoolIndex, req: _Requests, block: IntArray,
-           group: IntArray, rate: tuple[FloatArray, FloatArray] | None, weights: Weights,
-           k: int) -> tuple[IntArray, IntArray, FloatArray]:
-    """Best k (request, row, score) of the block's requests against the group's providers."""
-    ok: BoolArray = req.unit[block] @ index.unit_t[:, group] >= index.cos_reach[group]
+@dataclass(frozen=True)
+class _Pairs:
+    """(request, provider) pairs of a block that passed the dense checks, as parallel arrays."""
+
+    rr: IntArray  # block-local request position (ascending)
+    cols: IntArray  # column in the group
+    rows: IntArray  # pool row
+    gr: IntArray  # request index in the batch
+    slots: IntArray  # the request's window slots
+    shared: IntArray  # slots the provider's availability shares with them
+    cosine: FloatArray  # dot product of the two unit vectors
+
+    def take(self, which: BoolArray | IntArray) -> _Pairs:
+        """The pairs selected by a mask or positions."""
+        return _Pairs(self.rr[which], self.cols[which], self.rows[which], self.gr[which],
+                      self.slots[which], self.shared[which], self.cosine[which])
+
+
+def _dense_checks(pool: ProviderPool, index: PoolIndex, req: _Requests, block: IntArray,
+                  group: IntArray, rate: tuple[FloatArray, FloatArray] | None) -> _Pairs:
+    """Pairs passing the distance pre-filter, capacity, rate cap and availability."""
+    unit, unit_t = req.unit[block], index.unit_t[:, group]
+    # The dot product axis by axis: a k=3 matmul is slow in BLAS and would start
+    # BLAS threads inside our own; its last-bit rounding is far inside the margins.
+    dot = np.multiply(unit[:, 0:1], unit_t[0])
+    term = np.multiply(unit[:, 1:2], unit_t[1])
+    dot += term
+    np.multiply(unit[:, 2:3], unit_t[2], out=term)
+    dot += term
+    ok: BoolArray = dot >= index.cos_reach[group]
     ok &= index.free[group] >= req.need[block, None]
     if rate is not None:
         ok &= rate[0] <= req.cap[block, None]
@@ -131,29 +183,75 @@ def _block(pool: ProviderPool, index: PoolIndex, req: _Requests, block: IntArray
     table = None
     if index.patterns.shape[0] <= group.size:  # overlap per distinct pattern, then look up
         table = np.bitwise_count(req.windows[block][:, None, :] & index.patterns[None, :, :])
-        table = table.sum(axis=2, dtype=np.int16)
-        shared_dense = np.take(table, index.pattern[group], axis=1)
+        table = table.sum(axis=2, dtype=np.int64)
         needed = np.where(slots_b > 0, req.share[block] * slots_b - _EPS, -np.inf)
-        ok &= (shared_dense >= needed[:, None]) & ((shared_dense != 0) | (slots_b == 0)[:, None])
-    rr, cols = np.nonzero(ok)
+        enough = (table >= needed[:, None]) & ((table != 0) | (slots_b == 0)[:, None])
+        ok &= np.take(enough, index.pattern[group], axis=1)
+    flat = np.flatnonzero(ok)  # much faster than a 2-d nonzero
+    rr = flat // group.size
+    cols = flat - rr * group.size
     rows, gr = group[cols], block[rr]
     slots = slots_b[rr]
+    cosine = dot.ravel()[flat]
     if table is not None:
-        shared = table[rr, index.pattern[rows]].astype(np.int64)
-    else:
-        shared = overlap_slots(pool.availability[rows], req.windows[gr])
-        kept = (slots == 0) | ((shared >= req.share[gr] * slots - _EPS) & (shared != 0))
-        rr, cols, rows, gr, slots, shared = (
-            rr[kept], cols[kept], rows[kept], gr[kept], slots[kept], shared[kept])
-    distance = haversine_km(req.lat[gr], req.lon[gr], pool.lat[rows], pool.lon[rows])
-    kept = distance <= pool.radius_km[rows]
-    rr, cols, rows, gr, distance = rr[kept], cols[kept], rows[kept], gr[kept], distance[kept]
-    slots, shared = slots[kept], shared[kept]
+        return _Pairs(rr, cols, rows, gr, slots, table[rr, index.pattern[rows]], cosine)
+    shared = overlap_slots(pool.availability[rows], req.windows[gr])
+    pairs = _Pairs(rr, cols, rows, gr, slots, shared, cosine)
+    return pairs.take((slots == 0) | ((shared >= req.share[gr] * slots - _EPS) & (shared != 0)))
 
-    mean_rate = rate[1][cols] if rate is not None else np.full(rows.size,
-                                                               float(RATE_REFERENCE_PENCE))
+
+def _chord_km(cosine: FloatArray) -> tuple[FloatArray, float]:
+    """(approximate distance, bound on its error) in km, from the dot products.
+
+    The chord c = |u - v| = sqrt(2 - 2 u.v) gives d = 2 R asin(c / 2)
+    = R (c + c^3/24 + 3c^5/640 + ...) <= R (c + c^3/24 + c^5) for every c <= 2.
+    We take R c; the error bound is that tail at the largest chord plus
+    ``CHORD_MARGIN_KM`` for the rounding of the dot product (under 1 m).
+    """
+    chord = np.sqrt(np.maximum(2.0 - 2.0 * cosine, 0.0))
+    approx: FloatArray = EARTH_RADIUS_KM * chord
+    widest = min(float(chord.max(initial=0.0)), 2.0)
+    error = CHORD_MARGIN_KM + EARTH_RADIUS_KM * (widest ** 3 / 24.0 + widest ** 5)
+    return approx, error
+
+
+def _approximate_scores(pool: ProviderPool, index: PoolIndex, req: _Requests, pairs: _Pairs,
+                        block: IntArray, group: IntArray, distance: FloatArray,
+                        rate: tuple[FloatArray, FloatArray] | None, w: FloatArray) -> FloatArray:
+    """The pairs' scores up to rounding (summed in another order), from per-block tables.
+
+    Provider-only terms, gender and urgency come from one (request kind x
+    provider) table, a kind being a (preferred gender, urgency level) pair.
+    """
+    kinds, kind = np.unique(np.stack([req.gender[block], req.level[block]]), axis=1,
+                            return_inverse=True)
+    side = (w[6] * index.load_norm[group] + w[7] * index.reliability_norm[group]
+            + w[4] * (pool.gender[group] == kinds[0][:, None])
+            + w[8] * kinds[1][:, None] * index.slack[group])
+    score: FloatArray = side.ravel()[kind.reshape(-1)[pairs.rr] * group.size + pairs.cols]
+    score += w[0] * (1.0 - np.minimum(distance, DISTANCE_SCALE_KM) / DISTANCE_SCALE_KM)
+    coverage = np.where(pairs.slots > 0, pairs.shared / np.maximum(pairs.slots, 1), 1.0)
+    score += w[1] * np.clip(coverage, 0.0, 1.0)
+    ceiling = req.ceiling[block]
+    per_pence = 1.0 / np.maximum(ceiling - RATE_FLOOR_PENCE, 1.0)
+    mean_rate = rate[1][pairs.cols] if rate is not None else float(RATE_REFERENCE_PENCE)
+    score += w[2] * np.clip((ceiling[pairs.rr] - mean_rate) * per_pence[pairs.rr], 0.0, 1.0)
+    if (req.preferred[block] >= 0).any():
+        score += w[3] * _language(pool, req, pairs.gr, pairs.rows)
+    if req.known.size:
+        score += w[5] * np.isin(pairs.gr * len(pool) + pairs.rows, req.known)
+    return score
+
+
+def _scores(pool: ProviderPool, index: PoolIndex, req: _Requests, pairs: _Pairs,
+            distance: FloatArray, rate: tuple[FloatArray, FloatArray] | None,
+            weights: Weights) -> FloatArray:
+    """Each pair's score: features summed in ``FEATURES`` order, as ``weighted_scores``."""
+    rows, gr = pairs.rows, pairs.gr
+    mean_rate = (rate[1][pairs.cols] if rate is not None
+                 else np.full(rows.size, float(RATE_REFERENCE_PENCE)))
     ceiling = req.ceiling[gr]
-    coverage = np.where(slots > 0, shared / np.maximum(slots, 1), 1.0)
+    coverage = np.where(pairs.slots > 0, pairs.shared / np.maximum(pairs.slots, 1), 1.0)
     known = (np.isin(gr * len(pool) + rows, req.known).astype(np.float64) if req.known.size
              else np.zeros(rows.size))
     normalised = (
@@ -170,8 +268,41 @@ def _block(pool: ProviderPool, index: PoolIndex, req: _Requests, block: IntArray
     score = np.zeros(rows.size)
     for weight, feature in zip(weights.as_array().tolist(), normalised, strict=True):
         score = score + weight * feature
-    chosen = _best(rr, cols, score, rows, (block.size, group.size), pool, k)
-    return gr[chosen], rows[chosen], score[chosen]
+    return score
+
+
+def _contenders(pool: ProviderPool, index: PoolIndex, req: _Requests, pairs: _Pairs,
+                block: IntArray, group: IntArray, rate: tuple[FloatArray, FloatArray] | None,
+                weights: Weights, k: int) -> BoolArray:
+    """Pairs that may be within reach and among their request's best k (see the module doc)."""
+    w = weights.as_array()
+    approx, error = _chord_km(pairs.cosine)
+    radius = pool.radius_km[pairs.rows]
+    contender: BoolArray = ~(approx - error > radius)
+    if not np.isfinite(w).all() or not np.isfinite(error):
+        return contender
+    score = _approximate_scores(pool, index, req, pairs, block, group, approx, rate, w)
+    slack = abs(float(w[0])) / DISTANCE_SCALE_KM * error + SCORE_ROUNDING * (1.0 + np.abs(w).sum())
+    surely_near = (approx + error <= radius) & ~np.isnan(score)
+    score -= slack
+    floor = _kth_largest(pairs.rr, np.where(surely_near, score, -np.inf), block.size, k)
+    contender &= ~(score + 2 * slack < floor[pairs.rr])
+    return contender
+
+
+def _block(pool: ProviderPool, index: PoolIndex, req: _Requests, block: IntArray,
+           group: IntArray, rate: tuple[FloatArray, FloatArray] | None, weights: Weights,
+           k: int) -> tuple[IntArray, IntArray, FloatArray]:
+    """Best k (request, row, score) of the block's requests against the group's providers."""
+    pairs = _dense_checks(pool, index, req, block, group, rate)
+    pairs = pairs.take(_contenders(pool, index, req, pairs, block, group, rate, weights, k))
+    distance = haversine_km(req.lat[pairs.gr], req.lon[pairs.gr], pool.lat[pairs.rows],
+                            pool.lon[pairs.rows])
+    near = distance <= pool.radius_km[pairs.rows]
+    pairs, distance = pairs.take(near), distance[near]
+    score = _scores(pool, index, req, pairs, distance, rate, weights)
+    chosen = _best(pairs.rr, score, pairs.rows, block.size, pool, k)
+    return pairs.gr[chosen], pairs.rows[chosen], score[chosen]
 
 
 def batch_candidates(
@@ -189,7 +320,7 @@ def batch_candidates(
         key = (r.services, r.regulated_services, r.agency, r.start_date, r.isf_funded,
                r.council if r.isf_funded else None, r.required_gender, r.required_languages)
         groups.setdefault(key, []).append(i)
-    parts: list[tuple[IntArray, IntArray, FloatArray]] = []
+    tasks: list[tuple[IntArray, IntArray, tuple[FloatArray, FloatArray] | None]] = []
     for members in groups.values():
         group = _group_rows(pool, index, requests[members[0]])
         if group.size == 0:
@@ -202,9 +333,16 @@ def batch_candidates(
             rate = (rates.max(axis=1).astype(np.float64), rates.mean(axis=1))
         ids = np.array(members, dtype=np.int64)
         step = max(1, BLOCK_ELEMENTS // group.size)
-        for start in range(0, ids.size, step):
-            parts.append(_block(pool, index, req, ids[start:start + step], group, rate,
-                                weights, k))
+        tasks.extend((ids[start:start + step], group, rate) for start in range(0, ids.size, step))
+
+    def run(task: tuple[IntArray, IntArray, tuple[FloatArray, FloatArray] | None],
+            ) -> tuple[IntArray, IntArray, FloatArray]:
+        return _block(pool, index, req, task[0], task[1], task[2], weights, k)
+
+    # NumPy releases the GIL inside its large array operations, so blocks overlap
+    # on several cores; map keeps the blocks' order, so the result does not depend on it.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as executor:
+        parts = list(executor.map(run, tasks))
     if not parts:
         return empty, empty, np.zeros(0)
     request = np.concatenate([p[0] for p in parts])
