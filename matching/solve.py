@@ -71,12 +71,15 @@ def plan_value(problem: Problem, share: FloatArray) -> float:
     return float((problem.value * share).sum() - (used * _COSTS).sum())
 
 
-def lagrangian_bound(problem: Problem, prices: FloatArray) -> float:
-    """Upper bound on the LP relaxation for any provider prices (see module doc)."""
+def lagrangian_bound(problem: Problem, prices: FloatArray, rows: IntArray | None = None) -> float:
+    """Upper bound on the LP relaxation for any provider prices (see module doc).
+
+    ``rows`` are the providers that have pairs (computed when not given).
+    """
     reduced = problem.value - problem.hours * prices[problem.provider]
     best = np.zeros(int(problem.request.max()) + 1 if problem.request.size else 0)
     np.maximum.at(best, problem.request, reduced)
-    rows = np.unique(problem.provider)
+    rows = np.unique(problem.provider) if rows is None else rows
     over = np.maximum(prices[rows, None] - _COSTS, 0.0)
     return float(best.sum() + (problem.segments[rows] * over).sum())
 
@@ -85,7 +88,8 @@ def best_bound(problem: Problem, prices: list[FloatArray], target: float) -> flo
     """The least Lagrangian bound over the given prices and Polyak subgradient steps."""
     n = problem.segments.shape[0]
     candidates = [np.zeros(n), *prices]
-    values = [lagrangian_bound(problem, y) for y in candidates]
+    rows = np.unique(problem.provider)
+    values = [lagrangian_bound(problem, y, rows) for y in candidates]
     y = candidates[int(np.argmin(values))].copy()
     bound = min(values)
     order = np.argsort(problem.request, kind="stable")
@@ -110,7 +114,7 @@ def best_bound(problem: Problem, prices: list[FloatArray], target: float) -> flo
         if norm == 0.0:
             break
         y = np.maximum(y + 0.5 * (bound - target) / norm * step, 0.0)
-        bound = min(bound, lagrangian_bound(problem, y))
+        bound = min(bound, lagrangian_bound(problem, y, rows))
     return bound
 
 
