@@ -1,7 +1,7 @@
 """Batch capacitated assignment of open care requests to providers.
 
-The periodic re-plan solves one mixed-integer programme with SciPy's HiGHS
-(``scipy.optimize.milp``). Variables: ``z[r, p]`` the share of request r's
+The periodic re-plan solves one mixed-integer programme with HiGHS (through
+``highspy``, see ``matching.solve``). Variables: ``z[r, p]`` the share of request r's
 weekly hours given to provider p, only for the top candidates of each request
 (sparse). A request with ``min_window_share >= 1`` must go whole to one provider
 (``z`` binary, continuity of care); otherwise ``z`` is continuous and the hours
