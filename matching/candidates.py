@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from matching.availability import Mask, empty_mask, overlap_slots, slot_count
 from matching.geo import EARTH_RADIUS_KM, haversine_km
-from matching.index import StaticKey, near_mask, pool_index, static_mask
+from matching.index import StaticKey, cosines, pool_index, static_mask
 from matching.pool import BoolArray, FloatArray, IntArray, ProviderPool
 
 Urgency = Literal["routine", "soon", "hospital_discharge"]
@@ -263,10 +263,7 @@ def static_key(p: _Prepared) -> StaticKey:
 def eligible_rows(pool: ProviderPool, request: CareRequestSpec) -> IntArray:
     """Rows of the eligible providers, ascending (the fast path used by scoring).
 
-    Checks 0-5 and a conservative dot-product distance pre-filter run as
-    whole-pool boolean operations on cached arrays (``matching.index``); the
-    exact distance check and the rest run on the rows left. Same set as
-    ``eligible``'s: a provider is eligible only if it passes all.
+    Same set as ``eligible``'s: ``rows_in_reach`` then the exact distance check.
     """
     return eligible_with_distance(pool, request)[0]
 
@@ -275,20 +272,49 @@ def eligible_with_distance(
     pool: ProviderPool, request: CareRequestSpec
 ) -> tuple[IntArray, FloatArray]:
     """``eligible_rows`` and the haversine distance (km) to each of those rows."""
-    prepared = prepare(pool, request)
-    index = pool_index(pool)
-    mask = (static_mask(pool, index, static_key(prepared)) & index.has_free
-            & near_mask(index, request.lat, request.lon))
-    rows: IntArray = np.flatnonzero(mask)
+    rows, _ = rows_in_reach(pool, request)
     distance = distances_km(pool, request, rows)
     kept = distance <= pool.radius_km[rows]
-    rows, distance = rows[kept], distance[kept]
-    for check in CHECKS[7:]:
-        if rows.size == 0:
-            break
-        passed = ~check(pool, prepared, rows)
-        rows, distance = rows[passed], distance[passed]
-    return rows, distance
+    return rows[kept], distance[kept]
+
+
+def rows_in_reach(pool: ProviderPool, request: CareRequestSpec) -> tuple[IntArray, FloatArray]:
+    """(rows, cosine) of providers passing every check but the exact distance one.
+
+    The checks that look only at the request's static keys, gender and
+    languages run as whole-pool boolean operations on cached arrays
+    (``matching.index``); the rest run on the rows left: the conservative
+    dot-product distance pre-filter, capacity, the rate cap and availability
+    (overlap computed once per distinct pattern, then looked up). The order
+    does not matter here, only the set. ``cosine`` is each row's dot product
+    with the request's unit vector; ``eligible`` = these rows within their
+    radius by the exact haversine.
+    """
+    p = prepare(pool, request)
+    index = pool_index(pool)
+    mask = static_mask(pool, index, static_key(p)) & index.has_free
+    if request.required_gender is not None:
+        mask &= pool.gender == p.gender_code
+    if request.required_languages:
+        mask &= p.languages_known
+        for col in p.language_cols:
+            mask &= index.languages_t[col]
+    rows: IntArray = np.flatnonzero(mask)
+    cosine = cosines(index, request.lat, request.lon, rows)
+    keep = cosine >= index.cos_reach[rows]
+    keep &= ~(index.free[rows] < request.hours_per_week * request.min_window_share - _EPS)
+    if request.max_rate_pence is not None and p.service_cols:
+        dearest = index.rates_t[p.service_cols[0], rows]
+        for col in p.service_cols[1:]:
+            dearest = np.maximum(dearest, index.rates_t[col, rows])
+        keep &= ~(dearest > request.max_rate_pence)
+    if p.window_slots:
+        shared = overlap_slots(index.patterns, request.windows)
+        needed = request.min_window_share * p.window_slots - _EPS
+        pattern_fails = (shared < needed) | (shared == 0)
+        if pattern_fails.any():
+            keep &= ~pattern_fails[index.pattern[rows]]
+    return rows[keep], cosine[keep]
 
 
 def why_not(pool: ProviderPool, request: CareRequestSpec, provider_id: str) -> list[str]:

@@ -11,6 +11,10 @@ angle, so ``d <= r`` iff ``u . v >= cos(r / R)``. ``cos_reach`` uses the angle
 plus a margin of ``REACH_MARGIN_RAD`` (about 6 m), so it never drops a provider
 the exact haversine check (``candidates._too_far``) would keep; that exact check
 still runs on the rows that pass.
+
+``chord_km`` turns those dot products into distances with a proven error
+bound, so that scoring can rule out providers that cannot reach the top k
+before paying for the exact haversine (see ``matching.scoring``).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from matching.geo import EARTH_RADIUS_KM
 from matching.pool import BoolArray, FloatArray, IntArray, ProviderPool
 
 REACH_MARGIN_RAD = 1e-6  # about 6 m, far above the rounding error of a dot product
+CHORD_MARGIN_KM = 0.01  # far above the rounding error of the chord distance (< 1 m)
 NEUTRAL_RELIABILITY = 0.5  # no history: neither rewarded nor punished (used by scoring)
 
 
@@ -40,6 +45,7 @@ class PoolIndex:
     agencies_t: BoolArray  # (n_agencies, n), C-contiguous rows
     isf_t: BoolArray  # (n_councils, n)
     languages_t: BoolArray  # (n_languages, n)
+    rates_t: IntArray  # (n_services, n) pence per hour, -1 where not offered
     pattern: IntArray  # (n,) row of the provider's availability in ``patterns``
     patterns: npt.NDArray[np.uint64]  # (u, 6) distinct availability masks
     load_norm: FloatArray  # the provider-only normalised features (see scoring)
@@ -78,6 +84,7 @@ def _build(pool: ProviderPool) -> PoolIndex:
         agencies_t=np.ascontiguousarray(pool.agencies.T),
         isf_t=np.ascontiguousarray(pool.isf_councils.T),
         languages_t=np.ascontiguousarray(pool.languages.T),
+        rates_t=np.ascontiguousarray(pool.rates.T),
         pattern=np.asarray(pattern, dtype=np.int64).reshape(-1),
         patterns=np.ascontiguousarray(patterns, dtype=np.uint64),
         load_norm=load_norm,
@@ -133,3 +140,28 @@ def near_mask(index: PoolIndex, lat: float, lon: float) -> BoolArray:
     point = unit_vectors(np.array([lat]), np.array([lon]))[0]
     near: BoolArray = point @ index.unit_t >= index.cos_reach
     return near
+
+
+def cosines(index: PoolIndex, lat: float, lon: float, rows: IntArray) -> FloatArray:
+    """Dot products of the point's unit vector with the given providers' (see ``near_mask``)."""
+    x, y, z = unit_vectors(np.array([lat]), np.array([lon]))[0].tolist()
+    dot: FloatArray = x * index.unit_t[0, rows]
+    dot += y * index.unit_t[1, rows]
+    dot += z * index.unit_t[2, rows]
+    return dot
+
+
+def chord_km(cosine: FloatArray) -> tuple[FloatArray, float]:
+    """(approximate distance, bound on its error) in km, from dot products of unit vectors.
+
+    The chord c = |u - v| = sqrt(2 - 2 u.v) gives d = 2 R asin(c / 2)
+    = R (c + c^3/24 + 3c^5/640 + ...) <= R (c + c^3/24 + c^5) for every c <= 2.
+    We take R c; the error bound is that tail at the largest chord plus
+    ``CHORD_MARGIN_KM`` for the rounding of the dot product (under 1 m). The
+    bound holds against ``geo.haversine_km`` (the same formula, 2 R asin(c / 2)).
+    """
+    chord = np.sqrt(np.maximum(2.0 - 2.0 * cosine, 0.0))
+    approx: FloatArray = EARTH_RADIUS_KM * chord
+    widest = min(float(chord.max(initial=0.0)), 2.0)
+    error = CHORD_MARGIN_KM + EARTH_RADIUS_KM * (widest ** 3 / 24.0 + widest ** 5)
+    return approx, error

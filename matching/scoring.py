@@ -4,6 +4,19 @@ Every feature is normalised to [0, 1] (1 = better for the seeker or the
 programme); the score is the weighted sum, in the order of ``FEATURES``. A
 suggestion carries each feature's raw value, normalised value, weight and
 contribution, so a manager can see why a provider ranks where it does.
+
+``top_k`` computes the exact features only for providers that can still make
+the top k. Every provider passing the checks other than the exact distance
+(``candidates.rows_in_reach``) gets an approximate score: the exact features
+except the distance, which comes from the dot product already computed for the
+pre-filter (``index.chord_km``, with a proven error bound), so the approximate
+score is within ``slack`` of the exact one. The floor is the k-th best
+(approximate score - slack) among providers surely within reach (approximate
+distance + error <= radius), which are eligible; a provider whose approximate
+score + slack is below the floor scores strictly below k eligible providers
+and cannot be chosen, ties included. The rest get the exact haversine check,
+features and score (``feature_matrix``, ``weighted_scores``), so the result is
+the same as scoring every eligible provider, to the bit.
 """
 
 from __future__ import annotations
@@ -12,10 +25,10 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
-from matching.availability import overlap_slots
-from matching.candidates import CareRequestSpec, distances_km, eligible_with_distance
-from matching.index import NEUTRAL_RELIABILITY
-from matching.pool import FloatArray, IntArray, ProviderPool
+from matching.availability import overlap_slots, slot_count
+from matching.candidates import CareRequestSpec, distances_km, rows_in_reach
+from matching.index import NEUTRAL_RELIABILITY, chord_km, pool_index
+from matching.pool import BoolArray, FloatArray, IntArray, ProviderPool
 
 FEATURES: tuple[str, ...] = (
     "distance", "window_coverage", "rate", "language", "gender",
@@ -25,6 +38,7 @@ DISTANCE_SCALE_KM = 10.0  # at or beyond this distance the distance feature is 0
 RATE_FLOOR_PENCE = 1000  # a rate this low scores 1 on the rate feature
 RATE_REFERENCE_PENCE = 3000  # the ceiling used when the request has no rate cap
 URGENCY_LEVEL = {"routine": 0.0, "soon": 0.5, "hospital_discharge": 1.0}
+SCORE_ROUNDING = 1e-9  # times the weights' size: far above the rounding of a 9-term sum
 
 
 @dataclass(frozen=True)
@@ -155,14 +169,89 @@ def rank_rows(pool: ProviderPool, rows: IntArray, score: FloatArray, k: int) -> 
     return ranked
 
 
+def _approximate_scores(pool: ProviderPool, request: CareRequestSpec, rows: IntArray,
+                        distance: FloatArray, w: FloatArray) -> FloatArray:
+    """The rows' scores for approximate distances, other features as ``feature_matrix``.
+
+    Summed in another order and with per-pattern coverage, so equal to the
+    exact score (at those distances) only up to rounding.
+    """
+    index = pool_index(pool)
+    score: FloatArray = w[6] * index.load_norm[rows]
+    score += w[7] * index.reliability_norm[rows]
+    score += (w[8] * URGENCY_LEVEL[request.urgency]) * index.slack[rows]
+    score += w[0] * (1.0 - np.minimum(distance, DISTANCE_SCALE_KM) / DISTANCE_SCALE_KM)
+    window_slots = slot_count(request.windows)
+    if window_slots:
+        coverage = np.clip(overlap_slots(index.patterns, request.windows) / window_slots,
+                           0.0, 1.0)
+        score += w[1] * coverage[index.pattern[rows]]
+    else:
+        score += w[1]
+    cols = [pool.service_index[s] for s in request.services if s in pool.service_index]
+    ceiling = float(request.max_rate_pence or RATE_REFERENCE_PENCE)
+    per_pence = 1.0 / max(ceiling - RATE_FLOOR_PENCE, 1.0)
+    if cols:
+        total = index.rates_t[cols[0], rows].astype(np.float64)
+        for col in cols[1:]:
+            total += index.rates_t[col, rows]
+        score += w[2] * np.clip((ceiling - total / len(cols)) * per_pence, 0.0, 1.0)
+    else:
+        score += w[2] * min(max((ceiling - RATE_REFERENCE_PENCE) * per_pence, 0.0), 1.0)
+    preferred = [pool.language_index[x] for x in request.preferred_languages
+                 if x in pool.language_index]
+    for col in preferred:
+        score += (w[3] / len(request.preferred_languages)) * index.languages_t[col, rows]
+    wanted = pool.gender_index.get(request.preferred_gender or "", -2)
+    if wanted >= 0:
+        score += w[4] * (pool.gender[rows] == wanted)
+    known_rows = [pool.row_of[x] for x in request.known_provider_ids if x in pool.row_of]
+    if known_rows:
+        score += w[5] * np.isin(rows, np.array(known_rows, dtype=np.int64))
+    return score
+
+
+def _contenders(pool: ProviderPool, request: CareRequestSpec, rows: IntArray,
+                cosine: FloatArray, w: FloatArray, k: int) -> BoolArray:
+    """Rows that may be within reach and among the best k (see the module doc)."""
+    approx, error = chord_km(cosine)
+    radius = pool.radius_km[rows]
+    contender: BoolArray = ~(approx - error > radius)
+    if rows.size <= k or not np.isfinite(w).all() or not np.isfinite(error):
+        return contender
+    score = _approximate_scores(pool, request, rows, approx, w)
+    slack = abs(float(w[0])) / DISTANCE_SCALE_KM * error + SCORE_ROUNDING * (
+        1.0 + float(np.abs(w).sum()))
+    lower = np.where((approx + error <= radius) & ~np.isnan(score), score - slack, -np.inf)
+    floor = np.partition(lower, rows.size - k)[rows.size - k]
+    contender &= ~(score + slack < floor)
+    return contender
+
+
+def _scored_contenders(
+    pool: ProviderPool, request: CareRequestSpec, k: int, weights: Weights
+) -> tuple[IntArray, FloatArray, FloatArray, FloatArray]:
+    """(rows, raw, normalised, score) of the eligible providers that may make the top k.
+
+    Every eligible provider among the best k (and every one tied with the k-th
+    best) is there; the others mostly are not (see the module doc).
+    """
+    rows, cosine = rows_in_reach(pool, request)
+    if k > 0:
+        rows = rows[_contenders(pool, request, rows, cosine, weights.as_array(), k)]
+    distance = distances_km(pool, request, rows)
+    kept = distance <= pool.radius_km[rows]
+    rows, distance = rows[kept], distance[kept]
+    raw, normalised = feature_matrix(pool, request, rows, distance)
+    return rows, raw, normalised, weighted_scores(normalised, weights)
+
+
 def top_k(
     pool: ProviderPool, request: CareRequestSpec, k: int = 20, weights: Weights | None = None
 ) -> list[Suggestion]:
     """The k best eligible providers for a request, best first, each explained."""
     weights = weights or Weights()
-    rows, distance = eligible_with_distance(pool, request)
-    raw, normalised = feature_matrix(pool, request, rows, distance)
-    score = weighted_scores(normalised, weights)
+    rows, raw, normalised, score = _scored_contenders(pool, request, k, weights)
     w = weights.as_array()
     best = rank_rows(pool, rows, score, k)
     # Python floats for the few rows shown (tolist is exact, and cheaper than float()).
@@ -185,9 +274,7 @@ def top_candidates(
 ) -> tuple[IntArray, FloatArray]:
     """(rows, quality in [0, 1]) of the k best eligible providers, for batch assignment."""
     weights = weights or Weights()
-    rows, distance = eligible_with_distance(pool, request)
-    _, normalised = feature_matrix(pool, request, rows, distance)
-    score = weighted_scores(normalised, weights)
+    rows, _, _, score = _scored_contenders(pool, request, k, weights)
     best = rank_rows(pool, rows, score, k)
     quality: FloatArray = score[best] / max(weights.total, 1e-12)
     chosen: IntArray = rows[best]
