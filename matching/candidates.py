@@ -281,14 +281,14 @@ def eligible_with_distance(
 def rows_in_reach(pool: ProviderPool, request: CareRequestSpec) -> tuple[IntArray, FloatArray]:
     """(rows, cosine) of providers passing every check but the exact distance one.
 
-    The checks that look only at the request's static keys, gender and
-    languages run as whole-pool boolean operations on cached arrays
-    (``matching.index``); the rest run on the rows left: the conservative
-    dot-product distance pre-filter, capacity, the rate cap and availability
-    (overlap computed once per distinct pattern, then looked up). The order
-    does not matter here, only the set. ``cosine`` is each row's dot product
-    with the request's unit vector; ``eligible`` = these rows within their
-    radius by the exact haversine.
+    Every check runs as a whole-pool operation on cached arrays
+    (``matching.index``), availability as one overlap per distinct pattern
+    looked up per provider, distance as the conservative dot-product
+    pre-filter; one ``flatnonzero`` at the end. Measured faster than gathering
+    the rows left after each step: the pool's columns are read in order. The
+    order of the checks does not matter here, only the set. ``cosine`` is
+    each row's dot product with the request's unit vector; ``eligible`` =
+    these rows within their radius by the exact haversine.
     """
     p = prepare(pool, request)
     index = pool_index(pool)
@@ -299,22 +299,20 @@ def rows_in_reach(pool: ProviderPool, request: CareRequestSpec) -> tuple[IntArra
         mask &= p.languages_known
         for col in p.language_cols:
             mask &= index.languages_t[col]
-    rows: IntArray = np.flatnonzero(mask)
-    cosine = cosines(index, request.lat, request.lon, rows)
-    keep = cosine >= index.cos_reach[rows]
-    keep &= ~(index.free[rows] < request.hours_per_week * request.min_window_share - _EPS)
-    if request.max_rate_pence is not None and p.service_cols:
-        dearest = index.rates_t[p.service_cols[0], rows]
-        for col in p.service_cols[1:]:
-            dearest = np.maximum(dearest, index.rates_t[col, rows])
-        keep &= ~(dearest > request.max_rate_pence)
+    mask &= ~(index.free < request.hours_per_week * request.min_window_share - _EPS)
     if p.window_slots:
         shared = overlap_slots(index.patterns, request.windows)
         needed = request.min_window_share * p.window_slots - _EPS
         pattern_fails = (shared < needed) | (shared == 0)
         if pattern_fails.any():
-            keep &= ~pattern_fails[index.pattern[rows]]
-    return rows[keep], cosine[keep]
+            mask &= ~pattern_fails[index.pattern]
+    if request.max_rate_pence is not None:
+        for col in p.service_cols:
+            mask &= ~(index.rates_t[col] > request.max_rate_pence)
+    cosine = cosines(index, request.lat, request.lon)
+    mask &= cosine >= index.cos_reach
+    rows: IntArray = np.flatnonzero(mask)
+    return rows, cosine[rows]
 
 
 def why_not(pool: ProviderPool, request: CareRequestSpec, provider_id: str) -> list[str]:

@@ -3,8 +3,9 @@
 ``pool_index(pool)`` is cached per pool object (a weak reference: it goes when
 the pool goes). It holds what every request would otherwise recompute: unit
 vectors and reach thresholds for a conservative great-circle pre-filter,
-contiguous per-agency / per-council / per-language columns, the provider-only
-parts of the score, and the distinct availability patterns.
+contiguous per-service / per-agency / per-council / per-language / per-rate
+columns, the provider-only parts of the score, and the distinct availability
+patterns.
 
 The pre-filter: for unit vectors u, v the dot product is cos of the central
 angle, so ``d <= r`` iff ``u . v >= cos(r / R)``. ``cos_reach`` uses the angle
@@ -40,6 +41,8 @@ class PoolIndex:
     unit_t: FloatArray  # (3, n) unit vectors of the providers' bases, one row per axis
     cos_reach: FloatArray  # dot >= this may be within the travel radius
     active: BoolArray  # not suspended
+    compliance_days: npt.NDArray[np.int32]  # as the pool's (date ordinals fit in 32 bits)
+    offers_t: BoolArray  # (n_services, n): offers service j (bit j of ``pool.services``)
     has_free: BoolArray  # free hours > 0
     free: FloatArray  # capacity - committed
     agencies_t: BoolArray  # (n_agencies, n), C-contiguous rows
@@ -79,6 +82,10 @@ def _build(pool: ProviderPool) -> PoolIndex:
         unit_t=np.ascontiguousarray(unit_vectors(pool.lat, pool.lon).T),
         cos_reach=cos_reach,
         active=~pool.suspended,
+        compliance_days=pool.compliance_days.astype(np.int32),
+        offers_t=np.ascontiguousarray(
+            (pool.services[None, :] >> np.arange(len(pool.service_index), dtype=np.uint64)[:, None]
+             & np.uint64(1)).astype(bool)),
         has_free=free > 0,
         free=free,
         agencies_t=np.ascontiguousarray(pool.agencies.T),
@@ -123,10 +130,13 @@ def static_mask(pool: ProviderPool, index: PoolIndex, key: StaticKey) -> BoolArr
     n = len(pool)
     if not key.services_known or key.agency_col < 0 or key.isf_col == -1:
         return np.zeros(n, dtype=bool)
-    bits = np.uint64(key.service_bits)
-    mask: BoolArray = index.active & (pool.compliance_days >= key.start_day)
-    if key.service_bits:
-        mask &= (pool.services & bits) == bits
+    mask: BoolArray = index.active & (index.compliance_days >= key.start_day)
+    offered = index.offers_t.shape[0]
+    if key.service_bits >> offered:  # a service no provider offers
+        mask[:] = False
+    for bit in range(offered):
+        if key.service_bits >> bit & 1:
+            mask &= index.offers_t[bit]
     if key.needs_cqc:
         mask &= pool.cqc
     mask &= index.agencies_t[key.agency_col]
@@ -137,17 +147,14 @@ def static_mask(pool: ProviderPool, index: PoolIndex, key: StaticKey) -> BoolArr
 
 def near_mask(index: PoolIndex, lat: float, lon: float) -> BoolArray:
     """Conservative pre-filter: False only for providers surely beyond their radius."""
-    point = unit_vectors(np.array([lat]), np.array([lon]))[0]
-    near: BoolArray = point @ index.unit_t >= index.cos_reach
+    near: BoolArray = cosines(index, lat, lon) >= index.cos_reach
     return near
 
 
-def cosines(index: PoolIndex, lat: float, lon: float, rows: IntArray) -> FloatArray:
-    """Dot products of the point's unit vector with the given providers' (see ``near_mask``)."""
-    x, y, z = unit_vectors(np.array([lat]), np.array([lon]))[0].tolist()
-    dot: FloatArray = x * index.unit_t[0, rows]
-    dot += y * index.unit_t[1, rows]
-    dot += z * index.unit_t[2, rows]
+def cosines(index: PoolIndex, lat: float, lon: float) -> FloatArray:
+    """Dot product of the point's unit vector with every provider's (see ``near_mask``)."""
+    point = unit_vectors(np.array([lat]), np.array([lon]))[0]
+    dot: FloatArray = point @ index.unit_t
     return dot
 
 
@@ -165,3 +172,4 @@ def chord_km(cosine: FloatArray) -> tuple[FloatArray, float]:
     widest = min(float(chord.max(initial=0.0)), 2.0)
     error = CHORD_MARGIN_KM + EARTH_RADIUS_KM * (widest ** 3 / 24.0 + widest ** 5)
     return approx, error
+
