@@ -160,7 +160,7 @@ def rank_rows(pool: ProviderPool, rows: IntArray, score: FloatArray, k: int) -> 
     if k <= 0 or rows.size == 0:
         return np.zeros(0, dtype=np.int64)
     if rows.size > k:
-        kth = -score[np.argpartition(-score, k - 1)[k - 1]]
+        kth = score[np.argpartition(-score, k - 1)[k - 1]]
         keep = np.flatnonzero(score >= kth)
     else:
         keep = np.arange(rows.size)
