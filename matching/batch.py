@@ -37,8 +37,8 @@ import numpy as np
 
 from matching.availability import overlap_slots
 from matching.candidates import _EPS, CareRequestSpec, prepare, static_key
-from matching.geo import EARTH_RADIUS_KM, haversine_km
-from matching.index import PoolIndex, pool_index, static_mask, unit_vectors
+from matching.geo import haversine_km
+from matching.index import PoolIndex, chord_km, pool_index, static_mask, unit_vectors
 from matching.pool import BoolArray, FloatArray, IntArray, ProviderPool
 from matching.scoring import (
     DISTANCE_SCALE_KM,
@@ -49,7 +49,6 @@ from matching.scoring import (
 )
 
 BLOCK_ELEMENTS = 1 << 20  # dense (requests x providers) cells per block
-CHORD_MARGIN_KM = 0.01  # far above the rounding error of the chord distance (< 1 m)
 SCORE_ROUNDING = 1e-9  # times the weights' size: far above the rounding of a 9-term sum
 
 
@@ -200,21 +199,6 @@ def _dense_checks(pool: ProviderPool, index: PoolIndex, req: _Requests, block: I
     return pairs.take((slots == 0) | ((shared >= req.share[gr] * slots - _EPS) & (shared != 0)))
 
 
-def _chord_km(cosine: FloatArray) -> tuple[FloatArray, float]:
-    """(approximate distance, bound on its error) in km, from the dot products.
-
-    The chord c = |u - v| = sqrt(2 - 2 u.v) gives d = 2 R asin(c / 2)
-    = R (c + c^3/24 + 3c^5/640 + ...) <= R (c + c^3/24 + c^5) for every c <= 2.
-    We take R c; the error bound is that tail at the largest chord plus
-    ``CHORD_MARGIN_KM`` for the rounding of the dot product (under 1 m).
-    """
-    chord = np.sqrt(np.maximum(2.0 - 2.0 * cosine, 0.0))
-    approx: FloatArray = EARTH_RADIUS_KM * chord
-    widest = min(float(chord.max(initial=0.0)), 2.0)
-    error = CHORD_MARGIN_KM + EARTH_RADIUS_KM * (widest ** 3 / 24.0 + widest ** 5)
-    return approx, error
-
-
 def _approximate_scores(pool: ProviderPool, index: PoolIndex, req: _Requests, pairs: _Pairs,
                         block: IntArray, group: IntArray, distance: FloatArray,
                         rate: tuple[FloatArray, FloatArray] | None, w: FloatArray) -> FloatArray:
@@ -276,7 +260,7 @@ def _contenders(pool: ProviderPool, index: PoolIndex, req: _Requests, pairs: _Pa
                 weights: Weights, k: int) -> BoolArray:
     """Pairs that may be within reach and among their request's best k (see the module doc)."""
     w = weights.as_array()
-    approx, error = _chord_km(pairs.cosine)
+    approx, error = chord_km(pairs.cosine)
     radius = pool.radius_km[pairs.rows]
     contender: BoolArray = ~(approx - error > radius)
     if not np.isfinite(w).all() or not np.isfinite(error):

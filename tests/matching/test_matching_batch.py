@@ -9,10 +9,9 @@ from hypothesis import strategies as st
 from test_matching_properties import REGULATED, SETTINGS, pools, requests, weights_strategy
 
 from matching.assignment import candidate_pairs
-from matching.batch import _chord_km
 from matching.candidates import CareRequestSpec
 from matching.geo import haversine_km
-from matching.index import unit_vectors
+from matching.index import chord_km, unit_vectors
 from matching.pool import ProviderPool, ProviderRecord
 from matching.scoring import Weights, top_candidates
 
@@ -52,7 +51,7 @@ def test_the_chord_distance_is_within_its_error_bound_of_the_haversine(
         lat2 = min(max(lat2, -90.0), 90.0)
     u = unit_vectors(np.array([lat1]), np.array([lon1]))[0]
     v = unit_vectors(np.array([lat2]), np.array([lon2]))[0]
-    approx, error = _chord_km(np.array([u @ v]))
+    approx, error = chord_km(np.array([u @ v]))
     assert abs(approx[0] - haversine_km(lat1, lon1, lat2, lon2)) <= error
 
 
