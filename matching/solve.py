@@ -236,13 +236,13 @@ def _highs(options: dict[str, bool | float | str]) -> highspy.Highs:
     return solver
 
 
-def solve_part(part: Part, mip_rel_gap: float, time_limit: float, fix: bool,
-               mip_seconds: float | None = None) -> PartResult:
+def solve_part(part: Part, mip_rel_gap: float, time_limit: float, fix: bool) -> PartResult:
     """HiGHS on one part: (share per pair, LP bound, status, provider prices).
 
     The LP relaxation gives the bound and the prices. Then either the whole
     MIP, or (``fix``) relax-and-fix: the LP's integral part is kept and a small
-    MIP places the requests it split, started from a rounding of the LP.
+    MIP places the requests it split. A greedy rounding of the LP is kept
+    instead wherever the MIP's plan is not better.
     """
     n_pairs = part.row.size
     lp = _highs({"presolve": "off", "time_limit": time_limit})  # presolve only slows these
@@ -259,8 +259,7 @@ def solve_part(part: Part, mip_rel_gap: float, time_limit: float, fix: bool,
     prices = np.maximum(-np.asarray(solution.row_dual[n_req:]), 0.0)
     status = "LP optimal"
     if not fix:
-        share, status = _mip(part, _round(part, lp_share, np.ones(n_pairs, dtype=bool)),
-                             mip_rel_gap, mip_seconds or time_limit)
+        share, status = _mip(part, _round(part, lp_share), mip_rel_gap, time_limit)
         return share, lp_value, status, prices
     fractional = part.whole & (lp_share > 1e-6) & (lp_share < 1 - 1e-6)
     open_request = np.zeros(n_req, dtype=bool)
@@ -283,7 +282,7 @@ def solve_part(part: Part, mip_rel_gap: float, time_limit: float, fix: bool,
         sub = Part(row=row, column=part.column[edges], hours=part.hours[edges],
                    value=part.value[edges], whole=part.whole[edges],
                    segments=remaining(part.segments, np.asarray(load, dtype=np.float64)))
-        start = _round(sub, lp_share[edges], np.ones(edges.size, dtype=bool))
+        start = _round(sub, lp_share[edges])
         share[edges], status = _mip(sub, start, max(mip_rel_gap, FIX_GAP),
                                     min(time_limit, FIX_SECONDS))
         status = f"LP optimal, split requests: {status}"
@@ -318,12 +317,12 @@ def _part_value(part: Part, share: FloatArray) -> float:
     return float(part.value @ share - (used * _COSTS).sum())
 
 
-def _round(part: Part, lp_share: FloatArray, allowed: BoolArray) -> FloatArray:
+def _round(part: Part, lp_share: FloatArray) -> FloatArray:
     """A feasible plan from LP shares: pairs by share, each request once, where room is left."""
     share = np.zeros(lp_share.size)
     room = part.segments.sum(axis=1)
     placed = np.zeros(int(part.row.max()) + 1 if part.row.size else 0)
-    candidates = np.flatnonzero(allowed & (lp_share > 1e-9))
+    candidates = np.flatnonzero(lp_share > 1e-9)
     for e in candidates[np.argsort(-lp_share[candidates], kind="stable")].tolist():
         r, p = int(part.row[e]), int(part.column[e])
         if part.whole[e]:
