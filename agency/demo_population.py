@@ -93,7 +93,7 @@ def add_providers(
             sole = rng.random() < 0.7
             windows = _windows(rng) + (_windows(rng) if rng.random() < 0.3 else [])
             mask = windows_to_mask(windows, "weekly_availability")
-            locality, basis = locality_of(lat, lon, outcode, "bristol")
+            locality, basis = locality_of(outcode, "bristol")
             provider = Provider(
                 id=new_id("prv"),
                 user_id=user.id,

@@ -66,12 +66,16 @@ def locate(session: Session, postcode: str, field: str = "postcode") -> Place:
     )
 
 
-def locality_of(
-    lat: float, lon: float, outcode: str, council_area: str | None
-) -> tuple[Locality, str]:
-    """Place a supplier base in the local-spend circles of a council, and say how."""
+def locality_of(outcode: str, council_area: str | None) -> tuple[Locality, str]:
+    """Place a supplier base in the local-spend circles of a council, and say how.
+
+    The outcode's published centroid decides, never the provider's own point: a
+    point near a boundary (or a demo point jittered around the centroid) would
+    otherwise put a BS10 provider outside Bristol.
+    """
     if council_area is None:
         return Locality.NATIONAL, "no council area configured"
+    lat, lon = matching.outcode_table().latlon(outcode)
     circle = matching.locality_circle(lat, lon, council_area, outcode)
     basis = f"centroid of {outcode} (GeoNames) tested against OS Boundary-Line council boundaries"
     return Locality(circle), basis

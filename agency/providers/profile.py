@@ -58,7 +58,7 @@ def register_provider(
     if session.scalar(select(User.id).where(User.email == email.strip().lower())):
         raise EmailTaken()
     user = create_user(session, email=email, password=password, role=Role.PROVIDER, commit=False)
-    locality, basis = places.locality_of(lat, lon, outcode, DEFAULT_COUNCIL_AREA)
+    locality, basis = places.locality_of(outcode, DEFAULT_COUNCIL_AREA)
     provider = Provider(
         id=new_id("prv"),
         user_id=user.id,
@@ -107,7 +107,7 @@ def relocate(session: Session, provider: Provider) -> None:
         .limit(1)
     )
     provider.locality, provider.locality_basis = places.locality_of(
-        provider.lat, provider.lon, provider.base_outcode, area or DEFAULT_COUNCIL_AREA
+        provider.base_outcode, area or DEFAULT_COUNCIL_AREA
     )
 
 
