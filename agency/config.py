@@ -104,3 +104,9 @@ class Settings:
                 raise ConfigError(
                     "DATABASE_URL must point at PostgreSQL when AGENCY_ENV=production"
                 )
+            if self.webhook_allow_private:
+                # Private webhook targets are for a developer's local receiver only: in
+                # production they would let a partner make this server reach its own network.
+                raise ConfigError(
+                    "WEBHOOK_ALLOW_PRIVATE=true is refused when AGENCY_ENV=production"
+                )
