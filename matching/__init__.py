@@ -28,6 +28,7 @@ from matching.candidates import (
     eligible_rows,
     why_not,
 )
+from matching.features import FEATURES
 from matching.geo import (
     GeoError,
     InvalidPostcode,
@@ -44,7 +45,7 @@ from matching.geo import (
     parse_postcode,
 )
 from matching.pool import ProviderPool, ProviderRecord
-from matching.scoring import FEATURES, FeatureExplanation, Suggestion, Weights, top_k
+from matching.scoring import FeatureExplanation, Suggestion, Weights, top_k
 
 __all__ = [
     "CONSTRAINT_CODES", "FEATURES", "AssignmentResult", "CareRequestSpec",

@@ -29,13 +29,11 @@ from matching.batch import batch_candidates
 from matching.candidates import CareRequestSpec
 from matching.pool import FloatArray, IntArray, ProviderPool
 from matching.scoring import Weights
-from matching.solve import LOAD_COSTS, Problem, plan_value, solve
+from matching.solve import LOAD_BREAKS, Problem, plan_value, solve
 
 PRIORITY = {"routine": 1.0, "soon": 2.0, "hospital_discharge": 4.0}
 HOUR_VALUE = 100.0
 QUALITY_VALUE = 1.0
-LOAD_BREAKS = (0.25, 0.5, 0.8, 1.0)  # shares of capacity where the fairness cost steps up
-SEGMENTS = len(LOAD_COSTS)
 
 
 @dataclass(frozen=True)
@@ -91,7 +89,7 @@ def candidate_pairs(
 
 
 def _segments(pool: ProviderPool, rows: IntArray) -> FloatArray:
-    """(len(rows), SEGMENTS) hours available in each load segment, committed hours first."""
+    """(len(rows), len(LOAD_BREAKS)) hours available in each load segment, committed hours first."""
     capacity = pool.capacity_hours[rows]
     committed = np.minimum(pool.committed_hours[rows], capacity)
     lengths = np.zeros((rows.size, len(LOAD_BREAKS)))

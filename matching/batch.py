@@ -35,21 +35,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from matching import features
 from matching.availability import overlap_slots
 from matching.candidates import _EPS, CareRequestSpec, prepare, static_key
+from matching.features import (
+    RATE_REFERENCE_PENCE,
+    URGENCY_LEVEL,
+    Feature,
+    PairInputs,
+    pruning_slack,
+    weighted_sum,
+)
 from matching.geo import haversine_km
 from matching.index import PoolIndex, chord_km, pool_index, static_mask, unit_vectors
 from matching.pool import BoolArray, FloatArray, IntArray, ProviderPool
-from matching.scoring import (
-    DISTANCE_SCALE_KM,
-    RATE_FLOOR_PENCE,
-    RATE_REFERENCE_PENCE,
-    URGENCY_LEVEL,
-    Weights,
-)
+from matching.scoring import Weights
 
 BLOCK_ELEMENTS = 1 << 20  # dense (requests x providers) cells per block
-SCORE_ROUNDING = 1e-9  # times the weights' size: far above the rounding of a 9-term sum
 
 
 class _Requests:
@@ -65,8 +67,8 @@ class _Requests:
                      * self.share - _EPS)
         self.cap = np.array([np.inf if r.max_rate_pence is None else r.max_rate_pence
                              for r in requests], dtype=np.float64)
-        self.ceiling = np.array([float(r.max_rate_pence or RATE_REFERENCE_PENCE)
-                                 for r in requests], dtype=np.float64)
+        self.ceiling = np.array([features.rate_ceiling(r.max_rate_pence) for r in requests],
+                                dtype=np.float64)
         self.windows = (np.stack([r.windows for r in requests]) if n
                         else np.zeros((0, 6), dtype=np.uint64))
         self.slots = np.bitwise_count(self.windows).sum(axis=1, dtype=np.int64)
@@ -98,18 +100,21 @@ def _group_rows(pool: ProviderPool, index: PoolIndex, request: CareRequestSpec) 
     return rows
 
 
-def _language(pool: ProviderPool, req: _Requests, rr: IntArray, rows: IntArray) -> FloatArray:
-    """Share of each pair's preferred languages the provider speaks (0 with none)."""
-    result = np.zeros(rr.size)
+def _language(pool: ProviderPool, req: _Requests, rr: IntArray, rows: IntArray
+              ) -> tuple[FloatArray, FloatArray]:
+    """Per pair: preferred languages the provider speaks, and how many are preferred."""
+    matched = np.zeros(rr.size)
+    wanted = np.zeros(rr.size)
     preferred = req.preferred[rr]
     for code in np.unique(preferred[preferred >= 0]).tolist():
         languages = req.preferred_sets[code]
         on = preferred == code
         cols = [pool.language_index[x] for x in languages if x in pool.language_index]
-        matched = (pool.languages[rows[on][:, None], np.array(cols, dtype=np.int64)]
-                   .sum(axis=1).astype(np.float64) if cols else np.zeros(int(on.sum())))
-        result[on] = matched / len(languages)
-    return result
+        if cols:
+            matched[on] = (pool.languages[rows[on][:, None], np.array(cols, dtype=np.int64)]
+                           .sum(axis=1))
+        wanted[on] = len(languages)
+    return matched, wanted
 
 
 def _kth_largest(rr: IntArray, values: FloatArray, n: int, k: int) -> FloatArray:
@@ -204,55 +209,50 @@ def _approximate_scores(pool: ProviderPool, index: PoolIndex, req: _Requests, pa
                         rate: tuple[FloatArray, FloatArray] | None, w: FloatArray) -> FloatArray:
     """The pairs' scores up to rounding (summed in another order), from per-block tables.
 
-    Provider-only terms, gender and urgency come from one (request kind x
-    provider) table, a kind being a (preferred gender, urgency level) pair.
+    The normalisers of ``matching.features``; provider-only terms, gender and
+    urgency come from one (request kind x provider) table, a kind being a
+    (preferred gender, urgency level) pair.
     """
     kinds, kind = np.unique(np.stack([req.gender[block], req.level[block]]), axis=1,
                             return_inverse=True)
-    side = (w[6] * index.load_norm[group] + w[7] * index.reliability_norm[group]
-            + w[4] * (pool.gender[group] == kinds[0][:, None])
-            + w[8] * kinds[1][:, None] * index.slack[group])
+    side = (w[Feature.LOAD] * index.load_norm[group]
+            + w[Feature.RELIABILITY] * index.reliability_norm[group]
+            + w[Feature.GENDER] * features.gender(pool.gender[group], kinds[0][:, None])
+            + w[Feature.URGENCY] * features.urgency(kinds[1][:, None], index.slack[group]))
     score: FloatArray = side.ravel()[kind.reshape(-1)[pairs.rr] * group.size + pairs.cols]
-    score += w[0] * (1.0 - np.minimum(distance, DISTANCE_SCALE_KM) / DISTANCE_SCALE_KM)
-    coverage = np.where(pairs.slots > 0, pairs.shared / np.maximum(pairs.slots, 1), 1.0)
-    score += w[1] * np.clip(coverage, 0.0, 1.0)
-    ceiling = req.ceiling[block]
-    per_pence = 1.0 / np.maximum(ceiling - RATE_FLOOR_PENCE, 1.0)
-    mean_rate = rate[1][pairs.cols] if rate is not None else float(RATE_REFERENCE_PENCE)
-    score += w[2] * np.clip((ceiling[pairs.rr] - mean_rate) * per_pence[pairs.rr], 0.0, 1.0)
+    score += w[Feature.DISTANCE] * features.distance(distance)
+    score += w[Feature.WINDOW_COVERAGE] * features.window_coverage(pairs.shared, pairs.slots)
+    mean_rate = (rate[1][pairs.cols] if rate is not None
+                 else np.full(pairs.rr.size, float(RATE_REFERENCE_PENCE)))
+    score += w[Feature.RATE] * features.rate(mean_rate, req.ceiling[block][pairs.rr])
     if (req.preferred[block] >= 0).any():
-        score += w[3] * _language(pool, req, pairs.gr, pairs.rows)
+        score += w[Feature.LANGUAGE] * features.language(*_language(pool, req, pairs.gr,
+                                                                    pairs.rows))
     if req.known.size:
-        score += w[5] * np.isin(pairs.gr * len(pool) + pairs.rows, req.known)
+        score += w[Feature.CONTINUITY] * features.continuity(
+            np.isin(pairs.gr * len(pool) + pairs.rows, req.known))
     return score
 
 
 def _scores(pool: ProviderPool, index: PoolIndex, req: _Requests, pairs: _Pairs,
             distance: FloatArray, rate: tuple[FloatArray, FloatArray] | None,
             weights: Weights) -> FloatArray:
-    """Each pair's score: features summed in ``FEATURES`` order, as ``weighted_scores``."""
+    """Each pair's exact score: ``features.PairInputs`` summed as ``weighted_sum``."""
     rows, gr = pairs.rows, pairs.gr
     mean_rate = (rate[1][pairs.cols] if rate is not None
                  else np.full(rows.size, float(RATE_REFERENCE_PENCE)))
-    ceiling = req.ceiling[gr]
-    coverage = np.where(pairs.slots > 0, pairs.shared / np.maximum(pairs.slots, 1), 1.0)
     known = (np.isin(gr * len(pool) + rows, req.known).astype(np.float64) if req.known.size
              else np.zeros(rows.size))
-    normalised = (
-        1.0 - np.minimum(distance, DISTANCE_SCALE_KM) / DISTANCE_SCALE_KM,
-        np.clip(coverage, 0.0, 1.0),
-        np.clip((ceiling - mean_rate) / np.maximum(ceiling - RATE_FLOOR_PENCE, 1.0), 0.0, 1.0),
-        _language(pool, req, gr, rows),
-        (pool.gender[rows] == req.gender[gr]).astype(np.float64),
-        known,
-        index.load_norm[rows],
-        index.reliability_norm[rows],
-        req.level[gr] * index.slack[rows],
+    matched, preferred = _language(pool, req, gr, rows)
+    inputs = PairInputs(
+        distance_km=distance, shared_slots=pairs.shared, window_slots=pairs.slots,
+        mean_rate=mean_rate, ceiling=req.ceiling[gr], languages_matched=matched,
+        languages_preferred=preferred, provider_gender=pool.gender[rows],
+        wanted_gender=req.gender[gr], known=known, load_norm=index.load_norm[rows],
+        reliability_norm=index.reliability_norm[rows], slack=index.slack[rows],
+        urgency_level=req.level[gr],
     )
-    score = np.zeros(rows.size)
-    for weight, feature in zip(weights.as_array().tolist(), normalised, strict=True):
-        score = score + weight * feature
-    return score
+    return weighted_sum(inputs.normalised(), weights.as_array())
 
 
 def _contenders(pool: ProviderPool, index: PoolIndex, req: _Requests, pairs: _Pairs,
@@ -266,7 +266,7 @@ def _contenders(pool: ProviderPool, index: PoolIndex, req: _Requests, pairs: _Pa
     if not np.isfinite(w).all() or not np.isfinite(error):
         return contender
     score = _approximate_scores(pool, index, req, pairs, block, group, approx, rate, w)
-    slack = abs(float(w[0])) / DISTANCE_SCALE_KM * error + SCORE_ROUNDING * (1.0 + np.abs(w).sum())
+    slack = pruning_slack(w, error)
     surely_near = (approx + error <= radius) & ~np.isnan(score)
     score -= slack
     floor = _kth_largest(pairs.rr, np.where(surely_near, score, -np.inf), block.size, k)

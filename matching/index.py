@@ -26,12 +26,12 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from matching import features
 from matching.geo import EARTH_RADIUS_KM
 from matching.pool import BoolArray, FloatArray, IntArray, ProviderPool
 
 REACH_MARGIN_RAD = 1e-6  # about 6 m, far above the rounding error of a dot product
 CHORD_MARGIN_KM = 0.01  # far above the rounding error of the chord distance (< 1 m)
-NEUTRAL_RELIABILITY = 0.5  # no history: neither rewarded nor punished (used by scoring)
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,7 +51,7 @@ class PoolIndex:
     rates_t: IntArray  # (n_services, n) pence per hour, -1 where not offered
     pattern: IntArray  # (n,) row of the provider's availability in ``patterns``
     patterns: npt.NDArray[np.uint64]  # (u, 6) distinct availability masks
-    load_norm: FloatArray  # the provider-only normalised features (see scoring)
+    load_norm: FloatArray  # the provider-only normalised features (``matching.features``)
     reliability_norm: FloatArray
     slack: FloatArray  # free / capacity, clipped: times the urgency level
 
@@ -70,10 +70,7 @@ def _build(pool: ProviderPool) -> PoolIndex:
     cos_reach = np.where(angle >= np.pi, -2.0, np.cos(np.minimum(angle, np.pi)))
     cos_reach = np.where(pool.radius_km < 0, 2.0, cos_reach)  # d > r always: nobody
     capacity = pool.capacity_hours
-    safe_capacity = np.where(capacity > 0, capacity, 1.0)
     free = capacity - pool.committed_hours
-    load_norm = np.where(capacity > 0, 1.0 - np.clip(pool.load_hours / safe_capacity, 0.0, 1.0),
-                         0.0)
     if len(pool):
         patterns, pattern = np.unique(pool.availability, axis=0, return_inverse=True)
     else:
@@ -94,10 +91,9 @@ def _build(pool: ProviderPool) -> PoolIndex:
         rates_t=np.ascontiguousarray(pool.rates.T),
         pattern=np.asarray(pattern, dtype=np.int64).reshape(-1),
         patterns=np.ascontiguousarray(patterns, dtype=np.uint64),
-        load_norm=load_norm,
-        reliability_norm=np.where(np.isnan(pool.reliability), NEUTRAL_RELIABILITY,
-                                  pool.reliability),
-        slack=np.where(capacity > 0, np.clip(free / safe_capacity, 0.0, 1.0), 0.0),
+        load_norm=features.load(pool.load_hours, capacity),
+        reliability_norm=features.reliability(pool.reliability),
+        slack=features.slack(free, capacity),
     )
 
 
@@ -145,14 +141,11 @@ def static_mask(pool: ProviderPool, index: PoolIndex, key: StaticKey) -> BoolArr
     return mask
 
 
-def near_mask(index: PoolIndex, lat: float, lon: float) -> BoolArray:
-    """Conservative pre-filter: False only for providers surely beyond their radius."""
-    near: BoolArray = cosines(index, lat, lon) >= index.cos_reach
-    return near
-
-
 def cosines(index: PoolIndex, lat: float, lon: float) -> FloatArray:
-    """Dot product of the point's unit vector with every provider's (see ``near_mask``)."""
+    """Dot product of the point's unit vector with every provider's.
+
+    A provider is possibly within reach iff this is >= its ``cos_reach``.
+    """
     point = unit_vectors(np.array([lat]), np.array([lon]))[0]
     dot: FloatArray = point @ index.unit_t
     return dot

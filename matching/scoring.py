@@ -26,20 +26,21 @@ from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
+from matching import features
 from matching.availability import overlap_slots, slot_count
 from matching.candidates import CareRequestSpec, distances_km, rows_in_reach
-from matching.index import NEUTRAL_RELIABILITY, chord_km, pool_index
+from matching.features import (
+    FEATURES,
+    RATE_REFERENCE_PENCE,
+    URGENCY_LEVEL,
+    Feature,
+    PairInputs,
+    pruning_slack,
+    weighted_sum,
+)
+from matching.index import chord_km, pool_index
 from matching.pool import BoolArray, FloatArray, IntArray, ProviderPool
 
-FEATURES: tuple[str, ...] = (
-    "distance", "window_coverage", "rate", "language", "gender",
-    "continuity", "load", "reliability", "urgency",
-)
-DISTANCE_SCALE_KM = 10.0  # at or beyond this distance the distance feature is 0
-RATE_FLOOR_PENCE = 1000  # a rate this low scores 1 on the rate feature
-RATE_REFERENCE_PENCE = 3000  # the ceiling used when the request has no rate cap
-URGENCY_LEVEL = {"routine": 0.0, "soon": 0.5, "hospital_discharge": 1.0}
-SCORE_ROUNDING = 1e-9  # times the weights' size: far above the rounding of a 9-term sum
 PRUNE_MIN_ROWS = 300  # below this many candidates scoring them all is as fast (measured)
 
 
@@ -65,6 +66,10 @@ class Weights:
     def total(self) -> float:
         """Sum of the weights (the highest possible score)."""
         return float(sum(getattr(self, f.name) for f in fields(self)))
+
+
+if tuple(f.name for f in fields(Weights)) != FEATURES:  # one name, one column, one order
+    raise ImportError("Weights' fields must be matching.features.FEATURES, in order")
 
 
 @dataclass(frozen=True)
@@ -100,57 +105,39 @@ def feature_matrix(
     ``distance`` may be passed when already known (km to each row).
     """
     n = rows.size
+    index = pool_index(pool)
     if distance is None:
         distance = distances_km(pool, request, rows)
-    window_slots = int(np.bitwise_count(request.windows).sum())
-    if window_slots:
-        coverage = overlap_slots(pool.availability[rows], request.windows) / window_slots
-    else:
-        coverage = np.ones(n)
+    window_slots = slot_count(request.windows)
+    shared = (overlap_slots(pool.availability[rows], request.windows) if window_slots
+              else np.zeros(n))
     cols = [pool.service_index[s] for s in request.services if s in pool.service_index]
     rate = (pool.rates[rows[:, None], np.array(cols, dtype=np.int64)].mean(axis=1) if cols
             else np.full(n, float(RATE_REFERENCE_PENCE)))
-    ceiling = float(request.max_rate_pence or RATE_REFERENCE_PENCE)
-    rate_norm = np.clip((ceiling - rate) / max(ceiling - RATE_FLOOR_PENCE, 1.0), 0.0, 1.0)
-
     preferred = [pool.language_index[x] for x in request.preferred_languages
                  if x in pool.language_index]
     spoken = pool.languages[rows[:, None], np.array(preferred, dtype=np.int64)]
     matched = spoken.sum(axis=1).astype(np.float64) if preferred else np.zeros(n)
-    language_norm = matched / len(request.preferred_languages) if request.preferred_languages \
-        else np.zeros(n)
-    wanted = pool.gender_index.get(request.preferred_gender or "", -2)
-    gender = (pool.gender[rows] == wanted).astype(np.float64)
     known_rows = [pool.row_of[x] for x in request.known_provider_ids if x in pool.row_of]
     known = np.isin(rows, np.array(known_rows, dtype=np.int64)).astype(np.float64)
-
-    capacity = pool.capacity_hours[rows]
-    safe_capacity = np.where(capacity > 0, capacity, 1.0)
-    load = pool.load_hours[rows]
-    load_norm = np.where(capacity > 0, 1.0 - np.clip(load / safe_capacity, 0.0, 1.0), 0.0)
-    reliability = pool.reliability[rows]
-    reliability_norm = np.where(np.isnan(reliability), NEUTRAL_RELIABILITY, reliability)
-    free = capacity - pool.committed_hours[rows]
-    slack = np.where(capacity > 0, np.clip(free / safe_capacity, 0.0, 1.0), 0.0)
-    urgency_norm = URGENCY_LEVEL[request.urgency] * slack
-
-    raw = np.column_stack([distance, coverage, rate, matched, gender, known, load,
-                           reliability, free])
-    normalised = np.column_stack([
-        1.0 - np.minimum(distance, DISTANCE_SCALE_KM) / DISTANCE_SCALE_KM,
-        np.clip(coverage, 0.0, 1.0), rate_norm, language_norm, gender, known, load_norm,
-        reliability_norm, urgency_norm,
-    ])
-    return raw.reshape(n, len(FEATURES)), normalised.reshape(n, len(FEATURES))
+    inputs = PairInputs(
+        distance_km=distance, shared_slots=shared, window_slots=window_slots, mean_rate=rate,
+        ceiling=features.rate_ceiling(request.max_rate_pence), languages_matched=matched,
+        languages_preferred=len(request.preferred_languages), provider_gender=pool.gender[rows],
+        wanted_gender=pool.gender_index.get(request.preferred_gender or "", -2), known=known,
+        load_norm=index.load_norm[rows], reliability_norm=index.reliability_norm[rows],
+        slack=index.slack[rows], urgency_level=URGENCY_LEVEL[request.urgency],
+    )
+    normalised = inputs.normalised()
+    coverage = shared / window_slots if window_slots else np.ones(n)
+    raw = np.column_stack([distance, coverage, rate, matched, normalised[Feature.GENDER], known,
+                           pool.load_hours[rows], pool.reliability[rows], index.free[rows]])
+    return raw.reshape(n, len(FEATURES)), np.column_stack(normalised).reshape(n, len(FEATURES))
 
 
 def weighted_scores(normalised: FloatArray, weights: Weights) -> FloatArray:
     """Weighted sum of normalised features, added feature by feature in order."""
-    w = weights.as_array()
-    score = np.zeros(normalised.shape[0])
-    for j in range(len(FEATURES)):
-        score = score + w[j] * normalised[:, j]
-    return score
+    return weighted_sum([normalised[:, j] for j in range(len(FEATURES))], weights.as_array())
 
 
 def rank_rows(pool: ProviderPool, rows: IntArray, score: FloatArray, k: int) -> IntArray:
@@ -175,41 +162,48 @@ def _approximate_scores(pool: ProviderPool, request: CareRequestSpec, rows: IntA
                         distance: FloatArray, w: FloatArray) -> FloatArray:
     """The rows' scores for approximate distances, other features as ``feature_matrix``.
 
-    Summed in another order and with per-pattern coverage, so equal to the
-    exact score (at those distances) only up to rounding.
+    The same normalisers (``matching.features``), summed in another order and
+    with per-pattern coverage, so equal to the exact score (at those
+    distances) only up to rounding.
     """
     index = pool_index(pool)
-    score: FloatArray = w[6] * index.load_norm[rows]
-    score += w[7] * index.reliability_norm[rows]
-    score += (w[8] * URGENCY_LEVEL[request.urgency]) * index.slack[rows]
-    score += w[0] * (1.0 - np.minimum(distance, DISTANCE_SCALE_KM) / DISTANCE_SCALE_KM)
+    score: FloatArray = w[Feature.LOAD] * index.load_norm[rows]
+    score += w[Feature.RELIABILITY] * index.reliability_norm[rows]
+    score += w[Feature.URGENCY] * features.urgency(URGENCY_LEVEL[request.urgency],
+                                                   index.slack[rows])
+    score += w[Feature.DISTANCE] * features.distance(distance)
     window_slots = slot_count(request.windows)
     if window_slots:
-        coverage = np.clip(overlap_slots(index.patterns, request.windows) / window_slots,
-                           0.0, 1.0)
-        score += w[1] * coverage[index.pattern[rows]]
+        coverage = features.window_coverage(overlap_slots(index.patterns, request.windows),
+                                            window_slots)
+        score += w[Feature.WINDOW_COVERAGE] * coverage[index.pattern[rows]]
     else:
-        score += w[1]
+        score += w[Feature.WINDOW_COVERAGE]
     cols = [pool.service_index[s] for s in request.services if s in pool.service_index]
-    ceiling = float(request.max_rate_pence or RATE_REFERENCE_PENCE)
-    per_pence = 1.0 / max(ceiling - RATE_FLOOR_PENCE, 1.0)
+    ceiling = features.rate_ceiling(request.max_rate_pence)
     if cols:
         total = index.rates_t[cols[0], rows].astype(np.float64)
         for col in cols[1:]:
             total += index.rates_t[col, rows]
-        score += w[2] * np.clip((ceiling - total / len(cols)) * per_pence, 0.0, 1.0)
+        score += w[Feature.RATE] * features.rate(total / len(cols), ceiling)
     else:
-        score += w[2] * min(max((ceiling - RATE_REFERENCE_PENCE) * per_pence, 0.0), 1.0)
+        score += w[Feature.RATE] * features.rate(np.array([RATE_REFERENCE_PENCE], float),
+                                                 ceiling)
     preferred = [pool.language_index[x] for x in request.preferred_languages
                  if x in pool.language_index]
-    for col in preferred:
-        score += (w[3] / len(request.preferred_languages)) * index.languages_t[col, rows]
+    if preferred:
+        matched = index.languages_t[preferred[0], rows].astype(np.float64)
+        for col in preferred[1:]:
+            matched += index.languages_t[col, rows]
+        score += w[Feature.LANGUAGE] * features.language(matched,
+                                                         len(request.preferred_languages))
     wanted = pool.gender_index.get(request.preferred_gender or "", -2)
     if wanted >= 0:
-        score += w[4] * (pool.gender[rows] == wanted)
+        score += w[Feature.GENDER] * features.gender(pool.gender[rows], wanted)
     known_rows = [pool.row_of[x] for x in request.known_provider_ids if x in pool.row_of]
     if known_rows:
-        score += w[5] * np.isin(rows, np.array(known_rows, dtype=np.int64))
+        score += w[Feature.CONTINUITY] * features.continuity(
+            np.isin(rows, np.array(known_rows, dtype=np.int64)))
     return score
 
 
@@ -222,8 +216,7 @@ def _contenders(pool: ProviderPool, request: CareRequestSpec, rows: IntArray,
     if rows.size <= max(k, PRUNE_MIN_ROWS) or not np.isfinite(w).all() or not np.isfinite(error):
         return contender
     score = _approximate_scores(pool, request, rows, approx, w)
-    slack = abs(float(w[0])) / DISTANCE_SCALE_KM * error + SCORE_ROUNDING * (
-        1.0 + float(np.abs(w).sum()))
+    slack = pruning_slack(w, error)
     lower = np.where((approx + error <= radius) & ~np.isnan(score), score - slack, -np.inf)
     floor = np.partition(lower, rows.size - k)[rows.size - k]
     contender &= ~(score + slack < floor)

@@ -31,7 +31,10 @@ from scipy.sparse.csgraph import connected_components
 
 from matching.pool import BoolArray, FloatArray, IntArray
 
+LOAD_BREAKS = (0.25, 0.5, 0.8, 1.0)  # shares of capacity where the fairness cost steps up
 LOAD_COSTS = (0.0, 0.005, 0.01, 0.03)  # per hour in each load segment (convex: increasing)
+if len(LOAD_BREAKS) != len(LOAD_COSTS) or list(LOAD_COSTS) != sorted(LOAD_COSTS):
+    raise ImportError("one cost per load segment, increasing (the load penalty must be convex)")
 _COSTS = np.array(LOAD_COSTS)
 SUBGRADIENT_STEPS = 20
 FIX_SECONDS = 5.0  # time limit of the MIP over one part's split requests

@@ -9,16 +9,16 @@ from __future__ import annotations
 import math
 
 from matching.candidates import CONSTRAINT_CODES, CareRequestSpec
-from matching.pool import ProviderRecord
-from matching.scoring import (
+from matching.features import (
     DISTANCE_SCALE_KM,
     FEATURES,
     NEUTRAL_RELIABILITY,
     RATE_FLOOR_PENCE,
     RATE_REFERENCE_PENCE,
     URGENCY_LEVEL,
-    Weights,
 )
+from matching.pool import ProviderRecord
+from matching.scoring import Weights
 
 EARTH_RADIUS_KM = 6371.0088
 
