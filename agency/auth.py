@@ -96,14 +96,26 @@ def authorize(principal: Principal, action: Action, obj: Owned) -> None:
             if action is Action.READ:
                 return
             raise Forbidden("Auditors have read-only access.", code="read_only")
-        raise NotFound()
+        raise hidden(obj)
     allowed = (
         (principal.kind is Kind.MANAGER and principal.agency_id in scope.agency_ids)
         or (principal.kind is Kind.PARTNER and principal.id == scope.partner_client_id)
         or (principal.kind is Kind.PROVIDER and principal.provider_id == scope.provider_id)
     )
     if not allowed:
-        raise NotFound()
+        raise hidden(obj)
+
+
+def not_found(model: Any, object_id: str) -> NotFound:
+    """The one 404 for an object that is absent or that the caller may not know exists."""
+    return NotFound(
+        f"No {getattr(model, '__label__', model.__name__.lower())} with id {object_id}."
+    )
+
+
+def hidden(obj: Any) -> NotFound:
+    """A 404 word for word the same as :func:`not_found` for a missing row of that kind."""
+    return not_found(type(obj), getattr(obj, "id", ""))
 
 
 # Which column of a listed model holds the owner a principal of each kind is bound to.
@@ -138,9 +150,7 @@ def load(
     """Fetch an object by id and authorise it in one step (404 when absent or hidden)."""
     obj = session.get(model, object_id)
     if obj is None:
-        raise NotFound(
-            f"No {getattr(model, '__label__', model.__name__.lower())} with id {object_id}."
-        )
+        raise not_found(model, object_id)
     authorize(principal, action, obj)  # type: ignore[arg-type]
     return obj
 

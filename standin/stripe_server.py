@@ -29,59 +29,29 @@ then the answer comes too late) or ``drop_after_commit`` (made, then the connect
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import re
-import secrets
+import logging
 import threading
 import time
 import urllib.request
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
 from stripe import WebhookSignature
 
-API_VERSION = "2025-01-27.acacia"
+from standin.stripe_http import handler_for
+from standin.stripe_resources import StripeResources
+from standin.stripe_wire import API_VERSION, StripeFailure, decode_form
+from standin.stripe_wire import new_id as _new
+
+__all__ = ["API_VERSION", "FAULTS", "StripeFailure", "StripeStandin", "decode_form"]
+log = logging.getLogger(__name__)
 FAULTS = frozenset(
     {"balance_insufficient", "rate_limit", "api_error", "timeout_after_commit", "drop_after_commit"}
 )
-
-
-class StripeFailure(Exception):  # noqa: N818
-    def __init__(
-        self,
-        status: int,
-        type_: str,
-        message: str,
-        code: str | None = None,
-        param: str | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.status, self.body = status, {"error": {"type": type_, "message": message}}
-        if code:
-            self.body["error"]["code"] = code
-        if param:
-            self.body["error"]["param"] = param
-
-
-def _new(prefix: str) -> str:
-    return f"{prefix}_{secrets.token_hex(12)}"
-
-
-def decode_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
-    """Stripe's form encoding: ``metadata[invoice_id]=x``, ``capabilities[t][requested]=true``."""
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        parts = re.findall(r"[^\[\]]+|\[\]", key)
-        target = out
-        for part in parts[:-1]:
-            target = target.setdefault(part, {})
-        target[parts[-1]] = value
-    return out
 
 
 @dataclass
@@ -91,7 +61,7 @@ class Fault:
 
 
 @dataclass
-class StripeStandin:
+class StripeStandin(StripeResources):
     """The stand-in's state and its HTTP server (``start()``/``stop()``, or ``with``)."""
 
     webhook_secret: str = "whsec_standin"  # noqa: S105 - a test secret
@@ -109,11 +79,13 @@ class StripeStandin:
     _in_flight: set[str] = field(default_factory=set)
     _faults: deque[Fault] = field(default_factory=deque)
     _lock: threading.RLock = field(default_factory=threading.RLock)
+    # Held while events go out one by one, so they arrive in order; never with ``_lock``.
+    _delivering: threading.Lock = field(default_factory=threading.Lock)
 
     # --- lifecycle ------------------------------------------------------------------------
 
     def start(self) -> StripeStandin:
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _handler_for(self))
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), handler_for(self))
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -157,14 +129,15 @@ class StripeStandin:
             account = self.accounts[account_id]
             account.update(details_submitted=True, payouts_enabled=True, charges_enabled=True)
             account["capabilities"] = {"transfers": "active"}
-            return self.emit("account.updated", account)
+        # Outside the lock: the receiver reads the account back from us (as it does from Stripe).
+        return self.emit("account.updated", account)
 
     def reverse_transfer(self, transfer_id: str) -> dict[str, Any]:
         with self._lock:
             transfer = next(t for t in self.transfers if t["id"] == transfer_id)
             transfer.update(reversed=True, amount_reversed=transfer["amount"])
             self.available_pence += transfer["amount"]
-            return self.emit("transfer.reversed", transfer)
+        return self.emit("transfer.reversed", transfer)
 
     def emit(
         self, type_: str, obj: dict[str, Any], request: dict[str, Any] | None = None
@@ -184,8 +157,17 @@ class StripeStandin:
             self.events.append(event)
             self.undelivered.append(event)
         if self.auto_deliver and self.webhook_url:
-            self.deliver_pending(self.post_to_webhook_url)
+            # Like Stripe, after the request that caused it and on another thread: the
+            # receiver may call back into the stand-in before answering.
+            threading.Thread(target=self._deliver_to_webhook_url, daemon=True).start()
         return event
+
+    def _deliver_to_webhook_url(self) -> None:
+        with self._delivering:
+            try:
+                self.deliver_pending(self.post_to_webhook_url)
+            except OSError as error:  # the API is down: the next event retries the backlog
+                log.warning("webhook delivery failed: %s", error)
 
     def signed(
         self, event: dict[str, Any], timestamp: int | None = None
@@ -205,7 +187,12 @@ class StripeStandin:
                 if not self.undelivered:
                     return answers
                 event = self.undelivered.popleft()
-            answers.append(send(*self.signed(event)))
+            try:
+                answers.append(send(*self.signed(event)))
+            except Exception:
+                with self._lock:
+                    self.undelivered.appendleft(event)
+                raise
 
     def post_to_webhook_url(self, body: bytes, headers: dict[str, str]) -> int:
         assert self.webhook_url
@@ -315,255 +302,6 @@ class StripeStandin:
         raise StripeFailure(
             404, "invalid_request_error", f"Unrecognized request URL ({method}: {path})."
         )
-
-    def _create_account(self, params: dict[str, Any]) -> dict[str, Any]:
-        if params.get("type", "express") not in ("express", "standard", "custom"):
-            raise StripeFailure(
-                400, "invalid_request_error", "Invalid type", "parameter_invalid_string", "type"
-            )
-        account = {
-            "id": _new("acct"),
-            "object": "account",
-            "type": params.get("type", "express"),
-            "country": params.get("country", "GB"),
-            "default_currency": "gbp",
-            "email": params.get("email"),
-            "details_submitted": False,
-            "charges_enabled": False,
-            "payouts_enabled": False,
-            "capabilities": {"transfers": "inactive"},
-            "metadata": params.get("metadata", {}),
-            "created": int(time.time()),
-        }
-        with self._lock:
-            self.accounts[account["id"]] = account
-        return account
-
-    def _account(self, account_id: str) -> dict[str, Any]:
-        with self._lock:
-            account = self.accounts.get(account_id)
-        if account is None:
-            raise StripeFailure(
-                404,
-                "invalid_request_error",
-                f"No such account: '{account_id}'",
-                "resource_missing",
-                "id",
-            )
-        return account
-
-    def _account_link(self, params: dict[str, Any]) -> dict[str, Any]:
-        for name in ("account", "type"):
-            if not params.get(name):
-                raise StripeFailure(
-                    400,
-                    "invalid_request_error",
-                    f"Missing required param: {name}.",
-                    "parameter_missing",
-                    name,
-                )
-        self._account(params["account"])
-        now = int(time.time())
-        return {
-            "object": "account_link",
-            "created": now,
-            "expires_at": now + 300,
-            "url": f"{self.url}/onboarding/{params['account']}",
-        }
-
-    def _create_transfer(self, params: dict[str, Any], key: str | None) -> dict[str, Any]:
-        try:
-            amount = int(params.get("amount", ""))
-        except ValueError:
-            raise StripeFailure(
-                400,
-                "invalid_request_error",
-                "Invalid integer: amount",
-                "parameter_invalid_integer",
-                "amount",
-            ) from None
-        if amount < 1:
-            raise StripeFailure(
-                400,
-                "invalid_request_error",
-                "This value must be greater than or equal to 1.",
-                "parameter_invalid_integer",
-                "amount",
-            )
-        if params.get("currency") != "gbp":
-            raise StripeFailure(
-                400,
-                "invalid_request_error",
-                "Invalid currency",
-                "parameter_invalid_string",
-                "currency",
-            )
-        with self._lock:
-            destination = self.accounts.get(params.get("destination", ""))
-            if destination is None:
-                raise StripeFailure(
-                    400,
-                    "invalid_request_error",
-                    f"No such destination: '{params.get('destination')}'",
-                    "resource_missing",
-                    "destination",
-                )
-            if destination["capabilities"].get("transfers") != "active":
-                raise StripeFailure(
-                    400,
-                    "invalid_request_error",
-                    "Your destination account needs to have at least one of the following "
-                    "capabilities enabled: transfers, crypto_transfers, legacy_payments",
-                    "insufficient_capabilities_for_transfer",
-                    "destination",
-                )
-            if amount > self.available_pence:
-                raise StripeFailure(
-                    400,
-                    "invalid_request_error",
-                    "You have insufficient available funds in your Stripe account.",
-                    "balance_insufficient",
-                )
-            self.available_pence -= amount
-            transfer_id = _new("tr")
-            transfer = {
-                "id": transfer_id,
-                "object": "transfer",
-                "amount": amount,
-                "amount_reversed": 0,
-                "balance_transaction": _new("txn"),
-                "created": int(time.time()),
-                "currency": "gbp",
-                "description": params.get("description"),
-                "destination": destination["id"],
-                "livemode": False,
-                "metadata": params.get("metadata", {}),
-                "reversals": {
-                    "object": "list",
-                    "data": [],
-                    "has_more": False,
-                    "url": f"/v1/transfers/{transfer_id}/reversals",
-                },
-                "reversed": False,
-                "transfer_group": params.get("transfer_group"),
-            }
-            self.transfers.append(transfer)
-        self.emit("transfer.created", transfer, {"id": _new("req"), "idempotency_key": key})
-        return transfer
-
-    def _find(self, items: list[dict[str, Any]], object_id: str, label: str) -> dict[str, Any]:
-        with self._lock:
-            for item in items:
-                if item["id"] == object_id:
-                    return item
-        raise StripeFailure(
-            404,
-            "invalid_request_error",
-            f"No such {label}: '{object_id}'",
-            "resource_missing",
-            "id",
-        )
-
-    def _page(
-        self,
-        items: list[dict[str, Any]],
-        url: str,
-        params: dict[str, Any],
-        filters: tuple[str, ...],
-    ) -> dict[str, Any]:
-        limit = max(1, min(100, int(params.get("limit", 10))))
-        with self._lock:
-            newest_first = [
-                i
-                for i in reversed(items)
-                if all(params.get(f) in (None, i.get(f)) for f in filters)
-            ]
-        after = params.get("starting_after")
-        if after:
-            ids = [i["id"] for i in newest_first]
-            if after not in ids:
-                raise StripeFailure(
-                    400,
-                    "invalid_request_error",
-                    f"No such object: '{after}'",
-                    "resource_missing",
-                    "starting_after",
-                )
-            newest_first = newest_first[ids.index(after) + 1 :]
-        page = newest_first[:limit]
-        return {"object": "list", "url": url, "has_more": len(newest_first) > limit, "data": page}
-
-    def _balance(self) -> dict[str, Any]:
-        with self._lock:
-            available = self.available_pence
-        return {
-            "object": "balance",
-            "livemode": False,
-            "available": [
-                {"amount": available, "currency": "gbp", "source_types": {"card": available}}
-            ],
-            "pending": [{"amount": 0, "currency": "gbp", "source_types": {"card": 0}}],
-        }
-
-
-def _handler_for(standin: StripeStandin) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # Headers and body go out in separate writes; with Nagle on, each response would
-        # wait ~40 ms for the client's delayed ACK.
-        disable_nagle_algorithm = True
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-            return  # quiet: tests read standin.requests instead
-
-        def _serve(self, method: str) -> None:
-            url = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length).decode() if length else ""
-            if method == "GET" and url.path.startswith("/onboarding/"):
-                standin.complete_onboarding(url.path.rsplit("/", 1)[1])
-                return self._send(200, {"object": "onboarding", "completed": True}, {})
-            params = decode_form(
-                parse_qsl(url.query if method == "GET" else raw, keep_blank_values=True)
-            )
-            fault = None
-            try:
-                status, body, extra, fault = standin.handle(method, url.path, params, self.headers)
-            except StripeFailure as failure:
-                status, body, extra = failure.status, failure.body, {}
-            if fault == "drop_after_commit":
-                self.close_connection = True
-                self.connection.close()
-                return
-            if fault == "timeout_after_commit":
-                time.sleep(standin.hang_seconds)
-            with contextlib.suppress(OSError):  # the client may have given up waiting
-                self._send(status, body, extra)
-
-        def _send(self, status: int, body: dict[str, Any], extra: dict[str, str]) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.send_header("Request-Id", _new("req"))
-            self.send_header("Stripe-Version", API_VERSION)
-            if self.headers.get("Idempotency-Key"):
-                self.send_header("Idempotency-Key", self.headers["Idempotency-Key"])
-            for name, value in extra.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_GET(self) -> None:  # noqa: N802
-            self._serve("GET")
-
-        def do_POST(self) -> None:  # noqa: N802
-            self._serve("POST")
-
-        def do_DELETE(self) -> None:  # noqa: N802
-            self._serve("DELETE")
-
-    return Handler
 
 
 def main() -> None:
