@@ -51,6 +51,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     init_request_hooks(app)
     register_error_handlers(app)
     create_api(app)
+    __import__("agency.console").console.init_console(app)  # the staff console (/console)
 
     from agency.cli import register_commands
     from agency.jobs.queue import load_job_modules

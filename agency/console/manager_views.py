@@ -1,0 +1,171 @@
+"""The manager's pages: Today, care requests with explained suggestions, approving introductions."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
+
+from agency.auth import Kind
+from agency.console import queries
+from agency.console.blueprint import bp, principal, refusal_message, staff
+from agency.console.forms import ApproveIntroductionForm, ReasonForm, WhyNotForm
+from agency.errors import DomainError
+from agency.introductions import matchmaking
+from agency.introductions import service as introductions
+from agency.introductions.models import IntroductionStatus
+from agency.seekers import requests_service
+from agency.seekers.models import CareRequest, RequestStatus
+from agency.visits.visit_rules import london_today
+from agency.web import db_session
+
+NEW_REQUEST = (RequestStatus.OPEN, RequestStatus.MATCHING)
+AWAITING = (IntroductionStatus.AWAITING_PROVIDER, IntroductionStatus.AWAITING_SEEKER)
+
+
+def _new_requests(limit: int | None):  # type: ignore[no-untyped-def]
+    stmt = requests_service.care_requests_for(principal(), {"sort": "-urgency"}).where(
+        CareRequest.status.in_(NEW_REQUEST)
+    )
+    db = db_session()
+    total = db.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    if limit:
+        stmt = stmt.limit(limit)
+    return list(db.scalars(stmt)), total
+
+
+@bp.route("/today")
+@staff(Kind.MANAGER)
+def today() -> str:
+    db, me = db_session(), principal()
+    requests, request_total = _new_requests(10)
+    awaiting = list(
+        db.scalars(
+            introductions.introductions_for(me, {}).where(
+                introductions.Introduction.status.in_(AWAITING)
+            )
+        )
+    )
+    from agency.reports import unmet_need
+    from agency.reports.scope import resolve_scope
+
+    unmet = unmet_need.unmet_need(db, resolve_scope(db, me))
+    expiring = queries.expiring_compliance(db, me, london_today())
+    names = queries.provider_names(db, sorted({i.provider_id for i in awaiting}))
+    return render_template(
+        "console/today.html",
+        requests=requests,
+        request_total=request_total,
+        awaiting=awaiting,
+        provider_names=names,
+        unmet=unmet,
+        expiring=expiring,
+        services=queries.service_names(db),
+    )
+
+
+@bp.route("/requests")
+@staff(Kind.MANAGER)
+def care_requests() -> str:
+    requests, total = _new_requests(None)
+    return render_template(
+        "console/requests.html",
+        requests=requests,
+        total=total,
+        services=queries.service_names(db_session()),
+    )
+
+
+def _request_page(request_id: str, form: ApproveIntroductionForm | None = None, status: int = 200):  # type: ignore[no-untyped-def]
+    db, me = db_session(), principal()
+    care_request = requests_service.get_care_request(db, me, request_id)
+    suggestions = matchmaking.list_suggestions(db, me, request_id)
+    names = queries.provider_names(db, [s.provider_id for s in suggestions])
+    live = list(db.scalars(introductions.introductions_for(me, {"care_request_id": request_id})))
+    plan = None
+    if care_request.agency_id:
+        try:
+            plan = matchmaking.get_plan(db, me, care_request.agency_id, None)
+        except DomainError:
+            plan = None
+    proposals = [
+        p for p in (plan.placements if plan else []) if p.get("care_request_id") == request_id
+    ]
+    why_form = WhyNotForm(request.args, meta={"csrf": False})
+    why = None
+    if request.args.get("provider_id") and why_form.validate():
+        try:
+            why = matchmaking.why_not(db, me, request_id, why_form.provider_id.data.strip())
+        except DomainError as error:
+            why_form.provider_id.errors = [refusal_message(error)]
+    return render_template(
+        "console/request.html",
+        care_request=care_request,
+        suggestions=suggestions,
+        provider_names={
+            **names,
+            **queries.provider_names(
+                db, [p["provider_id"] for p in proposals] + [i.provider_id for i in live]
+            ),
+        },
+        introductions=live,
+        proposals=proposals,
+        plan=plan,
+        approve_form=form,
+        why_form=why_form,
+        why=why,
+        services=queries.service_names(db),
+        can_write=me.kind is Kind.MANAGER,
+    ), status
+
+
+@bp.route("/requests/<request_id>")
+@staff(Kind.MANAGER)
+def care_request(request_id: str):  # type: ignore[no-untyped-def]
+    return _request_page(request_id)
+
+
+@bp.route("/requests/<request_id>/introductions", methods=["POST"])
+@staff(Kind.MANAGER)
+def approve_introduction(request_id: str):  # type: ignore[no-untyped-def]
+    form = ApproveIntroductionForm()
+    if not form.validate():
+        return _request_page(request_id, form, 422)
+    try:
+        introduction = introductions.approve_introduction(
+            db_session(),
+            principal(),
+            request_id,
+            suggestion_id=form.suggestion_id.data,
+            note=form.note.data,
+        )
+    except DomainError as error:
+        if error.status == 404:
+            raise
+        form.note.errors = [refusal_message(error)]
+        return _request_page(request_id, form, 409 if error.status == 409 else 422)
+    flash(
+        f"Introduction approved: the provider has until "
+        f"{introduction.respond_by:%d %b %Y %H:%M} UTC to answer.",
+        "success",
+    )
+    return redirect(url_for("console.care_request", request_id=request_id))
+
+
+@bp.route("/requests/<request_id>/suggestions/<suggestion_id>/reject", methods=["POST"])
+@staff(Kind.MANAGER)
+def reject_suggestion(request_id: str, suggestion_id: str) -> Response:
+    form = ReasonForm()
+    if form.validate():
+        try:
+            introductions.reject_suggestion(
+                db_session(), principal(), suggestion_id, form.reason.data
+            )
+            flash("Suggestion set aside.", "success")
+        except DomainError as error:
+            if error.status == 404:
+                raise
+            flash(refusal_message(error), "error")
+    else:
+        flash("Give a reason to set a suggestion aside.", "error")
+    return redirect(url_for("console.care_request", request_id=request_id))
