@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import uuid
+from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agency.auth import Scope
@@ -22,8 +24,23 @@ class OrganisationType(enum.StrEnum):
     COMPANY = "company"
 
 
+# Open Referral UK publishes a provider as a service with a UUID (agency.oruk): a UUIDv5 of
+# our id, stored so that the feed's item endpoints can look it up.
+ORUK_NAMESPACE = uuid.UUID("6f1c1c56-6a43-4c0e-9a55-7f0e0ad1b1a7")
+
+
+def oruk_uuid(kind: str, our_id: str) -> str:
+    """The stable UUIDv5 that Open Referral UK publishes for one of our records."""
+    return str(uuid.uuid5(ORUK_NAMESPACE, f"{kind}/{our_id}"))
+
+
+def _service_uuid(context: Any) -> str:
+    return oruk_uuid("service", context.get_current_parameters()["id"])
+
+
 class Provider(IdMixin, TimestampMixin, Base):
     __tablename__ = "providers"
+    __table_args__ = (Index("ix_providers_lat_lon", "lat", "lon"),)  # distance filters' box
     __label__ = "provider"
 
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), unique=True)
@@ -48,6 +65,9 @@ class Provider(IdMixin, TimestampMixin, Base):
     weekly_availability: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
     availability_mask: Mapped[str] = mapped_column(String(96), default="0" * 96)
     cqc_registration_number: Mapped[str | None] = mapped_column(String(20))
+    oruk_id: Mapped[str] = mapped_column(
+        String(36), unique=True, index=True, default=_service_uuid
+    )
 
     services: Mapped[list[ProviderService]] = relationship(
         cascade="all, delete-orphan", order_by="ProviderService.service_key"
