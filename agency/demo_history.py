@@ -23,6 +23,7 @@ from agency.errors import DomainError
 from agency.introductions import service as introductions
 from agency.introductions.models import Arrangement, Suggestion, SuggestionStatus
 from agency.isf import isf_accounts
+from agency.isf.manual_gateway import MANUAL_BANK_TRANSFER
 from agency.isf.models import Invoice, InvoiceStatus, Payout, PayoutStatus
 from agency.isf.payouts import start_payment_run
 from agency.isf.settlement import record_bank_reference
@@ -230,7 +231,8 @@ def _pay(session: Session, managers: Managers, today: dt.date) -> tuple[int, int
     jobs = current_app.extensions["agency"].jobs
     runs, paid, seen = 0, 0, 0
     for agency_id in sorted(managers):
-        run = start_payment_run(session, managers[agency_id], jobs, "manual")  # runs inline
+        # runs inline
+        run = start_payment_run(session, managers[agency_id], jobs, MANUAL_BANK_TRANSFER)
         runs += 1
         session.expire_all()
         payouts = session.scalars(

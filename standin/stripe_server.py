@@ -53,6 +53,8 @@ FAULTS = frozenset(
     {"balance_insufficient", "rate_limit", "api_error", "timeout_after_commit", "drop_after_commit"}
 )
 
+_NO_FAULT = "none"  # a placeholder in the queue: answer this request normally
+
 
 @dataclass
 class Fault:
@@ -108,11 +110,15 @@ class StripeStandin(StripeResources):
 
     # --- test controls --------------------------------------------------------------------
 
-    def fail_next(self, kind: str, times: int = 1, path: str = "/v1/transfers") -> None:
-        """Make the next ``times`` POSTs to ``path`` fail with ``kind`` (see FAULTS)."""
+    def fail_next(
+        self, kind: str, times: int = 1, path: str = "/v1/transfers", after: int = 0
+    ) -> None:
+        """Make ``times`` POSTs to ``path`` fail with ``kind`` (see FAULTS), once ``after``
+        more have been answered normally."""
         if kind not in FAULTS:
             raise ValueError(f"unknown fault {kind}; one of {sorted(FAULTS)}")
         with self._lock:
+            self._faults.extend(Fault(_NO_FAULT, path) for _ in range(after))
             self._faults.extend(Fault(kind, path) for _ in range(times))
 
     def transfer_count(self, transfer_group: str | None = None) -> int:
@@ -241,6 +247,7 @@ class StripeStandin(StripeResources):
             fault = None
             if method == "POST" and self._faults and self._faults[0].path == path:
                 fault = self._faults.popleft().kind
+                fault = None if fault == _NO_FAULT else fault
         try:
             if fault == "rate_limit":  # refused before executing: nothing stored
                 raise StripeFailure(

@@ -44,7 +44,7 @@ def test_the_seeded_demo_has_a_history_that_every_report_shows(app, settings):
         settled = count(
             select(func.count()).where(
                 Payout.status == PayoutStatus.SETTLED,
-                Payout.gateway == "manual",
+                Payout.gateway == "manual_bank_transfer",
                 Payout.external_id.like("BACS-%"),
             )
         )

@@ -11,9 +11,12 @@ from typing import Any
 
 from agency.isf.gateway import Onboarding
 
+# The gateway's name on payment runs, payouts and payout accounts (as the API documents it).
+MANUAL_BANK_TRANSFER = "manual_bank_transfer"
+
 
 class ManualBankTransferGateway:
-    name = "manual"
+    name = MANUAL_BANK_TRANSFER
 
     def onboard(
         self, provider_id: str, email: str | None, existing_account_id: str | None

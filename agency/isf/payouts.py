@@ -23,6 +23,7 @@ from agency.errors import Forbidden
 from agency.ids import new_id
 from agency.isf.gateway import PaymentGateway, PaymentRefused, PaymentUncertain
 from agency.isf.ledger import ledger_account, post_entry, reverse_entry
+from agency.isf.manual_gateway import MANUAL_BANK_TRANSFER
 from agency.isf.models import (
     AccountKind,
     EntryKind,
@@ -93,7 +94,7 @@ def start_payment_run(session: Session, principal: Principal, jobs, gateway_name
         council_id=agency.council_id,
         gateway=gateway_name,
         created_by=principal.id,
-        figures={},
+        figures=dict.fromkeys(FIGURE_KEYS, 0),
     )
     session.add(run)
     record = jobs.enqueue(
@@ -164,10 +165,8 @@ def run_payment_run(
 
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             outcomes = list(pool.map(pay_one, invoice_ids))
-    figures: dict[str, int] = {}
-    for outcome, amount in outcomes:
-        figures[outcome] = figures.get(outcome, 0) + 1
-        figures[f"{outcome}_pence"] = figures.get(f"{outcome}_pence", 0) + amount
+    skipped = dict(zip(invoice_ids, (outcome for outcome, _ in outcomes), strict=True))
+    figures = run_figures(session, payment_run_id, skipped)
     run = session.get(PaymentRun, payment_run_id)
     assert run is not None
     run.figures = figures
@@ -177,13 +176,67 @@ def run_payment_run(
     return figures
 
 
+# Every run's ``figures`` has exactly these keys (docs/isf.md, "Payment-run figures").
+FIGURE_KEYS = (
+    "invoices",
+    "sent",
+    "sent_pence",
+    "failed",
+    "failed_pence",
+    "uncertain",
+    "uncertain_pence",
+    "skipped_no_payout_account",
+    "skipped_other_run",
+)
+_FIGURE_OF_STATUS = {
+    PayoutStatus.SENT: "sent",
+    PayoutStatus.SETTLED: "sent",
+    PayoutStatus.REVERSED: "sent",  # sent by this run, taken back by the provider later
+    PayoutStatus.FAILED: "failed",
+    PayoutStatus.PENDING: "uncertain",
+    PayoutStatus.UNCERTAIN: "uncertain",
+}
+_SKIPS = {
+    "no_payout_account": "skipped_no_payout_account",
+    "already_sent": "skipped_other_run",
+    "already_paid": "skipped_other_run",
+    "in_progress": "skipped_other_run",
+}
+
+
+def run_figures(session: Session, payment_run_id: str, outcomes: dict[str, str]) -> dict[str, int]:
+    """The run's figures, counted from its payouts in the database, not from this process.
+
+    So a run rerun after its worker was killed reports what the killed attempt paid too.
+    ``outcomes`` (invoice id -> what this attempt did) only adds the invoices it skipped,
+    which have no payout of this run: counted, never reported as pence paid.
+    """
+    figures = dict.fromkeys(FIGURE_KEYS, 0)
+    rows = session.execute(
+        select(Payout.invoice_id, Payout.status, Payout.amount_pence).where(
+            Payout.payment_run_id == payment_run_id
+        )
+    ).all()
+    for _invoice_id, status, amount in rows:
+        name = _FIGURE_OF_STATUS[status]
+        figures[name] += 1
+        figures[f"{name}_pence"] += amount
+    own = {invoice_id for invoice_id, _, _ in rows}
+    for invoice_id, outcome in outcomes.items():
+        if invoice_id not in own and outcome in _SKIPS:
+            figures[_SKIPS[outcome]] += 1
+    counts = ("sent", "failed", "uncertain", "skipped_no_payout_account", "skipped_other_run")
+    figures["invoices"] = sum(figures[name] for name in counts)
+    return figures
+
+
 def _destination(session: Session, provider_id: str, gateway: PaymentGateway) -> str | None:
     account = session.scalar(
         select(PayoutAccount).where(
             PayoutAccount.provider_id == provider_id, PayoutAccount.gateway == gateway.name
         )
     )
-    if gateway.name == "manual":
+    if gateway.name == MANUAL_BANK_TRANSFER:
         return account.external_id if account else f"bank_{provider_id}"
     if account is None or account.status is not PayoutAccountStatus.ENABLED:
         return None

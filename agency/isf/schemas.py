@@ -127,13 +127,35 @@ class PayoutAccountSchema(ma.Schema):
     )
 
 
+def _count(description):  # type: ignore[no-untyped-def]
+    return ma.fields.Integer(dump_default=0, metadata={"description": description, "example": 0})
+
+
+class PaymentRunFiguresSchema(ma.Schema):
+    """Always every key; counted from the run's payouts, so right after a restarted run too."""
+
+    invoices = _count("Invoices this run paid, tried or skipped (the sum of the counts below)")
+    sent = _count("Payouts the gateway accepted (sent, or already settled)")
+    sent_pence = ma.fields.Integer(dump_default=0, metadata={**PENCE, "example": 43200})
+    failed = _count("Payouts the gateway refused; the invoice stays payable for a later run")
+    failed_pence = ma.fields.Integer(dump_default=0, metadata={**PENCE, "example": 0})
+    uncertain = _count("Payouts with no definitive answer yet; the job retries the same keys")
+    uncertain_pence = ma.fields.Integer(dump_default=0, metadata={**PENCE, "example": 0})
+    skipped_no_payout_account = _count(
+        "Invoices not paid: the provider has no enabled payout account (no money moved)"
+    )
+    skipped_other_run = _count("Invoices another run is paying or has already sent")
+
+
 class PaymentRunSchema(ma.Schema):
     id = ma.fields.String(metadata={"example": "prn_4b1d..."})
     agency_id = ma.fields.String()
     status = ma.fields.String(metadata={"example": "queued"})
-    gateway = ma.fields.String(metadata={"example": "stripe"})
+    gateway = ma.fields.String(
+        metadata={"description": "stripe or manual_bank_transfer", "example": "stripe"}
+    )
     job_id = ma.fields.String(allow_none=True)
-    figures = ma.fields.Dict(metadata={"example": {"sent": 12, "failed": 0, "sent_pence": 43200}})
+    figures = ma.fields.Nested(PaymentRunFiguresSchema)
     created_at = ma.fields.AwareDateTime()
     finished_at = ma.fields.AwareDateTime(allow_none=True)
 

@@ -12,6 +12,7 @@ from agency.auth import Action, Kind, Principal, load
 from agency.db import utcnow
 from agency.errors import Forbidden, InvalidInput
 from agency.isf.ledger import conflict, post_entry, reverse_entry
+from agency.isf.manual_gateway import MANUAL_BANK_TRANSFER
 from agency.isf.models import EntryKind, Invoice, InvoiceStatus, Payout, PayoutStatus
 from agency.isf.payouts import RESENDABLE, entry_by_key, ledger_accounts_of
 
@@ -72,7 +73,7 @@ def record_bank_reference(
     payout = load(session, principal, Payout, payout_id, Action.WRITE)
     if principal.kind is Kind.PROVIDER:
         raise Forbidden("Only the agency records bank payments.")
-    if payout.gateway != "manual":
+    if payout.gateway != MANUAL_BANK_TRANSFER:
         raise InvalidInput(errors={"bank_reference": ["Only for manual bank transfer payouts."]})
     if payout.status is PayoutStatus.SETTLED:
         if payout.external_id == bank_reference:

@@ -17,7 +17,7 @@ def test_a_manual_run_exports_a_payment_file_and_bank_references_settle_it(
     work = queue_worker(request)
     run = client.post("/payment-runs", headers=world["manager"]).get_json()
     work()
-    assert run["gateway"] == "manual"
+    assert run["gateway"] == "manual_bank_transfer"
     session.expire_all()
     assert {p.status for p in session.scalars(select(Payout))} == {PayoutStatus.SENT}
     response = client.get(f"/payment-runs/{run['id']}/payment-file", headers=world["manager"])
