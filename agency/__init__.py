@@ -8,8 +8,8 @@ from typing import Any
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
+from agency.bootstrap import Container, build
 from agency.config import Settings
-from agency.db import session_factory
 from agency.jobs.queue import JobRunner
 
 API_VERSION = "0.1.0"
@@ -22,6 +22,7 @@ class AgencyExtension:
     settings: Settings
     sessionmaker: sessionmaker[Session]
     jobs: JobRunner
+    container: Container
 
 
 def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
@@ -32,32 +33,28 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from agency.web import init_request_hooks
 
     settings = _settings(config)
-    settings.check()
+    container = build(settings)  # the composition root: models, jobs, collaborators
     configure_logging(settings.log_level)
-    if settings.database_url.startswith("sqlite:///"):
-        from pathlib import Path
-
-        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(
-            parents=True, exist_ok=True
-        )
 
     app = Flask(__name__)
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=2 * 1024 * 1024)
     app.extensions["agency"] = AgencyExtension(
         settings=settings,
-        sessionmaker=session_factory(settings.database_url),
-        jobs=JobRunner(settings),
+        sessionmaker=container.sessions,
+        jobs=container.jobs,
+        container=container,
     )
     init_request_hooks(app)
     register_error_handlers(app)
+    from agency.accounts.throttle import init_throttling
+
+    init_throttling(app, settings.redis_url)
     create_api(app)
     __import__("agency.console").console.init_console(app)  # the staff console (/console)
 
     from agency.cli import register_commands
-    from agency.jobs.queue import load_job_modules
 
     register_commands(app)
-    load_job_modules()
     return app
 
 

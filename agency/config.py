@@ -43,12 +43,17 @@ class Settings:
     access_token_minutes: int = 15
     refresh_token_days: int = 30
     queue_name: str = "agency"
+    single_queue: bool = False
     log_level: str = "INFO"
     page_size_max: int = 100
     stripe_api_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
     webhook_allow_private: bool = False
+    # Failed sign-ins allowed before 429 (flask-limiter / limits notation), counted per
+    # account (email) and per client address; a moving window, in Redis when REDIS_URL is set.
+    login_limit_per_account: str = "10 per 15 minutes"
+    login_limit_per_address: str = "50 per 15 minutes"
     extra: dict[str, object] = field(default_factory=dict)
 
     @classmethod
@@ -63,11 +68,14 @@ class Settings:
             "ACCESS_TOKEN_MINUTES": "access_token_minutes",
             "REFRESH_TOKEN_DAYS": "refresh_token_days",
             "RQ_QUEUE": "queue_name",
+            "RQ_SINGLE_QUEUE": "single_queue",
             "LOG_LEVEL": "log_level",
             "STRIPE_API_KEY": "stripe_api_key",
             "STRIPE_WEBHOOK_SECRET": "stripe_webhook_secret",
             "STRIPE_API_BASE": "stripe_api_base",
             "WEBHOOK_ALLOW_PRIVATE": "webhook_allow_private",
+            "LOGIN_LIMIT_PER_ACCOUNT": "login_limit_per_account",
+            "LOGIN_LIMIT_PER_ADDRESS": "login_limit_per_address",
         }
         types = {f.name: f.type for f in fields(cls)}
         for variable, name in mapping.items():

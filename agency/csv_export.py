@@ -1,24 +1,20 @@
-"""CSV downloads streamed row by row (registers and lists can be large for a council)."""
+"""CSV downloads streamed row by row (registers and lists can be large for a council).
+
+The rows are written by ``agency.csv_format`` (formula-injection safe); this module
+only wraps them in HTTP.
+"""
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from flask import Response
 
+from agency.csv_format import csv_lines
+
+__all__ = ["CSV_DOC", "csv_lines", "csv_response", "pounds"]
+
 CSV_DOC = {"responses": {"200": {"description": "CSV", "content": {"text/csv": {}}}}}
-
-
-def csv_lines(rows: Iterable[Iterable[object]]) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in rows:
-        writer.writerow(row)
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
 
 
 def csv_response(rows: Iterable[Iterable[object]], filename: str) -> Response:

@@ -14,6 +14,7 @@ from agency.accounts.schemas import (
     SignInSchema,
     TokenPairSchema,
 )
+from agency.accounts.throttle import throttled_sign_in
 from agency.auth import Kind, current_principal, requires
 from agency.web import db_session
 
@@ -42,6 +43,10 @@ class Token(MethodView):
     @blp.arguments(SignInSchema)
     @blp.response(201, TokenPairSchema)
     @blp.alt_response(401, description="Wrong email or password")
+    @blp.alt_response(
+        429, description="Too many failed attempts for this account or address; see Retry-After"
+    )
+    @throttled_sign_in
     def post(self, body):
         """Sign in with email and password and get a bearer token pair"""
         pair = service.sign_in(db_session(), body["email"], body["password"], **_lifetimes())

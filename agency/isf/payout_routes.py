@@ -1,12 +1,10 @@
 """HTTP routes: provider payout accounts, payment runs, bank references, the Stripe webhook."""
 
-import csv
-import io
-
 from flask import Response, current_app, request
 from flask.views import MethodView
 
 from agency.auth import Action, Kind, current_principal, load, requires
+from agency.csv_format import csv_text
 from agency.isf import payout_accounts, payouts, settlement
 from agency.isf.gateway import gateway_for
 from agency.isf.models import Invoice, PaymentRun
@@ -107,13 +105,13 @@ class PaymentFile(MethodView):
     def get(self, payment_run_id):
         """The bank payment file (CSV) of a manual bank transfer run"""
         session, principal = db_session(), current_principal()
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["payout_id", "invoice_number", "provider_id", "amount_gbp", "status"])
+        rows: list[list[object]] = [
+            ["payout_id", "invoice_number", "provider_id", "amount_gbp", "status"]
+        ]
         for payout in payouts.payouts_of_run(session, principal, payment_run_id):
             invoice = session.get(Invoice, payout.invoice_id)
             pounds, pence = divmod(payout.amount_pence, 100)
-            writer.writerow(
+            rows.append(
                 [
                     payout.id,
                     invoice.number if invoice else "",
@@ -122,7 +120,7 @@ class PaymentFile(MethodView):
                     payout.status.value,
                 ]
             )
-        return Response(out.getvalue(), mimetype="text/csv")
+        return Response(csv_text(rows), mimetype="text/csv")
 
 
 @blp.route("/payouts/<payout_id>/bank-reference")

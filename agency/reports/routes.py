@@ -6,8 +6,6 @@ and providers are refused (403). The reports are aggregates: no seeker appears i
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +16,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from agency.auth import Kind, current_principal, requires
+from agency.csv_format import csv_text
 from agency.reports import charts, fairness, funnel, local_spend, prompt_payment, unmet_need
 from agency.reports.schemas import (
     FairnessSchema,
@@ -101,14 +100,11 @@ def compute(report: Report, args: dict[str, Any]) -> dict[str, Any]:
 
 def csv_response(name: str, report: Report, body: dict[str, Any]) -> Response:
     header, rows = report.csv_rows(body)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    text = csv_text([header, *rows], lineterminator="\n")
     scope = body["scope"]
     filename = f"{name}_{scope['period_start']}_{scope['period_end']}.csv"
     return Response(
-        buffer.getvalue(),
+        text,
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
