@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from http import HTTPStatus
 from pathlib import Path
+from typing import Any
 
 import swagger_ui_bundle
 from flask import Flask, send_from_directory
@@ -10,6 +13,7 @@ from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
 from agency.errors import ErrorSchema, http_error_response
+from agency.pagination import MAX_PAGE, pagination_metadata
 
 SWAGGER_ASSETS = Path(swagger_ui_bundle.swagger_ui_path)
 DOCS_ASSETS_URL = "/docs/assets/"
@@ -110,6 +114,7 @@ class AgencyApi(Api):
     """Api whose HTTP errors use the project's one JSON error format."""
 
     ERROR_SCHEMA = ErrorSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None  # each operation lists its real codes (document_operations)
 
     def handle_http_exception(self, error: HTTPException):  # type: ignore[override]
         return http_error_response(error)
@@ -189,5 +194,198 @@ def create_api(app: Flask) -> AgencyApi:
         visits_blp,
     )
     for blueprint in blueprints:
+        # X-Pagination keeps the page asked for, even past the last one (agency.pagination).
+        blueprint._make_pagination_metadata = pagination_metadata
         api.register_blueprint(blueprint)
+    api_names = {blueprint.name for blueprint in blueprints}
+    app.extensions["agency.operations"] = record_operation_access(app, api_names)
+    document_operations(api, app.extensions["agency.operations"], app)
     return api
+
+
+# Operations open to anyone besides those marked ``@blp.doc(security=[])`` in their routes.
+ANONYMOUS_OPERATIONS = {
+    ("GET", "/health/live"),
+    ("GET", "/health/ready"),
+    ("POST", "/auth/token"),
+    ("POST", "/auth/refresh"),
+}
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def spec_path(rule: str) -> str:
+    """``/care-seekers/<seeker_id>`` (a Flask rule) as ``/care-seekers/{seeker_id}``."""
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule)
+
+
+def _method_function(app: Flask, endpoint: str, method: str) -> Any:
+    view = app.view_functions[endpoint]
+    view_class = getattr(view, "view_class", None)
+    return getattr(view_class, method.lower(), None) if view_class else view
+
+
+def record_operation_access(app: Flask, api_names: set[str]) -> dict[tuple[str, str], Any]:
+    """Who may call each API operation, read from its routes: agency.web enforces it
+    before any input is read (401 before 422), and the document states it."""
+    from agency.web import OperationAccess
+
+    operations = {}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.split(".", 1)[0] not in api_names:
+            continue
+        for method in _METHODS:
+            if method not in (rule.methods or ()):
+                continue
+            function = _method_function(app, rule.endpoint, method)
+            doc = getattr(function, "_apidoc", {}).get("manual_doc", {})
+            public = doc.get("security") == [] or (method, spec_path(rule.rule)) in (
+                ANONYMOUS_OPERATIONS
+            )
+            kinds = tuple(getattr(function, "_agency_kinds", ()))
+            operations[(rule.endpoint, method)] = OperationAccess(public=public, kinds=kinds)
+    return operations
+
+
+# Codes a view raises beyond what document_responses derives (409s, 403s from services...):
+# keyed by (method, path), kept here so the document says every code a client may meet.
+EXTRA_RESPONSES: dict[tuple[str, str], tuple[int, ...]] = {
+    ("POST", "/auth/token"): (429,),
+    ("POST", "/auth/refresh"): (429,),
+    ("POST", "/providers/register"): (429,),
+}
+
+# OpenAPI links: how one response leads to the next call, so a client (and schemathesis'
+# stateful phase) can follow the main flows: seeker -> care request -> suggestions ->
+# introduction -> arrangement, and a queued job to its status.
+LINKS: dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, str]]]] = {
+    ("POST", "/care-seekers", "201"): {
+        "GetCareSeeker": ("GET", "/care-seekers/{seeker_id}", {"seeker_id": "$response.body#/id"}),
+        "CreateCareRequest": (
+            "POST",
+            "/care-seekers/{seeker_id}/care-requests",
+            {"seeker_id": "$response.body#/id"},
+        ),
+    },
+    ("POST", "/care-seekers/{seeker_id}/care-requests", "201"): {
+        "GetCareRequest": (
+            "GET",
+            "/care-requests/{request_id}",
+            {"request_id": "$response.body#/id"},
+        ),
+        "GetSuggestions": (
+            "GET",
+            "/care-requests/{request_id}/suggestions",
+            {"request_id": "$response.body#/id"},
+        ),
+        "IntroduceProvider": (
+            "POST",
+            "/care-requests/{care_request_id}/introductions",
+            {"care_request_id": "$response.body#/id"},
+        ),
+        "PollMatchJob": ("GET", "/jobs/{job_id}", {"job_id": "$response.body#/job/id"}),
+    },
+    ("POST", "/care-requests/{request_id}/rematch", "202"): {
+        "PollMatchJob": ("GET", "/jobs/{job_id}", {"job_id": "$response.body#/id"}),
+    },
+    ("POST", "/agencies/{agency_id}/match-plans", "202"): {
+        "PollPlanJob": ("GET", "/jobs/{job_id}", {"job_id": "$response.body#/id"}),
+    },
+    ("POST", "/care-requests/{care_request_id}/introductions", "201"): {
+        "GetIntroduction": (
+            "GET",
+            "/introductions/{introduction_id}",
+            {"introduction_id": "$response.body#/id"},
+        ),
+        "AcceptIntroduction": (
+            "POST",
+            "/introductions/{introduction_id}/accept",
+            {"introduction_id": "$response.body#/id"},
+        ),
+        "ConfirmIntroduction": (
+            "POST",
+            "/introductions/{introduction_id}/confirm",
+            {"introduction_id": "$response.body#/id"},
+        ),
+    },
+    ("POST", "/introductions/{introduction_id}/confirm", "200"): {
+        "GetArrangement": (
+            "GET",
+            "/arrangements/{arrangement_id}",
+            {"arrangement_id": "$response.body#/arrangement_id"},
+        ),
+    },
+}
+
+_MEDIA_BY_SUFFIX = {".csv": "text/csv", ".png": "image/png", ".svg": "image/svg+xml"}
+
+
+def document_operations(api: Api, operations: dict[tuple[str, str], Any], app: Flask) -> None:
+    """State each operation's real status codes instead of one ``default`` response.
+
+    Derived from what the code already says: 401 (and 403 when only some kinds of
+    principal may call) from the access rule, 404 from path parameters and bodies that
+    name other objects, 422 from any parameter or body (the edge refuses unsafe strings
+    in all of them), 400 from a JSON body, 403 for writes (auditors read only); plus the
+    codes views declare with ``@blp.alt_response`` and :data:`EXTRA_RESPONSES`. Error
+    responses carry the one error body; reports document the media types they return.
+    """
+    components = api.spec.components
+    error_content = {"application/json": {"schema": components.get_ref("schema", "Error")}}
+    access_by_path = {
+        (method, spec_path(rule.rule)): operations[(rule.endpoint, method)]
+        for rule in app.url_map.iter_rules()
+        for method in _METHODS
+        if (rule.endpoint, method) in operations
+    }
+    for path, item in api.spec._paths.items():  # noqa: SLF001 - apispec keeps paths here
+        path_parameters = [p for p in item.get("parameters", []) if p.get("in") == "path"]
+        for method, operation in item.items():
+            if method.upper() not in _METHODS:
+                continue
+            key = (method.upper(), path)
+            access = access_by_path.get(key)
+            responses = operation.setdefault("responses", {})
+            responses.pop("default", None)
+            codes: set[int] = set(EXTRA_RESPONSES.get(key, ()))
+            has_body = "requestBody" in operation
+            parameters = path_parameters + operation.get("parameters", [])
+            for parameter in parameters:
+                if parameter.get("in") == "query" and parameter.get("name") == "page":
+                    parameter.setdefault("schema", {})["maximum"] = MAX_PAGE
+            if has_body:
+                codes |= {400, 404, 422}
+            if parameters:
+                codes.add(422)
+            if path_parameters:
+                codes.add(404)
+            if access is not None and access.public:
+                operation["security"] = []
+            elif access is not None:
+                codes.add(401)
+                if access.kinds or method != "get":
+                    codes.add(403)
+            for code in codes:
+                if str(code) not in responses:
+                    name = HTTPStatus(code).name
+                    responses[str(code)] = components.get_ref("response", name)
+            for code, response in responses.items():
+                if int(code) >= 400 and "$ref" not in response and "content" not in response:
+                    response["content"] = error_content
+            media = _MEDIA_BY_SUFFIX.get(Path(path).suffix)
+            if media:
+                for code, response in responses.items():
+                    if code.startswith("2"):
+                        response["content"] = {media: {"schema": {"type": "string"}}}
+            for (link_method, link_path, status), links in LINKS.items():
+                if (link_method, link_path) == key and status in responses:
+                    responses[status]["links"] = {
+                        name: {
+                            "operationRef": "#/paths/"
+                            + target.replace("~", "~0").replace("/", "~1")
+                            + "/"
+                            + target_method.lower(),
+                            "parameters": parameters_map,
+                        }
+                        for name, (target_method, target, parameters_map) in links.items()
+                    }
+            operation["responses"] = dict(sorted(responses.items()))

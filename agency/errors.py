@@ -111,12 +111,25 @@ class ErrorSchema(ma.Schema):
     request_id = ma.fields.String(metadata={"example": "req_0f3c2a9b1d8e4c7a"})
 
 
+def string_keys(messages: Any) -> Any:
+    """``messages`` with every mapping key a string, at any depth.
+
+    marshmallow keys a list item's errors by its index (an int) beside field names and
+    ``_schema``; JSON allows only string keys, and sorting mixed keys raises TypeError.
+    """
+    if isinstance(messages, dict):
+        return {str(key): string_keys(value) for key, value in messages.items()}
+    if isinstance(messages, list | tuple):
+        return [string_keys(value) for value in messages]
+    return messages
+
+
 def error_body(
     status: int, code: str, message: str, errors: dict[str, Any] | None = None, **extra: Any
 ) -> dict[str, Any]:
     body: dict[str, Any] = {"code": code, "status": status, "message": message}
     if errors:
-        body["errors"] = errors
+        body["errors"] = string_keys(errors)
     body.update(extra)
     body["request_id"] = g.get("request_id")
     return body

@@ -10,13 +10,40 @@ from sqlalchemy.orm import Session
 
 from agency.errors import InvalidInput
 
+# The last page a client may ask for: past it, the SQL offset would grow without bound
+# (``page=10**21`` overflows PostgreSQL's bigint). 100,000 pages of 100 is ten million rows.
+MAX_PAGE = 100_000
+
+
+def check_page(page: int) -> None:
+    """422 for a page number past :data:`MAX_PAGE` (past the last row is an empty page)."""
+    if page > MAX_PAGE:
+        raise InvalidInput(errors={"page": [f"Must be at most {MAX_PAGE}."]})
+
 
 def page_of(session: Session, stmt: Select[Any], pagination_parameters: Any) -> list[Any]:
     """One page of ``stmt``; sets the total so smorest writes the X-Pagination header."""
+    check_page(pagination_parameters.page)
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     pagination_parameters.item_count = total
     page, size = pagination_parameters.page, pagination_parameters.page_size
     return list(session.scalars(stmt.limit(size).offset((page - 1) * size)))
+
+
+def pagination_metadata(page: int, page_size: int, item_count: int) -> dict[str, Any]:
+    """The X-Pagination header; unlike smorest's, it keeps ``page`` past the last page."""
+    from flask_smorest.pagination import PaginationMetadataSchema
+
+    metadata: dict[str, Any] = {"total": item_count, "page": page}
+    page_count = (item_count - 1) // page_size + 1 if item_count else 0
+    metadata["total_pages"] = page_count
+    if page_count:
+        metadata.update(first_page=1, last_page=page_count)
+        if page > 1:
+            metadata["previous_page"] = min(page - 1, page_count)
+        if page < page_count:
+            metadata["next_page"] = page + 1
+    return PaginationMetadataSchema().dump(metadata)  # type: ignore[no-any-return]
 
 
 def sort_clause(sort: str | None, allowed: dict[str, Any], default: str) -> list[Any]:

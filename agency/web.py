@@ -6,13 +6,31 @@ import logging
 import re
 import secrets
 import time
+from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask, current_app, g, request
 from flask.wrappers import Response
 from sqlalchemy.orm import Session
 
+from agency.input_limits import check_request
+
 access_log = logging.getLogger("agency.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+@dataclass(frozen=True)
+class OperationAccess:
+    """Who may call one API operation: anyone (``public``), or principals of ``kinds``."""
+
+    public: bool
+    kinds: tuple[Any, ...] = ()  # auth.Kind values; empty means any authenticated kind
+
+
+def operation_access(app: Flask, endpoint: str | None, method: str) -> OperationAccess | None:
+    """The access rule agency.api recorded for this operation (None: not an API route)."""
+    operations = app.extensions.get("agency.operations", {})
+    return operations.get((endpoint, "GET" if method == "HEAD" else method))  # type: ignore[no-any-return]
 
 
 def db_session() -> Session:
@@ -29,6 +47,20 @@ def init_request_hooks(app: Flask) -> None:
         incoming = request.headers.get("X-Request-ID", "")
         # Accept a caller's id for tracing only when it looks like one (never log raw input).
         g.request_id = incoming if _REQUEST_ID.match(incoming) else "req_" + secrets.token_hex(8)
+
+    @app.before_request
+    def authenticate_then_check_input() -> None:
+        # Who is calling comes before what they sent: an anonymous caller learns 401 (and a
+        # principal of the wrong kind 403) before any 422 could describe the body's rules.
+        if request.url_rule is None:
+            return  # no route: the 404 or 405 says all there is to say
+        access = operation_access(app, request.endpoint, request.method)
+        if access is not None and not access.public:
+            from agency.auth import requires
+
+            # The view's own @requires rule, run now: 401 without credentials, 403 by kind.
+            requires(*access.kinds)(lambda: None)()
+        check_request(request)
 
     @app.after_request
     def finish(response: Response) -> Response:

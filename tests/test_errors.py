@@ -135,3 +135,149 @@ def test_list_queries_show_each_principal_only_its_own_rows(session):
     assert seen(Principal(Kind.PARTNER, other_partner.id)) == {b.id}
     assert seen(Principal(Kind.PROVIDER, "u3", provider_id="prv_x")) == set()  # no provider column
     assert seen(Principal(Kind.ADMIN, "u4")) == {a.id, b.id}
+
+
+# --- hostile input: never a 500 (issue 14) ---------------------------------------------------
+
+
+def test_errors_keyed_by_list_index_and_schema_answer_422_not_500(client, session):
+    # marshmallow keys list items' errors by int beside "_schema": jsonify cannot sort those.
+    _, secret = make_partner(session)
+    response = client.post(
+        "/care-seekers/x/care-requests",
+        json={"services": ["a", "a", ""]},
+        headers=api_key(secret),
+    )
+    body = assert_error_format(response, 422, "validation_error")
+    assert all(isinstance(key, str) for key in body["errors"])
+
+
+def test_error_keys_are_made_strings_at_any_depth():
+    from agency.errors import string_keys
+
+    assert string_keys({"services": {1: ["Duplicate."], "_schema": ["x"]}, 2: [{3: "y"}]}) == {
+        "services": {"1": ["Duplicate."], "_schema": ["x"]},
+        "2": [{"3": "y"}],
+    }
+
+
+def test_a_nul_byte_in_a_query_parameter_is_422_naming_it(client, session):
+    headers = bearer(session, make_manager(session))
+    response = client.get("/neighbourhoods?council_id=%00", headers=headers)
+    body = assert_error_format(response, 422, "validation_error")
+    assert set(body["errors"]) == {"council_id"}
+
+
+def test_a_nul_byte_in_a_path_parameter_is_422(client, session):
+    headers = bearer(session, make_manager(session))
+    response = client.get("/care-seekers/a%00b", headers=headers)
+    body = assert_error_format(response, 422, "validation_error")
+    assert set(body["errors"]) == {"seeker_id"}
+
+
+def test_a_nul_byte_in_a_json_string_is_422_naming_the_field(client, session):
+    from tests.factories import make_provider
+
+    provider = make_provider(session)
+    from agency.accounts.models import User
+
+    headers = bearer(session, session.get(User, provider.user_id))
+    response = client.patch(f"/providers/{provider.id}", json={"bio": "a\u0000b"}, headers=headers)
+    body = assert_error_format(response, 422, "validation_error")
+    assert set(body["errors"]) == {"bio"}
+
+
+def test_a_lone_surrogate_in_a_json_string_is_422_naming_its_place(client, session):
+    _, secret = make_partner(session)
+    response = client.post(
+        "/care-seekers/x/care-requests",
+        data='{"services": ["companionship", "\\ud800"]}',
+        content_type="application/json",
+        headers=api_key(secret),
+    )
+    body = assert_error_format(response, 422, "validation_error")
+    assert set(body["errors"]) == {"services.1"}
+
+
+def test_a_nul_byte_in_a_json_key_is_422(client):
+    response = client.post(
+        "/auth/token", data='{"email\\u0000": 1}', content_type="application/json"
+    )
+    assert_error_format(response, 422, "validation_error")
+
+
+def test_json_nested_a_thousand_deep_is_400_not_500(client):
+    body = "[" * 1000 + "]" * 1000
+    response = client.post("/auth/token", data=body, content_type="application/json")
+    assert_error_format(response, 400, "bad_request")
+
+
+def test_json_nested_past_the_limit_but_within_pythons_is_400(client):
+    from agency.input_limits import MAX_JSON_DEPTH
+
+    body = '{"email": ' + "[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1) + "}"
+    response = client.post("/auth/token", data=body, content_type="application/json")
+    assert_error_format(response, 400, "bad_request")
+
+
+def test_a_five_thousand_digit_number_is_422_not_500(client):
+    body = '{"email": "a@example.org", "password": ' + "9" * 5000 + "}"
+    response = client.post("/auth/token", data=body, content_type="application/json")
+    assert_error_format(response, 422, "validation_error")
+
+
+def test_an_infinite_or_nan_number_is_422(client):
+    for number in ("1e999", "NaN", "-Infinity"):
+        body = '{"email": "a@example.org", "password": ' + number + "}"
+        response = client.post("/auth/token", data=body, content_type="application/json")
+        assert_error_format(response, 422, "validation_error")
+
+
+def test_a_body_that_is_not_utf8_is_400(client):
+    response = client.post(
+        "/auth/token", data=b'{"email": "\xff"}', content_type="application/json"
+    )
+    assert_error_format(response, 400, "bad_request")
+
+
+# --- who is calling comes before what they sent ------------------------------------------------
+
+
+def test_an_anonymous_bogus_body_is_401_not_422(client):
+    response = client.post("/care-seekers", json={"bogus": 1})
+    assert_error_format(response, 401, "unauthenticated")
+
+
+def test_an_anonymous_nul_in_the_path_is_401_not_422(client):
+    assert_error_format(client.get("/care-seekers/a%00b"), 401, "unauthenticated")
+
+
+def test_a_principal_of_the_wrong_kind_gets_403_before_its_body_is_validated(client, session):
+    headers = bearer(session, make_manager(session))
+    response = client.post("/care-seekers", json={"bogus": 1}, headers=headers)
+    assert_error_format(response, 403, "forbidden")
+
+
+def test_a_public_operation_still_validates_an_anonymous_body(client):
+    response = client.post("/providers/register", json={"bogus": 1})
+    assert_error_format(response, 422, "validation_error")
+
+
+def test_every_operation_that_needs_credentials_answers_an_anonymous_bogus_body_with_401(
+    app, client
+):
+    """Over the whole document: every secured operation, with made-up path parameters."""
+    import re
+
+    spec = client.get("/openapi.json").get_json()
+    checked = 0
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters" or operation.get("security") == []:
+                continue
+            url = re.sub(r"\{[^}]+\}", "x", path)
+            json_body = {"bogus": 1} if "requestBody" in operation else None
+            response = client.open(url, method=method.upper(), json=json_body)
+            assert response.status_code == 401, f"{method.upper()} {path}"
+            checked += 1
+    assert checked > 100

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from agency.auth import Action, Kind, Principal, authorize
 from agency.csv_export import pounds
 from agency.directory.models import Agency
-from agency.errors import NotFound
+from agency.errors import InvalidInput, NotFound
 from agency.introductions.models import Arrangement
 from agency.isf.models import Invoice
 from agency.seekers.models import CareSeeker
@@ -69,10 +69,60 @@ def invoices_for(principal: Principal, filters: dict[str, Any]) -> Select[Any]:
     if filters.get("arrangement_id"):
         stmt = stmt.where(Invoice.arrangement_id == filters["arrangement_id"])
     if filters.get("period"):  # "YYYY-MM": invoices whose period overlaps that month
-        first = dt.date.fromisoformat(filters["period"] + "-01")
-        after = (first + dt.timedelta(days=32)).replace(day=1)
+        first, after = month_bounds(filters["period"])
         stmt = stmt.where(Invoice.period_start < after, Invoice.period_end >= first)
     return stmt.order_by(Invoice.approved_at.desc(), Invoice.id)
+
+
+# Invoice periods the API answers for; outside, date arithmetic would leave datetime's range.
+FIRST_PERIOD_YEAR, LAST_PERIOD_YEAR = 2000, 2999
+
+
+def month_bounds(period: str) -> tuple[dt.date, dt.date]:
+    """The first day of month ``YYYY-MM`` and of the month after (422 outside the range)."""
+    year, _, month = period.partition("-")
+    if not (
+        year.isdigit()
+        and month.isdigit()
+        and FIRST_PERIOD_YEAR <= int(year) <= LAST_PERIOD_YEAR
+        and 1 <= int(month) <= 12
+    ):
+        raise InvalidInput(
+            errors={"period": [f"Use YYYY-MM, {FIRST_PERIOD_YEAR}-01 to {LAST_PERIOD_YEAR}-12."]}
+        )
+    first = dt.date(int(year), int(month), 1)
+    return first, (first + dt.timedelta(days=32)).replace(day=1)
+
+
+def streamed_list_csv(
+    sessionmaker: Callable[[], Session], stmt: Select[Any]
+) -> Iterator[list[str]]:
+    """The invoice list's CSV rows, with the query already run.
+
+    The query runs here, before the response starts: a failure then is an error response,
+    not a 200 cut off mid-stream that the client takes for a complete file. Flask ends the
+    request (and closes its session) before a streamed body is read, so the rows come
+    through a session of their own, closed when the stream ends or is abandoned.
+    """
+    session = sessionmaker()
+    try:
+        invoices = session.scalars(stmt)
+    except BaseException:
+        session.close()
+        raise
+
+    def rows() -> Iterator[list[str]]:
+        try:
+            yield list(LIST_CSV_HEADER)
+            count, total = 0, 0
+            for invoice in invoices:
+                count, total = count + 1, total + invoice.total_pence
+                yield list_csv_row(invoice)
+            yield ["total", str(count), *[""] * 8, pounds(total)]
+        finally:
+            session.close()
+
+    return rows()
 
 
 def addressed_to(
