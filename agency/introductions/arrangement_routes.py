@@ -10,7 +10,7 @@ from agency.introductions.schemas import (
     ArrangementEndSchema,
     ArrangementQuerySchema,
     ArrangementSchema,
-    ArrangementTermsSchema,
+    ArrangementVersionCreateSchema,
     DecisionReasonSchema,
 )
 from agency.pagination import page_of
@@ -83,9 +83,10 @@ class End(MethodView):
 
 @blp.route("/arrangements/<arrangement_id>/versions")
 class Versions(MethodView):
-    @blp.arguments(ArrangementTermsSchema)
+    @blp.arguments(ArrangementVersionCreateSchema)
     @blp.response(201, ArrangementSchema)
+    @blp.alt_response(409, description="illegal_transition: the arrangement has ended")
     @requires(Kind.MANAGER)
     def post(self, body, arrangement_id):
-        """Change the terms from a date: a new version, the old one kept"""
+        """Change the terms from a date (or attach the ISF account): a new version"""
         return arrangements.new_version(db_session(), current_principal(), arrangement_id, body)

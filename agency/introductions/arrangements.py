@@ -59,6 +59,37 @@ def _isf_account(
     return session.scalar(stmt) if care_request.funding is Funding.ISF else None
 
 
+def link_isf_account(session: Session, principal: Principal, isf: IsfAccount) -> list[str]:
+    """A seeker's ISF account opened after their arrangement was confirmed pays for it.
+
+    Every live ISF-funded arrangement of that seeker at that agency without an account gets
+    this one (one account per seeker and agency), in the caller's transaction; audited.
+    """
+    found = session.scalars(
+        select(Arrangement)
+        .where(
+            Arrangement.seeker_id == isf.seeker_id,
+            Arrangement.agency_id == isf.agency_id,
+            Arrangement.funding == Funding.ISF.value,
+            Arrangement.isf_account_id.is_(None),
+            Arrangement.status != A.ENDED,
+        )
+        .with_for_update()
+    ).all()
+    for arrangement in found:
+        arrangement.isf_account_id = isf.id
+        record(
+            session,
+            principal,
+            "arrangement.isf_account_linked",
+            arrangement,
+            {"isf_account_id": None},
+            {"isf_account_id": isf.id},
+        )
+        arrangement_event(session, "arrangement.changed", arrangement)
+    return [a.id for a in found]
+
+
 def start_arrangement(
     session: Session,
     principal: Principal,
@@ -204,6 +235,9 @@ def new_version(
         raise Forbidden("Only the agency's manager changes the terms.")
     if arrangement.status is A.ENDED:
         move(arrangement, A.ENDED)  # raises illegal_transition naming "ended"
+    isf_before = arrangement.isf_account_id
+    if changes.get("isf_account_id"):
+        _attach_isf_account(session, arrangement, changes["isf_account_id"])
     current = arrangement.terms
     rates = changes.get("rates_pence", current.rates_pence)
     if set(rates) != set(current.services):
@@ -232,12 +266,29 @@ def new_version(
         principal,
         "arrangement.changed",
         arrangement,
-        _terms(current),
-        {**_terms(version), "change_reason": version.change_reason},
+        {**_terms(current), "isf_account_id": isf_before},
+        {
+            **_terms(version),
+            "change_reason": version.change_reason,
+            "isf_account_id": arrangement.isf_account_id,
+        },
     )
     arrangement_event(session, "arrangement.changed", arrangement)
     commit(session)
     return arrangement
+
+
+def _attach_isf_account(session: Session, arrangement: Arrangement, isf_account_id: str) -> None:
+    """The ISF account an ISF-funded arrangement is paid from, from this version on."""
+    if arrangement.funding != Funding.ISF.value:
+        raise InvalidInput(
+            errors={"isf_account_id": ["Only an ISF-funded arrangement is paid from an ISF."]}
+        )
+    care_request = session.get(CareRequest, arrangement.care_request_id)
+    assert care_request is not None
+    arrangement.isf_account_id = _isf_account(
+        session, care_request, arrangement.agency_id, isf_account_id
+    )
 
 
 def arrangements_for(principal: Principal, filters: dict[str, Any]) -> Select[Any]:

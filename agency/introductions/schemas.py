@@ -132,6 +132,17 @@ class ArrangementTermsSchema(ma.Schema):
             raise ma.ValidationError("Whole half-hours only.", "minutes_per_week")
 
 
+class ArrangementVersionCreateSchema(ArrangementTermsSchema):
+    isf_account_id = ma.fields.String(
+        load_only=True,
+        metadata={
+            "description": "ISF-funded only: the seeker's open ISF account at this agency to "
+            "pay from (e.g. one opened after the arrangement was confirmed)",
+            "example": "isf_5c1e...",
+        },
+    )
+
+
 class ArrangementSchema(ma.Schema):
     id = ma.fields.String(metadata={"example": "arr_6b0e..."})
     introduction_id = ma.fields.String()

@@ -101,6 +101,9 @@ def open_isf_account(
     session.add(isf)
     session.flush()
     isf_ledger_account(session, isf)
+    from agency.introductions.arrangements import link_isf_account
+
+    link_isf_account(session, principal, isf)  # arrangements confirmed before it existed
     session.commit()
     return isf
 

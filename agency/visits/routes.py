@@ -134,7 +134,10 @@ class ApproveTimesheet(MethodView):
     @blp.response(200, TimesheetSchema)
     @blp.alt_response(
         409,
-        description="illegal_transition, visit_disputed, service_not_agreed, insufficient_funds",
+        description="illegal_transition, visit_disputed, service_not_agreed, "
+        "insufficient_funds, no_isf_account (an ISF-funded arrangement with no ISF account: "
+        "open the seeker's ISF account, which links it, or attach one with "
+        "POST /arrangements/{id}/versions)",
     )
     @requires(Kind.MANAGER)
     def post(self, timesheet_id):
