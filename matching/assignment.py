@@ -29,7 +29,7 @@ from matching.batch import batch_candidates
 from matching.candidates import CareRequestSpec
 from matching.pool import FloatArray, IntArray, ProviderPool
 from matching.scoring import Weights
-from matching.solve import LOAD_BREAKS, Problem, plan_value, solve
+from matching.solve import LOAD_BREAKS, MIP_NODES, Problem, plan_value, solve
 
 PRIORITY = {"routine": 1.0, "soon": 2.0, "hospital_discharge": 4.0}
 HOUR_VALUE = 100.0
@@ -53,6 +53,7 @@ class CandidatePairs:
     provider: IntArray  # pool row
     quality: FloatArray  # 0..1, the normalised score
     seconds: float  # time spent computing them
+    cpu_seconds: float = 0.0  # CPU time spent computing them, all threads
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ class AssignmentResult:
     top10_share: float  # share of placed hours going to the top 10% of providers
     gini: float  # Gini coefficient of placed hours over candidate providers
     workers: int = 1  # threads the parts were solved in
+    solve_cpu_seconds: float = 0.0  # CPU time of the solve, all threads
+    single_provider_share: float = 0.0  # of the requests placed, share with one provider only
 
 
 def candidate_pairs(
@@ -82,10 +85,11 @@ def candidate_pairs(
     The same pairs as ``scoring.top_candidates`` request by request, computed for
     the whole batch at once (``matching.batch``); grouped by request, best first.
     """
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     request, provider, quality = batch_candidates(pool, requests, per_request, weights)
     return CandidatePairs(request=request, provider=provider, quality=quality,
-                          seconds=time.perf_counter() - started)
+                          seconds=time.perf_counter() - started,
+                          cpu_seconds=time.process_time() - cpu_started)
 
 
 def _segments(pool: ProviderPool, rows: IntArray) -> FloatArray:
@@ -130,6 +134,9 @@ def _result(
         for e in placed
     ]
     top10, gini = _fairness(pool, pairs, hours)
+    providers_per_request = np.bincount(pairs.request[placed], minlength=len(requests))
+    served = providers_per_request > 0
+    single = float((providers_per_request == 1).sum() / served.sum()) if served.any() else 0.0
     value = hours * (HOUR_VALUE * priority[pairs.request] + QUALITY_VALUE * pairs.quality)
     objective = extra.pop("objective", None)
     return AssignmentResult(
@@ -145,6 +152,8 @@ def _result(
         top10_share=top10,
         gini=gini,
         workers=int(extra.get("workers", 1)),  # type: ignore[call-overload]
+        solve_cpu_seconds=float(extra.get("cpu_seconds", 0.0)),  # type: ignore[arg-type]
+        single_provider_share=single,
     )
 
 
@@ -167,33 +176,37 @@ def _problem(
 
 def assign_batch(
     pool: ProviderPool, requests: Sequence[CareRequestSpec], pairs: CandidatePairs | None = None,
-    per_request: int = 30, mip_rel_gap: float = 0.005, time_limit: float = 60.0,
-    fix_above_pairs: int = 20_000, part_pairs: int = 25_000, workers: int | None = None,
+    per_request: int = 30, mip_rel_gap: float = 0.005, part_pairs: int = 25_000,
+    workers: int | None = None, mip_nodes: int = MIP_NODES, weights: Weights | None = None,
 ) -> AssignmentResult:
     """Plan all requests at once against provider free capacity (see module doc).
 
     ``pairs`` may be given (e.g. from stored suggestions); otherwise the top
-    ``per_request`` candidates of each request are computed here. Independent
-    components are solved apart, up to ``part_pairs`` pairs a HiGHS solve (a
-    larger component is cut spatially, see ``matching.solve``). In each solve,
-    up to ``fix_above_pairs`` pairs the full MIP is solved to ``mip_rel_gap``;
-    above, relax-and-fix keeps the solve time near that of one LP. Parts are
-    solved in ``workers`` threads (default: one per available CPU).
+    ``per_request`` candidates of each request (scored with ``weights``) are
+    computed here. Independent components are solved apart, up to
+    ``part_pairs`` pairs a HiGHS solve (a larger component is cut spatially, see
+    ``matching.solve``); each part by relax-and-fix, and by its whole MIP (at
+    most ``mip_nodes`` nodes) when that is not within ``mip_rel_gap`` of the
+    part's LP bound. Parts are solved in ``workers`` threads (default: one per
+    available CPU); the plan is the same whatever ``workers`` and the machine's
+    load (work limits only, no time limits).
     """
-    pairs = pairs if pairs is not None else candidate_pairs(pool, requests, per_request)
+    pairs = pairs if pairs is not None else candidate_pairs(pool, requests, per_request, weights)
     started = time.perf_counter()
+    cpu_started = time.process_time()
     if pairs.request.size == 0:
         return _result(pool, requests, pairs, np.zeros(0),
                        {"seconds": 0.0, "status": "empty", "bound": 0.0, "gap": 0.0})
     problem = _problem(pool, requests, pairs)
     if workers is None:
         workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    share, bound, status = solve(problem, len(requests), part_pairs, mip_rel_gap, time_limit,
-                                 fix_above_pairs, workers)
+    share, bound, status = solve(problem, len(requests), part_pairs, mip_rel_gap, mip_nodes,
+                                 workers)
     objective = plan_value(problem, share)
     gap = (bound - objective) / abs(bound) if bound else 0.0
     return _result(pool, requests, pairs, share, {
         "seconds": time.perf_counter() - started, "status": status,
+        "cpu_seconds": time.process_time() - cpu_started,
         "bound": bound, "gap": max(gap, 0.0), "objective": objective, "workers": workers,
     })
 
@@ -204,7 +217,7 @@ def greedy_assign(
 ) -> AssignmentResult:
     """First-come baseline: each request in turn takes its best candidates with room."""
     pairs = pairs if pairs is not None else candidate_pairs(pool, requests, per_request)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     free = pool.free_hours.copy()
     share = np.zeros(pairs.request.size)
     # Pairs are grouped by request, best candidate first (the order top_candidates gives).
@@ -224,4 +237,5 @@ def greedy_assign(
             if remaining <= 1e-9:
                 break
     return _result(pool, requests, pairs, share,
-                   {"seconds": time.perf_counter() - started, "status": "greedy"})
+                   {"seconds": time.perf_counter() - started, "status": "greedy",
+                    "cpu_seconds": time.process_time() - cpu_started})

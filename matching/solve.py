@@ -37,8 +37,12 @@ if len(LOAD_BREAKS) != len(LOAD_COSTS) or list(LOAD_COSTS) != sorted(LOAD_COSTS)
     raise ImportError("one cost per load segment, increasing (the load penalty must be convex)")
 _COSTS = np.array(LOAD_COSTS)
 SUBGRADIENT_STEPS = 20
-FIX_SECONDS = 5.0  # time limit of the MIP over one part's split requests
-FIX_GAP = 0.02  # its relative gap (of the split requests' value, a small share of all)
+FIX_GAP = 0.02  # relative gap of the MIP over a part's split requests (a small share of all)
+# Work limits, never wall-clock ones: the same input gives the same plan on an idle
+# or a loaded machine. Each HiGHS solve runs in one thread with a fixed seed.
+LP_ITERATIONS = 5_000_000  # simplex iterations of one LP (far above what a part takes)
+MIP_NODES = 2_000  # branch-and-bound nodes of one MIP
+SEED = 0
 
 
 @dataclass(frozen=True)
@@ -122,19 +126,18 @@ def best_bound(problem: Problem, prices: list[FloatArray], target: float) -> flo
 
 
 def solve(problem: Problem, n_requests: int, part_pairs: int, mip_rel_gap: float,
-          time_limit: float, fix_above_pairs: int, workers: int = 1
-          ) -> tuple[FloatArray, float, str]:
+          mip_nodes: int = MIP_NODES, workers: int = 1) -> tuple[FloatArray, float, str]:
     """(share per pair, bound, status): parts first, then the unplaced against what is left.
 
     Parts are independent, so with ``workers`` > 1 they are solved in that many
-    threads at once.
+    threads at once; each solve is single-threaded with work limits only, so the
+    plan does not depend on ``workers`` or on the machine's load.
     """
     share = np.zeros(problem.request.size)
     pieces, cut = parts(problem, n_requests, part_pairs)
     prices = np.zeros(problem.segments.shape[0])
     lp_total, statuses = 0.0, set()
-    fix = problem.request.size > fix_above_pairs  # relax-and-fix in every solve
-    jobs = [(_part(problem, edges, problem.segments), mip_rel_gap, time_limit, fix)
+    jobs = [(_part(problem, edges, problem.segments), mip_rel_gap, mip_nodes)
             for edges in pieces]
     for edges, (part_share, lp_value, status, part_prices) in zip(
             pieces, _run_all(jobs, workers), strict=True):
@@ -156,7 +159,7 @@ def solve(problem: Problem, n_requests: int, part_pairs: int, mip_rel_gap: float
                            & (room > 1e-9))
     if retry.size:
         retry_share, _, status, _ = solve_part(_part(problem, retry, left), mip_rel_gap,
-                                               time_limit, fix)
+                                               mip_nodes)
         share[retry] = retry_share
         statuses.add(status)
     bound = best_bound(problem, [prices], plan_value(problem, share))
@@ -186,7 +189,7 @@ def _part(problem: Problem, edges: IntArray, segments: FloatArray) -> Part:
 PartResult = tuple[FloatArray, float, str, FloatArray]
 
 
-def _run_all(jobs: list[tuple[Part, float, float, bool]], workers: int) -> list[PartResult]:
+def _run_all(jobs: list[tuple[Part, float, int]], workers: int) -> list[PartResult]:
     """Each part's result in order, solved in ``workers`` threads at once.
 
     HiGHS releases the GIL while it solves and keeps its scheduler per calling
@@ -231,24 +234,29 @@ def _model(part: Part, integral: bool) -> highspy.HighsLp:
     return lp
 
 
-def _highs(options: dict[str, bool | float | str]) -> highspy.Highs:
+def _highs(options: dict[str, bool | float | int | str]) -> highspy.Highs:
+    """A silent HiGHS in one thread with a fixed seed (deterministic: see ``LP_ITERATIONS``)."""
     solver = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy leaves __init__ bare
     solver.silent()
-    for name, value in options.items():
+    for name, value in {"threads": 1, "random_seed": SEED, **options}.items():
         solver.setOptionValue(name, value)
     return solver
 
 
-def solve_part(part: Part, mip_rel_gap: float, time_limit: float, fix: bool) -> PartResult:
+def solve_part(part: Part, mip_rel_gap: float, mip_nodes: int = MIP_NODES) -> PartResult:
     """HiGHS on one part: (share per pair, LP bound, status, provider prices).
 
-    The LP relaxation gives the bound and the prices. Then either the whole
-    MIP, or (``fix``) relax-and-fix: the LP's integral part is kept and a small
-    MIP places the requests it split. A greedy rounding of the LP is kept
-    instead wherever the MIP's plan is not better.
+    The LP relaxation gives the bound and the prices. Relax-and-fix: the LP's
+    integral part is kept and a small MIP places the requests it split (a
+    greedy rounding of the LP is kept instead wherever that MIP is not
+    better). When that plan is further than ``mip_rel_gap`` from the part's LP
+    bound, the whole part's MIP is solved too and the better plan kept: the
+    method does not switch with the size of the batch, so more candidates never
+    make the plan worse beyond the gap.
     """
     n_pairs = part.row.size
-    lp = _highs({"presolve": "off", "time_limit": time_limit})  # presolve only slows these
+    # Presolve only slows these models down.
+    lp = _highs({"presolve": "off", "simplex_iteration_limit": LP_ITERATIONS})
     lp.passModel(_model(part, integral=False))
     lp.run()
     if lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:
@@ -260,10 +268,20 @@ def solve_part(part: Part, mip_rel_gap: float, time_limit: float, fix: bool) -> 
     n_req = int(part.row.max()) + 1
     # The dual of a capacity row is what one more hour there would add.
     prices = np.maximum(-np.asarray(solution.row_dual[n_req:]), 0.0)
-    status = "LP optimal"
-    if not fix:
-        share, status = _mip(part, _round(part, lp_share), mip_rel_gap, time_limit)
-        return share, lp_value, status, prices
+    share, status = _fix_and_solve(part, lp_share, mip_rel_gap, mip_nodes)
+    if _part_value(part, share) < (1.0 - mip_rel_gap) * lp_value - 1e-9 * abs(lp_value):
+        share, mip_status, mip_bound = _mip(part, share, mip_rel_gap, mip_nodes)
+        status = f"whole part MIP: {mip_status}"
+        # The MIP's dual bound is also a bound on this part's plans, often tighter.
+        lp_value = min(lp_value, mip_bound)
+    return share, lp_value, status, prices
+
+
+def _fix_and_solve(part: Part, lp_share: FloatArray, mip_rel_gap: float, mip_nodes: int
+                   ) -> tuple[FloatArray, str]:
+    """Keep what the LP placed integrally; a small MIP places the requests it split."""
+    n_req = int(part.row.max()) + 1
+    status = "LP integral"
     fractional = part.whole & (lp_share > 1e-6) & (lp_share < 1 - 1e-6)
     open_request = np.zeros(n_req, dtype=bool)
     open_request[part.row[fractional]] = True
@@ -286,32 +304,36 @@ def solve_part(part: Part, mip_rel_gap: float, time_limit: float, fix: bool) -> 
                    value=part.value[edges], whole=part.whole[edges],
                    segments=remaining(part.segments, np.asarray(load, dtype=np.float64)))
         start = _round(sub, lp_share[edges])
-        share[edges], status = _mip(sub, start, max(mip_rel_gap, FIX_GAP),
-                                    min(time_limit, FIX_SECONDS))
-        status = f"LP optimal, split requests: {status}"
-    return share, lp_value, status, prices
+        share[edges], status, _ = _mip(sub, start, max(mip_rel_gap, FIX_GAP), mip_nodes)
+        status = f"split requests: {status}"
+    return share, status
 
 
-def _mip(part: Part, start: FloatArray, gap: float, seconds: float) -> tuple[FloatArray, str]:
-    """The MIP over ``part``; ``start`` (feasible) instead when the MIP finds nothing better.
+def _mip(part: Part, start: FloatArray, gap: float, nodes: int
+         ) -> tuple[FloatArray, str, float]:
+    """(plan, status, bound) of the MIP over ``part``; ``start`` when the MIP finds nothing better.
+
+    The bound is HiGHS's dual bound on the MIP's optimum (inf when it has none).
 
     The start is not handed to HiGHS: HiGHS 1.16 can map a given start wrongly
     through presolve and return it as optimal (seen on a 4-pair model).
     """
     n_pairs = part.row.size
-    mip = _highs({"mip_rel_gap": gap, "time_limit": seconds})
+    mip = _highs({"mip_rel_gap": gap, "mip_max_nodes": nodes})
     mip.passModel(_model(part, integral=True))
     mip.run()
     status = mip.modelStatusToString(mip.getModelStatus())
+    dual = float(mip.getInfo().mip_dual_bound)
+    bound = -dual if np.isfinite(dual) else np.inf
     values = np.asarray(mip.getSolution().col_value[:n_pairs]) if mip.getSolution().value_valid \
         else None
     if values is None:
-        return start, f"{status}, LP rounded"
+        return start, f"{status}, LP rounded", bound
     share = np.clip(values, 0.0, 1.0)
     share = np.where(part.whole, np.round(share), share)
     if _part_value(part, share) < _part_value(part, start):
-        return start, f"{status}, LP rounded"
-    return share, status
+        return start, f"{status}, LP rounded", bound
+    return share, status, bound
 
 
 def _part_value(part: Part, share: FloatArray) -> float:
@@ -358,7 +380,7 @@ def parts(problem: Problem, n_requests: int, part_pairs: int) -> tuple[list[IntA
     bounds = np.searchsorted(component[order], np.arange(sizes.size + 1))
     for c in np.flatnonzero(sizes).tolist():
         edges = order[bounds[c]:bounds[c + 1]]
-        if edges.size > 2 * part_pairs:  # up to twice the size: one exact solve is worth it
+        if edges.size > part_pairs:
             result.extend(_cut(problem, edges, part_pairs))
             cut = True
             continue
@@ -373,17 +395,27 @@ def parts(problem: Problem, n_requests: int, part_pairs: int) -> tuple[list[IntA
 
 
 def _cut(problem: Problem, edges: IntArray, part_pairs: int) -> list[IntArray]:
-    """Split one component's pairs spatially; pairs across the cut are left out."""
-    levels = int(np.ceil(np.log2(edges.size / part_pairs)))
+    """Split one component's pairs spatially; pairs across the cut are left out.
+
+    Into ``ceil(pairs / part_pairs)`` regions (not a power of two: the number of
+    regions grows smoothly with the size), by recursive bisection of the
+    requests alternately by latitude and longitude, in proportion to the
+    regions each side gets.
+    """
     requests = np.unique(problem.request[edges])
-    groups = [requests]
-    for level in range(levels):
+    groups: list[IntArray] = []
+    pending: list[tuple[IntArray, int, int]] = [(requests, -(-edges.size // part_pairs), 0)]
+    while pending:
+        g, n, level = pending.pop()
+        if n <= 1 or g.size <= 1:
+            groups.append(g)
+            continue
         key = problem.lat if level % 2 == 0 else problem.lon
-        split = []
-        for g in groups:
-            g = g[np.argsort(key[g], kind="stable")]
-            split.extend([g[: g.size // 2], g[g.size // 2:]])
-        groups = split
+        g = g[np.lexsort((g, key[g]))]
+        half = n // 2
+        at = g.size * half // n
+        pending.append((g[at:], n - half, level + 1))
+        pending.append((g[:at], half, level + 1))
     region = np.zeros(int(problem.request.max()) + 1, dtype=np.int64)
     for i, g in enumerate(groups):
         region[g] = i
