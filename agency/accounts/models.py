@@ -62,11 +62,16 @@ class ApiKey(IdMixin, Base):
 
 
 class AuthToken(IdMixin, Base):
-    """One sign-in: a short-lived access token and a longer refresh token, rotated together."""
+    """One sign-in: a short-lived access token and a longer refresh token, rotated together.
+
+    Every pair rotated from one sign-in shares its ``family_id`` (the first pair's id), so
+    the reuse of an already-rotated refresh token (a stolen copy) can revoke them all.
+    """
 
     __tablename__ = "auth_tokens"
 
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    family_id: Mapped[str] = mapped_column(String(40), index=True)
     access_digest: Mapped[str] = mapped_column(String(64), unique=True)
     refresh_digest: Mapped[str] = mapped_column(String(64), unique=True)
     access_expires_at: Mapped[dt.datetime]

@@ -103,15 +103,23 @@ def refresh(
         select(AuthToken).where(AuthToken.refresh_digest == digest(refresh_token)).with_for_update()
     )
     now = utcnow()
-    if (
-        token is None
-        or token.revoked_at
-        or token.refresh_expires_at <= now
-        or not token.user.active
-    ):
-        raise Unauthenticated("The refresh token is invalid, expired or already used.")
+    refused = Unauthenticated("The refresh token is invalid, expired or already used.")
+    if token is None:
+        raise refused
+    if token.revoked_at:
+        # A rotated refresh token came back: one of its two holders is not the user (RFC 9700
+        # 4.14.2). Revoke the whole family, so the pair the thief (or the user) got dies too.
+        session.execute(
+            update(AuthToken)
+            .where(AuthToken.family_id == token.family_id, AuthToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        session.commit()
+        raise refused
+    if token.refresh_expires_at <= now or not token.user.active:
+        raise refused
     token.revoked_at = now
-    pair = _issue(session, token.user, access_minutes, refresh_days)
+    pair = _issue(session, token.user, access_minutes, refresh_days, family_id=token.family_id)
     session.commit()
     return pair
 
@@ -136,12 +144,21 @@ def revoke_all_tokens(session: Session, user_id: str) -> int:
     return result.rowcount or 0
 
 
-def _issue(session: Session, user: User, access_minutes: int, refresh_days: int) -> TokenPair:
+def _issue(
+    session: Session,
+    user: User,
+    access_minutes: int,
+    refresh_days: int,
+    *,
+    family_id: str | None = None,
+) -> TokenPair:
     access = "iat_" + secrets.token_urlsafe(32)
     refresh_secret = "irt_" + secrets.token_urlsafe(32)
     now = utcnow()
+    token_id = new_id("tok")
     token = AuthToken(
-        id=new_id("tok"),
+        id=token_id,
+        family_id=family_id or token_id,
         user_id=user.id,
         access_digest=digest(access),
         refresh_digest=digest(refresh_secret),

@@ -37,3 +37,17 @@ class AuditEntry(IdMixin, Base):
 
     def access_scope(self) -> Scope:
         return Scope.of(agency_ids=[self.agency_id], council_ids=[self.council_id])
+
+
+class AuditChainKeying(Base):
+    """Where the keyed (HMAC) chain starts: entries before it were hashed with plain SHA-256.
+
+    Written once by migration 0011security for a database that already had entries; no row
+    means the whole chain is keyed. Checkpoints repeat the value, so raising it to pass off
+    re-hashed entries as "legacy" is caught by ``verify-audit``.
+    """
+
+    __tablename__ = "audit_chain_keying"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    keyed_from_sequence: Mapped[int] = mapped_column(BigInteger)
