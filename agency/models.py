@@ -16,6 +16,7 @@ from agency.introductions.models import (  # noqa: F401
     MatchPlan,
     Suggestion,
 )
+from agency.introductions.pool_cache import MatchPoolCache  # noqa: F401
 from agency.isf.models import (  # noqa: F401
     Invoice,
     IsfAccount,

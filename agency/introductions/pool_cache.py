@@ -1,0 +1,363 @@
+"""The engine's provider pool per agency, kept as arrays in the database between match jobs.
+
+A match job needs the agency's providers as the engine's arrays. Building them from ORM
+objects costs seconds at a council's scale (tens of thousands of objects per job), so the
+arrays are built from a few narrow Core queries and stored, pickled, in
+``match_pool_cache``: one row per agency with a ``generation`` that every change to a
+matcher input bumps in the changing transaction (see ``agency.introductions.match_triggers``).
+A job whose stored snapshot has the current generation and today's date reuses it; any
+other rebuilds and stores it, unless a change committed meanwhile (the store is a
+compare-and-set on the generation read *before* the data, so a stale snapshot is never
+kept). The row lives in the database rather than in the worker's memory because
+``rq worker`` forks a fresh process per job.
+
+What depends on the work's start date (time off, CQC registration in date) is kept as
+intervals and applied per job; hours committed to arrangements change with arrangements,
+not providers, so each job reads them fresh with one aggregate query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import pickle
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+from sqlalchemy import BigInteger, Date, ForeignKey, LargeBinary, func, select, text, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+import matching
+from agency.db import Base, utcnow
+from agency.directory.models import ServiceType
+from agency.introductions.models import Arrangement, ArrangementStatus, ArrangementVersion
+from agency.providers.models import (
+    AvailabilityException,
+    ComplianceItem,
+    ComplianceKind,
+    ComplianceStatus,
+    IsfApproval,
+    ListingStatus,
+    Provider,
+    ProviderListing,
+    ProviderService,
+)
+from agency.schedule import mask_from_hex
+
+FORMAT = 1  # bump when the pickled snapshot's shape changes: older rows are rebuilt
+
+
+class MatchPoolCache(Base):
+    """One agency's provider pool as the engine's arrays, and the generation it was built at."""
+
+    __tablename__ = "match_pool_cache"
+
+    agency_id: Mapped[str] = mapped_column(
+        ForeignKey("agencies.id", ondelete="CASCADE"), primary_key=True
+    )
+    # Bumped by every change to what the matcher reads about the agency's providers.
+    generation: Mapped[int] = mapped_column(BigInteger, default=0)
+    built_generation: Mapped[int | None] = mapped_column(BigInteger)
+    built_on: Mapped[dt.date | None] = mapped_column(Date)
+    payload: Mapped[bytes | None] = mapped_column(LargeBinary)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def _insert(session: Session) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def bump_generation(session: Session, agency_ids: Iterable[str]) -> None:
+    """Mark the agencies' stored pools out of date, in the caller's transaction.
+
+    An upsert (INSERT .. ON CONFLICT DO UPDATE): two transactions changing providers of
+    one agency at once both succeed; the second waits for the first's row lock, which
+    also orders their re-match bookkeeping (see match_jobs.enqueue_rematch_for_agencies).
+    """
+    insert = _insert(session)
+    for agency_id in sorted(set(agency_ids)):
+        stmt = insert(MatchPoolCache).values(agency_id=agency_id, generation=1, updated_at=utcnow())
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[MatchPoolCache.agency_id],
+                set_={"generation": MatchPoolCache.generation + 1, "updated_at": utcnow()},
+            )
+        )
+
+
+# --- the snapshot -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PoolSnapshot:
+    """The date-independent pool plus what varies with the start date, as intervals."""
+
+    base: matching.ProviderPool
+    # Time off: rows away from start through end (date ordinals, inclusive).
+    away_rows: np.ndarray
+    away_from: np.ndarray
+    away_until: np.ndarray
+    # Verified CQC registrations: rows registered from (issued) through until (expiry).
+    cqc_rows: np.ndarray
+    cqc_from: np.ndarray
+    cqc_until: np.ndarray
+    format: int = FORMAT
+
+    def on(self, day: dt.date, committed: dict[str, float]) -> matching.ProviderPool:
+        """The pool for work starting ``day``, with hours already committed to arrangements."""
+        base, ordinal = self.base, day.toordinal()
+        availability = base.availability
+        away = self.away_rows[(self.away_from <= ordinal) & (ordinal <= self.away_until)]
+        if away.size:
+            # Time off on the start date: nothing can start then, so no availability counts.
+            availability = availability.copy()
+            availability[away] = 0
+        cqc = np.zeros(len(base), dtype=bool)
+        cqc[self.cqc_rows[(self.cqc_from <= ordinal) & (ordinal <= self.cqc_until)]] = True
+        hours = np.zeros(len(base), dtype=np.float64)
+        for provider_id, value in committed.items():
+            row = base.row_of.get(provider_id)
+            if row is not None:
+                hours[row] = value
+        return replace(
+            base, availability=availability, cqc=cqc, committed_hours=hours, load_hours=hours
+        )
+
+
+@dataclass
+class _Facts:
+    """What compliance_valid_until reads of a provider, from Core rows (no ORM objects)."""
+
+    services: list[Any] = field(default_factory=list)
+    compliance_items: list[Any] = field(default_factory=list)
+
+
+def _listed(agency_id: str) -> Any:
+    return select(ProviderListing.provider_id).where(ProviderListing.agency_id == agency_id)
+
+
+def build_snapshot(session: Session, agency_id: str, today: dt.date) -> PoolSnapshot:
+    """Read the agency's providers with narrow Core queries and build the engine's arrays."""
+    # Imported here: the compliance service imports the triggers, which import this module.
+    from agency.providers import compliance
+
+    listed = _listed(agency_id)
+    providers = session.execute(
+        select(
+            Provider.id,
+            Provider.lat,
+            Provider.lon,
+            Provider.travel_radius_km,
+            Provider.availability_mask,
+            Provider.capacity_hours_per_week,
+            Provider.gender,
+            Provider.languages,
+        )
+        .where(Provider.id.in_(listed))
+        .order_by(Provider.id)
+    ).all()
+    facts: dict[str, _Facts] = defaultdict(_Facts)
+    rates: dict[str, dict[str, int]] = defaultdict(dict)
+    for row in session.execute(
+        select(
+            ProviderService.provider_id, ProviderService.service_key, ProviderService.rate_pence
+        ).where(ProviderService.provider_id.in_(listed))
+    ):
+        rates[row.provider_id][row.service_key] = row.rate_pence
+        facts[row.provider_id].services.append(row)
+    for row in session.execute(
+        select(
+            ComplianceItem.provider_id,
+            ComplianceItem.kind,
+            ComplianceItem.status,
+            ComplianceItem.issued_on,
+            ComplianceItem.expires_on,
+        ).where(
+            ComplianceItem.provider_id.in_(listed),
+            ComplianceItem.status == ComplianceStatus.VERIFIED,
+        )
+    ):
+        facts[row.provider_id].compliance_items.append(row)
+    approved: dict[str, set[str]] = defaultdict(set)
+    suspended: set[str] = set()
+    for provider_id, listing_agency, status in session.execute(
+        select(
+            ProviderListing.provider_id, ProviderListing.agency_id, ProviderListing.status
+        ).where(ProviderListing.provider_id.in_(listed))
+    ):
+        if status is ListingStatus.APPROVED:
+            approved[provider_id].add(listing_agency)
+        elif status is ListingStatus.SUSPENDED:
+            suspended.add(provider_id)
+    isf: dict[str, set[str]] = defaultdict(set)
+    for provider_id, council_id in session.execute(
+        select(IsfApproval.provider_id, IsfApproval.council_id).where(
+            IsfApproval.provider_id.in_(listed), IsfApproval.approved.is_(True)
+        )
+    ):
+        isf[provider_id].add(council_id)
+    regulated = frozenset(session.scalars(select(ServiceType.key).where(ServiceType.regulated)))
+
+    records = [
+        matching.ProviderRecord(
+            provider_id=p.id,
+            lat=p.lat,
+            lon=p.lon,
+            travel_radius_km=p.travel_radius_km,
+            rates_pence=rates.get(p.id, {}),
+            availability=mask_from_hex(p.availability_mask),
+            approved_agencies=frozenset(approved.get(p.id, ())),
+            suspended=p.id in suspended,
+            compliance_valid_until=compliance.compliance_valid_until(
+                facts.get(p.id) or _Facts(),  # type: ignore[arg-type]
+                today,
+                regulated,
+            ),
+            isf_approved_councils=frozenset(isf.get(p.id, ())),
+            capacity_hours_per_week=p.capacity_hours_per_week,
+            gender=p.gender,
+            languages=frozenset(p.languages or ()),
+        )
+        for p in providers
+    ]
+    base = matching.ProviderPool.build(records, regulated_services=regulated)
+    row_of = base.row_of
+
+    away = session.execute(
+        select(
+            AvailabilityException.provider_id,
+            AvailabilityException.starts_on,
+            AvailabilityException.ends_on,
+        ).where(AvailabilityException.provider_id.in_(listed))
+    ).all()
+    cqc = [
+        (row_of[pid], item.issued_on, item.expires_on)
+        for pid, f in facts.items()
+        if pid in row_of
+        for item in f.compliance_items
+        if item.kind is ComplianceKind.CQC_REGISTRATION
+    ]
+    return PoolSnapshot(
+        base=base,
+        away_rows=np.array([row_of[r.provider_id] for r in away], dtype=np.int64),
+        away_from=np.array([r.starts_on.toordinal() for r in away], dtype=np.int64),
+        away_until=np.array([r.ends_on.toordinal() for r in away], dtype=np.int64),
+        # Same rule as compliance.cqc_registered: a verified registration issued by the day
+        # (or undated) that has not expired before it.
+        cqc_rows=np.array([r for r, _, _ in cqc], dtype=np.int64),
+        cqc_from=np.array(
+            [issued.toordinal() if issued else dt.date.min.toordinal() for _, issued, _ in cqc],
+            dtype=np.int64,
+        ),
+        cqc_until=np.array(
+            [until.toordinal() if until else dt.date.max.toordinal() for _, _, until in cqc],
+            dtype=np.int64,
+        ),
+    )
+
+
+def committed_hours(session: Session, agency_id: str) -> dict[str, float]:
+    """Weekly hours each of the agency's providers gives in active or paused arrangements."""
+    rows = session.execute(
+        select(Arrangement.provider_id, func.sum(ArrangementVersion.minutes_per_week))
+        .join(
+            ArrangementVersion,
+            (ArrangementVersion.arrangement_id == Arrangement.id)
+            & (ArrangementVersion.version == Arrangement.current_version),
+        )
+        .where(
+            Arrangement.provider_id.in_(_listed(agency_id)),
+            Arrangement.status.in_([ArrangementStatus.ACTIVE, ArrangementStatus.PAUSED]),
+        )
+        .group_by(Arrangement.provider_id)
+    )
+    return {provider_id: (minutes or 0) / 60 for provider_id, minutes in rows}
+
+
+def load_snapshot(session: Session, agency_id: str, today: dt.date) -> PoolSnapshot:
+    """The agency's stored snapshot when current, else a fresh one (stored for the next job)."""
+    state = session.execute(
+        select(
+            MatchPoolCache.generation,
+            MatchPoolCache.built_generation,
+            MatchPoolCache.built_on,
+        ).where(MatchPoolCache.agency_id == agency_id)
+    ).one_or_none()
+    if state is not None and state.built_generation == state.generation and state.built_on == today:
+        payload = session.scalar(
+            select(MatchPoolCache.payload).where(
+                MatchPoolCache.agency_id == agency_id,
+                MatchPoolCache.built_generation == state.generation,
+            )
+        )
+        if payload is not None:
+            snapshot = pickle.loads(payload)  # noqa: S301 - our own rows, written below
+            if getattr(snapshot, "format", None) == FORMAT:
+                return snapshot  # type: ignore[no-any-return]
+    # The generation was read before the data: data at least as new as it, so storing
+    # under it can only be conservative (a later bump forces a rebuild).
+    snapshot = build_snapshot(session, agency_id, today)
+    _store(session, agency_id, state.generation if state else None, today, snapshot)
+    return snapshot
+
+
+def _store(
+    session: Session, agency_id: str, generation: int | None, today: dt.date, snapshot: PoolSnapshot
+) -> None:
+    """Keep the snapshot in its own short transaction, unless a change has bumped it since."""
+    payload = pickle.dumps(snapshot, protocol=pickle.HIGHEST_PROTOCOL)
+    values = {"built_on": today, "payload": payload, "updated_at": utcnow()}
+    with session.get_bind().connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # Best effort: never wait behind a provider change (it makes this copy stale anyway).
+            connection.execute(text("SET LOCAL lock_timeout = '500ms'"))
+        try:
+            _write(connection, session, agency_id, generation, values)
+        except DBAPIError:
+            connection.rollback()
+            return
+        connection.commit()
+
+
+def _write(
+    connection: Any,
+    session: Session,
+    agency_id: str,
+    generation: int | None,
+    values: dict[str, Any],
+) -> None:
+    if generation is None:
+        stmt = _insert(session)(MatchPoolCache).values(
+            agency_id=agency_id, generation=0, built_generation=0, **values
+        )
+        connection.execute(stmt.on_conflict_do_nothing())
+    else:
+        connection.execute(
+            update(MatchPoolCache)
+            .where(
+                MatchPoolCache.agency_id == agency_id,
+                MatchPoolCache.generation == generation,
+            )
+            .values(built_generation=generation, **values)
+        )
+
+
+class AgencyPools:
+    """Pools of one agency as of any start date, from the stored snapshot (one read per job)."""
+
+    def __init__(self, session: Session, agency_id: str, today: dt.date) -> None:
+        self.snapshot = load_snapshot(session, agency_id, today)
+        self.committed = committed_hours(session, agency_id)
+        self._pools: dict[dt.date, matching.ProviderPool] = {}
+
+    def pool(self, on: dt.date) -> matching.ProviderPool:
+        if on not in self._pools:
+            self._pools[on] = self.snapshot.on(on, self.committed)
+        return self._pools[on]
