@@ -2,18 +2,21 @@
 
 Both page in SQL and load each page's services, listings and compliance with
 ``selectinload``: a page costs a fixed handful of queries, whatever its size.
-Distance and language filters run in Python over a narrow column set of the SQL
-candidates (JSON arrays and great-circle distance are not portable SQL), and the
-page is then cut in SQL from the matching ids.
+Every filter is SQL, eligibility included (``eligibility.public_clause``), and the
+total comes with the page from one ``count(*) OVER ()`` (:func:`page_with_total`), so
+the rule is evaluated once per request. The ``outcode`` filter keeps a bounding box
+on the indexed ``(lat, lon)`` (``ix_providers_lat_lon``) and computes the exact
+great-circle distance only for the rows inside it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import ColumnElement, Select, String, and_, cast, exists, func, select
 from sqlalchemy.orm import Session, selectinload
 
 import matching
@@ -22,7 +25,7 @@ from agency.directory import eligibility, places
 from agency.directory.models import Agency, Neighbourhood, NeighbourhoodOutcode, ServiceType
 from agency.directory.service import service_keys
 from agency.errors import InvalidInput, NotFound
-from agency.pagination import page_of, sort_clause
+from agency.pagination import sort_clause
 from agency.providers.models import (
     ComplianceItem,
     ComplianceStatus,
@@ -32,6 +35,9 @@ from agency.providers.models import (
 )
 
 SORTABLE = {"trading_name": Provider.trading_name, "created_at": Provider.created_at}
+# The longest travel radius a provider may set (providers.schemas): bounds the box search.
+MAX_RADIUS_KM = 50.0
+KM_PER_DEGREE_LAT = 111.2
 PAGE_LOADS = (
     selectinload(Provider.services),
     selectinload(Provider.listings),
@@ -91,10 +97,37 @@ def agency_providers(
         stmt = stmt.where(clause if filters["eligible"] else ~clause)
     order = sort_clause(filters.get("sort"), SORTABLE, "trading_name")
     stmt = stmt.options(*PAGE_LOADS).order_by(*order, Provider.id)
-    return [_entry(p, agency_id, today) for p in page_of(session, stmt, pagination)]
+    regulated = _regulated(session)
+    return [
+        _entry(p, agency_id, today, regulated) for p in page_with_total(session, stmt, pagination)
+    ]
 
 
-def _entry(provider: Provider, agency_id: str, today: dt.date) -> DirectoryEntry:
+def page_with_total(session: Session, stmt: Select[Any], pagination: Any) -> list[Any]:
+    """One page of an entity ``stmt`` and its total from the same query (``count(*) OVER ()``).
+
+    Only a page past the end (no rows, so no total) costs a second, counting query.
+    """
+    page, size = pagination.page, pagination.page_size
+    rows = session.execute(
+        stmt.add_columns(func.count().over().label("total")).limit(size).offset((page - 1) * size)
+    ).all()
+    if rows:
+        pagination.item_count = rows[0].total
+    else:
+        pagination.item_count = session.scalar(
+            select(func.count()).select_from(stmt.order_by(None).subquery())
+        )
+    return [row[0] for row in rows]
+
+
+def _regulated(session: Session) -> frozenset[str]:
+    return frozenset(key for key, kind in service_keys(session).items() if kind.regulated)
+
+
+def _entry(
+    provider: Provider, agency_id: str, today: dt.date, regulated: frozenset[str]
+) -> DirectoryEntry:
     listing = next(item for item in provider.listings if item.agency_id == agency_id)
     compliance = [
         {
@@ -112,15 +145,14 @@ def _entry(provider: Provider, agency_id: str, today: dt.date) -> DirectoryEntry
         if item.expires_on is not None and item.expires_on < today
     ]
     flags += [
-        f"{kind.value}_missing"
-        for kind in eligibility.missing_kinds(provider.compliance_items, today)
+        f"{kind.value}_missing" for kind in eligibility.missing_kinds(provider, today, regulated)
     ]
     return DirectoryEntry(
         provider=provider,
         listing=listing,
         compliance=compliance,
         flags=sorted(set(flags)),
-        eligible=eligibility.is_eligible(provider, today, agency_id),
+        eligible=eligibility.is_eligible(provider, today, agency_id, regulated),
     )
 
 
@@ -166,24 +198,54 @@ def public_providers(
     today = today or eligibility.london_today()
     stmt = public_query(session, filters, today)
     stmt = stmt.options(*PAGE_LOADS).order_by(Provider.trading_name, Provider.id)
-    return public_entries(session, page_of(session, stmt, pagination), today)
+    return public_entries(session, page_with_total(session, stmt, pagination), today)
 
 
 def public_query(session: Session, filters: dict[str, Any], today: dt.date) -> Select[Any]:
     """The eligible providers matching ``service``, ``agency_id``, ``outcode``, ``language``."""
-    stmt = select(Provider).where(
-        eligibility.eligible_clause(today), eligibility.offers_anything_clause(today)
-    )
+    stmt = select(Provider).where(eligibility.public_clause(today))
     if filters.get("service"):
         _check_service(session, filters["service"])
-        stmt = stmt.where(eligibility.offers_service_clause(filters["service"], today))
+        stmt = stmt.where(eligibility.offers_service_clause(filters["service"]))
     if filters.get("agency_id"):
         if session.get(Agency, filters["agency_id"]) is None:
             raise InvalidInput(errors={"agency_id": [f"No agency with id {filters['agency_id']}."]})
         stmt = stmt.where(eligibility.approved_clause(filters["agency_id"]))
-    if filters.get("outcode") or filters.get("language"):
-        stmt = stmt.where(Provider.id.in_(_near_and_speaking(session, stmt, filters)))
+    if filters.get("outcode"):
+        _, _, lat, lon = places.parse(filters["outcode"], "outcode")
+        stmt = stmt.where(reaches_clause(lat, lon))
+    if filters.get("language"):
+        stmt = stmt.where(speaks_clause(filters["language"]))
     return stmt
+
+
+def reaches_clause(lat: float, lon: float) -> ColumnElement[bool]:
+    """The provider's point is within its travel radius of (lat, lon), in SQL.
+
+    A box of the longest radius any provider may have, on the indexed columns, first;
+    then the haversine distance (as ``matching.haversine_km``) for the rows inside it.
+    """
+    dlat = MAX_RADIUS_KM / KM_PER_DEGREE_LAT
+    dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
+    phi0 = math.radians(lat)
+    half_dphi = (func.radians(Provider.lat) - phi0) / 2
+    half_dlam = (func.radians(Provider.lon) - math.radians(lon)) / 2
+    a = func.sin(half_dphi) * func.sin(half_dphi) + math.cos(phi0) * func.cos(
+        func.radians(Provider.lat)
+    ) * func.sin(half_dlam) * func.sin(half_dlam)
+    distance_km = 2 * matching.geo.EARTH_RADIUS_KM * func.asin(func.sqrt(a))
+    return and_(
+        Provider.lat.between(lat - dlat, lat + dlat),
+        Provider.lon.between(lon - dlon, lon + dlon),
+        distance_km <= Provider.travel_radius_km,
+    )
+
+
+def speaks_clause(language: str) -> ColumnElement[bool]:
+    """The provider's language list (a JSON array) holds ``language``, any case."""
+    wanted = language.strip().lower().replace('"', "")
+    pattern = '%"' + wanted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + '"%'
+    return func.lower(cast(Provider.languages, String)).like(pattern, escape="\\")
 
 
 def public_entries(
@@ -232,30 +294,9 @@ def public_provider(
     today = today or eligibility.london_today()
     provider = session.scalar(
         select(Provider)
-        .where(
-            Provider.id == provider_id,
-            eligibility.eligible_clause(today),
-            eligibility.offers_anything_clause(today),
-        )
+        .where(Provider.id == provider_id, eligibility.public_clause(today))
         .options(*PAGE_LOADS)
     )
     if provider is None:
         raise NotFound(f"No provider with id {provider_id}.")
     return public_entries(session, [provider], today)[0]
-
-
-def _near_and_speaking(session: Session, stmt: Select[Any], filters: dict[str, Any]) -> list[str]:
-    """Ids among ``stmt`` that reach ``outcode`` and speak ``language``."""
-    rows = session.execute(
-        select(
-            Provider.id, Provider.lat, Provider.lon, Provider.travel_radius_km, Provider.languages
-        ).where(Provider.id.in_(stmt.with_only_columns(Provider.id).scalar_subquery()))
-    ).all()
-    if filters.get("outcode"):
-        _, _, lat, lon = places.parse(filters["outcode"], "outcode")
-        reach = matching.haversine_km(lat, lon, [r.lat for r in rows], [r.lon for r in rows])
-        rows = [r for r, km in zip(rows, reach, strict=True) if km <= r.travel_radius_km]
-    if filters.get("language"):
-        wanted = filters["language"].strip().lower()
-        rows = [r for r in rows if wanted in {lang.lower() for lang in r.languages or []}]
-    return [r.id for r in rows]

@@ -1,5 +1,7 @@
-"""HTTP routes: Open Referral UK view of approved providers (public, like ORUK directories)."""
+"""HTTP routes: the Open Referral UK feed (public and CORS-open, like ORUK directories)."""
 
+import marshmallow as ma
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -7,10 +9,15 @@ from agency.oruk import service
 from agency.oruk.schemas import (
     OrukInfoSchema,
     OrukPageQuerySchema,
+    OrukServiceAtLocationPageSchema,
+    OrukServiceAtLocationSchema,
     OrukServicePageSchema,
     OrukServiceQuerySchema,
     OrukServiceSchema,
+    OrukTaxonomyPageSchema,
+    OrukTaxonomySchema,
     OrukTaxonomyTermPageSchema,
+    OrukTaxonomyTermSchema,
 )
 from agency.web import db_session
 
@@ -18,6 +25,19 @@ blp = Blueprint(
     "oruk", __name__, url_prefix="/oruk", description="Open Referral UK view of approved providers"
 )
 PUBLIC = {"security": []}  # no credentials: ORUK directories are open to any reader
+STRICT = {"unknown": ma.RAISE}  # an unsupported filter is a 422, never ignored
+
+
+@blp.after_request
+def open_to_browsers(response):  # type: ignore[no-untyped-def]
+    """ORUK's compliance rules: browser-based directories may read the feed (CORS)."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Allow-Methods"] = "GET, OPTIONS"
+    return response
+
+
+def _base_url() -> str:
+    return request.host_url.rstrip("/")
 
 
 @blp.route("/")
@@ -29,18 +49,18 @@ class OrukInfo(MethodView):
         return {
             "version": service.ORUK_VERSION,
             "profile": service.PROFILE,
-            "openapi_url": "/openapi.json",
+            "openapi_url": f"{_base_url()}/openapi.json",
         }
 
 
 @blp.route("/services")
 class OrukServices(MethodView):
     @blp.doc(**PUBLIC)
-    @blp.arguments(OrukServiceQuerySchema, location="query")
+    @blp.arguments(OrukServiceQuerySchema, location="query", **STRICT)
     @blp.response(200, OrukServicePageSchema)
     def get(self, query):
         """Approved providers with in-date checks, as ORUK services, one page"""
-        return service.list_services(db_session(), query)
+        return service.list_services(db_session(), _base_url(), query)
 
 
 @blp.route("/services/<service_id>")
@@ -49,15 +69,65 @@ class OrukServiceItem(MethodView):
     @blp.response(200, OrukServiceSchema)
     @blp.alt_response(404, description="No such service, or not approved and in date")
     def get(self, service_id):
-        """One provider as an ORUK service"""
-        return service.get_service(db_session(), service_id)
+        """One provider as a fully nested ORUK service (by its UUID)"""
+        return service.get_service(db_session(), _base_url(), service_id)
+
+
+@blp.route("/service_at_locations")
+class OrukServiceAtLocations(MethodView):
+    @blp.doc(**PUBLIC)
+    @blp.arguments(OrukServiceQuerySchema, location="query", **STRICT)
+    @blp.response(200, OrukServiceAtLocationPageSchema)
+    def get(self, query):
+        """Each service at its postcode district, one page (same filters as services)"""
+        return service.list_service_at_locations(db_session(), _base_url(), query)
+
+
+@blp.route("/service_at_locations/<sal_id>")
+class OrukServiceAtLocationItem(MethodView):
+    @blp.doc(**PUBLIC)
+    @blp.response(200, OrukServiceAtLocationSchema)
+    @blp.alt_response(404, description="No such service at location")
+    def get(self, sal_id):
+        """One service at its location, fully nested"""
+        return service.get_service_at_location(db_session(), _base_url(), sal_id)
 
 
 @blp.route("/taxonomies")
 class OrukTaxonomies(MethodView):
     @blp.doc(**PUBLIC)
-    @blp.arguments(OrukPageQuerySchema, location="query")
+    @blp.arguments(OrukPageQuerySchema, location="query", **STRICT)
+    @blp.response(200, OrukTaxonomyPageSchema)
+    def get(self, query):
+        """The taxonomies our terms come from (one: introductory-agency-services)"""
+        return service.list_taxonomies(db_session(), query["page"], query["per_page"])
+
+
+@blp.route("/taxonomies/<taxonomy_id>")
+class OrukTaxonomyItem(MethodView):
+    @blp.doc(**PUBLIC)
+    @blp.response(200, OrukTaxonomySchema)
+    @blp.alt_response(404, description="No such taxonomy")
+    def get(self, taxonomy_id):
+        """One taxonomy with its terms"""
+        return service.get_taxonomy(db_session(), taxonomy_id)
+
+
+@blp.route("/taxonomy_terms")
+class OrukTaxonomyTerms(MethodView):
+    @blp.doc(**PUBLIC)
+    @blp.arguments(OrukPageQuerySchema, location="query", **STRICT)
     @blp.response(200, OrukTaxonomyTermPageSchema)
     def get(self, query):
-        """Our service types as terms of the introductory-agency-services taxonomy"""
+        """Our service types as taxonomy terms, one page"""
         return service.list_taxonomy_terms(db_session(), query["page"], query["per_page"])
+
+
+@blp.route("/taxonomy_terms/<term_id>")
+class OrukTaxonomyTermItem(MethodView):
+    @blp.doc(**PUBLIC)
+    @blp.response(200, OrukTaxonomyTermSchema)
+    @blp.alt_response(404, description="No such taxonomy term")
+    def get(self, term_id):
+        """One taxonomy term (by its UUID or code)"""
+        return service.get_taxonomy_term(db_session(), term_id)

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.orm import Session, object_session
 
 from agency.audit.service import record, snapshot
@@ -24,6 +24,7 @@ from agency.providers.models import (
     ComplianceKind,
     ComplianceStatus,
     Provider,
+    ProviderService,
 )
 from agency.providers.service import (
     ComplianceItemNotPending,
@@ -66,14 +67,15 @@ def best_verified_item(
 
     An item issued after ``today`` does not count yet.
     """
-    verified = [
-        i
-        for i in provider.compliance_items
-        if i.kind is kind
-        and i.status is ComplianceStatus.VERIFIED
-        and (i.issued_on is None or i.issued_on <= today)
-    ]
+    verified = [i for i in provider.compliance_items if i.kind is kind and counts_on(i, today)]
     return max(verified, key=valid_through, default=None)
+
+
+def counts_on(item: ComplianceItem, today: dt.date) -> bool:
+    """An item counts once an agency verified it and it has been issued (not expiry)."""
+    return item.status is ComplianceStatus.VERIFIED and (
+        item.issued_on is None or item.issued_on <= today
+    )
 
 
 def compliance_valid_until(
@@ -104,6 +106,47 @@ def cqc_registered(provider: Provider, today: dt.date) -> bool:
     """True when the provider holds a verified CQC registration in date on ``today``."""
     best = best_verified_item(provider, ComplianceKind.CQC_REGISTRATION, today)
     return best is not None and valid_through(best) >= today
+
+
+def is_compliant(
+    provider: Provider, today: dt.date, regulated_keys: Collection[str] | None = None
+) -> bool:
+    """Every required item holds on ``today`` (the matcher, directory and ORUK all use this)."""
+    until = compliance_valid_until(provider, today, regulated_keys)
+    return until is not None and until >= today
+
+
+# --- the same rule in SQL, for lists that filter and page in the database ---------------------
+
+
+def holds_clause(kind: ComplianceKind, today: dt.date) -> ColumnElement[bool]:
+    """SQL twin of :func:`counts_on` plus "not expired by ``today``" for one kind."""
+    return exists().where(
+        ComplianceItem.provider_id == Provider.id,
+        ComplianceItem.kind == kind,
+        ComplianceItem.status == ComplianceStatus.VERIFIED,
+        or_(ComplianceItem.issued_on.is_(None), ComplianceItem.issued_on <= today),
+        or_(ComplianceItem.expires_on.is_(None), ComplianceItem.expires_on >= today),
+    )
+
+
+def offers_regulated_clause() -> ColumnElement[bool]:
+    """The provider lists a regulated service (so it must hold a CQC registration)."""
+    return exists().where(
+        ProviderService.provider_id == Provider.id,
+        ProviderService.service_key.in_(select(ServiceType.key).where(ServiceType.regulated)),
+    )
+
+
+def compliant_clause(today: dt.date) -> ColumnElement[bool]:
+    """SQL twin of :func:`is_compliant`: the required kinds of :func:`required_kinds` hold."""
+    return and_(
+        *(holds_clause(kind, today) for kind in ALWAYS_REQUIRED),
+        or_(
+            ~offers_regulated_clause(),
+            holds_clause(ComplianceKind.CQC_REGISTRATION, today),
+        ),
+    )
 
 
 # --- documents -------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """The Open Referral UK view: public, ORUK-paged, only approved providers with in-date checks."""
 
 import datetime as dt
+import json
 import uuid
 
 from agency.directory.eligibility import london_today
@@ -42,7 +43,7 @@ def test_services_are_public_and_paged_the_oruk_way(client, session):
 def test_an_empty_directory_is_one_empty_last_page(client, session):
     body = client.get("/oruk/services").get_json()
     assert body["total_items"] == 0 and body["empty"] is True
-    assert body["first_page"] is True and body["last_page"] is True and body["size"] == 50
+    assert body["first_page"] is True and body["last_page"] is True and body["size"] == 0
 
 
 def test_unapproved_or_expired_providers_never_appear(client, session):
@@ -61,13 +62,14 @@ def test_unapproved_or_expired_providers_never_appear(client, session):
     session.commit()
     hidden.append(unverified)
     listed = client.get("/oruk/services?per_page=100").get_json()
-    assert [s["id"] for s in listed["contents"]] == [shown.id]
+    assert [s["id"] for s in listed["contents"]] == [shown.oruk_id]
     assert listed["total_items"] == 1
     for provider in hidden:
+        assert client.get(f"/oruk/services/{provider.oruk_id}").status_code == 404
         assert client.get(f"/oruk/services/{provider.id}").status_code == 404
     for term in ("companionship", "shopping_errands"):
         page = client.get(f"/oruk/services?taxonomy_term_id={term}").get_json()
-        assert [s["id"] for s in page["contents"]] == [shown.id]
+        assert [s["id"] for s in page["contents"]] == [shown.oruk_id]
 
 
 def test_a_service_maps_the_provider_without_personal_details(client, session):
@@ -81,28 +83,42 @@ def test_a_service_maps_the_provider_without_personal_details(client, session):
         travel_radius_km=7.5,
         rates={"companionship": 1850},
     )
-    response = client.get(f"/oruk/services/{provider.id}")
+    response = client.get(f"/oruk/services/{provider.oruk_id}")
     assert response.status_code == 200
     service = response.get_json()
-    assert service["id"] == provider.id and service["name"] == "Aled's Help"
+    assert service["id"] == provider.oruk_id and service["name"] == "Aled's Help"
+    assert uuid.UUID(service["id"]).version == 5
     assert service["description"] == "Retired nurse." and service["status"] == "active"
-    assert service["organization"] == {"id": provider.id, "name": "Aled's Help"}
-    assert service["email"] is None
+    assert service["organization"]["name"] == "Aled's Help"
+    assert service["organization"]["description"] == "Retired nurse."
+    assert service["url"] == f"http://localhost/oruk/services/{provider.oruk_id}"
+    assert "email" not in service and "fees_description" not in service
+    assert service["fees"] == "From £18.50 per hour"
     [area] = service["service_areas"]
-    assert area["name"] == "BS3" and "7.5 km" in area["description"]
+    assert area["extent_type"] == "geojson" and "7.5 km" in area["name"]
+    polygon = json.loads(area["extent"])
+    assert (
+        polygon["type"] == "Polygon"
+        and polygon["coordinates"][0][0] == polygon["coordinates"][0][-1]
+    )
     assert [lang["code"] for lang in service["languages"]] == ["en", "cy"]
     [cost] = service["cost_options"]
     assert cost["currency"] == "GBP" and cost["amount"] == 18.5
     assert cost["amount_description"] == "per hour" and cost["option"] == "Companionship"
     [attribute] = service["attributes"]
-    assert attribute["taxonomy_term_id"] == "companionship"
+    assert attribute["taxonomy_term"]["code"] == "companionship"
+    assert attribute["taxonomy_term_id"] == attribute["taxonomy_term"]["id"]
     assert attribute["taxonomy_term"]["vocabulary"] == "introductory-agency-services"
     for child in (area, cost, attribute, *service["languages"]):
         uuid.UUID(child["id"])
+    [schedule] = service["schedules"]
+    assert schedule["freq"] == "WEEKLY" and schedule["byday"] == "MO,TU,WE,TH,FR"
+    assert (schedule["opens_at"], schedule["closes_at"]) == ("09:00", "13:00")
     text = response.get_data(as_text=True)
     assert provider.user_id not in text and "@" not in text and "lat" not in service
-    again = client.get(f"/oruk/services/{provider.id}").get_json()
-    assert again["cost_options"][0]["id"] == cost["id"]
+    assert provider.id not in text
+    again = client.get(f"/oruk/services/{provider.id}").get_json()  # our own id works too
+    assert again["cost_options"][0]["id"] == cost["id"] and again["id"] == service["id"]
 
 
 def test_services_filter_by_postcode(client, session):
@@ -110,7 +126,7 @@ def test_services_filter_by_postcode(client, session):
     near = make_provider(session, agency)
     assert [
         s["id"] for s in client.get("/oruk/services?postcode=BS3 4AB").get_json()["contents"]
-    ] == [near.id]
+    ] == [near.oruk_id]
     assert client.get("/oruk/services?postcode=BS35").get_json()["contents"] == []
 
 
@@ -132,14 +148,25 @@ def test_taxonomies_list_our_service_types_in_one_vocabulary(client, session):
     response = client.get("/oruk/taxonomies")
     assert response.status_code == 200
     body = response.get_json()
-    assert set(body) == ENVELOPE and body["total_items"] == 9
-    terms = {t["id"]: t for t in body["contents"]}
-    assert terms["personal_care"]["name"] == "Personal care"
-    assert {t["vocabulary"] for t in body["contents"]} == {"introductory-agency-services"}
-    paged = client.get("/oruk/taxonomies?page=2&per_page=5").get_json()
-    assert len(paged["contents"]) == 4 and paged["last_page"] is True
+    assert set(body) == ENVELOPE and body["total_items"] == 1
+    [taxonomy] = body["contents"]
+    assert taxonomy["name"] == "introductory-agency-services"
+    full = client.get(f"/oruk/taxonomies/{taxonomy['id']}").get_json()
+    terms = {t["code"]: t for t in full["taxonomy_terms"]}
+    assert len(terms) == 9 and terms["personal_care"]["name"] == "Personal care"
+    assert {t["taxonomy_id"] for t in terms.values()} == {taxonomy["id"]}
+    listed = client.get("/oruk/taxonomy_terms").get_json()
+    assert listed["total_items"] == 9
+    paged = client.get("/oruk/taxonomy_terms?page=2&per_page=5").get_json()
+    assert len(paged["contents"]) == 4 and paged["last_page"] is True and paged["size"] == 4
+    term = terms["personal_care"]
+    assert client.get(f"/oruk/taxonomy_terms/{term['id']}").get_json() == term
+    assert client.get("/oruk/taxonomy_terms/personal_care").get_json() == term
+    assert client.get("/oruk/taxonomy_terms/juggling").status_code == 404
+    assert client.get("/oruk/taxonomies/somewhere-else").status_code == 404
 
 
 def test_the_api_root_names_the_oruk_version(client, session):
     body = client.get("/oruk/").get_json()
     assert body["version"] == "3.0"
+    assert body["openapi_url"] == "http://localhost/openapi.json"
