@@ -1,24 +1,36 @@
 """Periodic jobs for `rq cron agency/cron.py --url $REDIS_URL` (RQ's own cron scheduler).
 
-Without Redis, call the same work from the system's cron:
-`flask --app wsgi replan` (hourly), `expire-introductions` (every 5 minutes),
-`deliver-due-webhooks` (every minute).
-"""
+What breaks without it: no hourly re-plan (requests keep their first ranking),
+introductions never expire (a provider who never answers blocks the request),
+webhook retries wait for the next state change, and jobs written while Redis was
+down stay queued until a worker restarts. Without Redis, call the same work from
+the system's cron: `flask --app wsgi replan` (hourly), `expire-introductions`
+(every 5 minutes), `deliver-due-webhooks` (every minute).
 
-import os
+Each entry is a small RQ job on the queue of the work it starts; the work itself is
+recorded as an ordinary job (a row in `jobs`), visible and retried like any other.
+"""
 
 from rq import cron
 
+from agency.bootstrap import routes_for
+from agency.config import Settings
 from agency.jobs.periodic import enqueue_periodic, replan_all_agencies
+from agency.worker import sweep_jobs
 
-QUEUE = os.environ.get("RQ_QUEUE", "agency")
+_routes = routes_for(Settings.from_env())
+MATCHING = _routes.queue_of_kind("matching")
+WEBHOOKS = _routes.queue_of_kind("webhooks")
+PAYMENTS = _routes.queue_of_kind("payments")
 
 # Re-plan all open requests of every agency against provider capacity, hourly.
-cron.register(replan_all_agencies, queue_name=QUEUE, cron="7 * * * *", name="replan-all-agencies")
+cron.register(
+    replan_all_agencies, queue_name=MATCHING, cron="7 * * * *", name="replan-all-agencies"
+)
 # Introductions the provider did not answer in time expire (the manager may introduce another).
 cron.register(
     enqueue_periodic,
-    queue_name=QUEUE,
+    queue_name=MATCHING,
     args=("expire_introductions",),
     interval=300,
     name="expire-introductions",
@@ -26,8 +38,11 @@ cron.register(
 # Webhook deliveries whose retry is due (the sweeper: no event is lost if a worker died).
 cron.register(
     enqueue_periodic,
-    queue_name=QUEUE,
+    queue_name=WEBHOOKS,
     args=("deliver_due_webhooks",),
     interval=60,
     name="deliver-due-webhooks",
 )
+# The outbox sweep: jobs written while Redis was down are sent; jobs RQ gave up on
+# (a killed work horse, retries spent) are recorded failed. On the first queue: it is quick.
+cron.register(sweep_jobs, queue_name=PAYMENTS, interval=60, name="sweep-jobs")

@@ -121,6 +121,7 @@ def settings(database_url: str) -> Settings:
         database_url=database_url,
         redis_url=REDIS_URL,
         queue_name=QUEUE_NAME,
+        single_queue=True,  # in-process tests drain one queue; tests/acceptance runs the three
         secret_key="test-secret-" + "x" * 32,
         log_level="WARNING",
     )
@@ -174,6 +175,7 @@ def rq_queue(settings: Settings, monkeypatch: pytest.MonkeyPatch):  # type: igno
         pytest.skip("needs Redis: set REDIS_URL")
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     monkeypatch.setenv("RQ_QUEUE", settings.queue_name)
+    monkeypatch.setenv("RQ_SINGLE_QUEUE", "1")
     from agency.jobs.queue import rq_queue as queue_for
 
     queue = queue_for(REDIS_URL, QUEUE_NAME)

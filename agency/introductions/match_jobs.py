@@ -13,7 +13,6 @@ import math
 from dataclasses import asdict
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -31,7 +30,7 @@ from agency.introductions.models import (
 )
 from agency.introductions.pools import PoolLoader, agency_weights, build_pool, request_spec
 from agency.jobs.models import JobRecord
-from agency.jobs.queue import job, report_progress
+from agency.jobs.queue import job, jobs_for, report_progress
 from agency.seekers.models import CareRequest, RequestStatus
 from matching.assignment import candidate_pairs
 
@@ -46,7 +45,7 @@ LIVE_INTRODUCTIONS = (IntroductionStatus.AWAITING_PROVIDER, IntroductionStatus.A
 
 def enqueue_match(session: Session, care_request: CareRequest) -> JobRecord:
     """Queue a match run for ``care_request`` (dispatched after the caller commits)."""
-    runner = current_app.extensions["agency"].jobs
+    runner = jobs_for(session)
     record = runner.enqueue(
         session, MATCH_JOB, {"care_request_id": care_request.id}, scope=care_request.access_scope()
     )
@@ -60,7 +59,7 @@ def enqueue_rematch_for_agencies(session: Session, agency_ids: list[str]) -> lis
     Changes within the same minute share one job per agency (its id names the agency
     and the minute), so a provider saving availability ten times queues one re-match.
     """
-    runner = current_app.extensions["agency"].jobs
+    runner = jobs_for(session)
     bucket = int(utcnow().timestamp()) // REMATCH_DEBOUNCE_SECONDS
     records = []
     for agency_id in sorted(set(agency_ids)):
@@ -82,7 +81,7 @@ def enqueue_rematch_for_agencies(session: Session, agency_ids: list[str]) -> lis
 
 
 def enqueue_replan(session: Session, agency: Agency) -> JobRecord:
-    runner = current_app.extensions["agency"].jobs
+    runner = jobs_for(session)
     return runner.enqueue(
         session,
         PLAN_JOB,

@@ -1,28 +1,32 @@
 """Enqueue after commit; run on RQ (real Redis) or inline; keep each job's status in the database.
 
 A job function is registered with :func:`job` under a stable name and receives
-``(session, job_record, **arguments)``; it may call :func:`report_progress`,
-must commit its own work, and returns a dict (its result) that may hold a
-``result_path`` link. The wrapper :func:`run_job` is what RQ executes: it marks
-the job started, runs it, and records finished or failed with the error. RQ
-retries failures with back-off; a job must therefore be idempotent.
+``(session, job_record, settings=..., **arguments)``; it may call
+:func:`report_progress`, must commit its own work, and returns a dict (its
+result) that may hold a ``result_path`` link. :func:`execute` is what runs it:
+it marks the job started, runs it, and records finished or failed. RQ retries
+failures with back-off; a job must therefore be idempotent.
+
+This package imports no domain module: domain modules register their jobs by
+name, and the composition root (``agency.bootstrap``) imports them and decides
+which queue each name goes to. Services reach the runner through the session
+the composition root made (:func:`jobs_for`), never through Flask.
 """
 
 from __future__ import annotations
 
 import logging
-import traceback
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import update
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from agency.auth import Scope
 from agency.config import Settings
-from agency.db import after_commit, session_scope, utcnow
+from agency.db import after_commit, utcnow
 from agency.ids import new_id
 from agency.jobs.models import JobRecord, JobStatus
 
@@ -31,9 +35,23 @@ log = logging.getLogger("agency.jobs")
 JobFunction = Callable[..., dict[str, Any] | None]
 _registry: dict[str, JobFunction] = {}
 RETRY_INTERVALS = [5, 30, 120]  # seconds between RQ retries of a failed job
+RQ_ENTRY = "agency.worker.run_job"  # what RQ executes: builds the composition root, then execute()
+
+# Queue kinds in the order a worker serves them: money first, partners' webhooks last,
+# so a slow partner receiver can never hold up matching or a payment run.
+QUEUE_KINDS = ("payments", "matching", "webhooks")
+# What a failed job shows its reader (the full error goes to the log, with the job id).
+FAILURE_MESSAGES = {
+    "job_failed": "The job could not finish; it was logged for the operators.",
+    "matching_failed": "Matching could not finish; it was logged for the operators.",
+    "payment_failed": "The payment run could not finish; it was logged for the operators.",
+}
+_process_runner: JobRunner | None = None
 
 
 def job(name: str) -> Callable[[JobFunction], JobFunction]:
+    """Register a job function under ``name`` (the name is what rows and RQ carry)."""
+
     def register(function: JobFunction) -> JobFunction:
         _registry[name] = function
         return function
@@ -41,11 +59,41 @@ def job(name: str) -> Callable[[JobFunction], JobFunction]:
     return register
 
 
+def registered() -> frozenset[str]:
+    return frozenset(_registry)
+
+
+@dataclass(frozen=True)
+class Routes:
+    """Which queue and which failure code each job name gets (the composition root fills it)."""
+
+    prefix: str = "agency"
+    single_queue: bool = False
+    kind_of: Mapping[str, str] = field(default_factory=dict)
+    failure_code_of: Mapping[str, str] = field(default_factory=dict)
+    default_kind: str = "matching"
+
+    def queue_of_kind(self, kind: str) -> str:
+        return self.prefix if self.single_queue else f"{self.prefix}-{kind}"
+
+    def queue_for(self, name: str) -> str:
+        return self.queue_of_kind(self.kind_of.get(name, self.default_kind))
+
+    def queue_names(self) -> list[str]:
+        """Every queue, in the priority order a worker serves them."""
+        return list(dict.fromkeys(self.queue_of_kind(kind) for kind in QUEUE_KINDS))
+
+    def failure_code(self, name: str) -> str:
+        return self.failure_code_of.get(name, "job_failed")
+
+
 @dataclass(frozen=True)
 class JobRunner:
     """Where jobs go: a Redis queue, or this process right after commit."""
 
     settings: Settings
+    sessions: sessionmaker[Session]
+    routes: Routes = field(default_factory=Routes)
 
     def enqueue(
         self,
@@ -74,28 +122,60 @@ class JobRunner:
         after_commit(session, lambda: self.dispatch(record.id))
         return record
 
-    def dispatch(self, job_id: str) -> None:
+    def dispatch(self, job_id: str, name: str | None = None) -> bool:
+        """Send a recorded job to its queue (or run it here); False when Redis refused it."""
         if self.settings.inline_jobs:
-            run_job(job_id, settings=self.settings)
-            return
+            execute(job_id, self.sessions, self.settings, self.routes)
+            return True
+        if name is None:
+            with self.sessions() as session:
+                name = session.scalar(select(JobRecord.name).where(JobRecord.id == job_id))
         from rq import Retry
 
         try:
-            rq_queue(self.settings.redis_url or "", self.settings.queue_name).enqueue(
-                "agency.jobs.queue.run_job",
+            queue = rq_queue(self.settings.redis_url or "", self.routes.queue_for(name or ""))
+            queue.enqueue(
+                RQ_ENTRY,
                 job_id,
                 job_id=job_id,
                 retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
                 failure_ttl=7 * 24 * 3600,
                 result_ttl=24 * 3600,
             )
-        except Exception as error:  # Redis down: the row says queued; `flask requeue-jobs` resends.
+        except Exception as error:  # Redis down: the row says queued; the sweep resends it.
             log.error(
                 "enqueue failed", extra={"job_id": job_id, "error_type": type(error).__name__}
             )
+            return False
+        return True
 
 
-@lru_cache(maxsize=4)
+def run_job(job_id: str) -> dict[str, Any] | None:
+    """The former RQ entry point, kept for existing callers: see ``agency.worker.run_job``."""
+    from agency.worker import run_job as run_on_composition_root
+
+    return run_on_composition_root(job_id)
+
+
+def install_process_runner(runner: JobRunner) -> None:
+    """The composition root names the runner of this process (for sessions it did not make)."""
+    global _process_runner
+    _process_runner = runner
+
+
+def jobs_for(session: Session) -> JobRunner:
+    """The job runner that belongs with ``session`` (set by the composition root)."""
+    runner = session.info.get("jobs") or _process_runner
+    if runner is None:
+        raise RuntimeError("no job runner: build the process with agency.bootstrap first")
+    return runner  # type: ignore[no-any-return]
+
+
+def has_jobs(session: Session) -> bool:
+    return "jobs" in session.info
+
+
+@lru_cache(maxsize=16)
 def rq_queue(redis_url: str, name: str) -> Any:
     from redis import Redis
     from rq import Queue
@@ -113,11 +193,22 @@ def report_progress(session: Session, record: JobRecord, percent: int) -> None:
     session.commit()
 
 
-def run_job(job_id: str, settings: Settings | None = None) -> dict[str, Any] | None:
-    """Execute a recorded job (the function RQ workers call)."""
-    settings = settings or Settings.from_env()
-    load_job_modules()
-    with session_scope(settings.database_url) as session:
+def mark_failed(sessions: sessionmaker[Session], job_id: str, code: str) -> None:
+    """Record a job as failed with a stable code (never the exception's text)."""
+    with sessions() as session:
+        session.execute(
+            update(JobRecord)
+            .where(JobRecord.id == job_id, JobRecord.status != JobStatus.FINISHED)
+            .values(status=JobStatus.FAILED, error=code, ended_at=utcnow())
+        )
+        session.commit()
+
+
+def execute(
+    job_id: str, sessions: sessionmaker[Session], settings: Settings, routes: Routes
+) -> dict[str, Any] | None:
+    """Execute a recorded job (inline, or inside an RQ work horse)."""
+    with sessions() as session:
         record = session.get(JobRecord, job_id)
         if record is None:
             log.error("job row missing", extra={"job_id": job_id})
@@ -128,34 +219,26 @@ def run_job(job_id: str, settings: Settings | None = None) -> dict[str, Any] | N
         record.started_at = utcnow()
         record.attempts += 1
         session.commit()
-        log.info(
-            "job started",
-            extra={"job_id": job_id, "job_name": record.name, "attempt": record.attempts},
-        )
+        name = record.name
+        attempt = record.attempts
+        log.info("job started", extra={"job_id": job_id, "job_name": name, "attempt": attempt})
         try:
-            function = _registry[record.name]
+            function = _registry[name]
             result = function(session, record, settings=settings, **record.arguments) or {}
         except Exception as error:
             session.rollback()
-            session.execute(
-                update(JobRecord)
-                .where(JobRecord.id == job_id)
-                .values(
-                    status=JobStatus.FAILED,
-                    error=f"{type(error).__name__}: {error}",
-                    ended_at=utcnow(),
-                )
-            )
-            session.commit()
+            code = routes.failure_code(name)
+            mark_failed(sessions, job_id, code)
             log.error(
                 "job failed",
                 extra={
                     "job_id": job_id,
-                    "job_name": record.name,
+                    "job_name": name,
                     "error_type": type(error).__name__,
+                    "event": code,
                 },
+                exc_info=True,  # the full error, for operators; readers of the job see the code
             )
-            log.debug("job traceback: %s", traceback.format_exc())
             if not settings.inline_jobs:
                 raise  # let RQ record the failure and schedule its retry
             return None
@@ -168,15 +251,5 @@ def run_job(job_id: str, settings: Settings | None = None) -> dict[str, Any] | N
         record.error = None
         record.ended_at = utcnow()
         session.commit()
-        log.info("job finished", extra={"job_id": job_id, "job_name": record.name})
+        log.info("job finished", extra={"job_id": job_id, "job_name": name})
         return result
-
-
-def load_job_modules() -> None:
-    """Import every module that registers jobs (workers need them before running one)."""
-    import agency.introductions.expiry  # noqa: F401
-    import agency.introductions.match_jobs  # noqa: F401
-    import agency.introductions.match_triggers  # noqa: F401
-    import agency.isf.jobs  # noqa: F401
-    import agency.jobs.builtin  # noqa: F401
-    import agency.webhooks.delivery  # noqa: F401

@@ -5,16 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import current_app, has_app_context
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from agency.auth import Action, Principal, Scope, load
-from agency.config import Settings
 from agency.db import utcnow
 from agency.errors import Conflict, NotFound
 from agency.ids import new_id
-from agency.jobs.queue import JobRunner
+from agency.jobs.queue import jobs_for
 from agency.webhooks.models import (
     DeliveryStatus,
     WebhookDelivery,
@@ -148,13 +146,7 @@ def emit(
 
 
 def _enqueue_delivery(session: Session, event_id: str, partner_client_id: str) -> None:
-    # Jobs (the expiry sweep) emit too, outside any app: they read settings like workers do.
-    runner = (
-        current_app.extensions["agency"].jobs
-        if has_app_context()
-        else JobRunner(Settings.from_env())
-    )
-    runner.enqueue(
+    jobs_for(session).enqueue(
         session,
         DELIVER_JOB,
         {"event_id": event_id},

@@ -24,7 +24,9 @@ def enqueue(app, session, name="ping", arguments=None, scope=None):
 def test_a_job_is_not_dispatched_when_the_transaction_rolls_back(app, session, monkeypatch):
     dispatched = []
     runner = app.extensions["agency"].jobs
-    monkeypatch.setattr(type(runner), "dispatch", lambda self, job_id: dispatched.append(job_id))
+    monkeypatch.setattr(
+        type(runner), "dispatch", lambda self, job_id, name=None: dispatched.append(job_id)
+    )
     enqueue(app, session)
     session.rollback()
     assert dispatched == []
@@ -34,7 +36,9 @@ def test_a_job_is_not_dispatched_when_the_transaction_rolls_back(app, session, m
 def test_a_job_is_dispatched_once_after_commit(app, session, monkeypatch):
     dispatched = []
     runner = app.extensions["agency"].jobs
-    monkeypatch.setattr(type(runner), "dispatch", lambda self, job_id: dispatched.append(job_id))
+    monkeypatch.setattr(
+        type(runner), "dispatch", lambda self, job_id, name=None: dispatched.append(job_id)
+    )
     record = enqueue(app, session)
     assert dispatched == []
     session.commit()
@@ -77,7 +81,7 @@ def test_an_inline_job_records_its_result_and_failure(settings, session):
     assert session.get(JobRecord, ok.id).result == {"message": "hello", "inline": True}
     failed = session.get(JobRecord, bad.id)
     assert failed.status is JobStatus.FAILED
-    assert failed.error == "ValueError: boom"
+    assert failed.error == "job_failed"  # a stable code, never the exception's text
 
 
 @pytest.mark.redis
@@ -93,7 +97,7 @@ def test_a_real_rq_worker_runs_the_job_and_records_failures(app, session, rq_que
     assert finished.result == {"message": "via redis", "inline": False}
     failed = session.get(JobRecord, bad.id)
     assert failed.status is JobStatus.FAILED
-    assert "boom" in failed.error
+    assert failed.error == "job_failed"
     # RQ keeps the failed job for a retry with back-off.
     rq_job = rq_queue.fetch_job(bad.id)
     assert rq_job.retries_left is not None and rq_job.retries_left < 3

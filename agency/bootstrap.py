@@ -1,0 +1,114 @@
+"""The composition root: everything a process needs, built in one place.
+
+The web app (``create_app``), the RQ worker (``agency-worker``), RQ's cron
+scheduler (``agency/cron.py``) and the CLI all start here, so no process
+depends on another module having been imported first: every model is
+registered (the metadata is complete, foreign keys resolve), every job is
+registered by name, and the collaborators services need (the job runner, the
+webhook sender, the payment gateway) are built here and handed to them
+through the sessions this module makes (``session.info``), never through Flask.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, configure_mappers, sessionmaker
+
+from agency.config import Settings
+from agency.db import Base, session_factory
+from agency.jobs.queue import JobRunner, Routes, install_process_runner, registered
+
+# Every module that registers jobs or session hooks; imported before any job runs.
+JOB_MODULES = (
+    "agency.jobs.builtin",
+    "agency.introductions.expiry",
+    "agency.introductions.match_jobs",
+    "agency.introductions.match_triggers",
+    "agency.isf.jobs",
+    "agency.webhooks.delivery",
+)
+# Which queue each job goes to (anything not named here: matching).
+QUEUE_KIND_OF = {
+    "isf.payment_run": "payments",
+    "isf.reconcile": "payments",
+    "deliver_webhook_event": "webhooks",
+    "deliver_due_webhooks": "webhooks",
+}
+# The stable code a failed job shows its reader (anything not named here: job_failed).
+FAILURE_CODE_OF = {
+    "match_care_request": "matching_failed",
+    "rematch_agency": "matching_failed",
+    "replan_agency": "matching_failed",
+    "isf.payment_run": "payment_failed",
+    "isf.reconcile": "payment_failed",
+}
+
+
+def load_everything() -> None:
+    """Register every model and every job; check that every foreign key finds its table."""
+    importlib.import_module("agency.models")
+    for module in JOB_MODULES:
+        importlib.import_module(module)
+    configure_mappers()
+    for table in Base.metadata.tables.values():
+        for foreign_key in table.foreign_keys:
+            foreign_key.column  # noqa: B018 - raises NoReferencedTableError if a model is missing
+
+
+def routes_for(settings: Settings) -> Routes:
+    return Routes(
+        prefix=settings.queue_name,
+        single_queue=settings.single_queue,
+        kind_of=QUEUE_KIND_OF,
+        failure_code_of=FAILURE_CODE_OF,
+    )
+
+
+@dataclass
+class Container:
+    """What one process runs with."""
+
+    settings: Settings
+    sessions: sessionmaker[Session]
+    jobs: JobRunner
+    webhook_sender: Callable[..., Any]
+
+    @cached_property
+    def gateway(self) -> Any:
+        """The payment gateway these settings name (Stripe, or manual bank transfer)."""
+        from agency.isf.gateway import gateway_for
+
+        return gateway_for(self.settings)
+
+    def redis(self) -> Any:
+        from redis import Redis
+
+        return Redis.from_url(self.settings.redis_url or "")
+
+
+def build(settings: Settings | None = None) -> Container:
+    """Build the process's collaborators from ``settings`` (the environment by default)."""
+    settings = settings or Settings.from_env()
+    settings.check()
+    load_everything()
+    if settings.database_url.startswith("sqlite:///"):
+        Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(
+            parents=True, exist_ok=True
+        )
+    from agency.webhooks.delivery import HttpSender
+
+    sessions = session_factory(settings.database_url)
+    runner = JobRunner(settings, sessions, routes_for(settings))
+    sender = HttpSender.from_settings(settings)
+    sessions.configure(info={"jobs": runner, "webhook_sender": sender})
+    install_process_runner(runner)
+    missing = set(QUEUE_KIND_OF) - registered()
+    if missing:
+        raise RuntimeError(f"queue routes name jobs nobody registered: {sorted(missing)}")
+    return Container(settings=settings, sessions=sessions, jobs=runner, webhook_sender=sender)
