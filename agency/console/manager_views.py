@@ -24,8 +24,18 @@ AWAITING = (IntroductionStatus.AWAITING_PROVIDER, IntroductionStatus.AWAITING_SE
 
 
 def _new_requests(limit: int | None):  # type: ignore[no-untyped-def]
-    stmt = requests_service.care_requests_for(principal(), {"sort": "-urgency"}).where(
-        CareRequest.status.in_(NEW_REQUEST)
+    # Most urgent first; among equals, those with suggestions ready (matching) and the
+    # earliest start first, so the top row is the decision to take now.
+    stmt = (
+        requests_service.care_requests_for(principal(), {})
+        .where(CareRequest.status.in_(NEW_REQUEST))
+        .order_by(None)
+        .order_by(
+            requests_service.SORTS["urgency"].desc(),
+            CareRequest.status,
+            CareRequest.start_date,
+            CareRequest.id,
+        )
     )
     db = db_session()
     total = db.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
@@ -79,7 +89,8 @@ def care_requests() -> str:
 def _request_page(request_id: str, form: ApproveIntroductionForm | None = None, status: int = 200):  # type: ignore[no-untyped-def]
     db, me = db_session(), principal()
     care_request = requests_service.get_care_request(db, me, request_id)
-    suggestions = matchmaking.list_suggestions(db, me, request_id)
+    # The latest ranking, best first (the service lists newest first, then by rank).
+    suggestions = sorted(matchmaking.list_suggestions(db, me, request_id), key=lambda s: s.rank)
     names = queries.provider_names(db, [s.provider_id for s in suggestions])
     live = list(db.scalars(introductions.introductions_for(me, {"care_request_id": request_id})))
     plan = None
@@ -113,10 +124,27 @@ def _request_page(request_id: str, form: ApproveIntroductionForm | None = None, 
         plan=plan,
         approve_form=form,
         why_form=why_form,
+        preferences=_readable_preferences(care_request.preferences or {}),
         why=why,
         services=queries.service_names(db),
         can_write=me.kind is Kind.MANAGER,
     ), status
+
+
+def _readable_preferences(preferences: dict[str, object]) -> list[tuple[str, str]]:
+    """The preferences that say something, in words (no empty lists, no internal ids)."""
+    readable = []
+    for key, value in preferences.items():
+        if not value or key.endswith("_ids"):
+            continue
+        if value is True:
+            text = "yes"
+        elif isinstance(value, list | tuple):
+            text = ", ".join(str(v) for v in value)
+        else:
+            text = str(value)
+        readable.append((key.replace("_", " ").capitalize(), text))
+    return readable
 
 
 @bp.route("/requests/<request_id>")
