@@ -1,6 +1,9 @@
 """The audit log as the API shows it."""
 
 import marshmallow as ma
+from marshmallow import post_dump
+
+from agency.privacy import auditor_is_reading, seeker_pseudonym
 
 
 class AuditQuerySchema(ma.Schema):
@@ -32,3 +35,15 @@ class AuditEntrySchema(ma.Schema):
     after = ma.fields.Dict(allow_none=True, metadata={"example": {"status": "awaiting_seeker"}})
     prev_hash = ma.fields.String(metadata={"description": "SHA-256 of the previous entry"})
     hash = ma.fields.String(metadata={"description": "SHA-256 of this entry and prev_hash"})
+
+    @post_dump
+    def _no_seeker_ids_for_auditors(self, data, **_kwargs):
+        """Auditors read seekers only by pseudonym, in the trail too."""
+        if not auditor_is_reading():
+            return data
+        if data.get("object_type") == "care_seekers":
+            data["object_id"] = seeker_pseudonym(data["object_id"])
+        for side in ("before", "after"):
+            if data.get(side) and data[side].get("seeker_id"):
+                data[side] = {**data[side], "seeker_id": seeker_pseudonym(data[side]["seeker_id"])}
+        return data

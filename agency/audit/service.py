@@ -1,7 +1,12 @@
 """Append to the audit chain, read it within a principal's rights, verify it.
 
-Each entry's ``hash`` is SHA-256 over the canonical JSON of its fields plus the
-previous entry's hash, so changing or deleting any row breaks every later link.
+Each entry's ``hash`` is an HMAC-SHA-256, under a key that is not in the database
+(``AUDIT_KEY``), of the canonical JSON of its fields plus the previous entry's hash:
+changing or deleting any row breaks every later link, and someone who can write the
+database cannot recompute the links without the key. Entries written before the chain
+was keyed (migration 0011security) keep plain SHA-256 links up to ``keyed_from``.
+What a key cannot catch (the newest entries deleted, or a re-chaining by someone who
+does hold the key) signed checkpoints of the head catch: see ``agency.audit.checkpoints``.
 Appends are serialised so the chain stays linear: entries are linked when their
 transaction commits; on PostgreSQL a transaction-scoped advisory lock is taken
 then, before reading the last entry (held until commit); SQLite allows one writer
@@ -13,19 +18,21 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Select, event, select, text
 from sqlalchemy.orm import Session
 
-from agency.audit.models import AuditEntry
+from agency.audit.models import AuditChainKeying, AuditEntry
 from agency.auth import Kind, Principal
 from agency.db import utcnow
 from agency.errors import Forbidden
 from agency.ids import new_id
+from agency.privacy import hash_free_text
 
 GENESIS_HASH = "0" * 64
 _ADVISORY_LOCK_KEY = 0x61756469  # "audi": one app-wide key for audit appends
@@ -54,8 +61,32 @@ def _canonical(entry: AuditEntry) -> bytes:
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def entry_hash(entry: AuditEntry) -> str:
+AUDIT_KEY_INFO = "audit_key"  # session.info key a composition root may set (bytes)
+
+
+def chain_key(session: Session | None = None) -> bytes:
+    """The HMAC key: the session's (set by whoever built it), else the environment's settings."""
+    if session is not None and session.info.get(AUDIT_KEY_INFO):
+        return session.info[AUDIT_KEY_INFO]
+    from agency.config import Settings
+
+    return Settings.from_env().audit_signing_key
+
+
+def entry_hash(entry: AuditEntry, key: bytes) -> str:
+    """The keyed link: HMAC-SHA-256 of the entry's canonical fields (prev_hash included)."""
+    return hmac.new(key, _canonical(entry), hashlib.sha256).hexdigest()
+
+
+def legacy_entry_hash(entry: AuditEntry) -> str:
+    """The unkeyed link of entries written before the chain was keyed (plain SHA-256)."""
     return hashlib.sha256(_canonical(entry)).hexdigest()
+
+
+def keyed_from(session: Session) -> int:
+    """The first sequence linked by HMAC (1, the whole chain, unless migrated from unkeyed)."""
+    row = session.get(AuditChainKeying, 1)
+    return row.keyed_from_sequence if row else 1
 
 
 def snapshot(obj: Any, fields: Iterable[str]) -> dict[str, Any]:
@@ -91,8 +122,9 @@ def record(
         object_id=obj.id,
         agency_id=agency_id or getattr(obj, "agency_id", None),
         council_id=council_id or getattr(obj, "council_id", None),
-        before=jsonable(before) if before is not None else None,
-        after=jsonable(after) if after is not None else None,
+        # Free text goes in as a hash: the trail is append-only, so it could never be erased.
+        before=jsonable(hash_free_text(before)) if before is not None else None,
+        after=jsonable(hash_free_text(after)) if after is not None else None,
     )
     session.info.setdefault(_PENDING, []).append(entry)
     return entry
@@ -117,10 +149,11 @@ def _chain_pending(session: Session) -> None:
         select(AuditEntry.sequence, AuditEntry.hash).order_by(AuditEntry.sequence.desc()).limit(1)
     ).first()
     sequence, prev_hash = (last.sequence, last.hash) if last else (0, GENESIS_HASH)
+    key = chain_key(session)
     for entry in pending:
         sequence += 1
         entry.sequence, entry.prev_hash = sequence, prev_hash
-        entry.hash = prev_hash = entry_hash(entry)
+        entry.hash = prev_hash = entry_hash(entry, key)
         session.add(entry)
 
 
@@ -153,26 +186,91 @@ class ChainReport:
     first_bad_sequence: int | None = None
     first_bad_id: str | None = None
     problem: str | None = None
+    head_sequence: int = 0
+    head_hash: str = GENESIS_HASH
+    keyed_from: int = 1
+    checkpoint_sequence: int | None = None
 
     @property
     def ok(self) -> bool:
         return self.problem is None
 
 
-def verify_chain(session: Session, batch: int = 1000) -> ChainReport:
-    """Walk the chain in order; report the first entry whose link or hash does not hold."""
+class Anchor(Protocol):
+    """What a signed checkpoint vouches for (``agency.audit.checkpoints.Checkpoint``)."""
+
+    sequence: int
+    hash: str
+    keyed_from: int
+
+
+def verify_chain(
+    session: Session,
+    batch: int = 1000,
+    *,
+    key: bytes | None = None,
+    checkpoint: Anchor | None = None,
+) -> ChainReport:
+    """Walk the chain in order; report the first entry whose link or hash does not hold.
+
+    With a ``checkpoint`` (a signed, earlier head), the entry at its sequence must carry
+    its hash (a re-chained history fails here even if every link holds) and the chain must
+    reach at least that far (deleting the newest entries fails here).
+    """
+    key = key or chain_key(session)
+    start = keyed_from(session)
+    if checkpoint is not None and checkpoint.keyed_from != start:
+        return ChainReport(
+            0,
+            problem=f"the keyed chain starts at {start}, but the checkpoint at sequence "
+            f"{checkpoint.sequence} says {checkpoint.keyed_from}",
+            keyed_from=start,
+        )
     expected_prev, expected_sequence, checked = GENESIS_HASH, 1, 0
     stmt = select(AuditEntry).order_by(AuditEntry.sequence).execution_options(yield_per=batch)
     for entry in session.scalars(stmt):
         problem = None
+        link = entry_hash(entry, key) if entry.sequence >= start else legacy_entry_hash(entry)
         if entry.sequence != expected_sequence:
             problem = f"sequence {entry.sequence} where {expected_sequence} was expected (gap)"
         elif entry.prev_hash != expected_prev:
             problem = "prev_hash does not match the previous entry's hash"
-        elif entry_hash(entry) != entry.hash:
+        elif not hmac.compare_digest(link, entry.hash):
             problem = "hash does not match the entry's contents (edited)"
+        elif (
+            checkpoint is not None
+            and entry.sequence == checkpoint.sequence
+            and not hmac.compare_digest(entry.hash, checkpoint.hash)
+        ):
+            problem = "hash differs from the signed checkpoint's (history rewritten)"
         if problem:
-            return ChainReport(checked, entry.sequence, entry.id, problem)
+            return ChainReport(
+                checked,
+                entry.sequence,
+                entry.id,
+                problem,
+                keyed_from=start,
+                checkpoint_sequence=checkpoint.sequence if checkpoint else None,
+            )
         checked += 1
         expected_prev, expected_sequence = entry.hash, entry.sequence + 1
-    return ChainReport(checked)
+    head = expected_sequence - 1
+    if checkpoint is not None and head < checkpoint.sequence:
+        return ChainReport(
+            checked,
+            head + 1,
+            None,
+            f"the chain ends at sequence {head} but a signed checkpoint vouches for "
+            f"{checkpoint.sequence} entries (newest entries deleted)",
+            head,
+            expected_prev,
+            start,
+            checkpoint.sequence,
+        )
+    return ChainReport(
+        checked,
+        head_sequence=head,
+        head_hash=expected_prev,
+        keyed_from=start,
+        checkpoint_sequence=checkpoint.sequence if checkpoint else None,
+    )

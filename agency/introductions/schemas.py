@@ -1,9 +1,10 @@
 """Request and response bodies for introductions, suggestions and arrangements."""
 
 import marshmallow as ma
-from marshmallow import validate, validates_schema
+from marshmallow import post_dump, validate, validates_schema
 
 from agency.introductions.models import ArrangementStatus, IntroductionStatus
+from agency.privacy import auditor_is_reading, seeker_pseudonym
 
 REASON = {"validate": validate.Length(min=1, max=2000)}
 
@@ -147,7 +148,10 @@ class ArrangementSchema(ma.Schema):
     id = ma.fields.String(metadata={"example": "arr_6b0e..."})
     introduction_id = ma.fields.String()
     care_request_id = ma.fields.String()
-    seeker_id = ma.fields.String()
+    seeker_id = ma.fields.String(metadata={"description": "Absent for auditors"})
+    seeker_pseudonym = ma.fields.String(
+        metadata={"description": "Auditors only: the seeker's pseudonym", "example": "S-1A2B3C4D5E"}
+    )
     provider_id = ma.fields.String()
     agency_id = ma.fields.String()
     funding = ma.fields.String(metadata={"example": "isf"})
@@ -159,3 +163,10 @@ class ArrangementSchema(ma.Schema):
     current_version = ma.fields.Integer(metadata={"example": 1})
     terms = ma.fields.Nested(ArrangementTermsSchema)
     versions = ma.fields.List(ma.fields.Nested(ArrangementTermsSchema))
+
+    @post_dump(pass_original=True)
+    def _pseudonymous_for_auditors(self, data, original, **_kwargs):
+        if auditor_is_reading():
+            data.pop("seeker_id", None)
+            data["seeker_pseudonym"] = seeker_pseudonym(original.seeker_id)
+        return data

@@ -32,7 +32,7 @@ class IsfAccountSchema(ma.Schema):
         metadata={"description": "Absent for auditors, who see seeker_ref instead"}
     )
     seeker_ref = ma.fields.String(
-        metadata={"description": "Pseudonymous seeker reference", "example": "P-3F9A1C2B7D"}
+        metadata={"description": "Pseudonymous seeker reference", "example": "S-3F9A1C2B7D"}
     )
     agency_id = ma.fields.String(metadata={"example": "agy_81fa..."})
     council_id = ma.fields.String(metadata={"example": "cnc_02be..."})

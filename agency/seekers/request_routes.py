@@ -43,7 +43,7 @@ def request_view(care_request: CareRequest, principal: Principal) -> dict[str, A
     if principal.kind is Kind.AUDITOR:
         secret_key = current_app.extensions["agency"].settings.secret_key
         view["seeker_id"] = None
-        view["seeker_pseudonym"] = pseudonym(secret_key, care_request.seeker_id, "S")
+        view["seeker_pseudonym"] = pseudonym(secret_key, care_request.seeker_id)
         view["notes"] = None
     return view
 

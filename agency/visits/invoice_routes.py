@@ -14,7 +14,7 @@ from agency.web import db_session
 
 
 def _pseudonymise(seeker_id: str) -> str:
-    return pseudonym(current_app.extensions["agency"].settings.secret_key, seeker_id, "S")
+    return pseudonym(current_app.extensions["agency"].settings.secret_key, seeker_id)
 
 
 @blp.route("/invoices")

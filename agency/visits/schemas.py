@@ -1,9 +1,10 @@
 """Request and response bodies for visits, timesheets and invoices."""
 
 import marshmallow as ma
-from marshmallow import validate, validates_schema
+from marshmallow import post_dump, validate, validates_schema
 
 from agency.isf.models import InvoiceStatus
+from agency.privacy import auditor_is_reading
 from agency.visits.models import Flag, TimesheetStatus, VisitStatus
 
 START = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", error="Use HH:MM (00:00-23:59).")
@@ -73,7 +74,7 @@ class VisitSchema(ma.Schema):
     ends_at = ma.fields.AwareDateTime(metadata={"description": "UTC"})
     minutes = ma.fields.Integer(metadata={"example": 90})
     services = ma.fields.List(ma.fields.String(), metadata={"example": ["companionship"]})
-    notes = ma.fields.String(allow_none=True)
+    notes = ma.fields.String(allow_none=True, metadata={"description": "null for auditors"})
     flags = ma.fields.List(
         ma.fields.String(),
         metadata={
@@ -86,6 +87,15 @@ class VisitSchema(ma.Schema):
     disputed_at = ma.fields.AwareDateTime(allow_none=True)
     dispute_reason = ma.fields.String(allow_none=True)
     created_at = ma.fields.AwareDateTime()
+
+    @post_dump
+    def _no_free_text_for_auditors(self, data, **_kwargs):
+        # Notes and dispute reasons may say anything about the person: auditors check money.
+        if auditor_is_reading():
+            for name in ("notes", "dispute_reason"):
+                if name in data:
+                    data[name] = None
+        return data
 
 
 class TimesheetCreateSchema(ma.Schema):

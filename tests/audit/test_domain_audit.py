@@ -4,10 +4,16 @@ from sqlalchemy import select
 
 from agency.audit.models import AuditEntry
 from agency.audit.service import verify_chain
+from agency.privacy import hash_free_text
 from agency.providers.models import ComplianceKind, ComplianceStatus
 from tests.factories import bearer, make_manager, make_partner
 from tests.providers.providers_helpers import add_item, make_world
 from tests.seekers.seekers_helpers import ask, covered_agency, register
+
+
+def _hashed(text):
+    """Free text is in the trail only as its hash (agency.privacy.hash_free_text)."""
+    return hash_free_text({"reason": text})["reason"]
 
 
 def entries(session, object_id=None):
@@ -43,7 +49,7 @@ def test_a_care_request_is_audited_from_creation_to_withdrawal(client, session):
     ]
     assert trail[0].agency_id == agency.id and trail[0].principal_kind == "partner"
     assert trail[1].before["minutes_per_week"] != trail[1].after["minutes_per_week"]
-    assert trail[2].after == {"status": "withdrawn", "reason": "moved away"}
+    assert trail[2].after == {"status": "withdrawn", "reason": _hashed("moved away")}
     assert "notes" not in trail[0].after  # free text stays out of the trail
     assert verify_chain(session).ok
 
@@ -68,7 +74,7 @@ def test_vetting_and_compliance_decisions_are_audited_for_the_agency(client, ses
     assert verified.status_code == 200, verified.get_json()
     approve = [e for e in entries(session, listing_id) if e.action == "listing.approve"]
     assert len(approve) == 1 and approve[0].before == {"status": "applied"}
-    assert approve[0].after == {"status": "approved", "reason": "references checked"}
+    assert approve[0].after == {"status": "approved", "reason": _hashed("references checked")}
     [verify] = entries(session, item.id)
     assert verify.action == "compliance.verified" and verify.agency_id == world.agency.id
     assert verify.before["status"] == "pending" and verify.after["status"] == "verified"

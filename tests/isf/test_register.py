@@ -86,7 +86,7 @@ def test_the_register_csv_reconciles_to_the_ledger_to_the_penny(client, session,
         pseudonym(secret, world["first"].seeker_id),
         *[r[0] for r in accounts if r[2] == "BCC-ISF-2"],
     }
-    assert all(r[0].startswith("P-") for r in accounts)  # never a seeker id for an auditor
+    assert all(r[0].startswith("S-") for r in accounts)  # never a seeker id for an auditor
     by_name = dict(zip(header, total, strict=True))
     assert by_name["allocated"] == "800.00"
     assert by_name["spent"] == "36.00"

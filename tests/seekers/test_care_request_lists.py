@@ -60,7 +60,7 @@ def test_auditors_see_a_pseudonym_and_no_notes(client, session, settings):
         assert seeker.id not in text
         assert seeker.display_name not in text
         assert "Key under the mat" not in text
-        assert pseudonym(settings.secret_key, seeker.id, "S") in text
+        assert pseudonym(settings.secret_key, seeker.id) in text
     manager = bearer(session, make_manager(session, agency))
     seen = client.get(f"/care-requests/{request.id}", headers=manager).get_json()
     assert seen["notes"] == "Key under the mat"
