@@ -21,8 +21,10 @@ duals, and subgradient steps), so the reported gap can only overstate.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 import highspy
 import numpy as np
@@ -42,6 +44,7 @@ FIX_GAP = 0.02  # relative gap of the MIP over a part's split requests (a small 
 # or a loaded machine. Each HiGHS solve runs in one thread with a fixed seed.
 LP_ITERATIONS = 5_000_000  # simplex iterations of one LP (far above what a part takes)
 MIP_NODES = 2_000  # branch-and-bound nodes of one MIP
+MIP_ROUND = 2  # parts re-solved as whole MIPs per round (fixed: not the number of threads)
 SEED = 0
 
 
@@ -127,27 +130,54 @@ def best_bound(problem: Problem, prices: list[FloatArray], target: float) -> flo
 
 def solve(problem: Problem, n_requests: int, part_pairs: int, mip_rel_gap: float,
           mip_nodes: int = MIP_NODES, workers: int = 1) -> tuple[FloatArray, float, str]:
-    """(share per pair, bound, status): parts first, then the unplaced against what is left.
+    """(share per pair, bound, status): parts, their whole MIPs while needed, then the unplaced.
+
+    1. Each part by relax-and-fix (``solve_part``).
+    2. While the parts' plans are further than ``mip_rel_gap`` from the sum of
+       their LP values, the parts furthest from their own LP (in value) are
+       solved as whole MIPs, ``MIP_ROUND`` at a time, keeping the better plan
+       and the tighter bound. The method depends on the gap, not on the size of
+       the batch: more candidates do not switch it to a weaker one.
+    3. With a cut, every request still unplaced is offered all its candidates
+       against the capacity left.
 
     Parts are independent, so with ``workers`` > 1 they are solved in that many
-    threads at once; each solve is single-threaded with work limits only, so the
-    plan does not depend on ``workers`` or on the machine's load.
+    threads at once; each solve is single-threaded with work limits only, and
+    what is solved never depends on ``workers``, so neither does the plan, nor
+    on the machine's load.
     """
     share = np.zeros(problem.request.size)
     pieces, cut = parts(problem, n_requests, part_pairs)
     prices = np.zeros(problem.segments.shape[0])
-    lp_total, statuses = 0.0, set()
-    jobs = [(_part(problem, edges, problem.segments), mip_rel_gap, mip_nodes)
-            for edges in pieces]
-    for edges, (part_share, lp_value, status, part_prices) in zip(
-            pieces, _run_all(jobs, workers), strict=True):
-        share[edges] = part_share
-        lp_total += lp_value
+    statuses: set[str] = set()
+    part_list = [_part(problem, edges, problem.segments) for edges in pieces]
+    results = _run_all(solve_part, [(p, mip_rel_gap, mip_nodes) for p in part_list],
+                       [p.row.size for p in part_list], workers)
+    shares = [r[0] for r in results]
+    lps = [r[1] for r in results]
+    values = [_part_value(p, x) for p, x in zip(part_list, shares, strict=True)]
+    for edges, (_, _, status, part_prices) in zip(pieces, results, strict=True):
         statuses.add(status)
         providers = np.unique(problem.provider[edges])
         prices[providers] = np.maximum(prices[providers], part_prices)
+    tried: set[int] = set()
+    while sum(values) < (1.0 - mip_rel_gap) * sum(lps) - 1e-9 * abs(sum(lps)):
+        loss = sorted((lps[i] - values[i], -i) for i in range(len(pieces))
+                      if i not in tried and lps[i] - values[i] > 1e-9)
+        batch = [-j for _, j in reversed(loss[-MIP_ROUND:])]
+        if not batch:
+            break
+        tried.update(batch)
+        mips = _run_all(_mip, [(part_list[i], shares[i], mip_rel_gap, mip_nodes) for i in batch],
+                        [part_list[i].row.size for i in batch], workers)
+        for i, (part_share, status, mip_bound) in zip(batch, mips, strict=True):
+            shares[i], lps[i] = part_share, min(lps[i], mip_bound)
+            values[i] = _part_value(part_list[i], part_share)
+            statuses.add(f"whole part MIP: {status}")
+    for edges, part_share in zip(pieces, shares, strict=True):
+        share[edges] = part_share
     if not cut:
-        return share, lp_total, " / ".join(sorted(statuses))
+        return share, float(sum(lps)), " / ".join(sorted(statuses))
     hours = problem.hours * share
     load = np.asarray(np.bincount(problem.provider, weights=hours,
                                   minlength=problem.segments.shape[0]), dtype=np.float64)
@@ -187,20 +217,22 @@ def _part(problem: Problem, edges: IntArray, segments: FloatArray) -> Part:
 
 
 PartResult = tuple[FloatArray, float, str, FloatArray]
+T = TypeVar("T")
 
 
-def _run_all(jobs: list[tuple[Part, float, int]], workers: int) -> list[PartResult]:
-    """Each part's result in order, solved in ``workers`` threads at once.
+def _run_all(task: Callable[..., T], jobs: Sequence[tuple[object, ...]], sizes: list[int],
+             workers: int) -> list[T]:
+    """``task(*job)`` for each job, results in order, in ``workers`` threads at once.
 
     HiGHS releases the GIL while it solves and keeps its scheduler per calling
     thread, so separate solves in separate threads run in parallel.
     """
     if workers <= 1 or len(jobs) <= 1:
-        return [solve_part(*job) for job in jobs]
+        return [task(*job) for job in jobs]
     # Largest first, so that no thread is left with a big part at the end.
-    order = sorted(range(len(jobs)), key=lambda i: -jobs[i][0].row.size)
+    order = sorted(range(len(jobs)), key=lambda i: -sizes[i])
     with ThreadPoolExecutor(min(workers, len(jobs)), thread_name_prefix="highs") as pool:
-        futures = {i: pool.submit(solve_part, *jobs[i]) for i in order}
+        futures = {i: pool.submit(task, *jobs[i]) for i in order}
         return [futures[i].result() for i in range(len(jobs))]
 
 
@@ -249,10 +281,7 @@ def solve_part(part: Part, mip_rel_gap: float, mip_nodes: int = MIP_NODES) -> Pa
     The LP relaxation gives the bound and the prices. Relax-and-fix: the LP's
     integral part is kept and a small MIP places the requests it split (a
     greedy rounding of the LP is kept instead wherever that MIP is not
-    better). When that plan is further than ``mip_rel_gap`` from the part's LP
-    bound, the whole part's MIP is solved too and the better plan kept: the
-    method does not switch with the size of the batch, so more candidates never
-    make the plan worse beyond the gap.
+    better). ``solve`` then solves whole MIPs where the gap calls for them.
     """
     n_pairs = part.row.size
     # Presolve only slows these models down.
@@ -269,11 +298,6 @@ def solve_part(part: Part, mip_rel_gap: float, mip_nodes: int = MIP_NODES) -> Pa
     # The dual of a capacity row is what one more hour there would add.
     prices = np.maximum(-np.asarray(solution.row_dual[n_req:]), 0.0)
     share, status = _fix_and_solve(part, lp_share, mip_rel_gap, mip_nodes)
-    if _part_value(part, share) < (1.0 - mip_rel_gap) * lp_value - 1e-9 * abs(lp_value):
-        share, mip_status, mip_bound = _mip(part, share, mip_rel_gap, mip_nodes)
-        status = f"whole part MIP: {mip_status}"
-        # The MIP's dual bound is also a bound on this part's plans, often tighter.
-        lp_value = min(lp_value, mip_bound)
     return share, lp_value, status, prices
 
 
