@@ -106,7 +106,10 @@ def build(settings: Settings | None = None) -> Container:
     sessions = session_factory(settings.database_url)
     runner = JobRunner(settings, sessions, routes_for(settings))
     sender = HttpSender.from_settings(settings)
-    sessions.configure(info={"jobs": runner, "webhook_sender": sender})
+    # "audit_key": agency.audit.service.AUDIT_KEY_INFO, the key of the audit chain's links.
+    sessions.configure(
+        info={"jobs": runner, "webhook_sender": sender, "audit_key": settings.audit_signing_key}
+    )
     install_process_runner(runner)
     missing = set(QUEUE_KIND_OF) - registered()
     if missing:

@@ -7,6 +7,8 @@ environment and refuses to start with a default one.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -54,6 +56,13 @@ class Settings:
     # account (email) and per client address; a moving window, in Redis when REDIS_URL is set.
     login_limit_per_account: str = "10 per 15 minutes"
     login_limit_per_address: str = "50 per 15 minutes"
+    # The audit chain's HMAC key: never in the database, so whoever can write the database
+    # still cannot forge a link. Unset: derived from SECRET_KEY in production, and from the
+    # development marker elsewhere (so a developer's app, worker and tests agree).
+    audit_key: str | None = None
+    # Where `flask audit-checkpoint` writes signed checkpoints of the chain's head; ship the
+    # files somewhere the database owner cannot rewrite (another host, an append-only bucket).
+    audit_checkpoint_dir: str | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
     @classmethod
@@ -76,6 +85,8 @@ class Settings:
             "WEBHOOK_ALLOW_PRIVATE": "webhook_allow_private",
             "LOGIN_LIMIT_PER_ACCOUNT": "login_limit_per_account",
             "LOGIN_LIMIT_PER_ADDRESS": "login_limit_per_address",
+            "AUDIT_KEY": "audit_key",
+            "AUDIT_CHECKPOINT_DIR": "audit_checkpoint_dir",
         }
         types = {f.name: f.type for f in fields(cls)}
         for variable, name in mapping.items():
@@ -95,6 +106,14 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def audit_signing_key(self) -> bytes:
+        """The key of the audit chain's HMACs and of its checkpoints' signatures."""
+        if self.audit_key:
+            return self.audit_key.encode()
+        base = self.secret_key if self.is_production else DEFAULT_SECRET
+        return hmac.new(base.encode(), b"agency audit chain v1", hashlib.sha256).digest()
 
     @property
     def inline_jobs(self) -> bool:

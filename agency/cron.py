@@ -13,6 +13,7 @@ recorded as an ordinary job (a row in `jobs`), visible and retried like any othe
 
 from rq import cron
 
+from agency.audit.commands import checkpoint_job
 from agency.bootstrap import routes_for
 from agency.config import Settings
 from agency.jobs.periodic import enqueue_periodic, replan_all_agencies
@@ -46,3 +47,6 @@ cron.register(
 # The outbox sweep: jobs written while Redis was down are sent; jobs RQ gave up on
 # (a killed work horse, retries spent) are recorded failed. On the first queue: it is quick.
 cron.register(sweep_jobs, queue_name=PAYMENTS, interval=60, name="sweep-jobs")
+# A signed checkpoint of the audit chain's head in AUDIT_CHECKPOINT_DIR (ship it elsewhere):
+# `verify-audit` then catches deleted newest entries and a re-chained history.
+cron.register(checkpoint_job, queue_name=PAYMENTS, cron="17 * * * *", name="audit-checkpoint")

@@ -1,26 +1,88 @@
-"""``flask --app wsgi verify-audit``: check the chain; exit non-zero naming the first bad entry."""
+"""``flask --app wsgi verify-audit`` and ``audit-checkpoint``: check the chain, sign its head.
+
+``verify-audit`` exits non-zero naming the first bad entry; with ``AUDIT_CHECKPOINT_DIR``
+(or ``--checkpoints``) it also checks the chain against the latest signed checkpoint, so
+deleted newest entries and a re-chained history are caught. ``audit-checkpoint`` writes a
+new signed checkpoint of the head there; run it periodically (e.g. hourly from cron) and
+ship the files elsewhere.
+"""
 
 from __future__ import annotations
 
 import click
 from flask import Flask, current_app
 
-from agency.audit.service import verify_chain
+from agency.audit.checkpoints import CheckpointError, latest_checkpoint, write_checkpoint
+from agency.audit.service import AUDIT_KEY_INFO, verify_chain
+from agency.config import Settings
 from agency.db import session_scope
+
+_DIR_HELP = "Checkpoint directory (default: AUDIT_CHECKPOINT_DIR)"
 
 
 def register_audit_commands(app: Flask) -> None:
     @app.cli.command("verify-audit")
-    def verify_audit() -> None:
+    @click.option("--checkpoints", "directory", default=None, help=_DIR_HELP)
+    def verify_audit(directory: str | None) -> None:
         """Verify the audit log's hash chain; exit 1 naming the first bad entry."""
-        url = current_app.extensions["agency"].settings.database_url
-        with session_scope(url) as session:
-            report = verify_chain(session)
+        settings = current_app.extensions["agency"].settings
+        key = settings.audit_signing_key
+        directory = directory or settings.audit_checkpoint_dir
+        try:
+            checkpoint = latest_checkpoint(directory, key) if directory else None
+        except CheckpointError as error:
+            click.echo(f"audit checkpoint refused: {error}", err=True)
+            raise SystemExit(1) from None
+        with session_scope(settings.database_url) as session:
+            session.info[AUDIT_KEY_INFO] = key
+            report = verify_chain(session, key=key, checkpoint=checkpoint)
         if not report.ok:
+            where = f"entry {report.first_bad_id} " if report.first_bad_id else ""
             click.echo(
-                f"audit chain broken at entry {report.first_bad_id} "
-                f"(sequence {report.first_bad_sequence}): {report.problem}",
+                f"audit chain broken at {where}(sequence {report.first_bad_sequence}): "
+                f"{report.problem}",
                 err=True,
             )
             raise SystemExit(1)
-        click.echo(f"audit chain intact: {report.checked} entries verified")
+        anchored = (
+            f"; matches the signed checkpoint at sequence {checkpoint.sequence}"
+            if checkpoint
+            else "; no signed checkpoint to compare with (deleted newest entries would pass)"
+        )
+        click.echo(f"audit chain intact: {report.checked} entries verified{anchored}")
+
+    @app.cli.command("audit-checkpoint")
+    @click.option("--checkpoints", "directory", default=None, help=_DIR_HELP)
+    def audit_checkpoint(directory: str | None) -> None:
+        """Verify the chain, then write a signed checkpoint of its head (count + hash)."""
+        settings = current_app.extensions["agency"].settings
+        directory = directory or settings.audit_checkpoint_dir
+        if not directory:
+            raise click.UsageError("Set AUDIT_CHECKPOINT_DIR or pass --checkpoints DIR.")
+        key = settings.audit_signing_key
+        with session_scope(settings.database_url) as session:
+            session.info[AUDIT_KEY_INFO] = key
+            try:
+                checkpoint, _ = write_checkpoint(session, directory, key)
+            except CheckpointError as error:
+                click.echo(f"audit checkpoint refused: {error}", err=True)
+                raise SystemExit(1) from None
+        click.echo(
+            f"audit checkpoint written: sequence {checkpoint.sequence}, hash {checkpoint.hash}"
+        )
+
+
+def checkpoint_job() -> dict[str, object]:
+    """What ``rq cron`` runs hourly: a signed checkpoint, if AUDIT_CHECKPOINT_DIR is set.
+
+    A broken chain raises (the job fails and shows in RQ's failed registry) instead of
+    being signed.
+    """
+    settings = Settings.from_env()
+    if not settings.audit_checkpoint_dir:
+        return {"written": False, "reason": "AUDIT_CHECKPOINT_DIR is not set"}
+    key = settings.audit_signing_key
+    with session_scope(settings.database_url) as session:
+        session.info[AUDIT_KEY_INFO] = key
+        checkpoint, _ = write_checkpoint(session, settings.audit_checkpoint_dir, key)
+    return {"written": True, "sequence": checkpoint.sequence, "hash": checkpoint.hash}

@@ -1,0 +1,112 @@
+"""Signed checkpoints of the audit chain's head, kept outside the database.
+
+A keyed chain stops someone who can write the database (but lacks ``AUDIT_KEY``) from
+re-linking an edited history, but two tamperings leave every remaining link intact:
+deleting the newest entries, and re-chaining by someone who does hold the key. A
+checkpoint (the head's sequence, entry count and hash, where the keyed chain starts,
+signed with HMAC under the audit key) written periodically to ``AUDIT_CHECKPOINT_DIR``
+anchors the head: ``verify-audit`` requires the chain to reach the latest checkpoint
+and to carry its hash there. Ship the directory somewhere the database owner cannot
+rewrite (another host, an append-only or object-locked bucket, the council's copy).
+
+A checkpoint is only written for a chain that verifies against the previous one, so a
+tampering is never signed over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from agency.audit.service import ChainReport, verify_chain
+from agency.db import utcnow
+
+_PREFIX = "audit-checkpoint-"
+
+
+class CheckpointError(Exception):
+    """A checkpoint cannot be trusted (bad signature, unreadable) or written (broken chain)."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    sequence: int  # the head's sequence (the chain has no gaps, so also the entry count)
+    count: int
+    hash: str
+    keyed_from: int
+    at: str
+    signature: str = ""
+
+    def signed_fields(self) -> bytes:
+        fields = {k: v for k, v in asdict(self).items() if k != "signature"}
+        return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+
+    def signed(self, key: bytes) -> Checkpoint:
+        mac = hmac.new(key, b"checkpoint:" + self.signed_fields(), hashlib.sha256).hexdigest()
+        return Checkpoint(**{**asdict(self), "signature": mac})
+
+    def valid(self, key: bytes) -> bool:
+        return hmac.compare_digest(self.signed(key).signature, self.signature)
+
+
+def _read(path: Path, key: bytes) -> Checkpoint:
+    try:
+        data = json.loads(path.read_text())
+        checkpoint = Checkpoint(
+            sequence=int(data["sequence"]),
+            count=int(data["count"]),
+            hash=str(data["hash"]),
+            keyed_from=int(data["keyed_from"]),
+            at=str(data["at"]),
+            signature=str(data["signature"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise CheckpointError(f"{path.name}: unreadable checkpoint ({error})") from None
+    if not checkpoint.valid(key):
+        raise CheckpointError(f"{path.name}: the signature does not match (forged or edited)")
+    return checkpoint
+
+
+def latest_checkpoint(directory: str | Path, key: bytes) -> Checkpoint | None:
+    """The checkpoint with the highest sequence; any file with a bad signature is an error."""
+    folder = Path(directory)
+    if not folder.is_dir():
+        return None
+    checkpoints = [_read(path, key) for path in sorted(folder.glob(f"{_PREFIX}*.json"))]
+    return max(checkpoints, key=lambda c: (c.sequence, c.at), default=None)
+
+
+def write_checkpoint(
+    session: Session, directory: str | Path, key: bytes, *, now: dt.datetime | None = None
+) -> tuple[Checkpoint, ChainReport]:
+    """Verify the chain against the latest checkpoint, then sign and write its head."""
+    folder = Path(directory)
+    folder.mkdir(parents=True, exist_ok=True)
+    report = verify_chain(session, key=key, checkpoint=latest_checkpoint(folder, key))
+    if not report.ok:
+        raise CheckpointError(
+            f"not signing a broken chain: sequence {report.first_bad_sequence}: {report.problem}"
+        )
+    at = (now or utcnow()).astimezone(dt.UTC)
+    checkpoint = Checkpoint(
+        sequence=report.head_sequence,
+        count=report.checked,
+        hash=report.head_hash,
+        keyed_from=report.keyed_from,
+        at=at.isoformat(timespec="microseconds"),
+    ).signed(key)
+    name = f"{_PREFIX}{checkpoint.sequence:012d}-{at.strftime('%Y%m%dT%H%M%S%fZ')}.json"
+    # Write then rename: a reader never sees half a checkpoint.
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
+    with os.fdopen(handle, "w") as out:
+        json.dump(asdict(checkpoint), out, sort_keys=True, indent=2)
+    os.replace(temporary, folder / name)
+    return checkpoint, report
