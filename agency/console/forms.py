@@ -16,6 +16,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 REASON_MAX = 2000
@@ -55,9 +56,9 @@ class VettingDecisionForm(FlaskForm):
     decision = RadioField(
         "Decision",
         choices=[
-            ("approve", "Approve"),
-            ("request_info", "Ask for more information"),
-            ("reject", "Reject"),
+            SelectChoice("approve", "Approve"),
+            SelectChoice("request_info", "Ask for more information"),
+            SelectChoice("reject", "Reject"),
         ],
         validators=[DataRequired("Choose a decision.")],
     )
@@ -70,7 +71,7 @@ class VettingDecisionForm(FlaskForm):
 class ComplianceDecisionForm(FlaskForm):
     decision = RadioField(
         "Evidence",
-        choices=[("verify", "Verified"), ("reject", "Does not stand")],
+        choices=[SelectChoice("verify", "Verified"), SelectChoice("reject", "Does not stand")],
         validators=[DataRequired("Choose whether the evidence stands.")],
     )
     note = StringField("Note or reason", validators=[Optional(), Length(max=REASON_MAX)])
