@@ -65,6 +65,7 @@ def seed(session: Session, *, only_if_empty: bool = False, population: bool = Tr
             role=Role.MANAGER,
             agency_id=agency.id,
             commit=False,
+            screen=False,  # documented demo credentials (README), never a real account
         )
         lines.append(f"  manager of {name}: {email} / {password}")
     session.flush()
@@ -90,7 +91,7 @@ def seed(session: Session, *, only_if_empty: bool = False, population: bool = Tr
         email = "auditor@bristol.example" if role is Role.AUDITOR else "admin@agency.example"
         password = DEMO_PASSWORD.format(slug=short)
         accounts.create_user(
-            session, email=email, password=password, role=role, commit=False, **extra
+            session, email=email, password=password, role=role, commit=False, screen=False, **extra
         )
         lines.append(f"  {role.value}: {email} / {password}")
     partner = accounts.create_partner_client(session, "Bristol Care Finder (demo)", commit=False)

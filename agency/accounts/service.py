@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -12,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from agency.accounts.models import ApiKey, AuthToken, PartnerClient, Role, User
+from agency.accounts.passwords import password_problems
 from agency.auth import Kind, Principal, digest
 from agency.db import utcnow
 from agency.errors import Conflict, InvalidInput, NotFound, Unauthenticated
@@ -21,7 +23,6 @@ _hasher = PasswordHasher()
 # A real hash to verify against when the email is unknown, so that a missing
 # account and a wrong password take the same time (no account enumeration).
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
-MIN_PASSWORD_LENGTH = 12
 
 
 @dataclass(frozen=True)
@@ -40,9 +41,11 @@ class IssuedApiKey:
     secret: str
 
 
-def hash_password(password: str) -> str:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(errors={"password": [f"Use at least {MIN_PASSWORD_LENGTH} characters."]})
+def hash_password(password: str, *, email: str | None = None, names: Iterable[str] = ()) -> str:
+    """The argon2 hash of a new password, refused (422 on ``password``) if guessable."""
+    problems = password_problems(password, email=email, names=names)
+    if problems:
+        raise InvalidInput(errors={"password": problems})
     return _hasher.hash(password)
 
 
@@ -55,7 +58,13 @@ def create_user(
     agency_id: str | None = None,
     council_id: str | None = None,
     commit: bool = True,
+    names: Iterable[str] = (),
+    screen: bool = True,
 ) -> User:
+    """A user with an argon2 password, screened (``passwords``) unless ``screen`` is False.
+
+    Only the demo seed turns screening off: its passwords are documented on purpose.
+    """
     email = email.strip().lower()
     if role is Role.MANAGER and not agency_id:
         raise InvalidInput(errors={"agency_id": ["A manager belongs to one agency."]})
@@ -66,7 +75,9 @@ def create_user(
     user = User(
         id=new_id("usr"),
         email=email,
-        password_hash=hash_password(password),
+        password_hash=(
+            hash_password(password, email=email, names=names) if screen else _hasher.hash(password)
+        ),
         role=role,
         agency_id=agency_id if role is Role.MANAGER else None,
         council_id=council_id if role is Role.AUDITOR else None,

@@ -57,7 +57,14 @@ def register_provider(
     outcode, _sector, lat, lon = places.parse(base_postcode, "base_postcode")
     if session.scalar(select(User.id).where(User.email == email.strip().lower())):
         raise EmailTaken()
-    user = create_user(session, email=email, password=password, role=Role.PROVIDER, commit=False)
+    user = create_user(
+        session,
+        email=email,
+        password=password,
+        role=Role.PROVIDER,
+        commit=False,
+        names=[str(profile.get("trading_name") or "")],
+    )
     locality, basis = places.locality_of(outcode, DEFAULT_COUNCIL_AREA)
     provider = Provider(
         id=new_id("prv"),
