@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, exists
 
+from agency.dates import london_today as london_today
 from agency.providers import compliance
 from agency.providers.models import (
     ComplianceKind,
@@ -34,14 +34,6 @@ from agency.providers.models import (
     ProviderListing,
     ProviderService,
 )
-
-LONDON = ZoneInfo("Europe/London")
-
-
-def london_today() -> dt.date:
-    """Today's date where the agencies work (expiry dates are UK calendar dates)."""
-    return dt.datetime.now(LONDON).date()
-
 
 # --- SQL --------------------------------------------------------------------------------------
 

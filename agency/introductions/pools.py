@@ -9,23 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 import matching
+from agency.dates import london_today as london_today
 from agency.directory.models import Agency, ServiceType
 from agency.introductions.models import Arrangement, ArrangementStatus, ArrangementVersion
 from agency.providers.compliance import compliance_valid_until, cqc_registered
 from agency.providers.models import ListingStatus, Provider, ProviderListing
 from agency.schedule import mask_from_hex
 from agency.seekers.models import CareRequest, Funding, Urgency
-
-
-def london_today() -> dt.date:
-    """Compliance dates are UK calendar dates: 'today' is today in Europe/London."""
-    return dt.datetime.now(ZoneInfo("Europe/London")).date()
 
 
 def regulated_services(session: Session) -> frozenset[str]:

@@ -7,22 +7,12 @@ availability), ``compliance`` (documents, verification, eligibility and
 
 from __future__ import annotations
 
-import datetime as dt
-from zoneinfo import ZoneInfo
-
 from sqlalchemy.orm import Session
 
 from agency.auth import Action, Kind, Principal, load
+from agency.dates import london_today as london_today
 from agency.errors import Conflict, Forbidden, InvalidInput
 from agency.providers.models import Provider
-
-LONDON = ZoneInfo("Europe/London")
-
-
-def london_today() -> dt.date:
-    """Dates of compliance and time off are Europe/London calendar dates."""
-    return dt.datetime.now(LONDON).date()
-
 
 # --- errors (a subclass per code: the shared handler reads ``code`` from the class) -----------
 

@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import marshmallow as ma
 from marshmallow import validate
 
+from agency.dates import london_today
 from agency.pagination import SortSchema
 from agency.seekers.models import Funding, RequestStatus, Urgency
 
-LONDON = ZoneInfo("Europe/London")
 MAX_NOTES = 1000
-
-
-def london_today() -> dt.date:
-    """Today as people in Bristol count it (a request made at 00:30 BST is for that day)."""
-    return dt.datetime.now(LONDON).date()
 
 
 class CareWindowSchema(ma.Schema):

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from zoneinfo import ZoneInfo
 
+from agency.dates import LONDON
+from agency.dates import london_today as london_today
 from agency.introductions.models import ArrangementVersion
 from agency.schedule import mask_from_hex
 from agency.visits.models import Flag
 from matching.availability import SLOT_MINUTES, SLOTS_PER_DAY, slots_of_mask
 
-LONDON = ZoneInfo("Europe/London")
 MAX_VISIT_MINUTES = 12 * 60
 
 
@@ -33,10 +33,6 @@ def visit_instants(date: dt.date, start: str, end: str) -> tuple[dt.datetime, dt
     starts = midnight + dt.timedelta(minutes=minutes_of_day(start))
     ends = midnight + dt.timedelta(minutes=minutes_of_day(end))
     return starts.astimezone(dt.UTC), ends.astimezone(dt.UTC)
-
-
-def london_today() -> dt.date:
-    return dt.datetime.now(LONDON).date()
 
 
 def terms_on(versions: Iterable[ArrangementVersion], date: dt.date) -> ArrangementVersion | None:
