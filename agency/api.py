@@ -316,6 +316,21 @@ LINKS: dict[tuple[str, str, str], dict[str, tuple[str, str, dict[str, str]]]] = 
     },
 }
 
+
+def _drop_null_keywords(document: Any) -> None:
+    """Remove ``"format": null`` and ``"pattern": null`` (apispec writes them for a Time
+    field with its own format): OpenAPI wants strings there, and validators refuse null."""
+    if isinstance(document, dict):
+        for keyword in ("format", "pattern"):
+            if keyword in document and document[keyword] is None:
+                del document[keyword]
+        for value in document.values():
+            _drop_null_keywords(value)
+    elif isinstance(document, list):
+        for value in document:
+            _drop_null_keywords(value)
+
+
 _MEDIA_BY_SUFFIX = {".csv": "text/csv", ".png": "image/png", ".svg": "image/svg+xml"}
 
 
@@ -337,7 +352,9 @@ def document_operations(api: Api, operations: dict[tuple[str, str], Any], app: F
         for method in _METHODS
         if (rule.endpoint, method) in operations
     }
-    for path, item in api.spec._paths.items():  # noqa: SLF001 - apispec keeps paths here
+    _drop_null_keywords(api.spec._paths)  # noqa: SLF001 - apispec keeps paths here
+    _drop_null_keywords(components.schemas)
+    for path, item in api.spec._paths.items():  # noqa: SLF001
         path_parameters = [p for p in item.get("parameters", []) if p.get("in") == "path"]
         for method, operation in item.items():
             if method.upper() not in _METHODS:
@@ -371,6 +388,14 @@ def document_operations(api: Api, operations: dict[tuple[str, str], Any], app: F
             for code, response in responses.items():
                 if int(code) >= 400 and "$ref" not in response and "content" not in response:
                     response["content"] = error_content
+            if any(
+                parameter.get("name") == "format"
+                and "csv" in parameter.get("schema", {}).get("enum", ())
+                for parameter in parameters
+            ):  # ?format=csv: the same report as text/csv
+                for code, response in responses.items():
+                    if code.startswith("2") and "content" in response:
+                        response["content"]["text/csv"] = {"schema": {"type": "string"}}
             media = _MEDIA_BY_SUFFIX.get(Path(path).suffix)
             if media:
                 for code, response in responses.items():

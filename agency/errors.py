@@ -95,6 +95,11 @@ class InvalidInput(DomainError):
 class ErrorSchema(ma.Schema):
     """The error body, for the OpenAPI document."""
 
+    class Meta:
+        # Some errors add fields beside the usual five (a conflict's ``current_status``,
+        # the readiness probe's ``checks``): the document must allow them.
+        unknown = ma.INCLUDE
+
     code = ma.fields.String(
         required=True, metadata={"description": "Stable error code", "example": "validation_error"}
     )
