@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
+from agency.audit.service import record
 from agency.auth import Action, Kind, Principal, load, visible_clause
 from agency.db import utcnow
 from agency.directory.models import Agency
@@ -25,6 +26,7 @@ from agency.isf.models import (
     LedgerAccount,
     Posting,
 )
+from agency.isf.payouts import entry_by_key
 from agency.seekers.models import CareSeeker
 
 
@@ -101,6 +103,19 @@ def open_isf_account(
     session.add(isf)
     session.flush()
     isf_ledger_account(session, isf)
+    record(
+        session,
+        principal,
+        "isf_account.opened",
+        isf,
+        None,
+        {
+            "seeker_id": seeker_id,
+            "council_reference": council_reference,
+            "plan_start": plan_start,
+            "plan_end": plan_end,
+        },
+    )
     from agency.introductions.arrangements import link_isf_account
 
     link_isf_account(session, principal, isf)  # arrangements confirmed before it existed
@@ -171,18 +186,53 @@ def allocate(
     if isf.status is IsfStatus.CLOSED:
         raise IsfAccountClosed()
     funding = ledger_account(session, AccountKind.COUNCIL_FUNDING, council_id=isf.council_id)
+    # A client's key is scoped to the ISF's agency (the caller's tenant): one agency cannot
+    # learn from a 409 whether another used a key, nor claim keys in advance.
+    key = (
+        f"allocation:{isf.agency_id}:{idempotency_key}"
+        if idempotency_key
+        else f"allocation-{new_id('key')}"
+    )
+    replay = entry_by_key(session, key) is not None
     entry = post_entry(
         session,
         EntryKind.ALLOCATION,
         [(funding, -amount_pence), (isf_ledger_account(session, isf), amount_pence)],
         f"{period_start.isoformat()}..{period_end.isoformat()}" + (f": {memo}" if memo else ""),
-        idempotency_key or f"allocation-{new_id('key')}",
+        key,
         created_by=principal.id,
         agency_id=isf.agency_id,
         council_id=isf.council_id,
     )
+    if not replay:
+        _audit_money(session, principal, "isf_account.allocated", isf, entry, amount_pence, memo)
     session.commit()
     return entry
+
+
+def _audit_money(
+    session: Session,
+    principal: Principal,
+    action: str,
+    isf: IsfAccount,
+    entry: JournalEntry,
+    amount_pence: int,
+    memo: str | None,
+) -> None:
+    """One audit entry per money movement on an ISF, next to the journal entry it made."""
+    record(
+        session,
+        principal,
+        action,
+        isf,
+        None,
+        {
+            "entry_id": entry.id,
+            "kind": entry.kind.value,
+            "amount_pence": amount_pence,
+            "memo": memo,
+        },
+    )
 
 
 def return_unspent(
@@ -226,9 +276,13 @@ def return_unspent(
             agency_id=isf.agency_id,
             council_id=isf.council_id,
         )
+        _audit_money(session, principal, "isf_account.returned", isf, entry, amount, memo)
     if close:
         isf.status = IsfStatus.CLOSED
         isf.closed_at = utcnow()
+        record(
+            session, principal, "isf_account.closed", isf, {"status": "open"}, {"status": "closed"}
+        )
     session.commit()
     return entry
 
@@ -275,5 +329,13 @@ def reverse(
             "not_reversible",
         )
     reversal = reverse_entry(session, entry.id, memo, created_by=principal.id)
+    record(
+        session,
+        principal,
+        "journal_entry.reversed",
+        entry,
+        None,
+        {"reversal_id": reversal.id, "kind": entry.kind.value, "memo": memo},
+    )
     session.commit()
     return reversal

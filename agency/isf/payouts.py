@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from agency.audit.service import record as audit
 from agency.auth import Action, Kind, Principal, load
 from agency.db import utcnow
 from agency.directory.models import Agency
@@ -104,6 +105,7 @@ def start_payment_run(session: Session, principal: Principal, jobs, gateway_name
         scope=Scope.of(agency_ids=[agency.id], council_ids=[agency.council_id]),
     )
     run.job_id = record.id
+    audit(session, principal, "payment_run.started", run, None, {"gateway": gateway_name})
     session.commit()
     return run
 
@@ -170,8 +172,17 @@ def run_payment_run(
     run = session.get(PaymentRun, payment_run_id)
     assert run is not None
     run.figures = figures
+    before = run.status
     run.status = PaymentRunStatus.FINISHED
     run.finished_at = utcnow()
+    audit(
+        session,
+        None,
+        "payment_run.finished",
+        run,
+        {"status": before.value},
+        {"status": run.status.value, **figures},
+    )
     session.commit()
     return figures
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from agency.audit.service import record
 from agency.auth import Action, Kind, Principal, load
 from agency.db import utcnow
 from agency.errors import Forbidden, InvalidInput
@@ -17,10 +18,19 @@ from agency.isf.models import EntryKind, Invoice, InvoiceStatus, Payout, PayoutS
 from agency.isf.payouts import RESENDABLE, entry_by_key, ledger_accounts_of
 
 
-def settle_payout(session: Session, payout: Payout, external_id: str | None) -> bool:
-    """Confirmed paid: clearing -> provider paid, invoice paid. Idempotent; not committed."""
+def settle_payout(
+    session: Session,
+    payout: Payout,
+    external_id: str | None,
+    principal: Principal | None = None,
+) -> bool:
+    """Confirmed paid: clearing -> provider paid, invoice paid. Idempotent; not committed.
+
+    ``principal`` None: the payment provider told us (a webhook). Audited either way.
+    """
     if payout.status not in (*RESENDABLE, PayoutStatus.SENT):
         return False
+    before = payout.status
     _, clearing, paid = ledger_accounts_of(session, payout)
     post_entry(
         session,
@@ -41,6 +51,19 @@ def settle_payout(session: Session, payout: Payout, external_id: str | None) -> 
     invoice.status = InvoiceStatus.PAID
     invoice.paid_at = now
     invoice.days_to_paid = (now.date() - invoice.approved_at.date()).days
+    record(
+        session,
+        principal,
+        "payout.settled",
+        payout,
+        {"status": before.value},
+        {
+            "status": payout.status.value,
+            "invoice_id": payout.invoice_id,
+            "amount_pence": payout.amount_pence,
+            "external_id": payout.external_id,
+        },
+    )
     return True
 
 
@@ -63,6 +86,14 @@ def reverse_payout(session: Session, payout: Payout, reason: str) -> bool:
     invoice.status = InvoiceStatus.APPROVED
     invoice.paid_at = None
     invoice.days_to_paid = None
+    record(
+        session,
+        None,
+        "payout.reversed",
+        payout,
+        {"status": PayoutStatus.SETTLED.value},
+        {"status": payout.status.value, "amount_pence": payout.amount_pence, "reason": reason},
+    )
     return True
 
 
@@ -81,6 +112,6 @@ def record_bank_reference(
         raise conflict("This payout is already settled.", "payout_settled")
     if payout.status is not PayoutStatus.SENT:
         raise conflict("This payout is not awaiting a bank payment.", "payout_not_sent")
-    settle_payout(session, payout, bank_reference)
+    settle_payout(session, payout, bank_reference, principal)
     session.commit()
     return payout

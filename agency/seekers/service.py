@@ -25,8 +25,7 @@ from agency.seekers.exceptions import (
     ReferenceTaken,
     SeekerErased,
 )
-from agency.seekers.lifecycle import LIVE_STATUSES, transition_request
-from agency.seekers.models import CareSeeker, Consent, ContactPreference, RequestStatus
+from agency.seekers.models import CareSeeker, Consent, ContactPreference
 
 M = TypeVar("M")
 
@@ -167,22 +166,16 @@ def withdraw_consent(
 def erase_seeker(session: Session, principal: Principal, seeker_id: str) -> CareSeeker:
     """Erase a person's data on their request (UK GDPR art. 17), keeping ids money points to.
 
-    Names, contact preference, sector and request notes go; live requests are
-    withdrawn with reason "erased"; consents are marked withdrawn but kept as the
-    record of what was agreed. Ids, outcodes and money records stay intact.
+    Every text column that can hold something about them is scrubbed (``agency.privacy``
+    classifies them all); live requests, pending introductions and active arrangements
+    end with reason "erased", so no visit can be logged for them any more; consents are
+    marked withdrawn but kept as the record of what was agreed. Ids, outcodes and money
+    records stay. One audit entry records the erasure. See ``agency.erasure``.
     """
+    from agency.erasure import erase  # it reaches into domains that depend on this one
+
     seeker = writable_seeker(session, principal, seeker_id)
-    now = utcnow()
-    seeker.display_name = None
-    seeker.contact_preference = None
-    seeker.sector = None
-    seeker.erased_at = now
-    _withdraw_all(seeker, now)
-    for care_request in seeker.care_requests:
-        care_request.notes = None
-        care_request.sector = None
-        if care_request.status in LIVE_STATUSES:
-            transition_request(session, care_request, RequestStatus.WITHDRAWN, "erased")
+    erase(session, principal, seeker)
     session.commit()
     return seeker
 
