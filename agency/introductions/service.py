@@ -76,8 +76,12 @@ def _pick_provider(
                 errors={"off_list_reason": ["Say why you introduce a provider not suggested."]}
             )
     provider = session.get(Provider, suggestion.provider_id if suggestion else provider_id)
-    if provider is None:
-        raise InvalidInput(errors={"provider_id": ["No such provider."]})
+    if provider is None or not any(
+        listing.agency_id == care_request.agency_id for listing in provider.listings
+    ):
+        # As why-not answers: another agency's provider is hidden like a missing one (no
+        # 409 listing its compliance or distance to a manager who may not know it exists).
+        raise NotFound(f"No provider with id {provider_id} is listed with this request's agency.")
     return provider, suggestion
 
 
