@@ -83,6 +83,19 @@ def principal() -> Principal:
     return found
 
 
+COMPLIANCE_KINDS = {
+    "dbs": "DBS check",
+    "insurance": "Insurance",
+    "training": "Training",
+    "cqc_registration": "CQC registration",
+}
+
+
+@bp.app_template_filter("compliance_kind")
+def compliance_kind(kind: str) -> str:
+    return COMPLIANCE_KINDS.get(kind, kind.replace("_", " ").capitalize())
+
+
 @bp.app_context_processor
 def console_globals() -> dict[str, Any]:
     return {"console_principal": g.get("console_principal")}
