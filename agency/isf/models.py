@@ -198,6 +198,9 @@ class PaymentRunStatus(enum.StrEnum):
     QUEUED = "queued"
     RUNNING = "running"
     FINISHED = "finished"
+    # Its job gave up (retries spent, or the worker killed on the last one): the figures
+    # count what it paid; a new run pays whatever is still approved.
+    FAILED = "failed"
 
 
 class PaymentRun(IdMixin, TimestampMixin, Base):

@@ -3,11 +3,11 @@
 from flask import Response, current_app, request
 from flask.views import MethodView
 
-from agency.auth import Action, Kind, current_principal, load, requires
+from agency.auth import Kind, current_principal, requires
 from agency.csv_format import csv_text
 from agency.isf import payout_accounts, payouts, settlement
 from agency.isf.gateway import gateway_for
-from agency.isf.models import Invoice, PaymentRun
+from agency.isf.models import Invoice
 from agency.isf.routes import READERS, blp
 from agency.isf.schemas import (
     BankReferenceSchema,
@@ -86,7 +86,7 @@ class PaymentRunItem(MethodView):
     @requires(*READERS)
     def get(self, payment_run_id):
         """A payment run and its figures"""
-        return load(db_session(), current_principal(), PaymentRun, payment_run_id, Action.READ)
+        return payouts.get_payment_run(db_session(), current_principal(), payment_run_id)
 
 
 @blp.route("/payment-runs/<payment_run_id>/payouts")

@@ -89,6 +89,7 @@ def start_payment_run(session: Session, principal: Principal, jobs, gateway_name
         raise Forbidden("Payment runs are started by the agency's manager.")
     agency = session.get(Agency, principal.agency_id)
     assert agency is not None
+    close_abandoned_runs(session, agency.id)
     run = PaymentRun(
         id=new_id("prn"),
         agency_id=agency.id,
@@ -108,6 +109,50 @@ def start_payment_run(session: Session, principal: Principal, jobs, gateway_name
     audit(session, principal, "payment_run.started", run, None, {"gateway": gateway_name})
     session.commit()
     return run
+
+
+def get_payment_run(session: Session, principal: Principal, payment_run_id: str) -> PaymentRun:
+    """A payment run as it really stands (see :func:`close_abandoned_runs`)."""
+    run = load(session, principal, PaymentRun, payment_run_id, Action.READ)
+    if close_abandoned_runs(session, run.agency_id):
+        session.commit()
+        session.refresh(run)
+    return run
+
+
+def close_abandoned_runs(session: Session, agency_id: str) -> int:
+    """Runs left ``queued``/``running`` whose job has failed for good become ``failed``.
+
+    A worker killed on a run's last attempt records nothing itself; the job system marks
+    the job failed, and this brings the run's own record in line (figures counted from its
+    payouts), at the next read or run of the agency. Not committed.
+    """
+    from agency.jobs.models import JobRecord, JobStatus
+
+    stuck = session.scalars(
+        select(PaymentRun)
+        .join(JobRecord, JobRecord.id == PaymentRun.job_id)
+        .where(
+            PaymentRun.agency_id == agency_id,
+            PaymentRun.status.in_((PaymentRunStatus.QUEUED, PaymentRunStatus.RUNNING)),
+            JobRecord.status == JobStatus.FAILED,
+        )
+        .with_for_update(of=PaymentRun)
+    ).all()
+    for run in stuck:
+        before = run.status
+        run.figures = run_figures(session, run.id, {})
+        run.status = PaymentRunStatus.FAILED
+        run.finished_at = utcnow()
+        audit(
+            session,
+            None,
+            "payment_run.failed",
+            run,
+            {"status": before.value},
+            {"status": run.status.value, **run.figures},
+        )
+    return len(stuck)
 
 
 def start_reconciliation(session: Session, principal: Principal, jobs):  # type: ignore[no-untyped-def]
@@ -274,6 +319,13 @@ def _found_after_server_error(session: Session, payout: Payout, gateway: Payment
     return False
 
 
+def _run_is_over(session: Session, payout: Payout) -> bool:
+    if payout.payment_run_id is None:
+        return True
+    status = session.scalar(select(PaymentRun.status).where(PaymentRun.id == payout.payment_run_id))
+    return status in (PaymentRunStatus.FINISHED, PaymentRunStatus.FAILED)
+
+
 def pay_invoice(
     session: Session, invoice_id: str, gateway: PaymentGateway, payment_run_id: str | None = None
 ) -> tuple[str, int]:
@@ -326,6 +378,10 @@ def pay_invoice(
         payout.error_code = None
         payout.payment_run_id = payment_run_id
         _post_to_clearing(session, payout)
+    elif (
+        payment_run_id and payout.payment_run_id != payment_run_id and _run_is_over(session, payout)
+    ):
+        payout.payment_run_id = payment_run_id  # left unanswered by a failed run: ours now
     session.commit()  # recorded before the gateway call: a crash now resends the same key
     attempt = payout.attempt
     try:

@@ -8,13 +8,14 @@ import sys
 import time
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from agency.accounts.models import Role, User
 from agency.isf.gateway import gateway_for
 from agency.isf.invoices import approve_invoice
 from agency.isf.models import PaymentRun, PaymentRunStatus, Payout, PayoutStatus
 from agency.isf.payouts import FIGURE_KEYS, run_payment_run
+from agency.jobs.models import JobRecord, JobStatus
 from tests.factories import make_provider, principal_of
 from tests.isf.money_factories import make_isf_arrangement
 from tests.isf.payment_helpers import deliver, money_world, queue_worker
@@ -74,6 +75,30 @@ def test_an_invoice_of_a_provider_without_a_payout_account_is_skipped_with_no_pe
     assert "no_payout_account_pence" not in figures
 
 
+def _kill_mid_run(standin, stripe_settings, run_id):
+    """Run ``run_id`` in a worker process; SIGKILL it once Stripe made transfer 2 and hangs."""
+    standin.hang_seconds = 60
+    standin.fail_next("timeout_after_commit", after=1)  # transfer 2 is made, its answer hangs
+    script = (
+        "from sqlalchemy import create_engine; from sqlalchemy.orm import Session; "
+        "from agency.config import Settings; from agency.isf.gateway import gateway_for; "
+        "from agency.isf.payouts import run_payment_run; import agency.models; "
+        "s = Settings.from_env(); "
+        f"run_payment_run(Session(create_engine(s.database_url)), {run_id!r}, gateway_for(s))"
+    )
+    env = {**os.environ, "DATABASE_URL": stripe_settings.database_url, "REDIS_URL": ""}
+    worker = subprocess.Popen([sys.executable, "-c", script], env=env, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 60
+        while standin.transfer_count() < 2 and time.monotonic() < deadline:
+            assert worker.poll() is None, "the worker ended before it was killed"
+            time.sleep(0.05)
+        assert standin.transfer_count() == 2
+    finally:
+        worker.kill()  # SIGKILL: nothing recorded after this instant
+        worker.wait()
+
+
 def test_a_run_whose_worker_is_killed_mid_way_ends_finished_with_every_payout_counted_once(
     stripe_app, stripe_settings, session, standin
 ):
@@ -90,26 +115,7 @@ def test_a_run_whose_worker_is_killed_mid_way_ends_finished_with_every_payout_co
     )
     session.add(run)
     session.commit()
-    standin.hang_seconds = 60
-    standin.fail_next("timeout_after_commit", after=1)  # transfer 2 is made, its answer hangs
-    script = (
-        "from sqlalchemy import create_engine; from sqlalchemy.orm import Session; "
-        "from agency.config import Settings; from agency.isf.gateway import gateway_for; "
-        "from agency.isf.payouts import run_payment_run; import agency.models; "
-        "s = Settings.from_env(); "
-        f"run_payment_run(Session(create_engine(s.database_url)), {run.id!r}, gateway_for(s))"
-    )
-    env = {**os.environ, "DATABASE_URL": stripe_settings.database_url, "REDIS_URL": ""}
-    worker = subprocess.Popen([sys.executable, "-c", script], env=env, cwd=ROOT)
-    try:
-        deadline = time.monotonic() + 60
-        while standin.transfer_count() < 2 and time.monotonic() < deadline:
-            assert worker.poll() is None, "the worker ended before it was killed"
-            time.sleep(0.05)
-        assert standin.transfer_count() == 2
-    finally:
-        worker.kill()  # SIGKILL: nothing recorded after this instant
-        worker.wait()
+    _kill_mid_run(standin, stripe_settings, run.id)
     session.expire_all()
     assert session.get(PaymentRun, run.id).status is PaymentRunStatus.RUNNING
     statuses = sorted(p.status.value for p in session.scalars(select(Payout)))
@@ -128,3 +134,38 @@ def test_a_run_whose_worker_is_killed_mid_way_ends_finished_with_every_payout_co
     keys = sorted(p.idempotency_key for p in session.scalars(select(Payout)))
     assert keys == sorted(f"invoice-{i.id}-payout" for i in world["invoices"])
     assert {p.status for p in session.scalars(select(Payout))} == {PayoutStatus.SENT}
+
+
+def test_a_run_whose_job_gave_up_after_a_kill_reads_failed_and_the_next_run_finishes_it(
+    stripe_app, stripe_settings, session, standin, monkeypatch
+):
+    client = stripe_app.test_client()
+    world = money_world(session, client, standin, invoices=(3600, 1250))
+    runner = stripe_app.extensions["agency"].jobs
+    monkeypatch.setattr(type(runner), "dispatch", lambda self, *args, **kwargs: True)
+    run = client.post("/payment-runs", headers=world["manager"]).json
+    _kill_mid_run(standin, stripe_settings, run["id"])
+    session.execute(  # what the job system records once the retries are spent
+        update(JobRecord).where(JobRecord.id == run["job_id"]).values(status=JobStatus.FAILED)
+    )
+    session.commit()
+    read = client.get(f"/payment-runs/{run['id']}", headers=world["manager"]).json
+    assert read["status"] == "failed"
+    assert read["figures"] == {
+        **dict.fromkeys(FIGURE_KEYS, 0),
+        "invoices": 2,
+        "sent": 1,
+        "sent_pence": 3600,
+        "uncertain": 1,
+        "uncertain_pence": 1250,
+    }
+    again = client.post("/payment-runs", headers=world["manager"]).json
+    figures = run_payment_run(session, again["id"], gateway_for(stripe_settings))
+    assert figures == {
+        **dict.fromkeys(FIGURE_KEYS, 0),
+        "invoices": 2,
+        "sent": 1,
+        "sent_pence": 1250,
+        "skipped_other_run": 1,  # sent by the failed run, awaiting Stripe's transfer.created
+    }
+    assert standin.transfer_count() == 2  # the pending payout was resent under its own key
