@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 
-from sqlalchemy import ColumnElement, and_, exists
+from sqlalchemy import ColumnElement, and_, select
 
 from agency.dates import london_today as london_today
 from agency.providers import compliance
@@ -40,13 +40,10 @@ from agency.providers.models import (
 
 def approved_clause(agency_id: str | None = None) -> ColumnElement[bool]:
     """The provider has an approved listing (at ``agency_id``, or at any agency)."""
-    conditions = [
-        ProviderListing.provider_id == Provider.id,
-        ProviderListing.status == ListingStatus.APPROVED,
-    ]
+    conditions = [ProviderListing.status == ListingStatus.APPROVED]
     if agency_id is not None:
         conditions.append(ProviderListing.agency_id == agency_id)
-    return exists().where(*conditions)
+    return Provider.id.in_(select(ProviderListing.provider_id).where(*conditions))
 
 
 def eligible_clause(today: dt.date, agency_id: str | None = None) -> ColumnElement[bool]:
@@ -56,14 +53,14 @@ def eligible_clause(today: dt.date, agency_id: str | None = None) -> ColumnEleme
 
 def offers_service_clause(service_key: str, today: dt.date | None = None) -> ColumnElement[bool]:
     """The provider lists ``service_key`` (compliance already covers regulated ones)."""
-    return exists().where(
-        ProviderService.provider_id == Provider.id, ProviderService.service_key == service_key
+    return Provider.id.in_(
+        select(ProviderService.provider_id).where(ProviderService.service_key == service_key)
     )
 
 
 def offers_anything_clause(today: dt.date | None = None) -> ColumnElement[bool]:
     """The provider lists at least one service."""
-    return exists().where(ProviderService.provider_id == Provider.id)
+    return Provider.id.in_(select(ProviderService.provider_id))
 
 
 def public_clause(today: dt.date) -> ColumnElement[bool]:
