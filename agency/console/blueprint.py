@@ -111,6 +111,16 @@ def csrf_refused(error: CSRFError) -> tuple[str, int]:
     ), 400
 
 
+@bp.errorhandler(429)
+def too_many_attempts(_error: Exception) -> tuple[str, int]:
+    """The sign-in throttle's refusal as a page (flask-limiter adds Retry-After itself)."""
+    return render_template(
+        "console/error.html",
+        title="Too many attempts",
+        message="Too many failed sign-in attempts. Wait a few minutes, then try again.",
+    ), 429
+
+
 @bp.errorhandler(DomainError)
 def domain_error(error: DomainError) -> tuple[str, int]:
     """A refusal of the domain as an HTML page; 404s look the same whether hidden or missing."""

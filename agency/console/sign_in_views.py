@@ -6,6 +6,7 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from werkzeug.wrappers import Response
 
 from agency.accounts import service as accounts
+from agency.accounts.throttle import throttled_sign_in
 from agency.auth import Kind
 from agency.console.blueprint import STAFF, TOKEN_KEY, bp, principal
 from agency.console.forms import PlainForm, SignInForm
@@ -21,6 +22,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
+@throttled_sign_in  # the same limits as POST /auth/token: failures per account and address
 def sign_in() -> str | Response | tuple[str, int]:
     form = SignInForm()
     error = None

@@ -335,3 +335,19 @@ def test_a_sign_in_never_redirects_off_the_console(client, scene):
         data={"email": scene.world.manager.email, "password": PASSWORD, "csrf_token": token},
     )
     assert response.headers["Location"] == "/console/"
+
+
+def test_failed_console_sign_ins_are_throttled_like_the_apis(settings, session):
+    from dataclasses import replace
+
+    from agency import create_app
+
+    app = create_app(replace(settings, login_limit_per_account="2 per 15 minutes"))
+    client = app.test_client()
+    manager = make_manager(session)
+    for _ in range(2):
+        assert sign_in(client, manager.email, "a wrong password!").status_code == 401
+    throttled = sign_in(client, manager.email, PASSWORD)
+    assert throttled.status_code == 429
+    assert "Too many attempts" in throttled.get_data(as_text=True)
+    assert throttled.headers.get("Retry-After")
