@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from agency.introductions.models import Introduction, IntroductionStatus
 from agency.isf.models import Invoice, PaymentRun, PaymentRunStatus, Payout
+from agency.providers.models import ListingStatus, ProviderListing
 from agency.seekers.models import CareRequest
 from agency.visits.models import Timesheet, TimesheetStatus
 from tests.console.conftest import AUDITOR, SOUTHMEAD
@@ -124,6 +125,30 @@ def test_every_manager_page_has_no_serious_accessibility_violation(browser, db):
     assert_accessible(browser, "manager-isf-statement")
     browser.open("/console/today")
     browser.screenshot("manager-today-tablet", size=(820, 1180))
+
+
+def test_the_manager_vets_a_provider_and_a_missing_reason_is_tied_to_its_field(browser, db):
+    browser.sign_in(*SOUTHMEAD)
+    browser.open("/console/providers")
+    link = browser.find("section[aria-labelledby=queue] tbody a")
+    listing_id = link.get_attribute("href").rsplit("/", 1)[-1]
+    browser.click(link)
+    browser.click(browser.find("input[name=decision][value=request_info]"), navigates=False)
+    browser.click(browser.find("section[aria-labelledby=decide] button[type=submit]"))
+
+    reason = browser.find("#reason")
+    assert reason.get_attribute("aria-invalid") == "true"
+    assert reason.get_attribute("aria-describedby") == "reason-error"
+    assert "Give a reason for this decision." in browser.find("#reason-error").text
+    assert_accessible(browser, "manager-vetting-error")
+
+    browser.click(browser.find("input[name=decision][value=request_info]"), navigates=False)
+    browser.find("#reason").send_keys("Please upload your public liability insurance")
+    browser.click(browser.find("section[aria-labelledby=decide] button[type=submit]"))
+    assert "Decision recorded." in browser.text()
+    listing = db.get(ProviderListing, listing_id)
+    assert listing.status is ListingStatus.MORE_INFO_REQUESTED
+    assert listing.reason == "Please upload your public liability insurance"
 
 
 def test_a_manager_cannot_reach_another_agencys_request_by_url(browser, db):
