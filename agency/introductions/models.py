@@ -24,7 +24,11 @@ class Suggestion(IdMixin, Base):
     """One ranked candidate for a care request, with the matcher's explanation."""
 
     __tablename__ = "suggestions"
-    __table_args__ = (Index("ix_suggestions_request_status", "care_request_id", "status"),)
+    __table_args__ = (
+        Index("ix_suggestions_request_status", "care_request_id", "status"),
+        # The funnel's "first suggestion" per request: one index probe, not a table scan.
+        Index("ix_suggestions_request_created", "care_request_id", "created_at"),
+    )
     __label__ = "suggestion"
 
     care_request_id: Mapped[str] = mapped_column(ForeignKey("care_requests.id"))
