@@ -26,6 +26,11 @@ def _default_database_url() -> str:
     return f"sqlite:///{instance / 'agency.db'}"
 
 
+def _default_outbox() -> str:
+    instance = Path(os.environ.get("AGENCY_INSTANCE_PATH", PROJECT_ROOT / "instance"))
+    return str(instance / "outbox")
+
+
 def _normalise_database_url(url: str) -> str:
     # Heroku-style and docker-compose-style URLs name the driver loosely; we use psycopg 3.
     for loose in ("postgres://", "postgresql://"):
@@ -56,6 +61,9 @@ class Settings:
     # account (email) and per client address; a moving window, in Redis when REDIS_URL is set.
     login_limit_per_account: str = "10 per 15 minutes"
     login_limit_per_address: str = "50 per 15 minutes"
+    # Self-registrations (each mails a code): per client address and per email address.
+    registration_limit_per_address: str = "20 per hour"
+    registration_limit_per_email: str = "5 per hour"
     # The audit chain's HMAC key: never in the database, so whoever can write the database
     # still cannot forge a link. Unset: derived from SECRET_KEY in production, and from the
     # development marker elsewhere (so a developer's app, worker and tests agree).
@@ -63,6 +71,10 @@ class Settings:
     # Where `flask audit-checkpoint` writes signed checkpoints of the chain's head; ship the
     # files somewhere the database owner cannot rewrite (another host, an append-only bucket).
     audit_checkpoint_dir: str | None = None
+    # Outgoing mail (registration confirmations): SMTP when set, else .eml files in a folder.
+    smtp_url: str | None = None
+    mail_from: str = "no-reply@agency.example"
+    mail_outbox_dir: str = field(default_factory=_default_outbox)
     extra: dict[str, object] = field(default_factory=dict)
 
     @classmethod
@@ -85,8 +97,13 @@ class Settings:
             "WEBHOOK_ALLOW_PRIVATE": "webhook_allow_private",
             "LOGIN_LIMIT_PER_ACCOUNT": "login_limit_per_account",
             "LOGIN_LIMIT_PER_ADDRESS": "login_limit_per_address",
+            "REGISTRATION_LIMIT_PER_ADDRESS": "registration_limit_per_address",
+            "REGISTRATION_LIMIT_PER_EMAIL": "registration_limit_per_email",
             "AUDIT_KEY": "audit_key",
             "AUDIT_CHECKPOINT_DIR": "audit_checkpoint_dir",
+            "SMTP_URL": "smtp_url",
+            "MAIL_FROM": "mail_from",
+            "MAIL_OUTBOX_DIR": "mail_outbox_dir",
         }
         types = {f.name: f.type for f in fields(cls)}
         for variable, name in mapping.items():

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agency.db import Base, IdMixin, TimestampMixin, str_enum, utcnow
@@ -80,3 +81,22 @@ class AuthToken(IdMixin, Base):
     revoked_at: Mapped[dt.datetime | None]
 
     user: Mapped[User] = relationship()
+
+
+class PendingRegistration(IdMixin, Base):
+    """A self-registration waiting for its email address to be confirmed.
+
+    Registration answers the same whether or not the address has an account (no
+    enumeration oracle); the account exists only once someone who reads that mailbox
+    sends back the token mailed to it. Rows expire within a day and are then deleted.
+    """
+
+    __tablename__ = "pending_registrations"
+
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    role: Mapped[Role] = mapped_column(str_enum(Role))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(index=True)

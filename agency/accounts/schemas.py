@@ -61,3 +61,24 @@ class IssuedApiKeySchema(ApiKeySchema):
             "example": "iak_3f9c2a1b_Xy...",
         }
     )
+
+
+class RegistrationAcceptedSchema(ma.Schema):
+    status = ma.fields.Constant("confirmation_sent", metadata={"example": "confirmation_sent"})
+    message = ma.fields.String(
+        metadata={
+            "example": "Check your email: we have sent a confirmation code to the address given."
+        }
+    )
+    expires_at = ma.fields.AwareDateTime(
+        metadata={"description": "Until when the mailed confirmation code works"}
+    )
+
+
+class RegistrationConfirmSchema(ma.Schema):
+    token = ma.fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(min=8, max=200),
+        metadata={"description": "The code mailed to the address", "example": "irg_Hk3..."},
+    )

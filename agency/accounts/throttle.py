@@ -86,6 +86,44 @@ def throttled_sign_in(view):  # type: ignore[no-untyped-def]
     )(view)
 
 
+def _per_registering_address() -> str:
+    return _settings().registration_limit_per_address
+
+
+def _per_registered_email() -> str:
+    return _settings().registration_limit_per_email
+
+
+def registration_email_key() -> str:
+    return _keyed("register-email", _submitted_email())
+
+
+def registration_address_key() -> str:
+    return _keyed("register-address", request.remote_addr or "unknown")
+
+
+_REGISTRATION_MESSAGE = (
+    "Too many registration requests. Wait before trying again (see Retry-After)."
+)
+
+
+def throttled_registration(view):  # type: ignore[no-untyped-def]
+    """Decorate a registration view: every request counts (each one mails someone), per
+    client address and per email (so nobody's mailbox can be flooded with codes)."""
+    view = limiter.limit(
+        _per_registered_email,
+        key_func=registration_email_key,
+        error_message=_REGISTRATION_MESSAGE,
+        scope="register-email",
+    )(view)
+    return limiter.limit(
+        _per_registering_address,
+        key_func=registration_address_key,
+        error_message=_REGISTRATION_MESSAGE,
+        scope="register-address",
+    )(view)
+
+
 def init_throttling(app: Flask, storage_uri: str | None) -> None:
     """Attach the limiter to ``app`` with Redis (shared) or in-memory storage."""
     app.config.update(

@@ -33,8 +33,13 @@ class AuditEntrySchema(ma.Schema):
     council_id = ma.fields.String(allow_none=True)
     before = ma.fields.Dict(allow_none=True, metadata={"example": {"status": "awaiting_provider"}})
     after = ma.fields.Dict(allow_none=True, metadata={"example": {"status": "awaiting_seeker"}})
-    prev_hash = ma.fields.String(metadata={"description": "SHA-256 of the previous entry"})
-    hash = ma.fields.String(metadata={"description": "SHA-256 of this entry and prev_hash"})
+    prev_hash = ma.fields.String(metadata={"description": "The previous entry's hash"})
+    hash = ma.fields.String(
+        metadata={
+            "description": "HMAC-SHA-256 (under the operator's audit key) of this entry and "
+            "prev_hash; entries from before the chain was keyed carry plain SHA-256"
+        }
+    )
 
     @post_dump
     def _no_seeker_ids_for_auditors(self, data, **_kwargs):

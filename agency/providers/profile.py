@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,12 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agency.accounts.models import Role, User
-from agency.accounts.service import create_user
+from agency.accounts.registration import request_registration, take_pending
 from agency.auth import Principal
 from agency.directory import places
 from agency.directory.models import Council, ServiceType
 from agency.errors import InvalidInput, NotFound
 from agency.ids import new_id
+from agency.mail import Mailer
 from agency.providers import compliance
 from agency.providers.models import (
     AvailabilityException,
@@ -50,28 +52,62 @@ PROFILE_FIELDS = (
 )
 
 
-def register_provider(
-    session: Session, *, email: str, password: str, base_postcode: str, profile: Mapping[str, Any]
-) -> Provider:
-    """Create the provider's user (argon2 password) and profile in one transaction."""
+def request_provider_registration(
+    session: Session,
+    mailer: Mailer,
+    *,
+    email: str,
+    password: str,
+    base_postcode: str,
+    profile: Mapping[str, Any],
+) -> dt.datetime:
+    """Ask to register: the same answer whether or not the email has an account.
+
+    A confirmation code is mailed to a new address (``confirm_provider_registration``
+    creates the account); a taken one is told it already has an account. Only the
+    postcode is kept as its outcode and location, as for a registered provider.
+    """
     outcode, _sector, lat, lon = places.parse(base_postcode, "base_postcode")
-    if session.scalar(select(User.id).where(User.email == email.strip().lower())):
-        raise EmailTaken()
-    user = create_user(
+    payload = {
+        "base": {"outcode": outcode, "lat": lat, "lon": lon},
+        "profile": json.loads(json.dumps(dict(profile), default=str)),
+    }
+    return request_registration(
         session,
+        mailer,
         email=email,
         password=password,
         role=Role.PROVIDER,
-        commit=False,
+        payload=payload,
         names=[str(profile.get("trading_name") or "")],
     )
-    locality, basis = places.locality_of(outcode, DEFAULT_COUNCIL_AREA)
+
+
+def confirm_provider_registration(session: Session, token: str) -> Provider:
+    """Create the provider's user (its argon2 hash from the request) and profile."""
+    from agency.providers.schemas import ProviderProfileSchema
+
+    pending = take_pending(session, token)
+    if pending.role is not Role.PROVIDER:
+        raise NotFound("This confirmation code is unknown, used or expired; register again.")
+    if session.scalar(select(User.id).where(User.email == pending.email)):
+        raise EmailTaken()  # registered meanwhile; only the mailbox's reader holds the code
+    user = User(
+        id=new_id("usr"),
+        email=pending.email,
+        password_hash=pending.password_hash,
+        role=Role.PROVIDER,
+    )
+    session.add(user)
+    base = pending.payload["base"]
+    profile = ProviderProfileSchema(exclude=("base_postcode",)).load(pending.payload["profile"])
+    locality, basis = places.locality_of(base["outcode"], DEFAULT_COUNCIL_AREA)
     provider = Provider(
         id=new_id("prv"),
         user_id=user.id,
-        base_outcode=outcode,
-        lat=lat,
-        lon=lon,
+        base_outcode=base["outcode"],
+        lat=base["lat"],
+        lon=base["lon"],
         locality=locality,
         locality_basis=basis,
         languages=[],
@@ -84,7 +120,7 @@ def register_provider(
     try:
         session.commit()
     except IntegrityError:
-        # Two registrations with the same email racing past the check above.
+        # Two confirmations for one email racing past the check above.
         session.rollback()
         raise EmailTaken() from None
     return provider

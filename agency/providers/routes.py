@@ -4,10 +4,14 @@ Compliance and vetting routes live in ``compliance_routes`` and ``vetting_routes
 the same blueprint (imported at the bottom so registering ``blp`` picks them up).
 """
 
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from agency.accounts.schemas import RegistrationAcceptedSchema, RegistrationConfirmSchema
+from agency.accounts.throttle import throttled_registration
 from agency.auth import Kind, current_principal, requires
+from agency.mail import mailer_for
 from agency.providers import profile, service
 from agency.providers.schemas import (
     AvailabilitySchema,
@@ -40,18 +44,36 @@ def refusals(view):
 class Registration(MethodView):
     @blp.doc(security=[])
     @blp.arguments(ProviderRegistrationSchema)
-    @blp.response(201, ProviderSchema)
-    @blp.alt_response(409, description="An account with this email exists (email_taken)")
+    @blp.response(202, RegistrationAcceptedSchema)
+    @blp.alt_response(429, description="Too many registrations from this address or for this email")
+    @throttled_registration
     def post(self, body):
-        """Register as a micro-provider (sign in afterwards with POST /auth/token)"""
+        """Ask to register as a micro-provider; a confirmation code is mailed to the address"""
         email, password = body.pop("email"), body.pop("password")
-        return profile.register_provider(
+        expires_at = profile.request_provider_registration(
             db_session(),
+            mailer_for(current_app.extensions["agency"].settings),
             email=email,
             password=password,
             base_postcode=body.pop("base_postcode"),
             profile=body,
         )
+        return {
+            "message": "Check your email: we have sent a confirmation code to the address given.",
+            "expires_at": expires_at,
+        }
+
+
+@blp.route("/register/confirm")
+class RegistrationConfirmation(MethodView):
+    @blp.doc(security=[])
+    @blp.arguments(RegistrationConfirmSchema)
+    @blp.response(201, ProviderSchema)
+    @blp.alt_response(404, description="The code is unknown, used or expired")
+    @blp.alt_response(409, description="The email was registered meanwhile (email_taken)")
+    def post(self, body):
+        """Finish registering with the mailed code (then sign in with POST /auth/token)"""
+        return profile.confirm_provider_registration(db_session(), body["token"])
 
 
 @blp.route("/<provider_id>")
