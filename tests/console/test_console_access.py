@@ -119,7 +119,12 @@ def test_every_console_page_sends_a_visitor_without_a_console_session_to_sign_in
     client, session, scene
 ):
     _partner, secret = make_partner(session)
-    api_credentials = [{}, api_key(secret), bearer(session, scene.world.manager)]
+    api_credentials = [
+        {},
+        api_key(secret),
+        bearer(session, scene.world.manager),
+        scene.world.provider_headers,
+    ]
     for headers in api_credentials:  # the API's credentials do not open the console
         for path in READ_PAGES + object_pages(scene):
             response = client.get(path, headers=headers)
