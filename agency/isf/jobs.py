@@ -19,7 +19,7 @@ def payment_run(
 ) -> dict[str, Any]:
     """Pay the run's invoices; fails (so RQ retries, with the same keys) if any were uncertain."""
     # PostgreSQL takes concurrent writers; SQLite has one writer at a time anyway.
-    default = 1 if settings.database_url.startswith("sqlite") else 4
+    default = 1 if settings.database_url.startswith("sqlite") else 8
     concurrency = int(settings.extra.get("payment_run_concurrency", default))  # type: ignore[call-overload]
     figures = run_payment_run(session, payment_run_id, gateway_for(settings), concurrency)
     if figures.get("uncertain"):

@@ -10,11 +10,9 @@ Only a definitive refusal reverses clearing and lets a later run try with a new 
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from agency.audit.service import record as audit
 from agency.auth import Action, Kind, Principal, load
@@ -22,6 +20,7 @@ from agency.db import utcnow
 from agency.directory.models import Agency
 from agency.errors import Forbidden
 from agency.ids import new_id
+from agency.isf import payment_batches as batches
 from agency.isf.gateway import PaymentGateway, PaymentRefused, PaymentUncertain
 from agency.isf.ledger import ledger_account, post_entry, reverse_entry
 from agency.isf.manual_gateway import MANUAL_BANK_TRANSFER
@@ -39,17 +38,13 @@ from agency.isf.models import (
     PayoutStatus,
 )
 
-RESENDABLE = (PayoutStatus.PENDING, PayoutStatus.UNCERTAIN)
-RETRYABLE = (PayoutStatus.FAILED, PayoutStatus.REVERSED)
-SERVER_ERRORS = frozenset({"api_error"})
+RESENDABLE, RETRYABLE = batches.RESENDABLE, batches.RETRYABLE
+SERVER_ERRORS = batches.SERVER_ERRORS
+payout_key = batches.payout_key
 
 
 class PaymentsUncertain(RuntimeError):
     """Raised by a payment run job so that RQ retries it (same keys) with back-off."""
-
-
-def payout_key(invoice_id: str, attempt: int) -> str:
-    return f"invoice-{invoice_id}-payout" + ("" if attempt == 1 else f"-{attempt}")
 
 
 def ledger_accounts_of(session: Session, payout: Payout):  # type: ignore[no-untyped-def]
@@ -192,28 +187,25 @@ def run_payment_run(
 ) -> dict:  # type: ignore[type-arg]
     """Pay every approved, unpaid ISF invoice of the run's agency; safe to run again.
 
-    With ``concurrency`` > 1 invoices are paid by that many threads, each with its own
-    session: a real Stripe call takes a few hundred milliseconds, and every invoice is
-    independent (its row lock and idempotency key keep it paid at most once).
+    In chunks (``agency.isf.payment_batches``): each chunk's payouts and ledger entries in
+    one transaction, then its transfers ``concurrency`` at a time (a real Stripe call takes
+    a few hundred milliseconds), then their answers in one transaction.
     """
     run = session.get(PaymentRun, payment_run_id)
     assert run is not None
     run.status = PaymentRunStatus.RUNNING
     session.commit()
     invoice_ids = unpaid_isf_invoices(session, run.agency_id)
-    if concurrency <= 1:
-        outcomes = [pay_invoice(session, i, gateway, payment_run_id) for i in invoice_ids]
-    else:
-        sessions = sessionmaker(bind=session.get_bind(), expire_on_commit=False)
-
-        def pay_one(invoice_id: str) -> tuple[str, int]:
-            with sessions() as own:
-                return pay_invoice(own, invoice_id, gateway, payment_run_id)
-
-        with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            outcomes = list(pool.map(pay_one, invoice_ids))
-    skipped = dict(zip(invoice_ids, (outcome for outcome, _ in outcomes), strict=True))
-    figures = run_figures(session, payment_run_id, skipped)
+    outcomes: dict[str, str] = {}
+    for chunk in batches.chunks(invoice_ids):
+        transfers, skipped, slow = batches.record_chunk(session, chunk, gateway, payment_run_id)
+        outcomes.update(skipped)
+        outcomes.update(
+            batches.record_answers(session, batches.send(transfers, gateway, concurrency))
+        )
+        for invoice_id in slow:  # a stored 5xx: ask Stripe first, one by one
+            outcomes[invoice_id] = pay_invoice(session, invoice_id, gateway, payment_run_id)[0]
+    figures = run_figures(session, payment_run_id, outcomes)
     run = session.get(PaymentRun, payment_run_id)
     assert run is not None
     run.figures = figures
