@@ -340,7 +340,8 @@ def document_operations(api: Api, operations: dict[tuple[str, str], Any], app: F
     Derived from what the code already says: 401 (and 403 when only some kinds of
     principal may call) from the access rule, 404 from path parameters and bodies that
     name other objects, 422 from any parameter or body (the edge refuses unsafe strings
-    in all of them), 400 from a JSON body, 403 for writes (auditors read only); plus the
+    in all of them), 400 from a JSON body, 403 for writes (auditors read only), 409 for
+    writes to an existing object (state machines, versions); plus the
     codes views declare with ``@blp.alt_response`` and :data:`EXTRA_RESPONSES`. Error
     responses carry the one error body; reports document the media types they return.
     """
@@ -375,6 +376,8 @@ def document_operations(api: Api, operations: dict[tuple[str, str], Any], app: F
                 codes.add(422)
             if path_parameters:
                 codes.add(404)
+                if method != "get":  # a write to an object its state or version may refuse
+                    codes.add(409)
             if access is not None and access.public:
                 operation["security"] = []
             elif access is not None:

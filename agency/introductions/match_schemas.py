@@ -5,7 +5,11 @@ import marshmallow as ma
 
 class FeatureSchema(ma.Schema):
     raw = ma.fields.Float(
-        metadata={"description": "The feature's value in its own unit", "example": 1.8}
+        allow_none=True,
+        metadata={
+            "description": "The feature's value in its own unit (null when not known)",
+            "example": 1.8,
+        },
     )
     normalised = ma.fields.Float(
         metadata={"description": "0..1, higher is better", "example": 0.82}

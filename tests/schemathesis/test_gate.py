@@ -8,8 +8,9 @@ no 5xx, a status code the document lists, a documented content type, and a body 
 matches the documented schema.
 
 Each caller is given the operations it may call (anonymous: the public ones; the rest:
-those their kind may use; every operation that needs credentials answers an anonymous
-caller 401 before reading input, tested in tests/test_errors.py). Left out of generated
+those their kind may use; the admin, who may call anything, the operations meant for
+admins, so its run does not repeat the others'; every operation that needs credentials
+answers an anonymous caller 401 before reading input, tested in tests/test_errors.py). Left out of generated
 traffic: ``POST /webhook-endpoints`` (its targets would be arbitrary hosts),
 ``GET /health/ready`` (a probe without input whose 503 means "no worker", which this run
 deliberately lacks; tests/test_health.py covers it), ``POST /auth/logout`` and
@@ -200,16 +201,30 @@ def spec_for(caller: str, access: dict[tuple[str, str], object], folder: Path) -
             rule = access.get(key)
             public = getattr(rule, "public", False)
             kinds = {str(k) for k in getattr(rule, "kinds", ())}
-            allowed = (
-                public
-                if caller == "anonymous"
-                else (public or not kinds or caller in kinds or caller == "admin")
-            )
+            if caller == "anonymous":
+                allowed = public
+            elif caller == "admin":  # the rest the other callers' runs cover already
+                allowed = "admin" in kinds
+            else:
+                allowed = public or not kinds or caller in kinds
             if caller != "anonymous" and key in KEEPS_CREDENTIALS:
                 allowed = False
             if key in NEVER_GENERATED or not allowed:
                 del item[method]
     spec["paths"] = {p: i for p, i in spec["paths"].items() if set(i) - {"parameters"}}
+    kept = {
+        "#/paths/" + path.replace("~", "~0").replace("/", "~1") + "/" + method
+        for path, item in spec["paths"].items()
+        for method in item
+    }
+    for item in spec["paths"].values():
+        for method, operation in item.items():
+            for response in (
+                operation.get("responses", {}).values() if method != "parameters" else ()
+            ):
+                links = response.get("links", {})
+                for name in [n for n, link in links.items() if link["operationRef"] not in kept]:
+                    del links[name]
     target = folder / f"openapi-{caller}.json"
     target.write_text(json.dumps(spec))
     return target
