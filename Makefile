@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/pip --disable-pip-version-check --quiet
 
-.PHONY: install run serve test lint format openapi worker cron bench migrate lock clean
+.PHONY: install run serve test schemathesis lint format openapi worker cron bench migrate lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed, found " + sys.version.split()[0]' 
@@ -27,6 +27,10 @@ run: install
 ## test: the whole suite (PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set)
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## schemathesis: only the zero-5xx gate (part of `make test`; needs DATABASE_URL on PostgreSQL and REDIS_URL)
+schemathesis: install
+	$(BIN)/python -m pytest tests/schemathesis -q -s $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
