@@ -25,7 +25,8 @@ AWAITING = (IntroductionStatus.AWAITING_PROVIDER, IntroductionStatus.AWAITING_SE
 
 def _new_requests(limit: int | None):  # type: ignore[no-untyped-def]
     # Most urgent first; among equals, those with suggestions ready (matching) and the
-    # earliest start first, so the top row is the decision to take now.
+    # earliest start (then the longest waiting) first, so the top row is the decision to
+    # take now.
     stmt = (
         requests_service.care_requests_for(principal(), {})
         .where(CareRequest.status.in_(NEW_REQUEST))
@@ -34,6 +35,7 @@ def _new_requests(limit: int | None):  # type: ignore[no-untyped-def]
             requests_service.SORTS["urgency"].desc(),
             CareRequest.status,
             CareRequest.start_date,
+            CareRequest.created_at,
             CareRequest.id,
         )
     )
