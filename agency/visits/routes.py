@@ -9,10 +9,12 @@ from flask_smorest import Blueprint
 
 from agency.auth import Kind, current_principal, requires
 from agency.pagination import page_of
-from agency.visits import timesheets, visits
+from agency.visits import bulk_approval, timesheets, visits
 from agency.visits.schemas import (
     DisputeSchema,
     QueryReasonSchema,
+    TimesheetApprovalsResultSchema,
+    TimesheetApprovalsSchema,
     TimesheetCreateSchema,
     TimesheetQuerySchema,
     TimesheetSchema,
@@ -143,6 +145,18 @@ class ApproveTimesheet(MethodView):
     def post(self, timesheet_id):
         """Approve a submitted timesheet: writes its invoice (and charges the ISF) at once"""
         return timesheets.approve_timesheet(db_session(), current_principal(), timesheet_id)
+
+
+@blp.route("/timesheets/approvals")
+class TimesheetApprovals(MethodView):
+    @blp.arguments(TimesheetApprovalsSchema)
+    @blp.response(200, TimesheetApprovalsResultSchema)
+    @requires(Kind.MANAGER)
+    def post(self, body):
+        """Approve many submitted timesheets at once; each is invoiced or refused on its own"""
+        return bulk_approval.approve_timesheets(
+            db_session(), current_principal(), body["timesheet_ids"]
+        )
 
 
 @blp.route("/timesheets/<timesheet_id>/query")

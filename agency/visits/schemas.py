@@ -186,3 +186,29 @@ class InvoiceSchema(ma.Schema):
         allow_none=True, metadata={"description": "The approved timesheet it was made from"}
     )
     addressed_to = ma.fields.Nested(AddressedToSchema)
+
+
+class TimesheetApprovalsSchema(ma.Schema):
+    timesheet_ids = ma.fields.List(
+        ma.fields.String(validate=validate.Length(min=1, max=40)),
+        required=True,
+        validate=validate.Length(min=1, max=10_000),
+        metadata={"example": ["tms_3c9a...", "tms_8d2f..."]},
+    )
+
+
+class TimesheetRefusalSchema(ma.Schema):
+    timesheet_id = ma.fields.String()
+    code = ma.fields.String(metadata={"example": "insufficient_funds"})
+    message = ma.fields.String()
+
+
+class TimesheetApprovalsResultSchema(ma.Schema):
+    approved = ma.fields.List(ma.fields.String(), metadata={"description": "Invoiced now"})
+    refused = ma.fields.List(
+        ma.fields.Nested(TimesheetRefusalSchema),
+        metadata={
+            "description": "Left as they were: illegal_transition, visit_disputed, "
+            "no_isf_account, isf_account_closed, insufficient_funds, not_found"
+        },
+    )
