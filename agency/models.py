@@ -2,6 +2,7 @@
 
 from agency.accounts.models import ApiKey, AuthToken, PartnerClient, User  # noqa: F401
 from agency.audit.models import AuditEntry  # noqa: F401
+from agency.directory.feed_version import FeedVersion  # noqa: F401
 from agency.directory.models import (  # noqa: F401
     Agency,
     Council,

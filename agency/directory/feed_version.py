@@ -1,0 +1,98 @@
+"""A counter that moves after every committed change to what the public directory shows.
+
+The public directory and the Open Referral UK feed are read far more than they change
+(partner front ends on every page load, social prescribers' directories polling the
+feed). :mod:`agency.directory.read_cache` keeps their rendered pages keyed by this
+counter, so a page is built once per change instead of once per request.
+
+Every process that imports the models (``agency.models`` imports this module) counts
+its own changes: a session that flushed, bulk-updated or bulk-deleted any of
+:data:`WATCHED` bumps the counter *after* its commit, in its own short transaction, so
+a reader that sees the new number also sees the committed rows. A page built just
+before the bump is at worst rebuilt once. Changes made outside SQLAlchemy sessions
+(psql, a migration) are not seen: the cache also forgets pages after
+``read_cache.MAX_AGE_S`` seconds, and the London date is part of every key (compliance
+expires by date).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, select, update
+from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
+
+from agency.db import Base
+from agency.directory.models import Agency, ServiceType
+from agency.introductions.models import Arrangement, ArrangementVersion
+from agency.providers.models import ComplianceItem, Provider, ProviderListing, ProviderService
+
+WATCHED: tuple[type, ...] = (
+    Provider,
+    ProviderService,
+    ProviderListing,
+    ComplianceItem,
+    ServiceType,
+    Agency,
+    Arrangement,  # capacity: arranged hours
+    ArrangementVersion,
+)
+_FLAG = "feed_changed"
+
+
+class FeedVersion(Base):
+    """One row: how many committed changes the directory has seen (see module docs)."""
+
+    __tablename__ = "feed_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(default=0)
+
+
+def current(session: Session) -> int:
+    return session.scalar(select(FeedVersion.n).where(FeedVersion.id == 1)) or 0
+
+
+def bump(session: Session) -> None:
+    """Add one, in a transaction of its own (the caller's has committed)."""
+    with session.get_bind().connect() as connection:
+        table = FeedVersion.__table__
+        moved = connection.execute(
+            update(table).where(table.c.id == 1).values(n=table.c.n + 1)
+        ).rowcount
+        if not moved:
+            connection.execute(table.insert().values(id=1, n=1))
+        connection.commit()
+
+
+def _watched(objects: Any) -> bool:
+    return any(isinstance(obj, WATCHED) for obj in objects)
+
+
+@event.listens_for(Session, "after_flush")
+def _after_flush(session: Session, flush_context: Any) -> None:
+    if not session.info.get(_FLAG) and (
+        _watched(session.new) or _watched(session.dirty) or _watched(session.deleted)
+    ):
+        session.info[_FLAG] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _bulk_write(state: ORMExecuteState) -> None:
+    writes = state.is_update or state.is_delete or state.is_insert
+    if writes and state.bind_mapper is not None and state.bind_mapper.class_ in WATCHED:
+        state.session.info[_FLAG] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.info.pop(_FLAG, False):
+        try:
+            bump(session)
+        except Exception:  # noqa: BLE001 - the commit stands; pages still age out
+            session.info.pop(_FLAG, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_FLAG, None)
