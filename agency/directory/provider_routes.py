@@ -2,14 +2,16 @@
 
 from flask.views import MethodView
 
-from agency.auth import Kind, current_principal, requires
+from agency.auth import Action, Kind, current_principal, load, requires
 from agency.directory import provider_directory
+from agency.directory.models import Agency
 from agency.directory.provider_schemas import (
     AgencyProviderQuerySchema,
     AgencyProviderSchema,
     PublicProviderQuerySchema,
     PublicProviderSchema,
 )
+from agency.directory.read_cache import cached_json
 from agency.directory.routes import ANY, blp
 from agency.web import db_session
 
@@ -23,9 +25,20 @@ class AgencyProviders(MethodView):
     @requires(Kind.MANAGER, Kind.AUDITOR)
     def get(self, query, agency_id, pagination_parameters):
         """Providers listed at an agency, with listing status and compliance at a glance"""
-        return provider_directory.agency_providers(
-            db_session(), current_principal(), agency_id, query, pagination_parameters
-        )
+        session, principal = db_session(), current_principal()
+        load(session, principal, Agency, agency_id, Action.READ)  # 404 before any cache
+
+        def build():  # type: ignore[no-untyped-def]
+            entries = provider_directory.agency_providers(
+                session, principal, agency_id, query, pagination_parameters
+            )
+            data = AgencyProviderSchema(many=True).dump(entries)
+            return data, {"item_count": pagination_parameters.item_count}
+
+        # Every reader allowed to see this agency sees the same page (read_cache).
+        response, meta = cached_json(session, build, principal.kind)
+        pagination_parameters.item_count = meta["item_count"]
+        return response
 
 
 @blp.route("/directory/providers")
@@ -36,4 +49,14 @@ class PublicProviders(MethodView):
     @requires(*ANY)
     def get(self, query, pagination_parameters):
         """Approved providers with in-date checks, as care seekers may see them"""
-        return provider_directory.public_providers(db_session(), query, pagination_parameters)
+        session = db_session()
+
+        def build():  # type: ignore[no-untyped-def]
+            entries = provider_directory.public_providers(session, query, pagination_parameters)
+            data = PublicProviderSchema(many=True).dump(entries)
+            return data, {"item_count": pagination_parameters.item_count}
+
+        # The same for every principal: the rendered page is shared (read_cache).
+        response, meta = cached_json(session, build)
+        pagination_parameters.item_count = meta["item_count"]
+        return response

@@ -5,6 +5,7 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from agency.directory.read_cache import cached_json
 from agency.oruk import service
 from agency.oruk.schemas import (
     OrukInfoSchema,
@@ -40,6 +41,13 @@ def _base_url() -> str:
     return request.host_url.rstrip("/")
 
 
+def _cached(schema, build):  # type: ignore[no-untyped-def]
+    """The rendered page from the public read cache (agency.directory.read_cache)."""
+    session = db_session()
+    response, _ = cached_json(session, lambda: (schema.dump(build(session)), {}))
+    return response
+
+
 @blp.route("/")
 class OrukInfo(MethodView):
     @blp.doc(**PUBLIC)
@@ -60,7 +68,9 @@ class OrukServices(MethodView):
     @blp.response(200, OrukServicePageSchema)
     def get(self, query):
         """Approved providers with in-date checks, as ORUK services, one page"""
-        return service.list_services(db_session(), _base_url(), query)
+        return _cached(
+            OrukServicePageSchema(), lambda s: service.list_services(s, _base_url(), query)
+        )
 
 
 @blp.route("/services/<service_id>")
@@ -70,7 +80,9 @@ class OrukServiceItem(MethodView):
     @blp.alt_response(404, description="No such service, or not approved and in date")
     def get(self, service_id):
         """One provider as a fully nested ORUK service (by its UUID)"""
-        return service.get_service(db_session(), _base_url(), service_id)
+        return _cached(
+            OrukServiceSchema(), lambda s: service.get_service(s, _base_url(), service_id)
+        )
 
 
 @blp.route("/service_at_locations")
@@ -80,7 +92,10 @@ class OrukServiceAtLocations(MethodView):
     @blp.response(200, OrukServiceAtLocationPageSchema)
     def get(self, query):
         """Each service at its postcode district, one page (same filters as services)"""
-        return service.list_service_at_locations(db_session(), _base_url(), query)
+        return _cached(
+            OrukServiceAtLocationPageSchema(),
+            lambda s: service.list_service_at_locations(s, _base_url(), query),
+        )
 
 
 @blp.route("/service_at_locations/<sal_id>")
@@ -90,7 +105,10 @@ class OrukServiceAtLocationItem(MethodView):
     @blp.alt_response(404, description="No such service at location")
     def get(self, sal_id):
         """One service at its location, fully nested"""
-        return service.get_service_at_location(db_session(), _base_url(), sal_id)
+        return _cached(
+            OrukServiceAtLocationSchema(),
+            lambda s: service.get_service_at_location(s, _base_url(), sal_id),
+        )
 
 
 @blp.route("/taxonomies")

@@ -129,7 +129,7 @@ class OrukTaxonomySchema(ma.Schema):
     id = ma.fields.String(metadata=UUID)
     name = ma.fields.String()
     description = ma.fields.String()
-    version = ma.fields.String()
+    version = ma.fields.String(metadata={"example": "1"})
     taxonomy_terms = ma.fields.List(ma.fields.Nested(OrukTaxonomyTermSchema))
 
 
@@ -143,7 +143,7 @@ class OrukServiceAreaSchema(ma.Schema):
     id = ma.fields.String(metadata=UUID)
     service_id = ma.fields.String(metadata=UUID)
     name = ma.fields.String(metadata={"example": "Up to 5 km from the centre of ... BS3"})
-    service_area = ma.fields.String()
+    service_area = ma.fields.String(metadata={"description": "Same text as name"})
     extent = ma.fields.String(metadata={"description": "GeoJSON Polygon of the travel radius"})
     extent_type = ma.fields.String(metadata={"example": "geojson"})
 
@@ -163,8 +163,12 @@ class OrukLocationSchema(ma.Schema):
     id = ma.fields.String(metadata=UUID)
     name = ma.fields.String(metadata={"example": "Postcode district BS3"})
     description = ma.fields.String()
-    latitude = ma.fields.Float()
-    longitude = ma.fields.Float()
+    latitude = ma.fields.Float(
+        metadata={"description": "The district's centroid", "example": 51.441}
+    )
+    longitude = ma.fields.Float(
+        metadata={"description": "The district's centroid", "example": -2.601}
+    )
     location_type = ma.fields.String(metadata={"example": "virtual"})
 
 
@@ -203,16 +207,22 @@ class OrukAttributeSchema(ma.Schema):
 class OrukCapacityByServiceSchema(ma.Schema):
     taxonomy_term_id = ma.fields.String(metadata=UUID)
     service_type = ma.fields.String(metadata={"example": "companionship"})
-    weekly_hours_spare = ma.fields.Float()
+    weekly_hours_spare = ma.fields.Float(metadata={"example": 10.0})
 
 
 class OrukCapacitySchema(ma.Schema):
     """Extension (not in the uk-profile): spare weekly hours; docs/oruk.md."""
 
     as_of = ma.fields.String(metadata={"format": "date"})
-    weekly_hours_available = ma.fields.Float()
-    weekly_hours_arranged = ma.fields.Float()
-    weekly_hours_spare = ma.fields.Float()
+    weekly_hours_available = ma.fields.Float(
+        metadata={"description": "Weekly availability, capped by hours taken on", "example": 16.0}
+    )
+    weekly_hours_arranged = ma.fields.Float(
+        metadata={"description": "Active arrangements' weekly hours", "example": 6.0}
+    )
+    weekly_hours_spare = ma.fields.Float(
+        metadata={"description": "Available minus arranged, at least 0", "example": 10.0}
+    )
     by_service = ma.fields.List(ma.fields.Nested(OrukCapacityByServiceSchema))
 
 
@@ -278,4 +288,6 @@ class OrukTaxonomyTermPageSchema(_OrukPageSchema):
 class OrukInfoSchema(ma.Schema):
     version = ma.fields.String(metadata={"example": "3.0"})
     profile = ma.fields.String(metadata={"format": "uri", "example": "https://openreferraluk.org/"})
-    openapi_url = ma.fields.String(metadata={"format": "uri"})
+    openapi_url = ma.fields.String(
+        metadata={"format": "uri", "example": "https://api.example/openapi.json"}
+    )

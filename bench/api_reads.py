@@ -1,0 +1,320 @@
+"""Read-path throughput at 10k providers against a bare-Flask floor (prints figures; not a test).
+
+    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test \\
+        .venv/bin/python bench/api_reads.py --providers 10000 --seconds 8
+
+Builds the data set in a scratch database with bulk INSERTs (dropped at the end),
+starts the API under gunicorn (2 sync workers, as deployed) and a bare Flask app that
+only returns ``jsonify`` under the same gunicorn settings (the floor), then drives each
+endpoint with a bounded loopback load generator: 16 keep-alive connections in threads
+for ``--seconds`` each. Prints requests/s, p50 and p99 latency and the ratio to the
+floor measured in the same run. Target (issue 15): every read >= 40 % of the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import create_engine, insert, text  # noqa: E402
+
+from agency import create_app  # noqa: E402
+from agency.config import Settings  # noqa: E402
+from agency.migrate import upgrade  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = str(ROOT / ".venv" / "bin" / "python")
+FLOOR_APP = """
+from flask import Flask, jsonify
+app = Flask(__name__)
+
+@app.get("/health/live")
+def live():
+    return jsonify(status="ok")
+"""
+SERVICES = ["companionship", "shopping_errands", "meal_preparation", "domestic_help"]
+OUTCODES = [f"BS{n}" for n in (*range(1, 12), 13, 14, 15, 16)]  # there is no BS12
+
+
+def scratch_database() -> tuple[str, object]:
+    base = os.environ.get("DATABASE_URL")
+    if not base:
+        path = Path(tempfile.mkdtemp()) / "bench.db"
+        return f"sqlite:///{path}", lambda: None
+    base = Settings.from_env({"DATABASE_URL": base}).database_url
+    name = f"agency_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        from agency.db import dispose_engines
+
+        dispose_engines()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    return base.rsplit("/", 1)[0] + "/" + name, drop
+
+
+def populate(url: str, n: int) -> dict[str, str]:
+    """10k providers (90 % approved and in date) by bulk INSERT; the principals' credentials."""
+    import matching
+    from agency.accounts.models import User
+    from agency.directory.models import Agency, Council
+    from agency.providers.models import (
+        ComplianceItem,
+        Provider,
+        ProviderListing,
+        ProviderService,
+        oruk_uuid,
+    )
+    from agency.schedule import mask_to_hex, windows_to_mask
+    from tests.factories import (
+        bearer,
+        make_care_request,
+        make_manager,
+        make_partner,
+        make_seeker,
+    )
+
+    rng = random.Random(7)
+    app = create_app(Settings(database_url=url, log_level="WARNING"))
+    session = app.extensions["agency"].sessionmaker()
+    council = {"id": "cnc_bench", "name": "Bench council", "slug": "bench"}
+    agency = {"id": "agy_bench", "council_id": council["id"], "name": "Bench", "slug": "bench"}
+    windows = [{"weekday": d, "start": "09:00", "end": "13:00"} for d in range(5)]
+    mask = mask_to_hex(windows_to_mask(windows, "w"))
+    table = matching.outcode_table()
+    users, providers, listings, services, items = [], [], [], [], []
+    started = time.perf_counter()
+    for i in range(n):
+        pid, uid = f"prv_bench{i:019d}", f"usr_bench{i:019d}"
+        outcode = rng.choice(OUTCODES)
+        lat, lon = table.latlon(outcode)
+        users.append({"id": uid, "email": f"p{i}@bench.test", "password_hash": "x",
+                      "role": "provider"})  # fmt: skip
+        providers.append(
+            {"id": pid, "user_id": uid, "trading_name": f"Provider {i:05d}",
+             "organisation_type": "sole_trader", "size": "sole_trader", "sector": "private",
+             "base_outcode": outcode, "lat": lat + rng.uniform(-0.01, 0.01),
+             "lon": lon + rng.uniform(-0.01, 0.01), "locality": "council_area",
+             "locality_basis": "bench", "travel_radius_km": rng.choice([3.0, 5.0, 8.0]),
+             "languages": ["en"], "skills": [], "capacity_hours_per_week": 20.0,
+             "weekly_availability": windows, "availability_mask": mask,
+             "bio": None if i % 7 else "Local help.", "oruk_id": oruk_uuid("service", pid)}
+        )  # fmt: skip
+        listings.append({"id": f"lst_bench{i:019d}", "provider_id": pid, "agency_id": agency["id"],
+                         "council_id": council["id"],
+                         "status": "approved" if i % 10 else "applied"})  # fmt: skip
+        for key in rng.sample(SERVICES, 2):
+            services.append({"provider_id": pid, "service_key": key, "rate_pence": 1800})
+        for kind in ("dbs", "insurance"):
+            items.append({"id": f"cmp_{kind[:3]}{i:019d}", "provider_id": pid, "kind": kind,
+                          "evidence_reference": "x", "issued_on": dt.date(2024, 1, 1),
+                          "expires_on": dt.date(2030, 1, 1), "status": "verified"})  # fmt: skip
+    with session.begin():
+        session.execute(insert(Council), [council])
+        session.execute(insert(Agency), [agency])
+        for model, rows in ((User, users), (Provider, providers), (ProviderListing, listings),
+                            (ProviderService, services), (ComplianceItem, items)):  # fmt: skip
+            for start in range(0, len(rows), 2000):
+                session.execute(insert(model), rows[start : start + 2000])
+    from agency.directory.models import Agency as AgencyModel
+
+    agency_row = session.get(AgencyModel, agency["id"])
+    partner, secret = make_partner(session)
+    manager = make_manager(session, agency_row)
+    seeker = make_seeker(session, partner.id)
+    request = make_care_request(session, seeker, agency_row)
+    from agency.introductions.models import Suggestion
+
+    with session.begin():
+        session.execute(
+            insert(Suggestion),
+            [
+                {
+                    "id": f"sug_bench{r:019d}",
+                    "care_request_id": request.id,
+                    "provider_id": providers[r]["id"],
+                    "agency_id": agency["id"],
+                    "council_id": council["id"],
+                    "partner_client_id": partner.id,
+                    "rank": r + 1,
+                    "score": 1.0 - r / 100,
+                    "explanation": {},
+                    "distance_km": 1.0,
+                    "status": "proposed",
+                }
+                for r in range(20)
+            ],  # fmt: skip
+        )
+    headers = bearer(session, manager)
+    with session.begin():
+        session.execute(text("ANALYZE") if url.startswith("postgresql") else text("SELECT 1"))
+    print(f"data set: {n} providers in {time.perf_counter() - started:.1f} s (bulk INSERTs)")
+    session.close()
+    return {
+        "partner_key": secret,
+        "manager_auth": headers["Authorization"],
+        "agency_id": agency["id"],
+        "request_id": request.id,
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_gunicorn(app_spec: str, port: int, env: dict[str, str], cwd: Path) -> subprocess.Popen:
+    process = subprocess.Popen(
+        [PYTHON, "-m", "gunicorn", "--workers", "2", "--worker-class", "sync",
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", app_spec],
+        cwd=cwd, env=env, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/health/live")
+            if connection.getresponse().status == 200:
+                return process
+        except OSError:
+            time.sleep(0.2)
+    stop(process)
+    raise SystemExit(f"gunicorn on {port} did not start")
+
+
+def stop(process: subprocess.Popen) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def load(port: int, path: str, headers: dict[str, str], seconds: float, concurrency: int):
+    """``concurrency`` keep-alive clients for ``seconds``: (requests/s, p50 ms, p99 ms, errors).
+
+    A ``{n}`` in ``path`` becomes a number unique to each request (to measure a page that
+    is never in the read cache).
+    """
+    latencies: list[list[float]] = [[] for _ in range(concurrency)]
+    errors = [0] * concurrency
+    stop_at = time.perf_counter() + seconds
+
+    def worker(k: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        n = 0
+        while time.perf_counter() < stop_at:
+            began = time.perf_counter()
+            n += 1
+            try:
+                connection.request(
+                    "GET", path.replace("{n}", f"{k:02d}{n % 10000:04d}"), headers=headers
+                )
+                response = connection.getresponse()
+                response.read()
+                if response.status != 200:
+                    errors[k] += 1
+            except OSError:
+                errors[k] += 1
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                continue
+            latencies[k].append(time.perf_counter() - began)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(concurrency)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - began
+    every = sorted(x for per in latencies for x in per)
+    if not every:
+        return 0.0, 0.0, 0.0, sum(errors)
+    return (
+        len(every) / elapsed,
+        every[len(every) // 2] * 1000,
+        every[min(len(every) - 1, int(len(every) * 0.99))] * 1000,
+        sum(errors),
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--providers", type=int, default=10_000)
+    parser.add_argument("--seconds", type=float, default=8.0)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args(argv)
+    url, drop = scratch_database()
+    processes: list[subprocess.Popen] = []
+    try:
+        upgrade(url)
+        creds = populate(url, args.providers)
+        env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
+        env.pop("REDIS_URL", None)
+        api_port, floor_port = free_port(), free_port()
+        floor_dir = Path(tempfile.mkdtemp())
+        (floor_dir / "floor.py").write_text(FLOOR_APP, encoding="utf-8")
+        processes.append(start_gunicorn("wsgi:app", api_port, env, ROOT))
+        processes.append(start_gunicorn("floor:app", floor_port, dict(os.environ), floor_dir))
+        partner = {"X-API-Key": creds["partner_key"]}
+        manager = {"Authorization": creds["manager_auth"]}
+        cases = [
+            ("floor: bare Flask jsonify", floor_port, "/health/live", {}),
+            ("/health/live", api_port, "/health/live", {}),
+            ("/directory/providers", api_port, "/directory/providers", partner),
+            ("/directory/providers?outcode=BS3", api_port, "/directory/providers?outcode=BS3",
+             partner),
+            ("/oruk/services?page=1", api_port, "/oruk/services?page=1", {}),
+            ("/oruk/services?postcode=BS3", api_port, "/oruk/services?postcode=BS3", {}),
+            ("/directory/providers, never cached", api_port, "/directory/providers?nocache={n}",
+             partner),
+            ("/oruk/services, never cached", api_port,
+             "/oruk/services?modified_after=2000-01-01T00:00:00.{n}%2B00:00", {}),
+            ("/agencies/{id}/providers", api_port, f"/agencies/{creds['agency_id']}/providers",
+             manager),
+            ("/care-requests/{id}/suggestions", api_port,
+             f"/care-requests/{creds['request_id']}/suggestions", manager),
+        ]  # fmt: skip
+        for _, port, path, headers in cases:  # warm up: imports, connection pools, caches
+            load(port, path, headers, 1.0, 2)
+        print(
+            f"\n{args.providers} providers, gunicorn 2 sync workers, concurrency "
+            f"{args.concurrency}, {args.seconds:g} s per endpoint, CPUs: {os.cpu_count()}"
+        )
+        heading = ("endpoint", "req/s", "p50 ms", "p99 ms", "floor", "errors")
+        print("{:40} {:>8} {:>8} {:>8} {:>7} {:>6}".format(*heading))
+        floor = None
+        for label, port, path, headers in cases:
+            rps, p50, p99, errors = load(port, path, headers, args.seconds, args.concurrency)
+            floor = floor or rps
+            print(f"{label:40} {rps:8.0f} {p50:8.1f} {p99:8.1f} {rps / floor:7.1%} {errors:6d}")
+    finally:
+        for process in processes:
+            stop(process)
+        drop()
+
+
+if __name__ == "__main__":
+    main()
