@@ -6,6 +6,7 @@ are missing. Without them the browser tests skip locally and fail in CI.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -163,8 +164,12 @@ def start_chromium() -> tuple[Any, str]:
 def browser_session(base_url: str) -> Iterator[Browser]:
     chromium_or_skip()
     driver, profile = start_chromium()
+    browser = Browser(driver, base_url)
     try:
-        yield Browser(driver, base_url)
+        yield browser
     finally:
         driver.quit()
+        # Every violation axe found, whatever its impact, as an artefact to read.
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        (ARTIFACTS / "axe-results.json").write_text(json.dumps(browser.axe_results, indent=1))
         shutil.rmtree(profile, ignore_errors=True)

@@ -222,3 +222,31 @@ def test_every_auditor_page_has_no_serious_accessibility_violation(browser, db):
     browser.driver.delete_all_cookies()
     browser.open("/console/sign-in")
     assert_accessible(browser, "sign-in")
+
+
+def test_the_console_works_from_the_keyboard_alone(browser):
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    browser.driver.delete_all_cookies()
+    browser.open("/console/sign-in")
+    keys = ActionChains(browser.driver)
+    keys.send_keys(Keys.TAB).perform()
+    active = browser.driver.switch_to.active_element
+    assert active.text == "Skip to main content"  # the first stop is the skip link
+    keys.send_keys(Keys.TAB, Keys.TAB).perform()  # the brand link, then the email field
+    assert browser.driver.switch_to.active_element.get_attribute("id") == "email"
+    page = browser.find("html")
+    keys.send_keys(SOUTHMEAD[0], Keys.TAB, SOUTHMEAD[1], Keys.ENTER).perform()
+    browser.wait_for(staleness_of(page))
+    assert browser.driver.current_url.endswith("/console/today")
+    # The focus ring is drawn: a focused link has an outline.
+    link = browser.find("nav[aria-label=Main] a")
+    browser.driver.execute_script("arguments[0].focus()", link)
+    ActionChains(browser.driver).send_keys(Keys.TAB).perform()  # the next link, by keyboard
+    focused = browser.driver.switch_to.active_element
+    assert focused.tag_name == "a" and focused.text == "Care requests"
+    outline = browser.driver.execute_script(
+        "return getComputedStyle(document.activeElement).outlineStyle"
+    )
+    assert outline == "solid"
