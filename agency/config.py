@@ -52,6 +52,8 @@ class Settings:
     queue_name: str = "agency"
     single_queue: bool = False
     log_level: str = "INFO"
+    # No web request's statement may run longer (PostgreSQL); answered 503 query_timeout.
+    web_statement_timeout_ms: int = 10_000
     page_size_max: int = 100
     stripe_api_key: str | None = None
     stripe_webhook_secret: str | None = None
@@ -91,6 +93,7 @@ class Settings:
             "RQ_QUEUE": "queue_name",
             "RQ_SINGLE_QUEUE": "single_queue",
             "LOG_LEVEL": "log_level",
+            "WEB_STATEMENT_TIMEOUT_MS": "web_statement_timeout_ms",
             "STRIPE_API_KEY": "stripe_api_key",
             "STRIPE_WEBHOOK_SECRET": "stripe_webhook_secret",
             "STRIPE_API_BASE": "stripe_api_base",

@@ -150,6 +150,26 @@ def _run_after_commit(session: Session) -> None:
         callback()
 
 
+STATEMENT_TIMEOUT = "statement_timeout_ms"  # Session.info key: the bound, in milliseconds
+
+
+@event.listens_for(Session, "after_begin")
+def _bound_statements(session: Session, _transaction: Any, connection: Any) -> None:
+    """Sessions whose info names a bound (the web's) cap every statement on PostgreSQL.
+
+    SET LOCAL lasts for the transaction only, so a pooled connection carries nothing over
+    to a worker's job (jobs and reports run as jobs take as long as they need).
+    """
+    bound = session.info.get(STATEMENT_TIMEOUT)
+    if bound and connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(bound)}")
+
+
+def is_statement_timeout(error: BaseException) -> bool:
+    """True for PostgreSQL cancelling a statement that ran past statement_timeout."""
+    return getattr(getattr(error, "orig", None), "sqlstate", None) == "57014"
+
+
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_after_commit(session: Session, _previous_transaction: Any) -> None:
     session.info.pop("after_commit", None)

@@ -15,6 +15,7 @@ from typing import Any
 
 import marshmallow as ma
 from flask import Flask, g, jsonify
+from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger("agency.errors")
@@ -189,7 +190,28 @@ def unexpected_error_response(error: Exception):  # type: ignore[no-untyped-def]
     return http_error_response(InternalServerError())
 
 
+def database_error_response(error: DBAPIError):  # type: ignore[no-untyped-def]
+    """A statement past the web's statement timeout is a clear 503, never a 500."""
+    from agency.db import is_statement_timeout
+
+    if not is_statement_timeout(error):
+        return unexpected_error_response(error)
+    log.warning("statement timeout", extra={"error_type": "QueryCanceled"})
+    response = jsonify(
+        error_body(
+            503,
+            "query_timeout",
+            "The database took longer than this service allows a request "
+            "(narrow the period or the filters, or try again later).",
+        )
+    )
+    response.status_code = 503
+    response.headers["Retry-After"] = "30"
+    return response
+
+
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(DomainError, domain_error_response)
     app.register_error_handler(HTTPException, http_error_response)
+    app.register_error_handler(DBAPIError, database_error_response)
     app.register_error_handler(Exception, unexpected_error_response)

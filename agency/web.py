@@ -13,6 +13,7 @@ from flask import Flask, current_app, g, request
 from flask.wrappers import Response
 from sqlalchemy.orm import Session
 
+from agency.db import STATEMENT_TIMEOUT
 from agency.input_limits import check_request
 
 access_log = logging.getLogger("agency.access")
@@ -36,7 +37,11 @@ def operation_access(app: Flask, endpoint: str | None, method: str) -> Operation
 def db_session() -> Session:
     """The request's session, opened on first use and closed when the request ends."""
     if "db" not in g:
-        g.db = current_app.extensions["agency"].sessionmaker()
+        extension = current_app.extensions["agency"]
+        # Every statement of a web request is bounded, so none holds a worker past it.
+        g.db = extension.sessionmaker(
+            info={STATEMENT_TIMEOUT: extension.settings.web_statement_timeout_ms}
+        )
     return g.db  # type: ignore[no-any-return]
 
 

@@ -1,76 +1,120 @@
 """Re-match when a provider changes what the matcher reads about them.
 
-A change to a provider's profile (capacity, radius), services and rates,
-availability or time off, compliance items or vetting status re-ranks the open
-requests of the agencies it is listed with. This is a session hook rather than a
-call in each provider service function, so that no write path can forget it;
-the re-match itself is debounced per agency (see enqueue_rematch_for_agencies).
+A change to a provider's profile (location, radius, capacity, availability, gender,
+languages), services and rates, time off, compliance items, listings (vetting) or
+ISF approval re-ranks the open requests of the agencies it is listed with, and marks
+those agencies' stored pools out of date (agency.introductions.pool_cache).
+
+Provider services that write with Core statements (vetting decisions, compliance
+decisions) call :func:`provider_inputs_changed` explicitly: a session hook only sees
+ORM-tracked objects, and relying on it is how vetting once never re-matched. The
+``before_flush`` hook stays as the net for ORM writes (profile, services, time off);
+it looks only at the fields the matcher reads (a new ``bio`` re-matches nothing), and
+it is linear in the number of pending objects. The re-match itself is debounced per
+agency (see ``match_jobs.enqueue_rematch_for_agencies``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from flask import current_app, has_app_context
-from sqlalchemy import event, select
+from flask import has_app_context
+from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
+from agency.introductions.pool_cache import bump_generation
 from agency.providers.models import (
     AvailabilityException,
     ComplianceItem,
+    ComplianceStatus,
     IsfApproval,
     Provider,
     ProviderListing,
     ProviderService,
 )
 
-WATCHED = (
-    Provider,
-    ProviderService,
-    AvailabilityException,
-    ComplianceItem,
-    ProviderListing,
-    IsfApproval,
-)
+# What the matcher reads of each object (agency.introductions.pool_cache.build_snapshot).
+MATCHER_FIELDS: dict[type, tuple[str, ...]] = {
+    Provider: (
+        "lat",
+        "lon",
+        "travel_radius_km",
+        "availability_mask",
+        "capacity_hours_per_week",
+        "gender",
+        "languages",
+    ),
+    ProviderService: ("provider_id", "service_key", "rate_pence"),
+    AvailabilityException: ("provider_id", "starts_on", "ends_on"),
+    ComplianceItem: ("provider_id", "kind", "status", "issued_on", "expires_on"),
+    ProviderListing: ("provider_id", "agency_id", "status"),
+    IsfApproval: ("provider_id", "council_id", "approved"),
+}
 
 
-def _provider_id(obj: Any) -> str | None:
-    return obj.id if isinstance(obj, Provider) else getattr(obj, "provider_id", None)
+def provider_inputs_changed(
+    session: Session, provider_ids: Iterable[str] = (), agency_ids: Iterable[str] = ()
+) -> list[str]:
+    """Something the matcher reads changed: mark the pools stale and queue the re-matches.
+
+    Runs in the caller's transaction (nothing happens if it rolls back). The agencies are
+    those given plus every agency the providers are listed with. Outside a running app
+    (a script, a test's factory) only the pools are marked: there is nobody to re-match.
+    Answers the agencies' ids.
+    """
+    agencies = set(agency_ids)
+    providers = set(provider_ids)
+    session.info["no_rematch"] = True  # our own writes must not re-enter the flush hook
+    try:
+        with session.no_autoflush:
+            if providers:
+                agencies |= set(
+                    session.scalars(
+                        select(ProviderListing.agency_id).where(
+                            ProviderListing.provider_id.in_(providers)
+                        )
+                    )
+                )
+            if not agencies:
+                return []
+            bump_generation(session, agencies)
+            if has_app_context():
+                from agency.introductions.match_jobs import enqueue_rematch_for_agencies
+
+                enqueue_rematch_for_agencies(session, sorted(agencies))
+    finally:
+        session.info.pop("no_rematch", None)
+    return sorted(agencies)
+
+
+def _matters(obj: Any, *, new: bool = False, deleted: bool = False) -> bool:
+    fields = MATCHER_FIELDS.get(type(obj))
+    if fields is None:
+        return False
+    if isinstance(obj, ComplianceItem) and (new or deleted):
+        # Only verified items count; a document waiting for verification changes nothing.
+        return obj.status is ComplianceStatus.VERIFIED or (deleted and obj.status is None)
+    if new or deleted:
+        return True
+    attrs = inspect(obj).attrs
+    return any(attrs[name].history.has_changes() for name in fields)
 
 
 @event.listens_for(Session, "before_flush")
 def _rematch_on_provider_change(session: Session, _context: Any, _instances: Any) -> None:
-    if (
-        session.info.get("no_rematch")
-        or not has_app_context()
-        or "agency" not in current_app.extensions
-    ):
+    if session.info.get("no_rematch"):
         return
-    changed = [
-        obj
-        for obj in (*session.new, *session.dirty, *session.deleted)
-        if isinstance(obj, WATCHED)
-        and (obj in session.new or obj in session.deleted or session.is_modified(obj))
-    ]
+    # Each of session.new/dirty/deleted builds a fresh set: read each once (linear).
+    changed = [obj for obj in session.new if _matters(obj, new=True)]
+    changed += [obj for obj in session.deleted if _matters(obj, deleted=True)]
+    changed += [obj for obj in session.dirty if _matters(obj)]
     if not changed:
         return
-    provider_ids = {pid for obj in changed if (pid := _provider_id(obj))}
+    provider_ids = {
+        pid
+        for obj in changed
+        if (pid := obj.id if isinstance(obj, Provider) else getattr(obj, "provider_id", None))
+    }
     agency_ids = {obj.agency_id for obj in changed if isinstance(obj, ProviderListing)}
-    if provider_ids:
-        with session.no_autoflush:
-            agency_ids |= set(
-                session.scalars(
-                    select(ProviderListing.agency_id).where(
-                        ProviderListing.provider_id.in_(provider_ids)
-                    )
-                )
-            )
-    if agency_ids:
-        from agency.introductions.match_jobs import enqueue_rematch_for_agencies
-
-        session.info["no_rematch"] = True  # adding the job rows must not re-enter this hook
-        try:
-            with session.no_autoflush:
-                enqueue_rematch_for_agencies(session, sorted(agency_ids))
-        finally:
-            session.info.pop("no_rematch", None)
+    provider_inputs_changed(session, provider_ids, agency_ids)

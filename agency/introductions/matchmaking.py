@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 import matching
@@ -39,6 +39,17 @@ CONSTRAINT_TEXT = {
 }
 
 
+# Best first: the live ranking before set-aside ones, then by rank within a run. Rows of
+# one run differ in created_at by microseconds, so a newest-first key must not lead.
+BEST_FIRST = (
+    case((Suggestion.status == SuggestionStatus.ACTIVE, 0), else_=1),
+    Suggestion.rank,
+    Suggestion.score.desc(),
+    Suggestion.created_at.desc(),
+    Suggestion.id,
+)
+
+
 def _staff_request(
     session: Session, principal: Principal, request_id: str, action: Action
 ) -> CareRequest:
@@ -58,7 +69,7 @@ def list_suggestions(
     stmt = select(Suggestion).where(Suggestion.care_request_id == request_id)
     if status != "all":
         stmt = stmt.where(Suggestion.status == SuggestionStatus(status))
-    return list(session.scalars(stmt.order_by(Suggestion.created_at.desc(), Suggestion.rank)))
+    return list(session.scalars(stmt.order_by(*BEST_FIRST)))
 
 
 def request_rematch(session: Session, principal: Principal, request_id: str) -> JobRecord:

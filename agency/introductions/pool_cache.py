@@ -46,8 +46,11 @@ from agency.providers.models import (
     ProviderService,
 )
 from agency.schedule import mask_from_hex
+from matching import features as matching_features
+from matching import index as matching_index
+from matching.index import PoolIndex
 
-FORMAT = 1  # bump when the pickled snapshot's shape changes: older rows are rebuilt
+FORMAT = 2  # bump when the pickled snapshot's shape changes: older rows are rebuilt
 
 
 class MatchPoolCache(Base):
@@ -108,6 +111,8 @@ class PoolSnapshot:
     cqc_rows: np.ndarray
     cqc_from: np.ndarray
     cqc_until: np.ndarray
+    # The engine's derived arrays of ``base`` (matching.index), so a job does not redo them.
+    base_index: PoolIndex | None = None
     format: int = FORMAT
 
     def on(self, day: dt.date, committed: dict[str, float]) -> matching.ProviderPool:
@@ -126,9 +131,40 @@ class PoolSnapshot:
             row = base.row_of.get(provider_id)
             if row is not None:
                 hours[row] = value
-        return replace(
+        pool = replace(
             base, availability=availability, cqc=cqc, committed_hours=hours, load_hours=hours
         )
+        if self.base_index is not None:
+            _seed_index(self.base_index, pool, away)
+        return pool
+
+
+def _seed_index(base: PoolIndex, pool: matching.ProviderPool, away: np.ndarray) -> None:
+    """Give the engine the pool's derived arrays from the stored ones (no np.unique per job).
+
+    Only what a date or the committed hours change is recomputed, exactly as
+    ``matching.index`` derives it; tests compare the result with the engine's own build.
+    """
+    pattern, patterns = base.pattern, base.patterns
+    if away.size:
+        empty = np.flatnonzero(~patterns.any(axis=1))
+        if empty.size:
+            row = int(empty[0])
+        else:
+            patterns = np.vstack([patterns, np.zeros((1, patterns.shape[1]), dtype=np.uint64)])
+            row = len(patterns) - 1
+        pattern = pattern.copy()
+        pattern[away] = row
+    free = pool.capacity_hours - pool.committed_hours
+    matching_index._CACHE[pool] = replace(
+        base,
+        has_free=free > 0,
+        free=free,
+        pattern=pattern,
+        patterns=patterns,
+        load_norm=matching_features.load(pool.load_hours, pool.capacity_hours),
+        slack=matching_features.slack(free, pool.capacity_hours),
+    )
 
 
 @dataclass
@@ -246,6 +282,7 @@ def build_snapshot(session: Session, agency_id: str, today: dt.date) -> PoolSnap
     ]
     return PoolSnapshot(
         base=base,
+        base_index=matching_index.pool_index(base),
         away_rows=np.array([row_of[r.provider_id] for r in away], dtype=np.int64),
         away_from=np.array([r.starts_on.toordinal() for r in away], dtype=np.int64),
         away_until=np.array([r.ends_on.toordinal() for r in away], dtype=np.int64),

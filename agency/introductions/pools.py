@@ -1,8 +1,11 @@
 """From database rows to the matcher's plain data: provider pools and request specs.
 
-Loads an agency's providers in a fixed handful of queries (no N+1): providers
-with their services, compliance items, listings, ISF approvals and time off via
-``selectinload``, plus one aggregate for hours already committed to arrangements.
+Jobs and reads take an agency's pool from :func:`build_pool`, which serves the arrays
+kept per agency by ``agency.introductions.pool_cache`` (narrow Core queries, rebuilt only
+when a provider change bumps the agency's generation). :class:`PoolLoader` builds the
+same pool from ORM objects (providers with their services, compliance items, listings,
+ISF approvals and time off via ``selectinload``); it stays as the reference the cached
+arrays are tested and benchmarked against.
 """
 
 from __future__ import annotations
@@ -134,6 +137,15 @@ class PoolLoader:
 
 
 def build_pool(session: Session, agency_id: str, on: dt.date) -> matching.ProviderPool:
+    """The agency's pool for work starting ``on``, from the stored arrays (pool_cache)."""
+    from agency.introductions.pool_cache import AgencyPools
+
+    return AgencyPools(session, agency_id, london_today()).pool(on)
+
+
+def build_pool_from_objects(session: Session, agency_id: str, on: dt.date) -> matching.ProviderPool:
+    """The same pool built from ORM objects: the reference the stored arrays are tested
+    and benchmarked against (slow: tens of thousands of objects at a council's scale)."""
     return PoolLoader(session, agency_id).pool(on)
 
 

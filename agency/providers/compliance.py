@@ -19,6 +19,7 @@ from agency.db import utcnow
 from agency.directory.models import ServiceType
 from agency.errors import InvalidInput, NotFound
 from agency.ids import new_id
+from agency.introductions.match_triggers import provider_inputs_changed
 from agency.providers.models import (
     ComplianceItem,
     ComplianceKind,
@@ -191,6 +192,9 @@ def update_item(
     item.verified_by = item.verified_at = item.status_reason = None
     _sync_cqc_number(provider)
     _record(session, principal, provider, "compliance.changed", item, before)
+    if before.get("status") == ComplianceStatus.VERIFIED.value:
+        # A verified item went back to pending: it no longer counts for the matcher.
+        provider_inputs_changed(session, provider_ids=[provider.id])
     session.commit()
     return item
 
@@ -297,6 +301,8 @@ def _decide(
         )
     _sync_cqc_number(provider)
     _record(session, principal, provider, f"compliance.{to.value}", item, before)
+    # A Core update: the flush hook never sees it, so the re-match is asked for here.
+    provider_inputs_changed(session, provider_ids=[provider.id])
     session.commit()
     return item
 

@@ -19,6 +19,7 @@ from agency.db import utcnow
 from agency.directory.models import Agency, Council
 from agency.errors import Forbidden, InvalidInput
 from agency.ids import new_id
+from agency.introductions.match_triggers import provider_inputs_changed
 from agency.pagination import sort_clause
 from agency.providers.models import (
     IsfApproval,
@@ -47,6 +48,8 @@ MOVES: dict[ListingStatus, dict[str, ListingStatus]] = {
     S.REJECTED: {},
 }
 DECISIONS = ("approve", "request_info", "reject", "suspend", "reinstate")
+# The listing states the matcher tells apart: approved here, suspended anywhere.
+MATCHER_READS = frozenset({S.APPROVED, S.SUSPENDED})
 
 
 def apply_to_agency(
@@ -183,6 +186,10 @@ def _move(
         {"status": current.value},
         {"status": target.value, "reason": reason},
     )
+    if {current, target} & MATCHER_READS:
+        # A Core update: the flush hook never sees it, so the re-match is asked for here.
+        # A suspension holds at every agency, so all of the provider's agencies re-match.
+        provider_inputs_changed(session, provider_ids=[listing.provider_id])
     session.commit()
     session.refresh(listing)
     return listing

@@ -33,6 +33,16 @@ def requests_in_scope(scope: ReportScope) -> list[Any]:
     ]
 
 
+def _has(model: Any, *conditions: Any) -> Any:
+    """The request has at least one ``model`` row (meeting ``conditions``)."""
+    return (
+        select(model.id)
+        .where(model.care_request_id == CareRequest.id, *conditions)
+        .correlate(CareRequest)
+        .exists()
+    )
+
+
 def _accepted(introduction: Any) -> Any:
     return or_(
         introduction.status.in_([I.AWAITING_SEEKER, I.CONFIRMED, I.SEEKER_DECLINED]),
@@ -42,15 +52,14 @@ def _accepted(introduction: Any) -> Any:
 
 def funnel(session: Session, scope: ReportScope) -> dict[str, Any]:
     """Counts and conversion per step, median times to each step, decline reasons."""
-    # IN (subquery) rather than EXISTS: PostgreSQL hashes each subquery once ("hashed
-    # SubPlan") instead of probing it for every request.
+    # EXISTS, probed per request on the care_request_id indexes: the cost follows the
+    # requests in scope. IN (subquery) made PostgreSQL hash the whole, unfiltered table
+    # per report ("hashed SubPlan"), and past work_mem rescan it per request.
     reached = {
-        "suggested": CareRequest.id.in_(select(Suggestion.care_request_id)),
-        "introduced": CareRequest.id.in_(select(Introduction.care_request_id)),
-        "accepted": CareRequest.id.in_(
-            select(Introduction.care_request_id).where(_accepted(Introduction))
-        ),
-        "arrangements": CareRequest.id.in_(select(Arrangement.care_request_id)),
+        "suggested": _has(Suggestion),
+        "introduced": _has(Introduction),
+        "accepted": _has(Introduction, _accepted(Introduction)),
+        "arrangements": _has(Arrangement),
     }
     stmt = select(
         func.count(), *(func.sum(case((cond, 1), else_=0)) for cond in reached.values())
@@ -84,17 +93,17 @@ def _ratio(part: int, whole: int) -> float:
 
 
 def _median_hours(session: Session, scope: ReportScope, model: Any) -> float | None:
-    # One row per request in scope: hours from its creation to its first ``model`` row.
-    rows = (
-        select(
-            hours_between(session, func.min(model.created_at), CareRequest.created_at).label(
-                "value"
-            )
-        )
-        .select_from(model)
-        .join(CareRequest, CareRequest.id == model.care_request_id)
-        .where(*requests_in_scope(scope))
-        .group_by(CareRequest.id, CareRequest.created_at)
+    # One row per request in scope: hours from its creation to its first ``model`` row
+    # (null, and so left out, when it has none). The first row is one probe of the
+    # (care_request_id, created_at) index per request, not a scan of the table.
+    first = (
+        select(func.min(model.created_at))
+        .where(model.care_request_id == CareRequest.id)
+        .correlate(CareRequest)
+        .scalar_subquery()
+    )
+    rows = select(hours_between(session, first, CareRequest.created_at).label("value")).where(
+        *requests_in_scope(scope)
     )
     figures = grouped_percentiles(session, rows, [])
     return figures[()]["median"] if () in figures else None  # type: ignore[return-value]

@@ -10,8 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from agency.auth import Scope
 from agency.db import Base, IdMixin, TimestampMixin, str_enum, utcnow
@@ -45,9 +45,22 @@ class CareSeeker(IdMixin, TimestampMixin, Base):
 
     def access_scope(self) -> Scope:
         # Managers and auditors see a seeker through the agencies of the seeker's requests.
+        # Read just those two columns: loading every request (each new request checks the
+        # seeker's scope) would make a seeker's n-th request cost n objects.
+        session = object_session(self)
+        if session is None or "care_requests" in self.__dict__:
+            owners = {(r.agency_id, r.council_id) for r in self.care_requests}
+        else:
+            owners = set(
+                session.execute(
+                    select(CareRequest.agency_id, CareRequest.council_id)
+                    .where(CareRequest.seeker_id == self.id)
+                    .distinct()
+                ).tuples()
+            )
         return Scope.of(
-            agency_ids=[r.agency_id for r in self.care_requests],
-            council_ids=[r.council_id for r in self.care_requests],
+            agency_ids=[agency_id for agency_id, _ in owners],
+            council_ids=[council_id for _, council_id in owners],
             partner_client_id=self.partner_client_id,
         )
 

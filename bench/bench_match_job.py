@@ -1,0 +1,235 @@
+"""A match job at a council's scale: the stored pool against the ORM-built one, same run.
+
+Builds an agency of ``--providers`` (10,000 by default) providers by bulk INSERT in a
+scratch database (PostgreSQL when DATABASE_URL is set, else SQLite), then measures:
+
+- ``pool from ORM objects``: the old path (agency.introductions.pools.PoolLoader);
+- ``pool from stored arrays``: the new path, warm (agency.introductions.pool_cache);
+- ``rebuild after a change``: the new path right after a provider change bumped it;
+- ``match job end to end``: a recorded match job run through the job runner (inline:
+  mark started, load the request and pool, rank, replace 20 suggestions, commit, finish),
+  and the same job with the old pool path, for comparison.
+
+Prints the median of ``--runs`` runs of each, and how many match jobs per second one
+worker clears at that figure. Usage:
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/postgres \
+        .venv/bin/python bench/bench_match_job.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import create_engine, insert, text  # noqa: E402
+
+from agency import create_app  # noqa: E402
+from agency.config import Settings  # noqa: E402
+from agency.migrate import upgrade  # noqa: E402
+
+OUTCODES = ["BS1", "BS2", "BS3", "BS4", "BS5", "BS6", "BS7", "BS8", "BS9", "BS10", "BS13"]
+SERVICES = ["companionship", "shopping_errands", "meal_preparation", "domestic_help"]
+
+
+def scratch_database() -> tuple[str, object]:
+    base = os.environ.get("DATABASE_URL")
+    if not base:
+        path = Path(tempfile.mkdtemp()) / "bench.db"
+        return f"sqlite:///{path}", lambda: None
+    base = Settings.from_env({"DATABASE_URL": base}).database_url
+    name = f"agency_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        from agency.db import dispose_engines
+
+        dispose_engines()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+    return base.rsplit("/", 1)[0] + "/" + name, drop
+
+
+def populate(session, n: int) -> tuple[object, object]:  # type: ignore[no-untyped-def]
+    """``n`` providers of one agency (90 % approved, in date; a few away) by bulk INSERT."""
+    import matching
+    from agency.accounts.models import User
+    from agency.directory.models import Agency, Council
+    from agency.providers.models import (
+        AvailabilityException,
+        ComplianceItem,
+        Provider,
+        ProviderListing,
+        ProviderService,
+    )
+    from agency.schedule import mask_to_hex, windows_to_mask
+    from tests.factories import make_care_request, make_partner, make_seeker
+
+    rng = random.Random(7)
+    council = {"id": "cnc_bench", "name": "Bench council", "slug": "bench"}
+    agency = {"id": "agy_bench", "council_id": council["id"], "name": "Bench", "slug": "bench"}
+    shapes = [
+        [{"weekday": d, "start": start, "end": end} for d in range(5)]
+        for start, end in (("08:00", "13:00"), ("09:00", "17:00"), ("12:00", "18:00"))
+    ]
+    masks = [mask_to_hex(windows_to_mask(w, "w")) for w in shapes]
+    table = matching.outcode_table()
+    rows: dict[type, list[dict[str, object]]] = {
+        m: [] for m in (User, Provider, ProviderListing, ProviderService, ComplianceItem)
+    }
+    rows[AvailabilityException] = []
+    for i in range(n):
+        pid, uid = f"prv_bench{i:019d}", f"usr_bench{i:019d}"
+        outcode = rng.choice(OUTCODES)
+        lat, lon = table.latlon(outcode)
+        shape = rng.randrange(len(shapes))
+        rows[User].append({"id": uid, "email": f"p{i}@bench.test", "password_hash": "x",
+                           "role": "provider"})  # fmt: skip
+        rows[Provider].append(
+            {"id": pid, "user_id": uid, "trading_name": f"Provider {i:05d}",
+             "organisation_type": "sole_trader", "size": "sole_trader", "sector": "private",
+             "base_outcode": outcode, "lat": lat + rng.uniform(-0.01, 0.01),
+             "lon": lon + rng.uniform(-0.01, 0.01), "locality": "council_area",
+             "locality_basis": "bench", "travel_radius_km": rng.choice([3.0, 5.0, 8.0]),
+             "languages": ["en"] + (["pl"] if i % 11 == 0 else []), "skills": [],
+             "capacity_hours_per_week": rng.choice([10.0, 20.0, 30.0]),
+             "weekly_availability": shapes[shape], "availability_mask": masks[shape]}
+        )  # fmt: skip
+        rows[ProviderListing].append(
+            {"id": f"lst_bench{i:019d}", "provider_id": pid, "agency_id": agency["id"],
+             "council_id": council["id"], "status": "approved" if i % 10 else "applied"}
+        )  # fmt: skip
+        for key in rng.sample(SERVICES, rng.randint(1, 3)):
+            rows[ProviderService].append(
+                {"provider_id": pid, "service_key": key, "rate_pence": rng.choice([1700, 1900])}
+            )
+        for kind in ("dbs", "insurance"):
+            rows[ComplianceItem].append(
+                {"id": f"cmp_{kind[:3]}{i:019d}", "provider_id": pid, "kind": kind,
+                 "evidence_reference": "x", "issued_on": dt.date(2024, 1, 1),
+                 "expires_on": dt.date(2030, 1, 1), "status": "verified"}
+            )  # fmt: skip
+        if i % 25 == 0:
+            rows[AvailabilityException].append(
+                {"id": f"avx_bench{i:019d}", "provider_id": pid, "reason": "holiday",
+                 "starts_on": dt.date(2026, 12, 20), "ends_on": dt.date(2027, 1, 3)}
+            )  # fmt: skip
+    started = time.perf_counter()
+    with session.begin():
+        session.execute(insert(Council), [council])
+        session.execute(insert(Agency), [agency])
+        for model, batch in rows.items():
+            for start in range(0, len(batch), 2000):
+                session.execute(insert(model), batch[start : start + 2000])
+    loaded = time.perf_counter() - started
+    agency_row = session.get(Agency, agency["id"])
+    partner, _ = make_partner(session)
+    seeker = make_seeker(session, partner.id)
+    care_request = make_care_request(
+        session, seeker, agency_row, services=["companionship"], max_rate_pence=2000
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        with session.begin():
+            session.execute(text("ANALYZE"))
+    print(f"data set: {n} providers in {loaded:.1f} s (bulk INSERTs)")
+    return agency_row, care_request
+
+
+def median_ms(function, runs: int) -> float:  # type: ignore[no-untyped-def]
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        function()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--providers", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--old-runs", type=int, default=3)
+    args = parser.parse_args(argv)
+
+    import agency.introductions.match_jobs as match_jobs
+    from agency.introductions.match_triggers import provider_inputs_changed
+    from agency.introductions.pool_cache import AgencyPools
+    from agency.introductions.pools import PoolLoader, london_today
+
+    url, drop = scratch_database()
+    try:
+        upgrade(url)
+        settings = Settings(database_url=url, redis_url=None, log_level="WARNING")
+        app = create_app(replace(settings))
+        session = app.extensions["agency"].sessionmaker()
+        agency, care_request = populate(session, args.providers)
+        day = care_request.start_date
+        session.close()
+
+        def fresh():  # type: ignore[no-untyped-def]
+            return app.extensions["agency"].sessionmaker()
+
+        def old_pool() -> None:
+            with fresh() as s:
+                PoolLoader(s, agency.id).pool(day)
+
+        def stored_pool() -> None:
+            with fresh() as s:
+                AgencyPools(s, agency.id, london_today()).pool(day)
+
+        def rebuilt_pool() -> None:
+            with fresh() as s:
+                provider_inputs_changed(s, agency_ids=[agency.id])
+                s.commit()
+            stored_pool()
+
+        def job() -> None:
+            with fresh() as s, app.app_context():
+                match_jobs.enqueue_match(s, s.get(type(care_request), care_request.id))
+                s.commit()  # the runner is inline: the job runs here, after commit
+
+        stored_pool()  # the first job of the day builds and stores the arrays
+        figures = {
+            "pool from ORM objects (old)": median_ms(old_pool, args.old_runs),
+            "pool from stored arrays (new)": median_ms(stored_pool, args.runs),
+            "rebuild after a provider change": median_ms(rebuilt_pool, args.old_runs),
+            "match job end to end (new)": median_ms(job, args.runs),
+        }
+        original = match_jobs.AgencyPools
+        match_jobs.AgencyPools = lambda s, agency_id, today: PoolLoader(s, agency_id)  # type: ignore[assignment,misc]
+        try:
+            figures["match job end to end (old pool path)"] = median_ms(job, args.old_runs)
+        finally:
+            match_jobs.AgencyPools = original  # type: ignore[misc]
+        with fresh() as s:
+            from agency.introductions.models import Suggestion
+
+            kept = s.scalar(
+                text("SELECT count(*) FROM suggestions WHERE care_request_id = :r"),
+                {"r": care_request.id},
+            )
+            assert kept and kept <= 1 + 2 * match_jobs.SUGGESTIONS_KEPT, kept
+            del Suggestion
+        print(f"\n{args.providers} providers, {url.split(':', 1)[0]}; median ms")
+        for name, value in figures.items():
+            print(f"  {name:<40} {value:9.1f} ms   {1000 / value:7.1f} /s")
+        print(f"  suggestions kept for the request after all runs: {kept}")
+    finally:
+        drop()  # type: ignore[operator]
+
+
+if __name__ == "__main__":
+    main()
