@@ -7,7 +7,6 @@ one, and running the same job twice gives the same result (idempotent).
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import math
 from dataclasses import asdict
@@ -29,10 +28,10 @@ from agency.introductions.models import (
     SuggestionStatus,
 )
 from agency.introductions.pools import PoolLoader, agency_weights, build_pool, request_spec
+from agency.introductions.replan import plan_agency
 from agency.jobs.models import JobRecord
 from agency.jobs.queue import job, jobs_for, report_progress
 from agency.seekers.models import CareRequest, RequestStatus
-from matching.assignment import candidate_pairs
 
 MATCH_JOB = "match_care_request"
 REMATCH_JOB = "rematch_agency"
@@ -204,42 +203,15 @@ def replan_agency(
     agency = session.get(Agency, agency_id)
     if agency is None:
         return {"skipped": True}
-    requests = list(
-        session.scalars(
-            select(CareRequest)
-            .where(CareRequest.agency_id == agency_id, CareRequest.status.in_(MATCHABLE))
-            .order_by(CareRequest.created_at)
-        )
-    )
-    pool = build_pool(session, agency_id, dt.date.today())
-    specs = [request_spec(r) for r in requests]
-    report_progress(session, record, 30)
-    pairs = candidate_pairs(pool, specs) if specs else None
-    result = matching.assign_batch(pool, specs, pairs) if specs else None
-    greedy = matching.greedy_assign(pool, specs, pairs) if specs else None
-    figures = {
-        "requests": len(specs),
-        "providers": len(pool),
-        "hours_requested": result.hours_requested if result else 0.0,
-        "hours_placed": result.hours_placed if result else 0.0,
-        "greedy_hours_placed": greedy.hours_placed if greedy else 0.0,
-        "objective": result.objective if result else 0.0,
-        "bound": result.bound if result else None,
-        "gap": result.gap if result else None,
-        "solve_seconds": round(result.solve_seconds, 3) if result else 0.0,
-        "status": result.status if result else "empty",
-        "top10_share": result.top10_share if result else None,
-        "gini": result.gini if result else None,
-    }
+    report_progress(session, record, 10)
+    planned = plan_agency(session, agency)  # see agency.introductions.replan
+    figures = planned.figures
     plan = MatchPlan(
         id=new_id("pln"),
         agency_id=agency.id,
         council_id=agency.council_id,
         figures=figures,
-        placements=[
-            {"care_request_id": p.request_id, "provider_id": p.provider_id, "hours": p.hours}
-            for p in (result.placements if result else [])
-        ],
+        placements=planned.placements,
         job_id=record.id,
     )
     session.add(plan)
