@@ -20,8 +20,8 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -34,6 +34,7 @@ from matching.solve import LOAD_BREAKS, MIP_NODES, Problem, plan_value, solve
 PRIORITY = {"routine": 1.0, "soon": 2.0, "hospital_discharge": 4.0}
 HOUR_VALUE = 100.0
 QUALITY_VALUE = 1.0
+STABILITY_BONUS = 0.2  # quality added to a pair the previous plan made (see ``prefer``)
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,24 @@ def candidate_pairs(
     return CandidatePairs(request=request, provider=provider, quality=quality,
                           seconds=time.perf_counter() - started,
                           cpu_seconds=time.process_time() - cpu_started)
+
+
+def prefer(pool: ProviderPool, requests: Sequence[CareRequestSpec], pairs: CandidatePairs,
+           previous: Collection[tuple[str, str]], bonus: float = STABILITY_BONUS,
+           ) -> CandidatePairs:
+    """The pairs, ``bonus`` added to the quality of each (request id, provider id) in ``previous``.
+
+    A re-plan keeps the last plan's placements unless another provider is
+    better by more than the bonus (a fifth of the quality range by default) or
+    places more hours: a manager does not see the list shuffle hourly. Hours
+    still come first (the quality tier is two orders of magnitude below).
+    """
+    if not previous or pairs.request.size == 0:
+        return pairs
+    ids, before = [r.request_id for r in requests], set(previous)
+    kept = np.array([(ids[r], pool.ids[p]) in before for r, p in
+                     zip(pairs.request.tolist(), pairs.provider.tolist(), strict=True)], dtype=bool)
+    return replace(pairs, quality=pairs.quality + bonus * kept)
 
 
 def _segments(pool: ProviderPool, rows: IntArray) -> FloatArray:

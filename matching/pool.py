@@ -9,7 +9,7 @@ never deal with bit positions.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import numpy as np
@@ -100,6 +100,17 @@ class ProviderPool:
         """Capacity not yet committed to arrangements (hours per week)."""
         free: FloatArray = self.capacity_hours - self.committed_hours
         return free
+
+    def with_commitments(self, extra_hours: Mapping[str, float]) -> ProviderPool:
+        """The same pool with more hours committed per provider id (unknown ids ignored).
+
+        For work promised but not yet an arrangement, e.g. introductions in flight.
+        """
+        committed = self.committed_hours.copy()
+        for provider_id, hours in extra_hours.items():
+            if provider_id in self.row_of:
+                committed[self.row_of[provider_id]] += hours
+        return replace(self, committed_hours=committed)
 
     def service_bits(self, keys: Iterable[str]) -> tuple[int, bool]:
         """(bitset, all_known) for service keys; unknown keys no provider offers."""
