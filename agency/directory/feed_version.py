@@ -53,8 +53,14 @@ def current(session: Session) -> int:
     return session.scalar(select(FeedVersion.n).where(FeedVersion.id == 1)) or 0
 
 
+# Bumps made by this process: readers here re-read the counter at once after one.
+local_bumps = 0
+
+
 def bump(session: Session) -> None:
     """Add one, in a transaction of its own (the caller's has committed)."""
+    global local_bumps
+    local_bumps += 1
     with session.get_bind().connect() as connection:
         table = FeedVersion.__table__
         moved = connection.execute(

@@ -3,7 +3,8 @@
 A page's key is what the client asked for (path and query), the London date (compliance
 expires by date) and :func:`agency.directory.feed_version.current`; the value is the
 JSON body exactly as first sent (and the item count for list headers). A hit costs one
-primary-key read and no serialisation. Each process keeps at most :data:`MAX_ENTRIES`
+look-up, no serialisation, and no query at all while the counter read in the last
+:data:`VERSION_TTL_S` second still stands. Each process keeps at most :data:`MAX_ENTRIES`
 pages for at most :data:`MAX_AGE_S` seconds (the safety net for changes made outside
 the application).
 Only the public reads use it: what they show does not depend on who asks.
@@ -25,6 +26,9 @@ from agency.directory.eligibility import london_today
 
 MAX_ENTRIES = 512
 MAX_AGE_S = 300.0
+# How long a process trusts the counter it last read: a change committed by another
+# process shows at most this late; one committed by this process shows at once.
+VERSION_TTL_S = 1.0
 
 
 class PageCache:
@@ -33,6 +37,17 @@ class PageCache:
             OrderedDict()
         )
         self._lock = threading.Lock()
+        self._version: tuple[float, int, int] | None = None  # read at, local bumps, value
+
+    def version(self, session: Session) -> int:
+        known = self._version
+        now = time.monotonic()
+        if known and now - known[0] < VERSION_TTL_S and known[1] == feed_version.local_bumps:
+            return known[2]
+        bumps = feed_version.local_bumps
+        value = feed_version.current(session)
+        self._version = (now, bumps, value)
+        return value
 
     def get(self, key: tuple[Any, ...]) -> tuple[bytes, dict[str, Any]] | None:
         with self._lock:
@@ -71,7 +86,7 @@ def cached_json(
         tuple(sorted(request.args.items(multi=True))),
         request.host_url,
         london_today(),
-        feed_version.current(session),
+        _cache().version(session),
         *extra_key,
     )
     hit = _cache().get(key)

@@ -44,7 +44,7 @@ def _base_url() -> str:
 def _cached(schema, build):  # type: ignore[no-untyped-def]
     """The rendered page from the public read cache (agency.directory.read_cache)."""
     session = db_session()
-    response, _ = cached_json(session, lambda: (schema.dump(build(session)), {}))
+    response, _ = cached_json(session, lambda: (schema().dump(build(session)), {}))
     return response
 
 
@@ -69,7 +69,7 @@ class OrukServices(MethodView):
     def get(self, query):
         """Approved providers with in-date checks, as ORUK services, one page"""
         return _cached(
-            OrukServicePageSchema(), lambda s: service.list_services(s, _base_url(), query)
+            OrukServicePageSchema, lambda s: service.list_services(s, _base_url(), query)
         )
 
 
@@ -80,9 +80,7 @@ class OrukServiceItem(MethodView):
     @blp.alt_response(404, description="No such service, or not approved and in date")
     def get(self, service_id):
         """One provider as a fully nested ORUK service (by its UUID)"""
-        return _cached(
-            OrukServiceSchema(), lambda s: service.get_service(s, _base_url(), service_id)
-        )
+        return _cached(OrukServiceSchema, lambda s: service.get_service(s, _base_url(), service_id))
 
 
 @blp.route("/service_at_locations")
@@ -93,7 +91,7 @@ class OrukServiceAtLocations(MethodView):
     def get(self, query):
         """Each service at its postcode district, one page (same filters as services)"""
         return _cached(
-            OrukServiceAtLocationPageSchema(),
+            OrukServiceAtLocationPageSchema,
             lambda s: service.list_service_at_locations(s, _base_url(), query),
         )
 
@@ -106,7 +104,7 @@ class OrukServiceAtLocationItem(MethodView):
     def get(self, sal_id):
         """One service at its location, fully nested"""
         return _cached(
-            OrukServiceAtLocationSchema(),
+            OrukServiceAtLocationSchema,
             lambda s: service.get_service_at_location(s, _base_url(), sal_id),
         )
 
