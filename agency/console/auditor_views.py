@@ -9,6 +9,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
+from agency.audit import checkpoints
 from agency.audit import service as audit
 from agency.audit.models import AuditEntry
 from agency.auth import Kind
@@ -133,7 +134,28 @@ def audit_log() -> str:
             .offset((page - 1) * AUDIT_PAGE)
         )
     )
-    chain = audit.verify_chain(db)
+    chain, checkpoint, refused = _verified_chain(db)
     return render_template(
-        "console/audit_log.html", entries=entries, chain=chain, page=page, pages=pages, total=total
+        "console/audit_log.html",
+        entries=entries,
+        chain=chain,
+        checkpoint=checkpoint,
+        checkpoint_refused=refused,
+        page=page,
+        pages=pages,
+        total=total,
     )
+
+
+def _verified_chain(db):  # type: ignore[no-untyped-def]
+    """The same verification as `flask verify-audit`: the keyed chain, against the latest
+    signed checkpoint when a checkpoint folder is configured."""
+    settings = current_app.extensions["agency"].settings
+    key = settings.audit_signing_key
+    checkpoint, refused = None, None
+    if settings.audit_checkpoint_dir:
+        try:
+            checkpoint = checkpoints.latest_checkpoint(settings.audit_checkpoint_dir, key)
+        except checkpoints.CheckpointError as error:
+            refused = str(error)
+    return audit.verify_chain(db, key=key, checkpoint=checkpoint), checkpoint, refused

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from agency.accounts.models import AuthToken, Role
 from agency.ids import new_id
@@ -356,3 +356,25 @@ def test_failed_console_sign_ins_are_throttled_like_the_apis(settings, session):
     assert throttled.status_code == 429
     assert "Too many attempts" in throttled.get_data(as_text=True)
     assert throttled.headers.get("Retry-After")
+
+
+def test_the_audit_log_page_shows_whether_the_chain_holds(client, session, scene):
+    from agency.audit.models import AuditEntry
+
+    assert sign_in(client, scene.world.manager.email).status_code == 302
+    assert post(client, f"/console/timesheets/{scene.timesheet_id}/approve").status_code == 302
+    assert "Chain verified" in client.get("/console/audit-log").get_data(as_text=True)
+    # Tampering as someone with direct database access would: past the append-only trigger.
+    postgres = session.get_bind().dialect.name == "postgresql"
+    if postgres:
+        session.execute(text("ALTER TABLE audit_entries DISABLE TRIGGER USER"))
+    session.execute(
+        update(AuditEntry)
+        .where(AuditEntry.action == "timesheet.approved")
+        .values(action="timesheet.queried")
+    )
+    if postgres:
+        session.execute(text("ALTER TABLE audit_entries ENABLE TRIGGER USER"))
+    session.commit()
+    page = client.get("/console/audit-log").get_data(as_text=True)
+    assert "Chain broken" in page and "edited" in page
