@@ -195,7 +195,7 @@ def _problem(
 
 def assign_batch(
     pool: ProviderPool, requests: Sequence[CareRequestSpec], pairs: CandidatePairs | None = None,
-    per_request: int = 30, mip_rel_gap: float = 0.005, part_pairs: int = 25_000,
+    per_request: int = 30, mip_rel_gap: float = 0.005, part_requests: int = 2_000,
     workers: int | None = None, mip_nodes: int = MIP_NODES, weights: Weights | None = None,
 ) -> AssignmentResult:
     """Plan all requests at once against provider free capacity (see module doc).
@@ -203,8 +203,8 @@ def assign_batch(
     ``pairs`` may be given (e.g. from stored suggestions); otherwise the top
     ``per_request`` candidates of each request (scored with ``weights``) are
     computed here. Independent components are solved apart, up to
-    ``part_pairs`` pairs a HiGHS solve (a larger component is cut spatially, see
-    ``matching.solve``); each part by relax-and-fix, and by its whole MIP (at
+    ``part_requests`` requests a HiGHS solve (a larger component is cut
+    spatially, see ``matching.solve``); each part by relax-and-fix, and by its whole MIP (at
     most ``mip_nodes`` nodes) when that is not within ``mip_rel_gap`` of the
     part's LP bound. Parts are solved in ``workers`` threads (default: one per
     available CPU); the plan is the same whatever ``workers`` and the machine's
@@ -219,7 +219,7 @@ def assign_batch(
     problem = _problem(pool, requests, pairs)
     if workers is None:
         workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    share, bound, status = solve(problem, len(requests), part_pairs, mip_rel_gap, mip_nodes,
+    share, bound, status = solve(problem, len(requests), part_requests, mip_rel_gap, mip_nodes,
                                  workers)
     objective = plan_value(problem, share)
     gap = (bound - objective) / abs(bound) if bound else 0.0

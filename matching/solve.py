@@ -3,8 +3,8 @@
 The model (see ``assignment``'s module doc) couples requests only through
 shared providers, so the request-provider graph's connected components are
 independent problems: they are solved separately (small ones bundled together,
-up to ``part_pairs`` pairs a solve) and their LP bounds add up to the LP bound
-of the whole. A component larger than ``part_pairs`` is cut spatially (k-d
+up to ``part_requests`` requests a solve) and their LP bounds add up to the LP
+bound of the whole. A component larger than ``part_requests`` is cut spatially (k-d
 split on the requests' locations, each provider going to the part where most
 of its candidate hours are); pairs across the cut are dropped for that first
 pass, then every request still unplaced is offered all its candidates again
@@ -128,7 +128,7 @@ def best_bound(problem: Problem, prices: list[FloatArray], target: float) -> flo
     return bound
 
 
-def solve(problem: Problem, n_requests: int, part_pairs: int, mip_rel_gap: float,
+def solve(problem: Problem, n_requests: int, part_requests: int, mip_rel_gap: float,
           mip_nodes: int = MIP_NODES, workers: int = 1) -> tuple[FloatArray, float, str]:
     """(share per pair, bound, status): parts, their whole MIPs while needed, then the unplaced.
 
@@ -147,7 +147,7 @@ def solve(problem: Problem, n_requests: int, part_pairs: int, mip_rel_gap: float
     on the machine's load.
     """
     share = np.zeros(problem.request.size)
-    pieces, cut = parts(problem, n_requests, part_pairs)
+    pieces, cut = parts(problem, n_requests, part_requests)
     prices = np.zeros(problem.segments.shape[0])
     statuses: set[str] = set()
     part_list = [_part(problem, edges, problem.segments) for edges in pieces]
@@ -388,15 +388,21 @@ def _round(part: Part, lp_share: FloatArray) -> FloatArray:
     return share
 
 
-def parts(problem: Problem, n_requests: int, part_pairs: int) -> tuple[list[IntArray], bool]:
-    """Pair index sets solved separately, and whether any pair was cut away."""
+def parts(problem: Problem, n_requests: int, part_requests: int) -> tuple[list[IntArray], bool]:
+    """Pair index sets solved separately, and whether any pair was cut away.
+
+    Sizes count requests, not pairs: how a batch is split does not depend on
+    how many candidates each request has, so more candidates only add pairs
+    to the same parts (they never cause a cut that loses pairs).
+    """
     n_pool = problem.segments.shape[0]
     graph = coo_array((np.ones(problem.request.size),
                        (problem.request, n_requests + problem.provider)),
                       shape=(n_requests + n_pool, n_requests + n_pool))
     _, label = connected_components(graph, directed=False)
     component = label[problem.request]
-    sizes = np.bincount(component)
+    requests_in = np.bincount(label[np.unique(problem.request)], minlength=label.max() + 1)
+    sizes = np.bincount(component, minlength=label.max() + 1)
     result: list[IntArray] = []
     bundle: list[IntArray] = []
     bundled, cut = 0, False
@@ -404,31 +410,31 @@ def parts(problem: Problem, n_requests: int, part_pairs: int) -> tuple[list[IntA
     bounds = np.searchsorted(component[order], np.arange(sizes.size + 1))
     for c in np.flatnonzero(sizes).tolist():
         edges = order[bounds[c]:bounds[c + 1]]
-        if edges.size > part_pairs:
-            result.extend(_cut(problem, edges, part_pairs))
+        size = int(requests_in[c])
+        if size > part_requests:
+            result.extend(_cut(problem, edges, -(-size // part_requests)))
             cut = True
             continue
-        if bundled + edges.size > part_pairs and bundle:
+        if bundled + size > part_requests and bundle:
             result.append(np.concatenate(bundle))
             bundle, bundled = [], 0
         bundle.append(edges)
-        bundled += edges.size
+        bundled += size
     if bundle:
         result.append(np.concatenate(bundle))
     return result, cut
 
 
-def _cut(problem: Problem, edges: IntArray, part_pairs: int) -> list[IntArray]:
-    """Split one component's pairs spatially; pairs across the cut are left out.
+def _cut(problem: Problem, edges: IntArray, regions: int) -> list[IntArray]:
+    """Split one component's pairs spatially into ``regions``; pairs across the cut are left out.
 
-    Into ``ceil(pairs / part_pairs)`` regions (not a power of two: the number of
-    regions grows smoothly with the size), by recursive bisection of the
-    requests alternately by latitude and longitude, in proportion to the
-    regions each side gets.
+    Any number of regions (not only a power of two: the number grows smoothly
+    with the size), by recursive bisection of the requests alternately by
+    latitude and longitude, in proportion to the regions each side gets.
     """
     requests = np.unique(problem.request[edges])
     groups: list[IntArray] = []
-    pending: list[tuple[IntArray, int, int]] = [(requests, -(-edges.size // part_pairs), 0)]
+    pending: list[tuple[IntArray, int, int]] = [(requests, regions, 0)]
     while pending:
         g, n, level = pending.pop()
         if n <= 1 or g.size <= 1:

@@ -14,7 +14,7 @@ from matching.pool import ProviderPool
 from matching.solve import lagrangian_bound
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-WHOLE_PROBLEM = 10**9  # part_pairs that keeps everything in one solve
+WHOLE_PROBLEM = 10**9  # part_requests that keeps everything in one solve
 
 
 @st.composite
@@ -63,12 +63,12 @@ def assert_feasible(pool: ProviderPool, requests: list, plan: AssignmentResult) 
 def test_components_solved_apart_match_the_monolithic_solve(instance) -> None:
     pool, requests = instance
     pairs = candidate_pairs(pool, requests, per_request=30)
-    whole = assign_batch(pool, requests, pairs, mip_rel_gap=0.0, part_pairs=WHOLE_PROBLEM)
+    whole = assign_batch(pool, requests, pairs, mip_rel_gap=0.0, part_requests=WHOLE_PROBLEM)
     # The largest component fits in one part, so nothing is cut: only components split.
     n = len(requests)
     labels = _components(pairs.request, n + pairs.provider)
     biggest = max(np.bincount(labels[pairs.request]).max(initial=0), 1)
-    apart = assign_batch(pool, requests, pairs, mip_rel_gap=0.0, part_pairs=int(biggest))
+    apart = assign_batch(pool, requests, pairs, mip_rel_gap=0.0, part_requests=int(biggest))
     assert_feasible(pool, requests, apart)
     assert abs(apart.objective - whole.objective) <= 1e-6 * max(1.0, abs(whole.objective))
     assert whole.bound is not None and apart.bound is not None
@@ -80,8 +80,8 @@ def test_components_solved_apart_match_the_monolithic_solve(instance) -> None:
 def test_a_cut_plan_is_feasible_and_its_bound_stays_a_bound(instance) -> None:
     pool, requests = instance
     pairs = candidate_pairs(pool, requests, per_request=30)
-    whole = assign_batch(pool, requests, pairs, mip_rel_gap=0.0, part_pairs=WHOLE_PROBLEM)
-    cut = assign_batch(pool, requests, pairs, mip_rel_gap=0.0, part_pairs=2)
+    whole = assign_batch(pool, requests, pairs, mip_rel_gap=0.0, part_requests=WHOLE_PROBLEM)
+    cut = assign_batch(pool, requests, pairs, mip_rel_gap=0.0, part_requests=2)
     assert_feasible(pool, requests, cut)
     assert whole.bound is not None and cut.bound is not None
     assert cut.objective <= whole.bound + 1e-6 * max(1.0, whole.bound)
@@ -96,7 +96,7 @@ def test_any_prices_give_an_upper_bound_on_the_lp(instance, prices: list[float])
     pairs = candidate_pairs(pool, requests, per_request=30)
     if pairs.request.size == 0:
         return
-    whole = assign_batch(pool, requests, pairs, mip_rel_gap=0.0, part_pairs=WHOLE_PROBLEM)
+    whole = assign_batch(pool, requests, pairs, mip_rel_gap=0.0, part_requests=WHOLE_PROBLEM)
     problem = _problem(pool, requests, pairs)
     y = np.array(prices[: len(pool)], dtype=np.float64)
     assert whole.bound is not None

@@ -49,11 +49,11 @@ def test_the_same_input_gives_the_same_plan_under_cpu_load_and_in_one_or_two_thr
     pool, requests = town(300, 900, seed=3)
     pairs = candidate_pairs(pool, requests, 30)
     # Small parts: the batch is cut into many parts, solved in parallel, then retried.
-    idle = assign_batch(pool, requests, pairs, part_pairs=1_500, workers=2)
+    idle = assign_batch(pool, requests, pairs, part_requests=150, workers=2)
     busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(3)]
     try:
-        loaded = assign_batch(pool, requests, pairs, part_pairs=1_500, workers=2)
-        one_thread = assign_batch(pool, requests, pairs, part_pairs=1_500, workers=1)
+        loaded = assign_batch(pool, requests, pairs, part_requests=150, workers=2)
+        one_thread = assign_batch(pool, requests, pairs, part_requests=150, workers=1)
     finally:
         for process in busy:
             process.kill()
@@ -89,9 +89,9 @@ def test_more_candidates_stay_within_the_reported_gap_when_the_batch_is_cut(
     instance, fewer: int, extra: int
 ) -> None:
     pool, requests = instance
-    small = assign_batch(pool, requests, candidate_pairs(pool, requests, fewer), part_pairs=40)
+    small = assign_batch(pool, requests, candidate_pairs(pool, requests, fewer), part_requests=8)
     large = assign_batch(pool, requests, candidate_pairs(pool, requests, fewer + extra),
-                         part_pairs=40)
+                         part_requests=8)
     assert_feasible(pool, requests, large)
     assert large.bound is not None and large.gap is not None
     assert large.bound >= small.objective - 1e-6  # the bound of the larger set bounds the smaller
