@@ -1,66 +1,92 @@
-"""Batch assignment: requests x providers, HiGHS relax-and-fix against greedy.
+"""Batch assignment in the production setting, against greedy with the same candidates.
 
-The solve is also timed in one thread (the parts one after the other).
-
-Prints wall times (candidate generation and solve separately), hours placed,
-the gap to the LP relaxation bound, the gain over the first-come greedy
-baseline, fairness figures and peak memory. Figures only, no asserts.
+The re-plan (``agency/introductions/replan.py``) uses ``REPLAN_CANDIDATES`` (30)
+candidates per request and the agency's weights (the defaults unless the agency
+sets its own); this benchmark runs at that k with the default weights, and at
+k = 10 and 50 for comparison. Per run: pairs, wall and CPU time (candidates +
+solve), the gap to a valid upper bound, hours placed, urgency-weighted hours,
+Gini of hours over candidate providers, continuity (share of placed requests
+served by a single provider), each beside greedy on the same candidates, and
+the peak memory of the run. "1 thread" re-solves in one thread and says whether
+the plan is identical (the plan must not depend on threads). Figures only.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import resource
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 import population  # noqa: E402
-from bench_topk import peak_rss_mb  # noqa: E402
 
 from matching.assignment import assign_batch, candidate_pairs, greedy_assign  # noqa: E402
+from matching.scoring import Weights  # noqa: E402
+
+PRODUCTION_K = 30  # agency.introductions.replan.REPLAN_CANDIDATES (not imported: no Flask here)
 
 
-def run(shapes: list[tuple[int, int, int]]) -> None:
-    """One block of figures per (requests, providers, candidates per request)."""
-    for n_requests, n_providers, per_request in shapes:
+def reset_peak_rss() -> None:
+    """Start a new peak-memory measurement (Linux: clear_refs 5 resets VmHWM)."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory since the last reset (VmHWM), or of the whole process."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+HEADER = (
+    "  shape            k   pairs | wall s (cand+solve) | CPU s (cand+solve) |  gap %"
+    " | hours placed (greedy)  | urgency-weighted (greedy) | Gini (greedy) | one provider (greedy)"
+    " | peak MB | 1 thread"
+)
+
+
+def run(shapes: list[tuple[int, int, list[int]]], check_threads: bool) -> None:
+    """One line per (requests, providers, k)."""
+    print("batch assignment, default (production) weights; optimised vs greedy on the same pairs")
+    print(HEADER)
+    weights = Weights()
+    for n_requests, n_providers, ks in shapes:
         pool = population.pool(n_providers)
         requests = population.requests(n_requests)
-        started = time.perf_counter()
-        pairs = candidate_pairs(pool, requests, per_request)
-        plan = assign_batch(pool, requests, pairs)
-        wall = time.perf_counter() - started
-        serial = assign_batch(pool, requests, pairs, workers=1)
-        greedy = greedy_assign(pool, requests, pairs)
-        gain = plan.hours_placed - greedy.hours_placed
-        print(
-            f"{n_requests} requests x {n_providers} providers, top {per_request} candidates"
-            f" ({pairs.request.size} pairs)"
-        )
-        print(
-            f"  wall {wall:6.2f} s = candidates {pairs.seconds:6.2f} s + solve"
-            f" {plan.solve_seconds:6.2f} s   [{plan.status}]"
-        )
-        print(
-            f"  solve in one thread {serial.solve_seconds:6.2f} s (default: {plan.workers} threads)"
-            f" | same plan: {serial.placements == plan.placements}"
-        )
-        print(
-            f"  hours placed {plan.hours_placed:9.1f} of {plan.hours_requested:9.1f}"
-            f" | greedy {greedy.hours_placed:9.1f} | gain {gain:+.1f} h"
-            f" | urgency-weighted {plan.weighted_hours:.1f} vs {greedy.weighted_hours:.1f}"
-        )
-        print(
-            f"  objective {plan.objective:.1f} | LP bound {plan.bound:.1f}"
-            f" | gap {100 * (plan.gap or 0.0):.3f}%"
-        )
-        print(
-            f"  fairness: top-10% share {plan.top10_share:.3f} (greedy {greedy.top10_share:.3f})"
-            f" | Gini {plan.gini:.3f} (greedy {greedy.gini:.3f})"
-            f" | peak RSS {peak_rss_mb():.0f} MB"
-        )
+        for k in ks:
+            reset_peak_rss()
+            pairs = candidate_pairs(pool, requests, k, weights)
+            plan = assign_batch(pool, requests, pairs)
+            greedy = greedy_assign(pool, requests, pairs)
+            peak = peak_rss_mb()
+            same = "-"
+            if check_threads and k == PRODUCTION_K:
+                one = assign_batch(pool, requests, pairs, workers=1)
+                same = f"same: {one.placements == plan.placements}"
+            wall = pairs.seconds + plan.solve_seconds
+            cpu = pairs.cpu_seconds + plan.solve_cpu_seconds
+            shape = f"{n_requests // 1000}k x {n_providers // 1000}k"
+            print(
+                f"  {shape:<14} {k:>3} {pairs.request.size:>7} |"
+                f" {wall:6.1f} ({pairs.seconds:4.1f}+{plan.solve_seconds:5.1f}) |"
+                f" {cpu:6.1f} ({pairs.cpu_seconds:4.1f}+{plan.solve_cpu_seconds:5.1f}) |"
+                f" {100 * (plan.gap or 0.0):6.3f}"
+                f" | {plan.hours_placed:9.1f} ({greedy.hours_placed:9.1f})"
+                f" | {plan.weighted_hours:10.1f} ({greedy.weighted_hours:10.1f})"
+                f"    | {plan.gini:.3f} ({greedy.gini:.3f})"
+                f" | {plan.single_provider_share:.3f} ({greedy.single_provider_share:.3f})"
+                f"         | {peak:7.0f} | {same}"
+            )
+            sys.stdout.flush()
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -69,9 +95,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args(argv)
     if args.quick:
-        run([(500, 250, 30), (2_000, 1_000, 30)])
+        run([(500, 250, [10, 30, 50]), (2_000, 1_000, [10, 30, 50])], check_threads=True)
     else:
-        run([(2_000, 1_000, 30), (20_000, 10_000, 10)])
+        run(
+            [
+                (2_000, 1_000, [10, 30, 50]),
+                (20_000, 10_000, [10, 30, 50]),
+                (40_000, 20_000, [30]),
+            ],
+            check_threads=True,
+        )
 
 
 if __name__ == "__main__":
