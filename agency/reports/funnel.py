@@ -50,23 +50,29 @@ def _accepted(introduction: Any) -> Any:
     )
 
 
+REACHED = {
+    "suggested": lambda: _has(Suggestion),
+    "introduced": lambda: _has(Introduction),
+    "accepted": lambda: _has(Introduction, _accepted(Introduction)),
+    "arrangements": lambda: _has(Arrangement),
+}
+
+
+def counts_statement(scope: ReportScope) -> Any:
+    """Requests in scope, and how many of them reached each step (one row)."""
+    return select(
+        func.count(), *(func.sum(case((reached(), 1), else_=0)) for reached in REACHED.values())
+    ).where(*requests_in_scope(scope))
+
+
 def funnel(session: Session, scope: ReportScope) -> dict[str, Any]:
     """Counts and conversion per step, median times to each step, decline reasons."""
     # EXISTS, probed per request on the care_request_id indexes: the cost follows the
     # requests in scope. IN (subquery) made PostgreSQL hash the whole, unfiltered table
     # per report ("hashed SubPlan"), and past work_mem rescan it per request.
-    reached = {
-        "suggested": _has(Suggestion),
-        "introduced": _has(Introduction),
-        "accepted": _has(Introduction, _accepted(Introduction)),
-        "arrangements": _has(Arrangement),
-    }
-    stmt = select(
-        func.count(), *(func.sum(case((cond, 1), else_=0)) for cond in reached.values())
-    ).where(*requests_in_scope(scope))
-    counts = [int(n or 0) for n in session.execute(stmt).one()]
+    counts = [int(n or 0) for n in session.execute(counts_statement(scope)).one()]
     steps = []
-    for position, name in enumerate(["requests", *reached]):
+    for position, name in enumerate(["requests", *REACHED]):
         previous = counts[position - 1] if position else counts[0]
         steps.append(
             {
