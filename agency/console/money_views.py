@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, url_for
+import marshmallow as ma
+from flask import current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from agency.auth import Action, Kind, load
@@ -15,7 +16,8 @@ from agency.isf.gateway import gateway_for
 from agency.isf.models import IsfAccount, PaymentRun
 from agency.jobs.models import JobRecord
 from agency.privacy import pseudonym
-from agency.visits import invoice_views, timesheets
+from agency.visits import bulk_approval, invoice_views, timesheets
+from agency.visits.schemas import TimesheetApprovalsSchema
 from agency.web import db_session
 
 RECENT = 25
@@ -58,6 +60,26 @@ def approve_timesheet(timesheet_id: str) -> Response:
         if error.status == 404:
             raise
         flash(f"Timesheet not approved: {refusal_message(error)}", "error")
+    return redirect(url_for("console.money") + "#timesheets")
+
+
+@bp.route("/timesheets/approvals", methods=["POST"])
+@staff(Kind.MANAGER)
+def approve_timesheets() -> Response:
+    """Approve the ticked timesheets at once, through the API's bulk approval."""
+    try:
+        body = TimesheetApprovalsSchema().load(
+            {"timesheet_ids": request.form.getlist("timesheet_id")}
+        )
+    except ma.ValidationError:
+        flash("Tick at least one timesheet to approve.", "error")
+        return redirect(url_for("console.money") + "#timesheets")
+    outcome = bulk_approval.approve_timesheets(db_session(), principal(), body["timesheet_ids"])
+    if outcome["approved"]:
+        count = len(outcome["approved"])
+        flash(f"{count} timesheet{'' if count == 1 else 's'} approved and invoiced.", "success")
+    for refusal in outcome["refused"]:
+        flash(f"Timesheet not approved: {refusal['message']}", "error")
     return redirect(url_for("console.money") + "#timesheets")
 
 

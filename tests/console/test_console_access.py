@@ -378,3 +378,24 @@ def test_the_audit_log_page_shows_whether_the_chain_holds(client, session, scene
     session.commit()
     page = client.get("/console/audit-log").get_data(as_text=True)
     assert "Chain broken" in page and "edited" in page
+
+
+def test_the_manager_approves_ticked_timesheets_at_once_through_the_bulk_service(
+    client, session, scene
+):
+    assert sign_in(client, scene.world.manager.email).status_code == 302
+    money = client.get("/console/money").get_data(as_text=True)
+    assert f'name="timesheet_id" value="{scene.timesheet_id}" form="bulk-approve"' in money
+    token = csrf_token(client, "/console/money")
+    response = client.post(
+        "/console/timesheets/approvals",
+        data={"timesheet_id": [scene.timesheet_id, "tms_not_mine"], "csrf_token": token},
+    )
+    assert response.status_code == 302
+    page = client.get("/console/money").get_data(as_text=True)
+    assert "1 timesheet approved and invoiced." in page and "Timesheet not approved" in page
+    session.expire_all()
+    assert session.get(Timesheet, scene.timesheet_id).status is TimesheetStatus.APPROVED
+    nothing = client.post("/console/timesheets/approvals", data={"csrf_token": token})
+    assert nothing.status_code == 302
+    assert "Tick at least one timesheet" in client.get("/console/money").get_data(as_text=True)

@@ -43,6 +43,7 @@ def test_every_console_form_post_goes_through_a_service_call():
         "vetting",
         "compliance",
         "timesheets",
+        "bulk_approval",
         "payouts",
         "accounts",
     }
