@@ -20,26 +20,25 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
 
 from agency import create_app  # noqa: E402
 from agency.config import Settings  # noqa: E402
 from agency.db import utcnow  # noqa: E402
 from agency.ids import new_id  # noqa: E402
 from agency.isf.gateway import gateway_for  # noqa: E402
-from agency.isf.invoices import charge_invoice  # noqa: E402
 from agency.isf.models import (  # noqa: E402
     AccountKind,
-    Invoice,
-    InvoiceStatus,
     LedgerAccount,
     PaymentRun,
     Posting,
 )
 from agency.isf.payouts import run_payment_run  # noqa: E402
 from agency.migrate import upgrade  # noqa: E402
+from agency.visits.bulk_approval import approve_timesheets  # noqa: E402
+from agency.visits.models import Timesheet, TimesheetStatus, Visit, VisitStatus  # noqa: E402
 from standin.stripe_server import StripeStandin  # noqa: E402
-from tests.factories import make_agency, make_provider  # noqa: E402
+from tests.factories import make_agency, make_manager, make_provider, principal_of  # noqa: E402
 from tests.isf.money_factories import (  # noqa: E402
     fund,
     make_isf_account,
@@ -69,11 +68,67 @@ def scratch_database() -> tuple[str, object]:
     return base.rsplit("/", 1)[0] + "/" + name, drop
 
 
+def submitted_timesheets(session, arrangements, count: int) -> list[str]:  # type: ignore[no-untyped-def]
+    """``count`` submitted timesheets of one 60-90 minute visit each, bulk-inserted."""
+    timesheets, visits = [], []
+    now = utcnow()
+    for n in range(count):
+        arrangement = arrangements[n % len(arrangements)]
+        day = dt.date(2026, 6, 1) + dt.timedelta(days=n // len(arrangements) % 180)
+        minutes = 60 + 30 * (n % 2)
+        starts = dt.datetime.combine(day, dt.time(9), tzinfo=dt.UTC)
+        parties = {
+            "arrangement_id": arrangement.id,
+            "provider_id": arrangement.provider_id,
+            "agency_id": arrangement.agency_id,
+            "council_id": arrangement.council_id,
+            "partner_client_id": arrangement.partner_client_id,
+        }
+        timesheet_id = new_id("tms")
+        timesheets.append(
+            {
+                "id": timesheet_id,
+                **parties,
+                "period_start": day,
+                "period_end": day,
+                "status": TimesheetStatus.SUBMITTED,
+                "submitted_at": now,
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        visits.append(
+            {
+                "id": new_id("vis"),
+                **parties,
+                "timesheet_id": timesheet_id,
+                "date": day,
+                "start_time": "09:00",
+                "end_time": "10:00" if minutes == 60 else "10:30",
+                "starts_at": starts,
+                "ends_at": starts + dt.timedelta(minutes=minutes),
+                "minutes": minutes,
+                "services": ["companionship"],
+                "flags": [],
+                "status": VisitStatus.CONFIRMED,
+                "created_by": "bench",
+                "version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    session.execute(insert(Timesheet), timesheets)
+    session.execute(insert(Visit), visits)
+    session.commit()
+    return [t["id"] for t in timesheets]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--invoices", type=int, default=1000)
     parser.add_argument("--providers", type=int, default=50)
-    parser.add_argument("--concurrency", type=int, default=1)
+    parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--isfs", type=int, default=500, help="people the invoices are spread over")
     args = parser.parse_args(argv)
     url, drop = scratch_database()
@@ -105,38 +160,15 @@ def main(argv: list[str] | None = None) -> None:
                     make_isf_arrangement(session, isf, providers[n % len(providers)])
                 )
             standin.undelivered.clear()
+            timesheet_ids = submitted_timesheets(session, arrangements, args.invoices)
+            manager = principal_of(session, make_manager(session, agency))
             started = time.perf_counter()
-            for n in range(args.invoices):
-                arrangement = arrangements[n % len(arrangements)]
-                invoice = Invoice(
-                    id=new_id("inv"),
-                    number=f"BENCH-{n}",
-                    arrangement_id=arrangement.id,
-                    provider_id=arrangement.provider_id,
-                    agency_id=agency.id,
-                    council_id=agency.council_id,
-                    isf_account_id=arrangement.isf_account_id,
-                    funding="isf",
-                    period_start=dt.date(2026, 12, 1),
-                    period_end=dt.date(2026, 12, 7),
-                    lines=[],
-                    total_pence=1800 + n % 5000,
-                    status=InvoiceStatus.APPROVED,
-                    approved_at=utcnow(),
-                )
-                session.add(invoice)
-                session.flush()
-                charge_invoice(
-                    session,
-                    arrangement.isf_account_id,
-                    invoice.provider_id,
-                    invoice.total_pence,
-                    invoice.id,
-                )
-                if n % 500 == 499:
-                    session.commit()
-            session.commit()
-            print(f"approved {args.invoices} invoices in {time.perf_counter() - started:.1f} s")
+            approved = approve_timesheets(session, manager, timesheet_ids)
+            assert len(approved["approved"]) == args.invoices, approved["refused"][:3]
+            print(
+                f"approved {args.invoices} timesheets (POST /timesheets/approvals' service) "
+                f"in {time.perf_counter() - started:.1f} s"
+            )
             run = PaymentRun(
                 id=new_id("prn"),
                 agency_id=agency.id,

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from agency.audit.service import record
@@ -27,10 +27,17 @@ from agency.directory.models import Agency
 from agency.errors import DomainError, NotFound
 from agency.introductions.models import Arrangement
 from agency.introductions.workflow import guarded
-from agency.isf.isf_accounts import isf_ledger_account
 from agency.isf.ledger import _overdraft_floors, balances, ledger_account
 from agency.isf.ledger_batch import Movement, post_entries
-from agency.isf.models import AccountKind, EntryKind, Invoice, InvoiceStatus, IsfAccount, IsfStatus
+from agency.isf.models import (
+    AccountKind,
+    EntryKind,
+    Invoice,
+    InvoiceStatus,
+    IsfAccount,
+    IsfStatus,
+    LedgerAccount,
+)
 from agency.visits.models import Timesheet, TimesheetStatus, VisitStatus
 from agency.visits.pricing import invoice_lines
 from agency.visits.timesheets import _manager_only, invoice_id_for
@@ -107,10 +114,12 @@ def _approve_chunk(
             continue
         ready.append((timesheet, arrangement, lines))
     ready.sort(key=lambda item: (item[0].submitted_at, item[0].id))
-    ready = _within_funds(session, ready, isfs, outcome)
-    _write(session, principal, ready, isfs)
-    session.commit()
-    outcome.approved.extend(t.id for t, _, _ in ready)
+    accounts = _ledger_accounts(session, ready, isfs)
+    ready = _within_funds(session, ready, accounts, outcome)
+    _write(session, principal, ready, isfs, accounts)
+    approved = [t.id for t, _, _ in ready]
+    session.commit()  # expires the timesheets, written with Core above
+    outcome.approved.extend(approved)
 
 
 def _refusal(
@@ -140,21 +149,48 @@ def _refusal(
     return None
 
 
-def _within_funds(
+def _ledger_accounts(
     session: Session,
     ready: list[tuple[Timesheet, Arrangement, list[dict[str, Any]]]],
     isfs: dict[str, IsfAccount],
+) -> dict[str, LedgerAccount]:
+    """Every ISF and payable ledger account the chunk charges, by natural key, in one read."""
+    wanted: dict[str, tuple[AccountKind, dict[str, str | None]]] = {}
+    for _, arrangement, _ in ready:
+        isf = isfs.get(arrangement.isf_account_id or "") if arrangement.funding == "isf" else None
+        if isf is None:
+            continue
+        owner = {"agency_id": isf.agency_id, "council_id": isf.council_id}
+        wanted[f"isf:{isf.id}"] = (AccountKind.ISF, {"isf_account_id": isf.id, **owner})
+        wanted[f"provider_payable:{arrangement.provider_id}:{isf.agency_id}"] = (
+            AccountKind.PROVIDER_PAYABLE,
+            {"provider_id": arrangement.provider_id, **owner},
+        )
+    found = {
+        a.key: a
+        for a in session.scalars(select(LedgerAccount).where(LedgerAccount.key.in_(wanted)))
+    }
+    for key, (kind, owner) in wanted.items():
+        if key not in found:  # first charge of this ISF or provider: made on first use
+            found[key] = ledger_account(session, kind, **owner)
+    return found
+
+
+def _within_funds(
+    session: Session,
+    ready: list[tuple[Timesheet, Arrangement, list[dict[str, Any]]]],
+    accounts: dict[str, LedgerAccount],
     outcome: Outcome,
 ) -> list[tuple[Timesheet, Arrangement, list[dict[str, Any]]]]:
     """Drop (as insufficient_funds) what an ISF cannot pay, oldest submitted first."""
-    accounts = {i: isf_ledger_account(session, isf) for i, isf in isfs.items()}
-    left = balances(session, [a.id for a in accounts.values()])
-    floors = _overdraft_floors(session, list(accounts.values()))
+    isf_accounts = [a for a in accounts.values() if a.kind is AccountKind.ISF]
+    left = balances(session, [a.id for a in isf_accounts])
+    floors = _overdraft_floors(session, isf_accounts)
     kept = []
     for timesheet, arrangement, lines in ready:
         total = sum(line["amount_pence"] for line in lines)
         if arrangement.funding == "isf":
-            account = accounts[arrangement.isf_account_id]  # type: ignore[index]
+            account = accounts[f"isf:{arrangement.isf_account_id}"]
             if left[account.id] - total < floors.get(account.id, 0):
                 outcome.refuse(
                     timesheet.id,
@@ -172,57 +208,68 @@ def _write(
     principal: Principal,
     ready: list[tuple[Timesheet, Arrangement, list[dict[str, Any]]]],
     isfs: dict[str, IsfAccount],
+    accounts: dict[str, LedgerAccount],
 ) -> None:
+    """Timesheets approved, invoices and ISF charges written: a few statements per chunk."""
+    if not ready:
+        return
     now = utcnow()
     numbers = _numbering(session, {t.agency_id for t, _, _ in ready}, now)
-    charges = []
+    invoices, charges = [], []
     for timesheet, arrangement, lines in ready:
         invoice_id = invoice_id_for(timesheet)
         isf_id = arrangement.isf_account_id if arrangement.funding == "isf" else None
         total = sum(line["amount_pence"] for line in lines)
-        timesheet.status = TimesheetStatus.APPROVED
-        timesheet.approved_at, timesheet.approved_by = now, principal.id
-        timesheet.invoice_id = invoice_id
         record(
             session, principal, "timesheet.approved", timesheet, None, {"invoice_id": invoice_id}
         )
-        session.add(
-            Invoice(
-                id=invoice_id,
-                number=numbers[timesheet.agency_id](),
-                arrangement_id=arrangement.id,
-                provider_id=arrangement.provider_id,
-                agency_id=arrangement.agency_id,
-                council_id=arrangement.council_id,
-                isf_account_id=isf_id,
-                funding=arrangement.funding,
-                period_start=timesheet.period_start,
-                period_end=timesheet.period_end,
-                lines=lines,
-                total_pence=total,
-                status=InvoiceStatus.APPROVED,
-                approved_at=now,
-            )
+        invoices.append(
+            {
+                "id": invoice_id,
+                "number": numbers[timesheet.agency_id](),
+                "arrangement_id": arrangement.id,
+                "provider_id": arrangement.provider_id,
+                "agency_id": arrangement.agency_id,
+                "council_id": arrangement.council_id,
+                "isf_account_id": isf_id,
+                "funding": arrangement.funding,
+                "period_start": timesheet.period_start,
+                "period_end": timesheet.period_end,
+                "lines": lines,
+                "total_pence": total,
+                "status": InvoiceStatus.APPROVED,
+                "approved_at": now,
+                "created_at": now,
+                "updated_at": now,
+            }
         )
         if isf_id:
             isf = isfs[isf_id]
-            payable = ledger_account(
-                session,
-                AccountKind.PROVIDER_PAYABLE,
-                provider_id=arrangement.provider_id,
-                agency_id=isf.agency_id,
-                council_id=isf.council_id,
-            )
+            payable = accounts[f"provider_payable:{arrangement.provider_id}:{isf.agency_id}"]
             charges.append(
                 Movement(
-                    [(isf_ledger_account(session, isf), -total), (payable, total)],
+                    [(accounts[f"isf:{isf_id}"], -total), (payable, total)],
                     f"Invoice {invoice_id}",
                     f"invoice-{invoice_id}-charge",
                     isf.agency_id,
                     isf.council_id,
                 )
             )
-    session.flush()
+    # The rows are locked (FOR UPDATE above), so one UPDATE replaces the per-row version check.
+    session.execute(
+        update(Timesheet)
+        .where(Timesheet.id.in_([t.id for t, _, _ in ready]))
+        .values(
+            status=TimesheetStatus.APPROVED,
+            approved_at=now,
+            approved_by=principal.id,
+            invoice_id=literal("inv_") + func.substr(Timesheet.id, len("tms_") + 1),
+            version=Timesheet.version + 1,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(insert(Invoice), invoices)
     post_entries(session, EntryKind.INVOICE, charges, created_by=principal.id)
 
 
