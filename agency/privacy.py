@@ -164,6 +164,12 @@ TEXT_COLUMNS: dict[str, dict[str, Text]] = {
     "neighbourhood_outcodes": {"outcode": N},
     "service_types": {"name": N, "description": N},
     "users": {"email": P, "password_hash": N},
+    "pending_registrations": {  # a provider signing up, before its user exists
+        "email": P,
+        "password_hash": N,
+        "payload": P,
+        "token_digest": N,
+    },
     "api_keys": {"name": P, "prefix": N, "key_digest": N},
     "auth_tokens": {"family_id": N, "access_digest": N, "refresh_digest": N},
     "partner_clients": {"name": P, "contact_email": P},
