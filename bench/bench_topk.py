@@ -47,17 +47,18 @@ def _cpu_ms(call: object, requests: list) -> np.ndarray:
     return np.array(times) * 1000
 
 
-def run(sizes: list[int], n_requests: int) -> None:
+def run(sizes: list[int], n_requests: int, national: bool = False) -> None:
     """Time top-k at each pool size and print one line per size."""
-    requests = population.requests(n_requests, seed=7)
+    requests = population.requests(n_requests, seed=7, national=national)
     weights = Weights()
+    where = "spread over GB's outcodes (a national directory)" if national else "all in Bristol"
     print(
-        f"top-{K}, {n_requests} requests per size, CPU time per request"
+        f"top-{K}, {n_requests} requests per size, CPU time per request, providers {where}"
         " (fair loop: plain Python, providers prepared once, timed on the same requests)"
     )
     previous = None
     for size in sizes:
-        records = population.providers(size)
+        records = population.providers(size, national=national)
         started = time.perf_counter()
         pool = ProviderPool.build(
             records, regulated_services=population.REGULATED, services=population.SERVICES
@@ -104,6 +105,7 @@ def main(argv: list[str] | None = None) -> None:
         run([1_000, 10_000], 200)
     else:
         run([1_000, 10_000, 100_000, 300_000], 200)
+        run([300_000], 200, national=True)
 
 
 if __name__ == "__main__":

@@ -47,17 +47,24 @@ SHAPES = [  # (days, start, end): typical micro-provider working patterns
 ]
 
 
-def _place(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+def _place(
+    rng: np.random.Generator, n: int, national: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """Points around outcode centroids: Bristol's, or (national) every outcode in GB."""
     table = outcode_table()
-    rows = [table.row(code) for code in OUTCODES]
+    rows = (
+        np.arange(len(table.outcodes))
+        if national
+        else np.array([table.row(code) for code in OUTCODES])
+    )
     pick = rng.choice(rows, size=n)
     return (table.lat[pick] + rng.normal(0, 0.008, n), table.lon[pick] + rng.normal(0, 0.012, n))
 
 
-def providers(n: int, seed: int = 1) -> list[ProviderRecord]:
-    """``n`` synthetic micro-providers."""
+def providers(n: int, seed: int = 1, national: bool = False) -> list[ProviderRecord]:
+    """``n`` synthetic micro-providers (in Bristol, or spread over GB's outcodes)."""
     rng = np.random.default_rng(seed)
-    lat, lon = _place(rng, n)
+    lat, lon = _place(rng, n, national)
     shapes = [mask_from_windows(s) for s in SHAPES]
     records = []
     for i in range(n):
@@ -96,10 +103,10 @@ def providers(n: int, seed: int = 1) -> list[ProviderRecord]:
     return records
 
 
-def requests(n: int, seed: int = 2) -> list[CareRequestSpec]:
+def requests(n: int, seed: int = 2, national: bool = False) -> list[CareRequestSpec]:
     """``n`` synthetic care requests (weekly visits in 1-3 hour windows)."""
     rng = np.random.default_rng(seed)
-    lat, lon = _place(rng, n)
+    lat, lon = _place(rng, n, national)
     result = []
     for i in range(n):
         wanted = list(rng.choice(SERVICES[:5], size=int(rng.integers(1, 3)), replace=False))

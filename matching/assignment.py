@@ -195,7 +195,7 @@ def _problem(
 
 def assign_batch(
     pool: ProviderPool, requests: Sequence[CareRequestSpec], pairs: CandidatePairs | None = None,
-    per_request: int = 30, mip_rel_gap: float = 0.005, part_requests: int = 2_000,
+    per_request: int = 30, mip_rel_gap: float = 0.005, part_requests: int = 1_500,
     workers: int | None = None, mip_nodes: int = MIP_NODES, weights: Weights | None = None,
 ) -> AssignmentResult:
     """Plan all requests at once against provider free capacity (see module doc).

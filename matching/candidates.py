@@ -18,7 +18,7 @@ import numpy.typing as npt
 
 from matching.availability import Mask, empty_mask, overlap_slots, slot_count
 from matching.geo import EARTH_RADIUS_KM, haversine_km
-from matching.index import StaticKey, cosines, pool_index, static_mask
+from matching.index import WHOLE, Selection, StaticKey, cosines, pool_index, static_mask
 from matching.pool import BoolArray, FloatArray, IntArray, ProviderPool
 
 Urgency = Literal["routine", "soon", "hospital_discharge"]
@@ -39,6 +39,7 @@ CONSTRAINT_CODES: tuple[str, ...] = (
 )
 ELIGIBLE = -1  # first_failure value of an eligible provider
 _EPS = 1e-9  # float slack for share comparisons (hours are multiples of 0.5)
+BAND_SHARE = 0.25  # below this share of the pool, checks run on the latitude band only
 
 
 @dataclass(frozen=True)
@@ -210,15 +211,21 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
+def latitude_band(pool: ProviderPool, request: CareRequestSpec) -> tuple[int, int]:
+    """[lo, hi) in latitude order: every provider that may be within the largest radius."""
+    dlat = np.degrees(pool.max_radius_km / EARTH_RADIUS_KM) + 1e-9
+    lo, hi = np.searchsorted(pool.lat_sorted, [request.lat - dlat, request.lat + dlat + 1e-12])
+    return int(lo), int(hi)
+
+
 def bounding_rows(pool: ProviderPool, request: CareRequestSpec) -> IntArray:
     """Rows that may lie within the pool's largest travel radius of the request.
 
     A latitude band (binary search on latitude-sorted rows), then the exact
     longitude extent of a spherical cap: no provider within reach is dropped.
     """
+    lo, hi = latitude_band(pool, request)
     delta = pool.max_radius_km / EARTH_RADIUS_KM  # angular radius
-    dlat = np.degrees(delta) + 1e-9
-    lo, hi = np.searchsorted(pool.lat_sorted, [request.lat - dlat, request.lat + dlat + 1e-12])
     rows = pool.lat_order[lo:hi]
     cos_lat = np.cos(np.radians(request.lat))
     ratio = np.sin(delta) / cos_lat if cos_lat > 0 else 2.0
@@ -292,27 +299,36 @@ def rows_in_reach(pool: ProviderPool, request: CareRequestSpec) -> tuple[IntArra
     """
     p = prepare(pool, request)
     index = pool_index(pool)
-    mask = static_mask(pool, index, static_key(p)) & index.has_free
+    # A national directory: only a thin latitude band can be in reach. Checking
+    # just those rows gives the same set (the band is conservative, see
+    # ``bounding_rows``); in a dense local pool the band is most of it and
+    # whole-pool operations on views are faster than gathering.
+    lo, hi = latitude_band(pool, request)
+    sel: Selection = WHOLE
+    if hi - lo < BAND_SHARE * len(pool):
+        sel = np.sort(bounding_rows(pool, request))
+    mask = static_mask(pool, index, static_key(p), sel) & index.has_free[sel]
     if request.required_gender is not None:
-        mask &= pool.gender == p.gender_code
+        mask &= pool.gender[sel] == p.gender_code
     if request.required_languages:
         mask &= p.languages_known
         for col in p.language_cols:
-            mask &= index.languages_t[col]
-    mask &= ~(index.free < request.hours_per_week * request.min_window_share - _EPS)
+            mask &= index.languages_t[col, sel]
+    mask &= ~(index.free[sel] < request.hours_per_week * request.min_window_share - _EPS)
     if p.window_slots:
         shared = overlap_slots(index.patterns, request.windows)
         needed = request.min_window_share * p.window_slots - _EPS
         pattern_fails = (shared < needed) | (shared == 0)
         if pattern_fails.any():
-            mask &= ~pattern_fails[index.pattern]
+            mask &= ~pattern_fails[index.pattern[sel]]
     if request.max_rate_pence is not None:
         for col in p.service_cols:
-            mask &= ~(index.rates_t[col] > request.max_rate_pence)
-    cosine = cosines(index, request.lat, request.lon)
-    mask &= cosine >= index.cos_reach
-    rows: IntArray = np.flatnonzero(mask)
-    return rows, cosine[rows]
+            mask &= ~(index.rates_t[col, sel] > request.max_rate_pence)
+    cosine = cosines(index, request.lat, request.lon, sel)
+    mask &= cosine >= index.cos_reach[sel]
+    found = np.flatnonzero(mask)
+    rows: IntArray = found if isinstance(sel, slice) else sel[found]
+    return rows, cosine[found]
 
 
 def why_not(pool: ProviderPool, request: CareRequestSpec, provider_id: str) -> list[str]:

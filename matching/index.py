@@ -121,33 +121,38 @@ class StaticKey:
     isf_col: int | None  # None: not ISF-funded; -1: ISF-funded, council unknown
 
 
-def static_mask(pool: ProviderPool, index: PoolIndex, key: StaticKey) -> BoolArray:
-    """Providers passing checks 0-5 (service ... not_isf_approved), over the whole pool."""
-    n = len(pool)
+Selection = slice | IntArray  # the whole pool (``slice(None)``: views) or some rows
+WHOLE = slice(None)
+
+
+def static_mask(pool: ProviderPool, index: PoolIndex, key: StaticKey,
+                sel: Selection = WHOLE) -> BoolArray:
+    """Providers passing checks 0-5 (service ... not_isf_approved), over ``sel``."""
+    n = len(pool) if isinstance(sel, slice) else sel.size
     if not key.services_known or key.agency_col < 0 or key.isf_col == -1:
         return np.zeros(n, dtype=bool)
-    mask: BoolArray = index.active & (index.compliance_days >= key.start_day)
+    mask: BoolArray = index.active[sel] & (index.compliance_days[sel] >= key.start_day)
     offered = index.offers_t.shape[0]
     if key.service_bits >> offered:  # a service no provider offers
         mask[:] = False
     for bit in range(offered):
         if key.service_bits >> bit & 1:
-            mask &= index.offers_t[bit]
+            mask &= index.offers_t[bit, sel]
     if key.needs_cqc:
-        mask &= pool.cqc
-    mask &= index.agencies_t[key.agency_col]
+        mask &= pool.cqc[sel]
+    mask &= index.agencies_t[key.agency_col, sel]
     if key.isf_col is not None:
-        mask &= index.isf_t[key.isf_col]
+        mask &= index.isf_t[key.isf_col, sel]
     return mask
 
 
-def cosines(index: PoolIndex, lat: float, lon: float) -> FloatArray:
+def cosines(index: PoolIndex, lat: float, lon: float, sel: Selection = WHOLE) -> FloatArray:
     """Dot product of the point's unit vector with every provider's.
 
     A provider is possibly within reach iff this is >= its ``cos_reach``.
     """
     point = unit_vectors(np.array([lat]), np.array([lon]))[0]
-    dot: FloatArray = point @ index.unit_t
+    dot: FloatArray = point @ index.unit_t[:, sel]
     return dot
 
 
