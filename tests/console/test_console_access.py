@@ -399,3 +399,41 @@ def test_the_manager_approves_ticked_timesheets_at_once_through_the_bulk_service
     nothing = client.post("/console/timesheets/approvals", data={"csrf_token": token})
     assert nothing.status_code == 302
     assert "Tick at least one timesheet" in client.get("/console/money").get_data(as_text=True)
+
+
+def test_the_manager_verifies_or_rejects_a_providers_pending_evidence(client, session, scene):
+    from agency.providers.models import ComplianceItem, ComplianceKind, ComplianceStatus
+
+    applicant = make_provider(
+        session, scene.world.agency, status=ListingStatus.APPLIED, compliant_until=None
+    )
+    items = [
+        ComplianceItem(
+            id=new_id("cmp"),
+            provider_id=applicant.id,
+            kind=kind,
+            evidence_reference=f"{kind.value}-evidence",
+            issued_on=dt.date(2026, 1, 1),
+            expires_on=dt.date(2029, 1, 1),
+            status=ComplianceStatus.PENDING,
+        )
+        for kind in (ComplianceKind.DBS, ComplianceKind.INSURANCE)
+    ]
+    session.add_all(items)
+    session.commit()
+    listing_id = applicant.listings[0].id
+    assert sign_in(client, scene.world.manager.email).status_code == 302
+    page = client.get(f"/console/providers/listings/{listing_id}").get_data(as_text=True)
+    assert "dbs-evidence" in page and "Pending" in page
+    base = f"/console/providers/listings/{listing_id}/compliance"
+    assert post(client, f"{base}/{items[0].id}", decision="verify", note="Seen").status_code == 302
+    rejected = post(client, f"{base}/{items[1].id}", decision="reject", note="Expired policy")
+    assert rejected.status_code == 302
+    session.expire_all()
+    assert session.get(ComplianceItem, items[0].id).status is ComplianceStatus.VERIFIED
+    assert session.get(ComplianceItem, items[1].id).status is ComplianceStatus.REJECTED
+    # A decision already taken is refused by the service, and said on the page.
+    post(client, f"{base}/{items[0].id}", decision="verify")
+    assert "cannot become verified" in client.get(
+        f"/console/providers/listings/{listing_id}"
+    ).get_data(as_text=True)
