@@ -78,7 +78,9 @@ class AssignmentResult:
 
 
 def candidate_pairs(
-    pool: ProviderPool, requests: Sequence[CareRequestSpec], per_request: int = 30,
+    pool: ProviderPool,
+    requests: Sequence[CareRequestSpec],
+    per_request: int = 30,
     weights: Weights | None = None,
 ) -> CandidatePairs:
     """The top ``per_request`` eligible providers of each request (vectorised engine).
@@ -88,14 +90,22 @@ def candidate_pairs(
     """
     started, cpu_started = time.perf_counter(), time.process_time()
     request, provider, quality = batch_candidates(pool, requests, per_request, weights)
-    return CandidatePairs(request=request, provider=provider, quality=quality,
-                          seconds=time.perf_counter() - started,
-                          cpu_seconds=time.process_time() - cpu_started)
+    return CandidatePairs(
+        request=request,
+        provider=provider,
+        quality=quality,
+        seconds=time.perf_counter() - started,
+        cpu_seconds=time.process_time() - cpu_started,
+    )
 
 
-def prefer(pool: ProviderPool, requests: Sequence[CareRequestSpec], pairs: CandidatePairs,
-           previous: Collection[tuple[str, str]], bonus: float = STABILITY_BONUS,
-           ) -> CandidatePairs:
+def prefer(
+    pool: ProviderPool,
+    requests: Sequence[CareRequestSpec],
+    pairs: CandidatePairs,
+    previous: Collection[tuple[str, str]],
+    bonus: float = STABILITY_BONUS,
+) -> CandidatePairs:
     """The pairs, ``bonus`` added to the quality of each (request id, provider id) in ``previous``.
 
     A re-plan keeps the last plan's placements unless another provider is
@@ -106,8 +116,13 @@ def prefer(pool: ProviderPool, requests: Sequence[CareRequestSpec], pairs: Candi
     if not previous or pairs.request.size == 0:
         return pairs
     ids, before = [r.request_id for r in requests], set(previous)
-    kept = np.array([(ids[r], pool.ids[p]) in before for r, p in
-                     zip(pairs.request.tolist(), pairs.provider.tolist(), strict=True)], dtype=bool)
+    kept = np.array(
+        [
+            (ids[r], pool.ids[p]) in before
+            for r, p in zip(pairs.request.tolist(), pairs.provider.tolist(), strict=True)
+        ],
+        dtype=bool,
+    )
     return replace(pairs, quality=pairs.quality + bonus * kept)
 
 
@@ -139,8 +154,11 @@ def _fairness(pool: ProviderPool, pairs: CandidatePairs, hours: FloatArray) -> t
 
 
 def _result(
-    pool: ProviderPool, requests: Sequence[CareRequestSpec], pairs: CandidatePairs,
-    share: FloatArray, extra: dict[str, object],
+    pool: ProviderPool,
+    requests: Sequence[CareRequestSpec],
+    pairs: CandidatePairs,
+    share: FloatArray,
+    extra: dict[str, object],
 ) -> AssignmentResult:
     wanted = np.array([r.hours_per_week for r in requests], dtype=np.float64)
     priority = np.array([PRIORITY[r.urgency] for r in requests], dtype=np.float64)
@@ -148,8 +166,11 @@ def _result(
     hours = np.where(hours > 1e-7, hours, 0.0)
     placed = np.flatnonzero(hours)
     placements = [
-        Placement(requests[pairs.request[e]].request_id, pool.ids[pairs.provider[e]],
-                  round(float(hours[e]), 6))
+        Placement(
+            requests[pairs.request[e]].request_id,
+            pool.ids[pairs.provider[e]],
+            round(float(hours[e]), 6),
+        )
         for e in placed
     ]
     top10, gini = _fairness(pool, pairs, hours)
@@ -185,18 +206,27 @@ def _problem(
     whole = np.array([r.min_window_share >= 1.0 for r in requests], dtype=bool)
     hours = wanted[pairs.request]
     return Problem(
-        request=pairs.request, provider=pairs.provider, hours=hours,
+        request=pairs.request,
+        provider=pairs.provider,
+        hours=hours,
         value=hours * (HOUR_VALUE * priority[pairs.request] + QUALITY_VALUE * pairs.quality),
-        whole=whole[pairs.request], segments=_segments(pool, np.arange(len(pool))),
+        whole=whole[pairs.request],
+        segments=_segments(pool, np.arange(len(pool))),
         lat=np.array([r.lat for r in requests], dtype=np.float64),
         lon=np.array([r.lon for r in requests], dtype=np.float64),
     )
 
 
 def assign_batch(
-    pool: ProviderPool, requests: Sequence[CareRequestSpec], pairs: CandidatePairs | None = None,
-    per_request: int = 30, mip_rel_gap: float = 0.005, part_requests: int = 1_500,
-    workers: int | None = None, mip_nodes: int = MIP_NODES, weights: Weights | None = None,
+    pool: ProviderPool,
+    requests: Sequence[CareRequestSpec],
+    pairs: CandidatePairs | None = None,
+    per_request: int = 30,
+    mip_rel_gap: float = 0.005,
+    part_requests: int = 1_500,
+    workers: int | None = None,
+    mip_nodes: int = MIP_NODES,
+    weights: Weights | None = None,
 ) -> AssignmentResult:
     """Plan all requests at once against provider free capacity (see module doc).
 
@@ -214,24 +244,42 @@ def assign_batch(
     started = time.perf_counter()
     cpu_started = time.process_time()
     if pairs.request.size == 0:
-        return _result(pool, requests, pairs, np.zeros(0),
-                       {"seconds": 0.0, "status": "empty", "bound": 0.0, "gap": 0.0})
+        return _result(
+            pool,
+            requests,
+            pairs,
+            np.zeros(0),
+            {"seconds": 0.0, "status": "empty", "bound": 0.0, "gap": 0.0},
+        )
     problem = _problem(pool, requests, pairs)
     if workers is None:
         workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
-    share, bound, status = solve(problem, len(requests), part_requests, mip_rel_gap, mip_nodes,
-                                 workers)
+    share, bound, status = solve(
+        problem, len(requests), part_requests, mip_rel_gap, mip_nodes, workers
+    )
     objective = plan_value(problem, share)
     gap = (bound - objective) / abs(bound) if bound else 0.0
-    return _result(pool, requests, pairs, share, {
-        "seconds": time.perf_counter() - started, "status": status,
-        "cpu_seconds": time.process_time() - cpu_started,
-        "bound": bound, "gap": max(gap, 0.0), "objective": objective, "workers": workers,
-    })
+    return _result(
+        pool,
+        requests,
+        pairs,
+        share,
+        {
+            "seconds": time.perf_counter() - started,
+            "status": status,
+            "cpu_seconds": time.process_time() - cpu_started,
+            "bound": bound,
+            "gap": max(gap, 0.0),
+            "objective": objective,
+            "workers": workers,
+        },
+    )
 
 
 def greedy_assign(
-    pool: ProviderPool, requests: Sequence[CareRequestSpec], pairs: CandidatePairs | None = None,
+    pool: ProviderPool,
+    requests: Sequence[CareRequestSpec],
+    pairs: CandidatePairs | None = None,
     per_request: int = 30,
 ) -> AssignmentResult:
     """First-come baseline: each request in turn takes its best candidates with room."""
@@ -255,6 +303,14 @@ def greedy_assign(
                 remaining -= taken
             if remaining <= 1e-9:
                 break
-    return _result(pool, requests, pairs, share,
-                   {"seconds": time.perf_counter() - started, "status": "greedy",
-                    "cpu_seconds": time.process_time() - cpu_started})
+    return _result(
+        pool,
+        requests,
+        pairs,
+        share,
+        {
+            "seconds": time.perf_counter() - started,
+            "status": "greedy",
+            "cpu_seconds": time.process_time() - cpu_started,
+        },
+    )

@@ -63,25 +63,39 @@ class _Requests:
         self.lon = np.array([r.lon for r in requests], dtype=np.float64)
         self.unit = unit_vectors(self.lat, self.lon) if n else np.zeros((0, 3))
         self.share = np.array([r.min_window_share for r in requests], dtype=np.float64)
-        self.need = (np.array([r.hours_per_week for r in requests], dtype=np.float64)
-                     * self.share - _EPS)
-        self.cap = np.array([np.inf if r.max_rate_pence is None else r.max_rate_pence
-                             for r in requests], dtype=np.float64)
-        self.ceiling = np.array([features.rate_ceiling(r.max_rate_pence) for r in requests],
-                                dtype=np.float64)
-        self.windows = (np.stack([r.windows for r in requests]) if n
-                        else np.zeros((0, 6), dtype=np.uint64))
+        self.need = (
+            np.array([r.hours_per_week for r in requests], dtype=np.float64) * self.share - _EPS
+        )
+        self.cap = np.array(
+            [np.inf if r.max_rate_pence is None else r.max_rate_pence for r in requests],
+            dtype=np.float64,
+        )
+        self.ceiling = np.array(
+            [features.rate_ceiling(r.max_rate_pence) for r in requests], dtype=np.float64
+        )
+        self.windows = (
+            np.stack([r.windows for r in requests]) if n else np.zeros((0, 6), dtype=np.uint64)
+        )
         self.slots = np.bitwise_count(self.windows).sum(axis=1, dtype=np.int64)
         self.level = np.array([URGENCY_LEVEL[r.urgency] for r in requests], dtype=np.float64)
-        self.gender = np.array([pool.gender_index.get(r.preferred_gender or "", -2)
-                                for r in requests], dtype=np.int64)
-        known = [i * len(pool) + pool.row_of[x] for i, r in enumerate(requests)
-                 for x in r.known_provider_ids if x in pool.row_of]
+        self.gender = np.array(
+            [pool.gender_index.get(r.preferred_gender or "", -2) for r in requests], dtype=np.int64
+        )
+        known = [
+            i * len(pool) + pool.row_of[x]
+            for i, r in enumerate(requests)
+            for x in r.known_provider_ids
+            if x in pool.row_of
+        ]
         self.known = np.unique(np.array(known, dtype=np.int64))
         sets: dict[frozenset[str], int] = {}
         self.preferred = np.array(
-            [sets.setdefault(r.preferred_languages, len(sets)) if r.preferred_languages else -1
-             for r in requests], dtype=np.int64)
+            [
+                sets.setdefault(r.preferred_languages, len(sets)) if r.preferred_languages else -1
+                for r in requests
+            ],
+            dtype=np.int64,
+        )
         self.preferred_sets = list(sets)
 
 
@@ -100,8 +114,9 @@ def _group_rows(pool: ProviderPool, index: PoolIndex, request: CareRequestSpec) 
     return rows
 
 
-def _language(pool: ProviderPool, req: _Requests, rr: IntArray, rows: IntArray
-              ) -> tuple[FloatArray, FloatArray]:
+def _language(
+    pool: ProviderPool, req: _Requests, rr: IntArray, rows: IntArray
+) -> tuple[FloatArray, FloatArray]:
     """Per pair: preferred languages the provider speaks, and how many are preferred."""
     matched = np.zeros(rr.size)
     wanted = np.zeros(rr.size)
@@ -111,8 +126,9 @@ def _language(pool: ProviderPool, req: _Requests, rr: IntArray, rows: IntArray
         on = preferred == code
         cols = [pool.language_index[x] for x in languages if x in pool.language_index]
         if cols:
-            matched[on] = (pool.languages[rows[on][:, None], np.array(cols, dtype=np.int64)]
-                           .sum(axis=1))
+            matched[on] = pool.languages[rows[on][:, None], np.array(cols, dtype=np.int64)].sum(
+                axis=1
+            )
         wanted[on] = len(languages)
     return matched, wanted
 
@@ -135,8 +151,9 @@ def _kth_largest(rr: IntArray, values: FloatArray, n: int, k: int) -> FloatArray
     return kth
 
 
-def _best(rr: IntArray, score: FloatArray, rows: IntArray, n: int, pool: ProviderPool,
-          k: int) -> IntArray:
+def _best(
+    rr: IntArray, score: FloatArray, rows: IntArray, n: int, pool: ProviderPool, k: int
+) -> IntArray:
     """Positions of each block request's best k pairs, best first, requests ascending.
 
     ``rr`` are block-local request positions (ascending). Every pair tied with
@@ -164,12 +181,25 @@ class _Pairs:
 
     def take(self, which: BoolArray | IntArray) -> _Pairs:
         """The pairs selected by a mask or positions."""
-        return _Pairs(self.rr[which], self.cols[which], self.rows[which], self.gr[which],
-                      self.slots[which], self.shared[which], self.cosine[which])
+        return _Pairs(
+            self.rr[which],
+            self.cols[which],
+            self.rows[which],
+            self.gr[which],
+            self.slots[which],
+            self.shared[which],
+            self.cosine[which],
+        )
 
 
-def _dense_checks(pool: ProviderPool, index: PoolIndex, req: _Requests, block: IntArray,
-                  group: IntArray, rate: tuple[FloatArray, FloatArray] | None) -> _Pairs:
+def _dense_checks(
+    pool: ProviderPool,
+    index: PoolIndex,
+    req: _Requests,
+    block: IntArray,
+    group: IntArray,
+    rate: tuple[FloatArray, FloatArray] | None,
+) -> _Pairs:
     """Pairs passing the distance pre-filter, capacity, rate cap and availability."""
     unit, unit_t = req.unit[block], index.unit_t[:, group]
     # The dot product axis by axis: a k=3 matmul is slow in BLAS and would start
@@ -204,60 +234,102 @@ def _dense_checks(pool: ProviderPool, index: PoolIndex, req: _Requests, block: I
     return pairs.take((slots == 0) | ((shared >= req.share[gr] * slots - _EPS) & (shared != 0)))
 
 
-def _approximate_scores(pool: ProviderPool, index: PoolIndex, req: _Requests, pairs: _Pairs,
-                        block: IntArray, group: IntArray, distance: FloatArray,
-                        rate: tuple[FloatArray, FloatArray] | None, w: FloatArray) -> FloatArray:
+def _approximate_scores(
+    pool: ProviderPool,
+    index: PoolIndex,
+    req: _Requests,
+    pairs: _Pairs,
+    block: IntArray,
+    group: IntArray,
+    distance: FloatArray,
+    rate: tuple[FloatArray, FloatArray] | None,
+    w: FloatArray,
+) -> FloatArray:
     """The pairs' scores up to rounding (summed in another order), from per-block tables.
 
     The normalisers of ``matching.features``; provider-only terms, gender and
     urgency come from one (request kind x provider) table, a kind being a
     (preferred gender, urgency level) pair.
     """
-    kinds, kind = np.unique(np.stack([req.gender[block], req.level[block]]), axis=1,
-                            return_inverse=True)
-    side = (w[Feature.LOAD] * index.load_norm[group]
-            + w[Feature.RELIABILITY] * index.reliability_norm[group]
-            + w[Feature.GENDER] * features.gender(pool.gender[group], kinds[0][:, None])
-            + w[Feature.URGENCY] * features.urgency(kinds[1][:, None], index.slack[group]))
+    kinds, kind = np.unique(
+        np.stack([req.gender[block], req.level[block]]), axis=1, return_inverse=True
+    )
+    side = (
+        w[Feature.LOAD] * index.load_norm[group]
+        + w[Feature.RELIABILITY] * index.reliability_norm[group]
+        + w[Feature.GENDER] * features.gender(pool.gender[group], kinds[0][:, None])
+        + w[Feature.URGENCY] * features.urgency(kinds[1][:, None], index.slack[group])
+    )
     score: FloatArray = side.ravel()[kind.reshape(-1)[pairs.rr] * group.size + pairs.cols]
     score += w[Feature.DISTANCE] * features.distance(distance)
     score += w[Feature.WINDOW_COVERAGE] * features.window_coverage(pairs.shared, pairs.slots)
-    mean_rate = (rate[1][pairs.cols] if rate is not None
-                 else np.full(pairs.rr.size, float(RATE_REFERENCE_PENCE)))
+    mean_rate = (
+        rate[1][pairs.cols]
+        if rate is not None
+        else np.full(pairs.rr.size, float(RATE_REFERENCE_PENCE))
+    )
     score += w[Feature.RATE] * features.rate(mean_rate, req.ceiling[block][pairs.rr])
     if (req.preferred[block] >= 0).any():
-        score += w[Feature.LANGUAGE] * features.language(*_language(pool, req, pairs.gr,
-                                                                    pairs.rows))
+        score += w[Feature.LANGUAGE] * features.language(
+            *_language(pool, req, pairs.gr, pairs.rows)
+        )
     if req.known.size:
         score += w[Feature.CONTINUITY] * features.continuity(
-            np.isin(pairs.gr * len(pool) + pairs.rows, req.known))
+            np.isin(pairs.gr * len(pool) + pairs.rows, req.known)
+        )
     return score
 
 
-def _scores(pool: ProviderPool, index: PoolIndex, req: _Requests, pairs: _Pairs,
-            distance: FloatArray, rate: tuple[FloatArray, FloatArray] | None,
-            weights: Weights) -> FloatArray:
+def _scores(
+    pool: ProviderPool,
+    index: PoolIndex,
+    req: _Requests,
+    pairs: _Pairs,
+    distance: FloatArray,
+    rate: tuple[FloatArray, FloatArray] | None,
+    weights: Weights,
+) -> FloatArray:
     """Each pair's exact score: ``features.PairInputs`` summed as ``weighted_sum``."""
     rows, gr = pairs.rows, pairs.gr
-    mean_rate = (rate[1][pairs.cols] if rate is not None
-                 else np.full(rows.size, float(RATE_REFERENCE_PENCE)))
-    known = (np.isin(gr * len(pool) + rows, req.known).astype(np.float64) if req.known.size
-             else np.zeros(rows.size))
+    mean_rate = (
+        rate[1][pairs.cols] if rate is not None else np.full(rows.size, float(RATE_REFERENCE_PENCE))
+    )
+    known = (
+        np.isin(gr * len(pool) + rows, req.known).astype(np.float64)
+        if req.known.size
+        else np.zeros(rows.size)
+    )
     matched, preferred = _language(pool, req, gr, rows)
     inputs = PairInputs(
-        distance_km=distance, shared_slots=pairs.shared, window_slots=pairs.slots,
-        mean_rate=mean_rate, ceiling=req.ceiling[gr], languages_matched=matched,
-        languages_preferred=preferred, provider_gender=pool.gender[rows],
-        wanted_gender=req.gender[gr], known=known, load_norm=index.load_norm[rows],
-        reliability_norm=index.reliability_norm[rows], slack=index.slack[rows],
+        distance_km=distance,
+        shared_slots=pairs.shared,
+        window_slots=pairs.slots,
+        mean_rate=mean_rate,
+        ceiling=req.ceiling[gr],
+        languages_matched=matched,
+        languages_preferred=preferred,
+        provider_gender=pool.gender[rows],
+        wanted_gender=req.gender[gr],
+        known=known,
+        load_norm=index.load_norm[rows],
+        reliability_norm=index.reliability_norm[rows],
+        slack=index.slack[rows],
         urgency_level=req.level[gr],
     )
     return weighted_sum(inputs.normalised(), weights.as_array())
 
 
-def _contenders(pool: ProviderPool, index: PoolIndex, req: _Requests, pairs: _Pairs,
-                block: IntArray, group: IntArray, rate: tuple[FloatArray, FloatArray] | None,
-                weights: Weights, k: int) -> BoolArray:
+def _contenders(
+    pool: ProviderPool,
+    index: PoolIndex,
+    req: _Requests,
+    pairs: _Pairs,
+    block: IntArray,
+    group: IntArray,
+    rate: tuple[FloatArray, FloatArray] | None,
+    weights: Weights,
+    k: int,
+) -> BoolArray:
     """Pairs that may be within reach and among their request's best k (see the module doc)."""
     w = weights.as_array()
     approx, error = chord_km(pairs.cosine)
@@ -274,14 +346,22 @@ def _contenders(pool: ProviderPool, index: PoolIndex, req: _Requests, pairs: _Pa
     return contender
 
 
-def _block(pool: ProviderPool, index: PoolIndex, req: _Requests, block: IntArray,
-           group: IntArray, rate: tuple[FloatArray, FloatArray] | None, weights: Weights,
-           k: int) -> tuple[IntArray, IntArray, FloatArray]:
+def _block(
+    pool: ProviderPool,
+    index: PoolIndex,
+    req: _Requests,
+    block: IntArray,
+    group: IntArray,
+    rate: tuple[FloatArray, FloatArray] | None,
+    weights: Weights,
+    k: int,
+) -> tuple[IntArray, IntArray, FloatArray]:
     """Best k (request, row, score) of the block's requests against the group's providers."""
     pairs = _dense_checks(pool, index, req, block, group, rate)
     pairs = pairs.take(_contenders(pool, index, req, pairs, block, group, rate, weights, k))
-    distance = haversine_km(req.lat[pairs.gr], req.lon[pairs.gr], pool.lat[pairs.rows],
-                            pool.lon[pairs.rows])
+    distance = haversine_km(
+        req.lat[pairs.gr], req.lon[pairs.gr], pool.lat[pairs.rows], pool.lon[pairs.rows]
+    )
     near = distance <= pool.radius_km[pairs.rows]
     pairs, distance = pairs.take(near), distance[near]
     score = _scores(pool, index, req, pairs, distance, rate, weights)
@@ -290,7 +370,10 @@ def _block(pool: ProviderPool, index: PoolIndex, req: _Requests, block: IntArray
 
 
 def batch_candidates(
-    pool: ProviderPool, requests: Sequence[CareRequestSpec], k: int, weights: Weights | None = None,
+    pool: ProviderPool,
+    requests: Sequence[CareRequestSpec],
+    k: int,
+    weights: Weights | None = None,
 ) -> tuple[IntArray, IntArray, FloatArray]:
     """(request index, pool row, quality) of each request's best k, grouped by request."""
     weights = weights or Weights()
@@ -301,26 +384,36 @@ def batch_candidates(
     req = _Requests(pool, requests)
     groups: dict[tuple[object, ...], list[int]] = {}
     for i, r in enumerate(requests):
-        key = (r.services, r.regulated_services, r.agency, r.start_date, r.isf_funded,
-               r.council if r.isf_funded else None, r.required_gender, r.required_languages)
+        key = (
+            r.services,
+            r.regulated_services,
+            r.agency,
+            r.start_date,
+            r.isf_funded,
+            r.council if r.isf_funded else None,
+            r.required_gender,
+            r.required_languages,
+        )
         groups.setdefault(key, []).append(i)
     tasks: list[tuple[IntArray, IntArray, tuple[FloatArray, FloatArray] | None]] = []
     for members in groups.values():
         group = _group_rows(pool, index, requests[members[0]])
         if group.size == 0:
             continue
-        cols = [pool.service_index[s] for s in requests[members[0]].services
-                if s in pool.service_index]
+        cols = [
+            pool.service_index[s] for s in requests[members[0]].services if s in pool.service_index
+        ]
         rate = None
         if cols:
             rates = pool.rates[group[:, None], np.array(cols, dtype=np.int64)]
             rate = (rates.max(axis=1).astype(np.float64), rates.mean(axis=1))
         ids = np.array(members, dtype=np.int64)
         step = max(1, BLOCK_ELEMENTS // group.size)
-        tasks.extend((ids[start:start + step], group, rate) for start in range(0, ids.size, step))
+        tasks.extend((ids[start : start + step], group, rate) for start in range(0, ids.size, step))
 
-    def run(task: tuple[IntArray, IntArray, tuple[FloatArray, FloatArray] | None],
-            ) -> tuple[IntArray, IntArray, FloatArray]:
+    def run(
+        task: tuple[IntArray, IntArray, tuple[FloatArray, FloatArray] | None],
+    ) -> tuple[IntArray, IntArray, FloatArray]:
         return _block(pool, index, req, task[0], task[1], task[2], weights, k)
 
     # NumPy releases the GIL inside its large array operations, so blocks overlap

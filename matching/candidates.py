@@ -105,10 +105,14 @@ def prepare(pool: ProviderPool, request: CareRequestSpec) -> _Prepared:
         council_col=-1 if request.council is None else pool.council_index.get(request.council, -1),
         start_day=request.start_date.toordinal(),
         window_slots=slot_count(request.windows),
-        gender_code=(-1 if request.required_gender is None
-                     else pool.gender_index.get(request.required_gender, -2)),
-        language_cols=[pool.language_index[x] for x in request.required_languages
-                       if x in pool.language_index],
+        gender_code=(
+            -1
+            if request.required_gender is None
+            else pool.gender_index.get(request.required_gender, -2)
+        ),
+        language_cols=[
+            pool.language_index[x] for x in request.required_languages if x in pool.language_index
+        ],
         languages_known=all(x in pool.language_index for x in request.required_languages),
     )
 
@@ -206,8 +210,18 @@ def _language(pool: ProviderPool, p: _Prepared, rows: IntArray) -> BoolArray:
 
 
 CHECKS: tuple[Check, ...] = (
-    _service, _cqc, _agency, _suspended, _compliance, _isf,
-    _too_far, _availability, _capacity, _rate, _gender, _language,
+    _service,
+    _cqc,
+    _agency,
+    _suspended,
+    _compliance,
+    _isf,
+    _too_far,
+    _availability,
+    _capacity,
+    _rate,
+    _gender,
+    _language,
 )
 
 
@@ -263,8 +277,14 @@ def eligible(
 
 def static_key(p: _Prepared) -> StaticKey:
     """The part of a prepared request that checks 0-5 depend on."""
-    return StaticKey(int(p.service_bits), p.services_known, p.needs_cqc, p.agency_col,
-                     p.start_day, p.council_col if p.request.isf_funded else None)
+    return StaticKey(
+        int(p.service_bits),
+        p.services_known,
+        p.needs_cqc,
+        p.agency_col,
+        p.start_day,
+        p.council_col if p.request.isf_funded else None,
+    )
 
 
 def eligible_rows(pool: ProviderPool, request: CareRequestSpec) -> IntArray:
@@ -337,5 +357,8 @@ def why_not(pool: ProviderPool, request: CareRequestSpec, provider_id: str) -> l
         raise KeyError(f"provider not in pool: {provider_id!r}")
     prepared = prepare(pool, request)
     row = np.array([pool.row_of[provider_id]], dtype=np.int64)
-    return [code for code, check in zip(CONSTRAINT_CODES, CHECKS, strict=True)
-            if bool(check(pool, prepared, row)[0])]
+    return [
+        code
+        for code, check in zip(CONSTRAINT_CODES, CHECKS, strict=True)
+        if bool(check(pool, prepared, row)[0])
+    ]

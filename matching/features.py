@@ -84,8 +84,7 @@ def rate(mean_rate_pence: FloatArray, ceiling: FloatArray | float) -> FloatArray
 
 def language(matched: FloatArray, preferred: FloatArray | int) -> FloatArray:
     """Share of the preferred languages spoken (0 with no preference)."""
-    share: FloatArray = np.where(np.asarray(preferred) > 0,
-                                 matched / np.maximum(preferred, 1), 0.0)
+    share: FloatArray = np.where(np.asarray(preferred) > 0, matched / np.maximum(preferred, 1), 0.0)
     return share
 
 
@@ -181,4 +180,5 @@ def pruning_slack(weights: FloatArray, distance_error_km: float) -> float:
     term is exact up to rounding, bounded by ``SCORE_ROUNDING`` times the weights' size.
     """
     return distance_slope(float(weights[Feature.DISTANCE])) * distance_error_km + (
-        SCORE_ROUNDING * (1.0 + float(np.abs(weights).sum())))
+        SCORE_ROUNDING * (1.0 + float(np.abs(weights).sum()))
+    )

@@ -35,8 +35,7 @@ WECA_COUNCILS: frozenset[str] = frozenset(
 # South West region. GeoNames files BANES and North Somerset under "Somerset"
 # and South Gloucestershire under "Gloucestershire", which are both South West.
 SOUTH_WEST_COUNTIES: frozenset[str] = frozenset(
-    {"County of Bristol", "Somerset", "Gloucestershire", "Wiltshire", "Dorset", "Devon",
-     "Cornwall"}
+    {"County of Bristol", "Somerset", "Gloucestershire", "Wiltshire", "Dorset", "Devon", "Cornwall"}
 )
 _BOUNDARY_FILES: dict[CouncilArea, str] = {
     "bristol": "boundary_bristol.geojson",
@@ -163,8 +162,10 @@ def locate_postcode(text: str) -> tuple[float, float]:
 
 
 def haversine_km(
-    lat1: float | FloatArray, lon1: float | FloatArray,
-    lat2: float | FloatArray, lon2: float | FloatArray,
+    lat1: float | FloatArray,
+    lon1: float | FloatArray,
+    lat2: float | FloatArray,
+    lon2: float | FloatArray,
 ) -> FloatArray:
     """Great-circle distance in km; NumPy broadcasting over any of the inputs."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
@@ -215,8 +216,12 @@ def _boundaries() -> dict[CouncilArea, _Boundary]:
                         coords = np.vstack([coords, coords[:1]])
                     rings.append(coords)
         stacked = np.vstack(rings)
-        bbox = (float(stacked[:, 0].min()), float(stacked[:, 1].min()),
-                float(stacked[:, 0].max()), float(stacked[:, 1].max()))
+        bbox = (
+            float(stacked[:, 0].min()),
+            float(stacked[:, 1].min()),
+            float(stacked[:, 0].max()),
+            float(stacked[:, 1].max()),
+        )
         loaded[area] = _Boundary(tuple(rings), bbox)
     return loaded
 
@@ -270,8 +275,7 @@ def neighbourhoods() -> tuple[Neighbourhood, ...]:
     """The shipped neighbourhoods, in file order."""
     raw = json.loads((DATA_DIR / "neighbourhoods.json").read_text(encoding="utf-8"))
     return tuple(
-        Neighbourhood(n["slug"], n["name"], tuple(n["outcodes"]), n.get("anchor"))
-        for n in raw
+        Neighbourhood(n["slug"], n["name"], tuple(n["outcodes"]), n.get("anchor")) for n in raw
     )
 
 

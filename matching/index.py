@@ -60,8 +60,9 @@ def unit_vectors(lat: FloatArray, lon: FloatArray) -> FloatArray:
     """(n, 3) unit vectors of points given in degrees."""
     phi, lam = np.radians(lat), np.radians(lon)
     cos_phi = np.cos(phi)
-    vectors: FloatArray = np.stack([cos_phi * np.cos(lam), cos_phi * np.sin(lam), np.sin(phi)],
-                                   axis=-1)
+    vectors: FloatArray = np.stack(
+        [cos_phi * np.cos(lam), cos_phi * np.sin(lam), np.sin(phi)], axis=-1
+    )
     return vectors
 
 
@@ -81,8 +82,12 @@ def _build(pool: ProviderPool) -> PoolIndex:
         active=~pool.suspended,
         compliance_days=pool.compliance_days.astype(np.int32),
         offers_t=np.ascontiguousarray(
-            (pool.services[None, :] >> np.arange(len(pool.service_index), dtype=np.uint64)[:, None]
-             & np.uint64(1)).astype(bool)),
+            (
+                pool.services[None, :]
+                >> np.arange(len(pool.service_index), dtype=np.uint64)[:, None]
+                & np.uint64(1)
+            ).astype(bool)
+        ),
         has_free=free > 0,
         free=free,
         agencies_t=np.ascontiguousarray(pool.agencies.T),
@@ -125,8 +130,9 @@ Selection = slice | IntArray  # the whole pool (``slice(None)``: views) or some 
 WHOLE = slice(None)
 
 
-def static_mask(pool: ProviderPool, index: PoolIndex, key: StaticKey,
-                sel: Selection = WHOLE) -> BoolArray:
+def static_mask(
+    pool: ProviderPool, index: PoolIndex, key: StaticKey, sel: Selection = WHOLE
+) -> BoolArray:
     """Providers passing checks 0-5 (service ... not_isf_approved), over ``sel``."""
     n = len(pool) if isinstance(sel, slice) else sel.size
     if not key.services_known or key.agency_col < 0 or key.isf_col == -1:
@@ -168,6 +174,5 @@ def chord_km(cosine: FloatArray) -> tuple[FloatArray, float]:
     chord = np.sqrt(np.maximum(2.0 - 2.0 * cosine, 0.0))
     approx: FloatArray = EARTH_RADIUS_KM * chord
     widest = min(float(chord.max(initial=0.0)), 2.0)
-    error = CHORD_MARGIN_KM + EARTH_RADIUS_KM * (widest ** 3 / 24.0 + widest ** 5)
+    error = CHORD_MARGIN_KM + EARTH_RADIUS_KM * (widest**3 / 24.0 + widest**5)
     return approx, error
-

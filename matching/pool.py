@@ -139,7 +139,8 @@ class ProviderPool:
         if len(set(ids)) != len(ids):
             raise ValueError("provider ids must be unique")
         service_index = (
-            {key: i for i, key in enumerate(services)} if services is not None
+            {key: i for i, key in enumerate(services)}
+            if services is not None
             else _index(k for r in records for k in r.rates_pence)
         )
         if len(service_index) > MAX_SERVICES:
@@ -186,15 +187,17 @@ class ProviderPool:
             agencies=agencies,
             suspended=np.array([r.suspended for r in records], dtype=bool),
             compliance_days=np.array(
-                [NO_DATE if r.compliance_valid_until is None
-                 else r.compliance_valid_until.toordinal() for r in records],
+                [
+                    NO_DATE
+                    if r.compliance_valid_until is None
+                    else r.compliance_valid_until.toordinal()
+                    for r in records
+                ],
                 dtype=np.int64,
             ),
             isf_councils=councils,
             availability=availability,
-            capacity_hours=np.array(
-                [r.capacity_hours_per_week for r in records], dtype=np.float64
-            ),
+            capacity_hours=np.array([r.capacity_hours_per_week for r in records], dtype=np.float64),
             committed_hours=committed,
             gender=np.array(
                 [-1 if r.gender is None else gender_index[r.gender] for r in records],
@@ -202,8 +205,10 @@ class ProviderPool:
             ),
             languages=languages,
             load_hours=np.array(
-                [r.committed_hours if r.current_load_hours is None else r.current_load_hours
-                 for r in records],
+                [
+                    r.committed_hours if r.current_load_hours is None else r.current_load_hours
+                    for r in records
+                ],
                 dtype=np.float64,
             ),
             reliability=np.array(

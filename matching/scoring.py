@@ -97,7 +97,9 @@ class Suggestion:
 
 
 def feature_matrix(
-    pool: ProviderPool, request: CareRequestSpec, rows: IntArray,
+    pool: ProviderPool,
+    request: CareRequestSpec,
+    rows: IntArray,
     distance: FloatArray | None = None,
 ) -> tuple[FloatArray, FloatArray]:
     """(raw, normalised) feature values, each of shape (len(rows), len(FEATURES)).
@@ -109,29 +111,53 @@ def feature_matrix(
     if distance is None:
         distance = distances_km(pool, request, rows)
     window_slots = slot_count(request.windows)
-    shared = (overlap_slots(pool.availability[rows], request.windows) if window_slots
-              else np.zeros(n))
+    shared = (
+        overlap_slots(pool.availability[rows], request.windows) if window_slots else np.zeros(n)
+    )
     cols = [pool.service_index[s] for s in request.services if s in pool.service_index]
-    rate = (pool.rates[rows[:, None], np.array(cols, dtype=np.int64)].mean(axis=1) if cols
-            else np.full(n, float(RATE_REFERENCE_PENCE)))
-    preferred = [pool.language_index[x] for x in request.preferred_languages
-                 if x in pool.language_index]
+    rate = (
+        pool.rates[rows[:, None], np.array(cols, dtype=np.int64)].mean(axis=1)
+        if cols
+        else np.full(n, float(RATE_REFERENCE_PENCE))
+    )
+    preferred = [
+        pool.language_index[x] for x in request.preferred_languages if x in pool.language_index
+    ]
     spoken = pool.languages[rows[:, None], np.array(preferred, dtype=np.int64)]
     matched = spoken.sum(axis=1).astype(np.float64) if preferred else np.zeros(n)
     known_rows = [pool.row_of[x] for x in request.known_provider_ids if x in pool.row_of]
     known = np.isin(rows, np.array(known_rows, dtype=np.int64)).astype(np.float64)
     inputs = PairInputs(
-        distance_km=distance, shared_slots=shared, window_slots=window_slots, mean_rate=rate,
-        ceiling=features.rate_ceiling(request.max_rate_pence), languages_matched=matched,
-        languages_preferred=len(request.preferred_languages), provider_gender=pool.gender[rows],
-        wanted_gender=pool.gender_index.get(request.preferred_gender or "", -2), known=known,
-        load_norm=index.load_norm[rows], reliability_norm=index.reliability_norm[rows],
-        slack=index.slack[rows], urgency_level=URGENCY_LEVEL[request.urgency],
+        distance_km=distance,
+        shared_slots=shared,
+        window_slots=window_slots,
+        mean_rate=rate,
+        ceiling=features.rate_ceiling(request.max_rate_pence),
+        languages_matched=matched,
+        languages_preferred=len(request.preferred_languages),
+        provider_gender=pool.gender[rows],
+        wanted_gender=pool.gender_index.get(request.preferred_gender or "", -2),
+        known=known,
+        load_norm=index.load_norm[rows],
+        reliability_norm=index.reliability_norm[rows],
+        slack=index.slack[rows],
+        urgency_level=URGENCY_LEVEL[request.urgency],
     )
     normalised = inputs.normalised()
     coverage = shared / window_slots if window_slots else np.ones(n)
-    raw = np.column_stack([distance, coverage, rate, matched, normalised[Feature.GENDER], known,
-                           pool.load_hours[rows], pool.reliability[rows], index.free[rows]])
+    raw = np.column_stack(
+        [
+            distance,
+            coverage,
+            rate,
+            matched,
+            normalised[Feature.GENDER],
+            known,
+            pool.load_hours[rows],
+            pool.reliability[rows],
+            index.free[rows],
+        ]
+    )
     return raw.reshape(n, len(FEATURES)), np.column_stack(normalised).reshape(n, len(FEATURES))
 
 
@@ -158,8 +184,13 @@ def rank_rows(pool: ProviderPool, rows: IntArray, score: FloatArray, k: int) -> 
     return ranked
 
 
-def _approximate_scores(pool: ProviderPool, request: CareRequestSpec, rows: IntArray,
-                        distance: FloatArray, w: FloatArray) -> FloatArray:
+def _approximate_scores(
+    pool: ProviderPool,
+    request: CareRequestSpec,
+    rows: IntArray,
+    distance: FloatArray,
+    w: FloatArray,
+) -> FloatArray:
     """The rows' scores for approximate distances, other features as ``feature_matrix``.
 
     The same normalisers (``matching.features``), summed in another order and
@@ -169,13 +200,15 @@ def _approximate_scores(pool: ProviderPool, request: CareRequestSpec, rows: IntA
     index = pool_index(pool)
     score: FloatArray = w[Feature.LOAD] * index.load_norm[rows]
     score += w[Feature.RELIABILITY] * index.reliability_norm[rows]
-    score += w[Feature.URGENCY] * features.urgency(URGENCY_LEVEL[request.urgency],
-                                                   index.slack[rows])
+    score += w[Feature.URGENCY] * features.urgency(
+        URGENCY_LEVEL[request.urgency], index.slack[rows]
+    )
     score += w[Feature.DISTANCE] * features.distance(distance)
     window_slots = slot_count(request.windows)
     if window_slots:
-        coverage = features.window_coverage(overlap_slots(index.patterns, request.windows),
-                                            window_slots)
+        coverage = features.window_coverage(
+            overlap_slots(index.patterns, request.windows), window_slots
+        )
         score += w[Feature.WINDOW_COVERAGE] * coverage[index.pattern[rows]]
     else:
         score += w[Feature.WINDOW_COVERAGE]
@@ -187,28 +220,34 @@ def _approximate_scores(pool: ProviderPool, request: CareRequestSpec, rows: IntA
             total += index.rates_t[col, rows]
         score += w[Feature.RATE] * features.rate(total / len(cols), ceiling)
     else:
-        score += w[Feature.RATE] * features.rate(np.array([RATE_REFERENCE_PENCE], float),
-                                                 ceiling)
-    preferred = [pool.language_index[x] for x in request.preferred_languages
-                 if x in pool.language_index]
+        score += w[Feature.RATE] * features.rate(np.array([RATE_REFERENCE_PENCE], float), ceiling)
+    preferred = [
+        pool.language_index[x] for x in request.preferred_languages if x in pool.language_index
+    ]
     if preferred:
         matched = index.languages_t[preferred[0], rows].astype(np.float64)
         for col in preferred[1:]:
             matched += index.languages_t[col, rows]
-        score += w[Feature.LANGUAGE] * features.language(matched,
-                                                         len(request.preferred_languages))
+        score += w[Feature.LANGUAGE] * features.language(matched, len(request.preferred_languages))
     wanted = pool.gender_index.get(request.preferred_gender or "", -2)
     if wanted >= 0:
         score += w[Feature.GENDER] * features.gender(pool.gender[rows], wanted)
     known_rows = [pool.row_of[x] for x in request.known_provider_ids if x in pool.row_of]
     if known_rows:
         score += w[Feature.CONTINUITY] * features.continuity(
-            np.isin(rows, np.array(known_rows, dtype=np.int64)))
+            np.isin(rows, np.array(known_rows, dtype=np.int64))
+        )
     return score
 
 
-def _contenders(pool: ProviderPool, request: CareRequestSpec, rows: IntArray,
-                cosine: FloatArray, w: FloatArray, k: int) -> BoolArray:
+def _contenders(
+    pool: ProviderPool,
+    request: CareRequestSpec,
+    rows: IntArray,
+    cosine: FloatArray,
+    w: FloatArray,
+    k: int,
+) -> BoolArray:
     """Rows that may be within reach and among the best k (see the module doc)."""
     approx, error = chord_km(cosine)
     radius = pool.radius_km[rows]
@@ -256,8 +295,9 @@ def top_k(
     suggestions = []
     for i in range(best.size):
         explanation = {
-            name: FeatureExplanation(raw_best[i][j], norm_best[i][j], weight_list[j],
-                                     contribution[i][j])
+            name: FeatureExplanation(
+                raw_best[i][j], norm_best[i][j], weight_list[j], contribution[i][j]
+            )
             for j, name in enumerate(FEATURES)
         }
         suggestions.append(Suggestion(pool.ids[chosen[i]], i + 1, scores[i], explanation))

@@ -75,8 +75,12 @@ def remaining(segments: FloatArray, load: FloatArray) -> FloatArray:
 
 def plan_value(problem: Problem, share: FloatArray) -> float:
     """Objective of a plan: pair values minus the (convex) load cost of its loads."""
-    load = np.asarray(np.bincount(problem.provider, weights=problem.hours * share,
-                                  minlength=problem.segments.shape[0]), dtype=np.float64)
+    load = np.asarray(
+        np.bincount(
+            problem.provider, weights=problem.hours * share, minlength=problem.segments.shape[0]
+        ),
+        dtype=np.float64,
+    )
     used = problem.segments - remaining(problem.segments, load)
     return float((problem.value * share).sum() - (used * _COSTS).sum())
 
@@ -128,8 +132,14 @@ def best_bound(problem: Problem, prices: list[FloatArray], target: float) -> flo
     return bound
 
 
-def solve(problem: Problem, n_requests: int, part_requests: int, mip_rel_gap: float,
-          mip_nodes: int = MIP_NODES, workers: int = 1) -> tuple[FloatArray, float, str]:
+def solve(
+    problem: Problem,
+    n_requests: int,
+    part_requests: int,
+    mip_rel_gap: float,
+    mip_nodes: int = MIP_NODES,
+    workers: int = 1,
+) -> tuple[FloatArray, float, str]:
     """(share per pair, bound, status): parts, their whole MIPs while needed, then the unplaced.
 
     1. Each part by relax-and-fix (``solve_part``).
@@ -151,8 +161,12 @@ def solve(problem: Problem, n_requests: int, part_requests: int, mip_rel_gap: fl
     prices = np.zeros(problem.segments.shape[0])
     statuses: set[str] = set()
     part_list = [_part(problem, edges, problem.segments) for edges in pieces]
-    results = _run_all(solve_part, [(p, mip_rel_gap, mip_nodes) for p in part_list],
-                       [p.row.size for p in part_list], workers)
+    results = _run_all(
+        solve_part,
+        [(p, mip_rel_gap, mip_nodes) for p in part_list],
+        [p.row.size for p in part_list],
+        workers,
+    )
     shares = [r[0] for r in results]
     lps = [r[1] for r in results]
     values = [_part_value(p, x) for p, x in zip(part_list, shares, strict=True)]
@@ -162,14 +176,21 @@ def solve(problem: Problem, n_requests: int, part_requests: int, mip_rel_gap: fl
         prices[providers] = np.maximum(prices[providers], part_prices)
     tried: set[int] = set()
     while sum(values) < (1.0 - mip_rel_gap) * sum(lps) - 1e-9 * abs(sum(lps)):
-        loss = sorted((lps[i] - values[i], -i) for i in range(len(pieces))
-                      if i not in tried and lps[i] - values[i] > 1e-9)
+        loss = sorted(
+            (lps[i] - values[i], -i)
+            for i in range(len(pieces))
+            if i not in tried and lps[i] - values[i] > 1e-9
+        )
         batch = [-j for _, j in reversed(loss[-MIP_ROUND:])]
         if not batch:
             break
         tried.update(batch)
-        mips = _run_all(_mip, [(part_list[i], shares[i], mip_rel_gap, mip_nodes) for i in batch],
-                        [part_list[i].row.size for i in batch], workers)
+        mips = _run_all(
+            _mip,
+            [(part_list[i], shares[i], mip_rel_gap, mip_nodes) for i in batch],
+            [part_list[i].row.size for i in batch],
+            workers,
+        )
         for i, (part_share, status, mip_bound) in zip(batch, mips, strict=True):
             shares[i], lps[i] = part_share, min(lps[i], mip_bound)
             values[i] = _part_value(part_list[i], part_share)
@@ -179,22 +200,28 @@ def solve(problem: Problem, n_requests: int, part_requests: int, mip_rel_gap: fl
     if not cut:
         return share, float(sum(lps)), " / ".join(sorted(statuses))
     hours = problem.hours * share
-    load = np.asarray(np.bincount(problem.provider, weights=hours,
-                                  minlength=problem.segments.shape[0]), dtype=np.float64)
+    load = np.asarray(
+        np.bincount(problem.provider, weights=hours, minlength=problem.segments.shape[0]),
+        dtype=np.float64,
+    )
     left = remaining(problem.segments, load)
     placed = np.bincount(problem.request, weights=hours, minlength=n_requests)
     room = left.sum(axis=1)[problem.provider]
-    retry = np.flatnonzero((placed[problem.request] <= 1e-9)
-                           & (room >= np.where(problem.whole, problem.hours, 0.0) - 1e-9)
-                           & (room > 1e-9))
+    retry = np.flatnonzero(
+        (placed[problem.request] <= 1e-9)
+        & (room >= np.where(problem.whole, problem.hours, 0.0) - 1e-9)
+        & (room > 1e-9)
+    )
     if retry.size:
-        retry_share, _, status, _ = solve_part(_part(problem, retry, left), mip_rel_gap,
-                                               mip_nodes)
+        retry_share, _, status, _ = solve_part(_part(problem, retry, left), mip_rel_gap, mip_nodes)
         share[retry] = retry_share
         statuses.add(status)
     bound = best_bound(problem, [prices], plan_value(problem, share))
-    return share, bound, f"{len(pieces)} parts + {retry.size} pairs retried: " + " / ".join(
-        sorted(statuses))
+    return (
+        share,
+        bound,
+        f"{len(pieces)} parts + {retry.size} pairs retried: " + " / ".join(sorted(statuses)),
+    )
 
 
 @dataclass(frozen=True)
@@ -212,16 +239,23 @@ class Part:
 def _part(problem: Problem, edges: IntArray, segments: FloatArray) -> Part:
     _, row = np.unique(problem.request[edges], return_inverse=True)
     providers, column = np.unique(problem.provider[edges], return_inverse=True)
-    return Part(row=row, column=column, hours=problem.hours[edges], value=problem.value[edges],
-                whole=problem.whole[edges], segments=segments[providers])
+    return Part(
+        row=row,
+        column=column,
+        hours=problem.hours[edges],
+        value=problem.value[edges],
+        whole=problem.whole[edges],
+        segments=segments[providers],
+    )
 
 
 PartResult = tuple[FloatArray, float, str, FloatArray]
 T = TypeVar("T")
 
 
-def _run_all(task: Callable[..., T], jobs: Sequence[tuple[object, ...]], sizes: list[int],
-             workers: int) -> list[T]:
+def _run_all(
+    task: Callable[..., T], jobs: Sequence[tuple[object, ...]], sizes: list[int], workers: int
+) -> list[T]:
     """``task(*job)`` for each job, results in order, in ``workers`` threads at once.
 
     HiGHS releases the GIL while it solves and keeps its scheduler per calling
@@ -252,17 +286,23 @@ def _model(part: Part, integral: bool) -> highspy.HighsLp:
     # Column-wise: a pair has its request row (1) and its provider row (hours); a
     # segment column has its provider row (-1).
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = np.concatenate([np.arange(0, 2 * n_pairs, 2),
-                                          2 * n_pairs + np.arange(k * n_prov + 1)])
-    lp.a_matrix_.index_ = np.concatenate([
-        np.stack([part.row, n_req + part.column], axis=1).ravel(),
-        n_req + np.repeat(np.arange(n_prov), k)]).astype(np.int32)
-    lp.a_matrix_.value_ = np.concatenate([
-        np.stack([np.ones(n_pairs), part.hours], axis=1).ravel(), -np.ones(k * n_prov)])
+    lp.a_matrix_.start_ = np.concatenate(
+        [np.arange(0, 2 * n_pairs, 2), 2 * n_pairs + np.arange(k * n_prov + 1)]
+    )
+    lp.a_matrix_.index_ = np.concatenate(
+        [
+            np.stack([part.row, n_req + part.column], axis=1).ravel(),
+            n_req + np.repeat(np.arange(n_prov), k),
+        ]
+    ).astype(np.int32)
+    lp.a_matrix_.value_ = np.concatenate(
+        [np.stack([np.ones(n_pairs), part.hours], axis=1).ravel(), -np.ones(k * n_prov)]
+    )
     if integral:
-        lp.integrality_ = [highspy.HighsVarType.kInteger if w else highspy.HighsVarType.kContinuous
-                           for w in part.whole.tolist()] + [highspy.HighsVarType.kContinuous] * (
-                               k * n_prov)
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if w else highspy.HighsVarType.kContinuous
+            for w in part.whole.tolist()
+        ] + [highspy.HighsVarType.kContinuous] * (k * n_prov)
     return lp
 
 
@@ -289,8 +329,9 @@ def solve_part(part: Part, mip_rel_gap: float, mip_nodes: int = MIP_NODES) -> Pa
     lp.passModel(_model(part, integral=False))
     lp.run()
     if lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        raise RuntimeError(f"HiGHS could not solve the relaxation: "
-                           f"{lp.modelStatusToString(lp.getModelStatus())}")
+        raise RuntimeError(
+            f"HiGHS could not solve the relaxation: {lp.modelStatusToString(lp.getModelStatus())}"
+        )
     solution = lp.getSolution()
     lp_share = np.clip(np.asarray(solution.col_value[:n_pairs]), 0.0, 1.0)
     lp_value = -float(lp.getInfo().objective_function_value)
@@ -301,8 +342,9 @@ def solve_part(part: Part, mip_rel_gap: float, mip_nodes: int = MIP_NODES) -> Pa
     return share, lp_value, status, prices
 
 
-def _fix_and_solve(part: Part, lp_share: FloatArray, mip_rel_gap: float, mip_nodes: int
-                   ) -> tuple[FloatArray, str]:
+def _fix_and_solve(
+    part: Part, lp_share: FloatArray, mip_rel_gap: float, mip_nodes: int
+) -> tuple[FloatArray, str]:
     """Keep what the LP placed integrally; a small MIP places the requests it split."""
     n_req = int(part.row.max()) + 1
     status = "LP integral"
@@ -320,21 +362,26 @@ def _fix_and_solve(part: Part, lp_share: FloatArray, mip_rel_gap: float, mip_nod
     share = np.where(open_pair, 0.0, lp_share)
     share = np.where(part.whole & (share > 1 - 1e-6), 1.0, share)
     if open_pair.any():
-        load = np.bincount(part.column, weights=part.hours * share,
-                           minlength=part.segments.shape[0])
+        load = np.bincount(
+            part.column, weights=part.hours * share, minlength=part.segments.shape[0]
+        )
         edges = np.flatnonzero(open_pair)
         _, row = np.unique(part.row[edges], return_inverse=True)
-        sub = Part(row=row, column=part.column[edges], hours=part.hours[edges],
-                   value=part.value[edges], whole=part.whole[edges],
-                   segments=remaining(part.segments, np.asarray(load, dtype=np.float64)))
+        sub = Part(
+            row=row,
+            column=part.column[edges],
+            hours=part.hours[edges],
+            value=part.value[edges],
+            whole=part.whole[edges],
+            segments=remaining(part.segments, np.asarray(load, dtype=np.float64)),
+        )
         start = _round(sub, lp_share[edges])
         share[edges], status, _ = _mip(sub, start, max(mip_rel_gap, FIX_GAP), mip_nodes)
         status = f"split requests: {status}"
     return share, status
 
 
-def _mip(part: Part, start: FloatArray, gap: float, nodes: int
-         ) -> tuple[FloatArray, str, float]:
+def _mip(part: Part, start: FloatArray, gap: float, nodes: int) -> tuple[FloatArray, str, float]:
     """(plan, status, bound) of the MIP over ``part``; ``start`` when the MIP finds nothing better.
 
     The bound is HiGHS's dual bound on the MIP's optimum (inf when it has none).
@@ -349,8 +396,9 @@ def _mip(part: Part, start: FloatArray, gap: float, nodes: int
     status = mip.modelStatusToString(mip.getModelStatus())
     dual = float(mip.getInfo().mip_dual_bound)
     bound = -dual if np.isfinite(dual) else np.inf
-    values = np.asarray(mip.getSolution().col_value[:n_pairs]) if mip.getSolution().value_valid \
-        else None
+    values = (
+        np.asarray(mip.getSolution().col_value[:n_pairs]) if mip.getSolution().value_valid else None
+    )
     if values is None:
         return start, f"{status}, LP rounded", bound
     share = np.clip(values, 0.0, 1.0)
@@ -396,9 +444,10 @@ def parts(problem: Problem, n_requests: int, part_requests: int) -> tuple[list[I
     to the same parts (they never cause a cut that loses pairs).
     """
     n_pool = problem.segments.shape[0]
-    graph = coo_array((np.ones(problem.request.size),
-                       (problem.request, n_requests + problem.provider)),
-                      shape=(n_requests + n_pool, n_requests + n_pool))
+    graph = coo_array(
+        (np.ones(problem.request.size), (problem.request, n_requests + problem.provider)),
+        shape=(n_requests + n_pool, n_requests + n_pool),
+    )
     _, label = connected_components(graph, directed=False)
     component = label[problem.request]
     requests_in = np.bincount(label[np.unique(problem.request)], minlength=label.max() + 1)
@@ -409,7 +458,7 @@ def parts(problem: Problem, n_requests: int, part_requests: int) -> tuple[list[I
     order = np.argsort(component, kind="stable")
     bounds = np.searchsorted(component[order], np.arange(sizes.size + 1))
     for c in np.flatnonzero(sizes).tolist():
-        edges = order[bounds[c]:bounds[c + 1]]
+        edges = order[bounds[c] : bounds[c + 1]]
         size = int(requests_in[c])
         if size > part_requests:
             result.extend(_cut(problem, edges, -(-size // part_requests)))
@@ -451,8 +500,9 @@ def _cut(problem: Problem, edges: IntArray, regions: int) -> list[IntArray]:
         region[g] = i
     pair_region = region[problem.request[edges]]
     providers, column = np.unique(problem.provider[edges], return_inverse=True)
-    weight = coo_array((problem.hours[edges], (column, pair_region)),
-                       shape=(providers.size, len(groups))).toarray()
+    weight = coo_array(
+        (problem.hours[edges], (column, pair_region)), shape=(providers.size, len(groups))
+    ).toarray()
     home = np.argmax(weight, axis=1)[column]
     kept = edges[home == pair_region]
     kept_region = pair_region[home == pair_region]

@@ -88,9 +88,17 @@ def features(p: ProviderRecord, r: CareRequestSpec) -> list[float]:
     reliability = NEUTRAL_RELIABILITY if p.reliability is None else p.reliability
     free = cap - p.committed_hours
     slack = min(max(free / cap, 0.0), 1.0) if cap > 0 else 0.0
-    return [1.0 - min(d, DISTANCE_SCALE_KM) / DISTANCE_SCALE_KM, min(max(coverage, 0.0), 1.0),
-            rate_norm, language, gender, continuity, load, reliability,
-            URGENCY_LEVEL[r.urgency] * slack]
+    return [
+        1.0 - min(d, DISTANCE_SCALE_KM) / DISTANCE_SCALE_KM,
+        min(max(coverage, 0.0), 1.0),
+        rate_norm,
+        language,
+        gender,
+        continuity,
+        load,
+        reliability,
+        URGENCY_LEVEL[r.urgency] * slack,
+    ]
 
 
 def score(p: ProviderRecord, r: CareRequestSpec, weights: Weights) -> float:
@@ -101,10 +109,14 @@ def score(p: ProviderRecord, r: CareRequestSpec, weights: Weights) -> float:
 
 
 def ranking(
-    providers: list[ProviderRecord], r: CareRequestSpec, regulated: frozenset[str],
-    weights: Weights, k: int,
+    providers: list[ProviderRecord],
+    r: CareRequestSpec,
+    regulated: frozenset[str],
+    weights: Weights,
+    k: int,
 ) -> list[tuple[str, float]]:
-    scored = [(p.provider_id, score(p, r, weights)) for p in providers
-              if not failures(p, r, regulated)]
+    scored = [
+        (p.provider_id, score(p, r, weights)) for p in providers if not failures(p, r, regulated)
+    ]
     scored.sort(key=lambda item: (-item[1], item[0]))
     return scored[:k]

@@ -78,8 +78,9 @@ def test_scarce_capacity_goes_to_the_hospital_discharge_first() -> None:
 
 
 def test_a_splittable_request_may_be_shared_between_providers() -> None:
-    pool = ProviderPool.build([make_provider(provider_id=f"prv_{i}", capacity_hours_per_week=3.0)
-                               for i in range(2)])
+    pool = ProviderPool.build(
+        [make_provider(provider_id=f"prv_{i}", capacity_hours_per_week=3.0) for i in range(2)]
+    )
     plan = assign_batch(pool, [make_request(hours_per_week=6.0, min_window_share=0.5)])
     assert plan.hours_placed == 6.0
     assert sorted(p.hours for p in plan.placements) == [3.0, 3.0]

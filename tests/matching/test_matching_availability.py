@@ -32,8 +32,15 @@ def test_hours_and_minutes_of_a_mask() -> None:
 
 @pytest.mark.parametrize(
     "window",
-    [(0, "09:15", "10:00"), (0, "10:00", "10:00"), (0, "11:00", "10:00"), (7, "09:00", "10:00"),
-     (0, "24:00", "24:00"), (0, "9:00", "10:00"), (0, "09:00", "24:30")],
+    [
+        (0, "09:15", "10:00"),
+        (0, "10:00", "10:00"),
+        (0, "11:00", "10:00"),
+        (7, "09:00", "10:00"),
+        (0, "24:00", "24:00"),
+        (0, "9:00", "10:00"),
+        (0, "09:00", "24:30"),
+    ],
 )
 def test_bad_windows_are_refused(window: tuple[int, str, str]) -> None:
     with pytest.raises(InvalidWindow):
@@ -42,11 +49,13 @@ def test_bad_windows_are_refused(window: tuple[int, str, str]) -> None:
 
 def test_overlap_is_counted_per_provider_row() -> None:
     request = mask_from_windows([(0, "09:00", "11:00")])
-    providers = np.stack([
-        mask_from_windows([(0, "08:00", "10:00")]),
-        mask_from_windows([(1, "09:00", "11:00")]),
-        mask_from_windows([(0, "00:00", "24:00")]),
-    ])
+    providers = np.stack(
+        [
+            mask_from_windows([(0, "08:00", "10:00")]),
+            mask_from_windows([(1, "09:00", "11:00")]),
+            mask_from_windows([(0, "00:00", "24:00")]),
+        ]
+    )
     assert overlap_slots(providers, request).tolist() == [2, 0, 4]
 
 

@@ -17,8 +17,12 @@ from matching.scoring import Weights, top_candidates
 
 
 @SETTINGS
-@given(records=pools(), batch=st.lists(requests(), min_size=1, max_size=8),
-       weights=weights_strategy, k=st.integers(1, 12))
+@given(
+    records=pools(),
+    batch=st.lists(requests(), min_size=1, max_size=8),
+    weights=weights_strategy,
+    k=st.integers(1, 12),
+)
 def test_batch_pairs_match_one_request_at_a_time(
     records: list[ProviderRecord], batch: list[CareRequestSpec], weights: Weights, k: int
 ) -> None:
@@ -41,8 +45,13 @@ def test_an_empty_batch_or_pool_gives_no_pairs() -> None:
 
 
 @SETTINGS
-@given(lat1=st.floats(-90, 90), lon1=st.floats(-180, 180),
-       lat2=st.floats(-90, 90), lon2=st.floats(-180, 180), near=st.booleans())
+@given(
+    lat1=st.floats(-90, 90),
+    lon1=st.floats(-180, 180),
+    lat2=st.floats(-90, 90),
+    lon2=st.floats(-180, 180),
+    near=st.booleans(),
+)
 def test_the_chord_distance_is_within_its_error_bound_of_the_haversine(
     lat1: float, lon1: float, lat2: float, lon2: float, near: bool
 ) -> None:
@@ -58,8 +67,9 @@ def test_the_chord_distance_is_within_its_error_bound_of_the_haversine(
 def test_pruning_keeps_exact_ties_broken_by_provider_id() -> None:
     ids = [f"prv_{i:03d}" for i in range(60)]
     shuffled = [ids[(i * 37) % 60] for i in range(60)]  # ids out of row order
-    records = [make_provider(provider_id=x, lat=51.4552 + (i % 3) * 1e-4) for i, x in
-               enumerate(shuffled)]
+    records = [
+        make_provider(provider_id=x, lat=51.4552 + (i % 3) * 1e-4) for i, x in enumerate(shuffled)
+    ]
     pool = ProviderPool.build(records)
     batch = [make_request(request_id=f"req_{i}", lat=51.4600 + i * 1e-3) for i in range(3)]
     pairs = candidate_pairs(pool, batch, 7)

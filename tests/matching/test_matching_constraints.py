@@ -69,7 +69,8 @@ def test_an_isf_funded_request_needs_a_provider_on_that_councils_isf_list() -> N
     isf = {"isf_funded": True, "council": "bristol"}
     assert reasons({}, isf) == []
     assert reasons({"isf_approved_councils": frozenset({"south_glos"})}, isf) == [
-        "not_isf_approved"]
+        "not_isf_approved"
+    ]
     assert reasons({}, {"isf_funded": True, "council": None}) == ["not_isf_approved"]
     # Self-funded requests do not care about the ISF list.
     assert reasons({"isf_approved_councils": frozenset()}, {"isf_funded": False}) == []
@@ -83,8 +84,9 @@ def test_a_splittable_request_accepts_partial_cover_and_capacity() -> None:
 
 
 def test_why_not_lists_all_failures_in_the_documented_order() -> None:
-    found = reasons({"suspended": True, "lat": 51.6, "gender": "male"},
-                    {"required_gender": "female"})
+    found = reasons(
+        {"suspended": True, "lat": 51.6, "gender": "male"}, {"required_gender": "female"}
+    )
     assert found == ["suspended", "too_far", "required_gender"]
 
 

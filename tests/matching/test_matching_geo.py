@@ -62,8 +62,14 @@ def test_haversine_is_vectorised_and_sane() -> None:
 
 @pytest.mark.parametrize(
     ("outcode", "area"),
-    [("BS3", "bristol"), ("BS10", "bristol"), ("BS15", "south_gloucestershire"),
-     ("BA1", "bath_and_north_east_somerset"), ("BS21", "north_somerset"), ("EX1", None)],
+    [
+        ("BS3", "bristol"),
+        ("BS10", "bristol"),
+        ("BS15", "south_gloucestershire"),
+        ("BA1", "bath_and_north_east_somerset"),
+        ("BS21", "north_somerset"),
+        ("EX1", None),
+    ],
 )
 def test_outcode_centroids_fall_in_their_council_area(outcode: str, area: str | None) -> None:
     assert council_area_of(*locate_postcode(outcode)) == area
@@ -71,9 +77,16 @@ def test_outcode_centroids_fall_in_their_council_area(outcode: str, area: str | 
 
 @pytest.mark.parametrize(
     ("outcode", "circle"),
-    [("BS5", "council_area"), ("BS15", "combined_authority"), ("BA2", "combined_authority"),
-     ("BS21", "region"), ("EX1", "region"), ("TR1", "region"), ("SW1A", "national"),
-     ("CF10", "national")],
+    [
+        ("BS5", "council_area"),
+        ("BS15", "combined_authority"),
+        ("BA2", "combined_authority"),
+        ("BS21", "region"),
+        ("EX1", "region"),
+        ("TR1", "region"),
+        ("SW1A", "national"),
+        ("CF10", "national"),
+    ],
 )
 def test_locality_circles_from_bristol(outcode: str, circle: str) -> None:
     assert locality_circle(*locate_postcode(outcode), "bristol") == circle

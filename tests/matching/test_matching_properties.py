@@ -17,8 +17,11 @@ from matching.scoring import Weights, top_k
 SERVICES = ["companionship", "shopping", "meals", "personal_care"]
 REGULATED = frozenset({"personal_care"})
 START = date(2025, 6, 2)
-SETTINGS = settings(max_examples=80, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SETTINGS = settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 @st.composite
@@ -40,15 +43,17 @@ def providers(draw: st.DrawFn, index: int) -> ProviderRecord:
     offered = draw(st.lists(st.sampled_from(SERVICES), unique=True, max_size=4))
     return ProviderRecord(
         provider_id=f"prv{(index * 7919) % 1000:03d}",
-        lat=draw(st.floats(51.42, 51.50)), lon=draw(st.floats(-2.66, -2.54)),
+        lat=draw(st.floats(51.42, 51.50)),
+        lon=draw(st.floats(-2.66, -2.54)),
         travel_radius_km=draw(st.sampled_from([1.0, 3.0, 5.0, 8.0])),
         rates_pence={s: draw(st.sampled_from([1500, 1800, 2000, 2400, 2800])) for s in offered},
         availability=draw(st.one_of(masks(), st.just(mask_from_slots(range(336))))),
         cqc_registered=draw(st.booleans()),
         approved_agencies=draw(subset(["sdt", "wss"])),
         suspended=draw(st.sampled_from([False, False, False, True])),
-        compliance_valid_until=draw(st.one_of(
-            st.none(), st.integers(-30, 400).map(lambda d: START + timedelta(days=d)))),
+        compliance_valid_until=draw(
+            st.one_of(st.none(), st.integers(-30, 400).map(lambda d: START + timedelta(days=d)))
+        ),
         isf_approved_councils=draw(subset(["bristol", "south_glos"])),
         capacity_hours_per_week=draw(st.sampled_from([0.0, 5.0, 10.0, 20.0])),
         committed_hours=draw(st.sampled_from([0.0, 2.0, 5.0, 12.0])),
@@ -69,10 +74,16 @@ def pools(draw: st.DrawFn) -> list[ProviderRecord]:
 def requests(draw: st.DrawFn) -> CareRequestSpec:
     return CareRequestSpec(
         request_id="req",
-        services=tuple(draw(st.lists(st.sampled_from(SERVICES + ["unknown"]), unique=True,
-                                     min_size=1, max_size=2))),
+        services=tuple(
+            draw(
+                st.lists(
+                    st.sampled_from(SERVICES + ["unknown"]), unique=True, min_size=1, max_size=2
+                )
+            )
+        ),
         hours_per_week=draw(st.sampled_from([1.0, 2.0, 4.0, 8.0])),
-        lat=draw(st.floats(51.42, 51.50)), lon=draw(st.floats(-2.66, -2.54)),
+        lat=draw(st.floats(51.42, 51.50)),
+        lon=draw(st.floats(-2.66, -2.54)),
         agency=draw(st.sampled_from(["sdt", "wss", "other"])),
         start_date=START,
         windows=draw(masks(max_windows=2)),
@@ -90,7 +101,8 @@ def requests(draw: st.DrawFn) -> CareRequestSpec:
 
 
 weights_strategy = st.builds(
-    Weights, **{name: st.floats(0.0, 1.0) for name in Weights.__dataclass_fields__})
+    Weights, **{name: st.floats(0.0, 1.0) for name in Weights.__dataclass_fields__}
+)
 
 
 @SETTINGS
@@ -120,8 +132,7 @@ def assert_same_ranking(fast: list[tuple[str, float]], slow: list[tuple[str, flo
 
 
 @SETTINGS
-@given(records=pools(), request=requests(), weights=weights_strategy,
-       k=st.integers(1, 30))
+@given(records=pools(), request=requests(), weights=weights_strategy, k=st.integers(1, 30))
 def test_top_k_agrees_with_the_reference(
     records: list[ProviderRecord], request: CareRequestSpec, weights: Weights, k: int
 ) -> None:

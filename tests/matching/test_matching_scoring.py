@@ -36,15 +36,18 @@ def test_cheaper_providers_rank_higher_on_rate() -> None:
 def test_known_providers_rank_higher_on_continuity() -> None:
     a, b = make_provider(provider_id="prv_a"), make_provider(provider_id="prv_b")
     assert ranked([a, b], "continuity", known_provider_ids=frozenset({"prv_b"})) == [
-        "prv_b", "prv_a"]
+        "prv_b",
+        "prv_a",
+    ]
 
 
 def test_preferred_language_and_gender_are_soft() -> None:
     somali = make_provider(provider_id="prv_so")
-    english = make_provider(provider_id="prv_en", languages=frozenset({"english"}),
-                            gender="male")
-    assert ranked([english, somali], "language",
-                  preferred_languages=frozenset({"somali"})) == ["prv_so", "prv_en"]
+    english = make_provider(provider_id="prv_en", languages=frozenset({"english"}), gender="male")
+    assert ranked([english, somali], "language", preferred_languages=frozenset({"somali"})) == [
+        "prv_so",
+        "prv_en",
+    ]
     assert ranked([somali, english], "gender", preferred_gender="male") == ["prv_en", "prv_so"]
 
 
@@ -82,6 +85,7 @@ def test_the_explanation_adds_up_to_the_score() -> None:
 
 
 def test_ineligible_providers_are_never_suggested() -> None:
-    pool = ProviderPool.build([make_provider(), replace(make_provider(), provider_id="prv_s",
-                                                        suspended=True)])
+    pool = ProviderPool.build(
+        [make_provider(), replace(make_provider(), provider_id="prv_s", suspended=True)]
+    )
     assert [s.provider_id for s in top_k(pool, make_request(), 5)] == ["prv_a"]
