@@ -58,6 +58,24 @@ def load_principal() -> Response | None:
     return None
 
 
+# Pages carry personal data and forms: never cached (a shared computer's back button after
+# sign-out shows nothing), never framed (clickjacking), scripts and forms only from here.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+    "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
+
+
+@bp.after_request
+def protect_pages(response: Response) -> Response:
+    if request.endpoint != "console.static":
+        response.headers["Cache-Control"] = "no-store"
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
 def staff(*kinds: Kind) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """View decorator: the page is for these kinds of staff; others get a 403 page."""
 

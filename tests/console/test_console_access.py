@@ -437,3 +437,14 @@ def test_the_manager_verifies_or_rejects_a_providers_pending_evidence(client, se
     assert "cannot become verified" in client.get(
         f"/console/providers/listings/{listing_id}"
     ).get_data(as_text=True)
+
+
+def test_console_pages_are_not_cached_not_framed_and_load_nothing_from_elsewhere(client, scene):
+    sign_in_page = client.get("/console/sign-in")
+    assert sign_in_page.headers["Cache-Control"] == "no-store"
+    assert sign_in_page.headers["X-Frame-Options"] == "DENY"
+    policy = sign_in_page.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in policy and "default-src 'self'" in policy
+    assert "http" not in sign_in_page.get_data(as_text=True).split("<body>")[0]  # no CDN
+    assert sign_in(client, scene.world.manager.email).status_code == 302
+    assert client.get("/console/money").headers["Cache-Control"] == "no-store"
