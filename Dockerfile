@@ -1,4 +1,7 @@
-# The API and worker image (docker-compose.yml runs both from it).
+# The API, worker and cron image (docker-compose.yml runs all three from it):
+#   web:    the CMD below
+#   worker: agency-worker
+#   cron:   rq cron agency/cron.py --url $REDIS_URL
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_DISABLE_PIP_VERSION_CHECK=1

@@ -49,10 +49,10 @@ openapi: install
 migrate: install
 	$(FLASK) db-upgrade
 
-## worker: an RQ worker for the queue (needs REDIS_URL)
+## worker: the job worker, serving agency-payments, agency-matching, agency-webhooks in that order (needs REDIS_URL)
 worker: install
 	@test -n "$(REDIS_URL)" || { echo "set REDIS_URL, e.g. redis://127.0.0.1:6379/0"; exit 1; }
-	$(BIN)/rq worker --url "$(REDIS_URL)" --with-scheduler $${RQ_QUEUE:-agency}
+	$(BIN)/agency-worker
 
 ## cron: RQ's cron scheduler for the periodic jobs in agency/cron.py (needs REDIS_URL)
 cron: install

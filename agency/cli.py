@@ -116,9 +116,15 @@ def register_commands(app: Flask) -> None:
     @click.option("--if-empty", is_flag=True, help="do nothing when the database has agencies")
     def seed_demo(if_empty: bool) -> None:
         """Load the Bristol demo and print its credentials."""
+        from dataclasses import replace
+
+        from agency import create_app
         from agency.demo import seed
 
-        with session_scope(_url()) as session:
+        # The demo's own jobs (matching, the history's payment runs) run here, inline, so
+        # the demo is the same, history included, whether or not a worker is up.
+        inline = create_app(replace(current_app.extensions["agency"].settings, redis_url=None))
+        with inline.app_context(), inline.extensions["agency"].sessionmaker() as session:
             report = seed(session, only_if_empty=if_empty)
         if report is None:
             click.echo("demo data already present; nothing seeded")

@@ -1,11 +1,13 @@
 """The worker process (``agency-worker``) and the functions RQ executes.
 
 ``agency-worker`` builds the composition root once, logs JSON lines like the web,
-and serves the queues in priority order: payments and ledger work, then
-matching, then partner webhook deliveries (see ``agency.jobs.queue.QUEUE_KINDS``).
-It forks a work horse per job (RQ's default), so a job that crashes or is killed
-cannot take the worker down; a killed horse is noticed at once and the job
-retried (or recorded failed once its retries are spent).
+and runs one RQ worker process per queue: payments and ledger work, matching,
+partner webhook deliveries (see ``agency.jobs.queue.QUEUE_KINDS``), so a partner's
+slow receiver can only ever hold up other webhook deliveries. ``--together`` runs
+one process serving the queues in that priority order instead. Each worker forks
+a work horse per job (RQ's default), so a job that crashes or is killed cannot take
+the worker down; a killed horse is noticed at once and the job retried (or
+recorded failed once its retries are spent).
 
 RQ-level entry points (``run_job``, the periodic ones that ``agency/cron.py``
 schedules) each start from :func:`container`, which is built
@@ -15,9 +17,13 @@ once per process from the environment.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import logging
+import os
+import signal
 import sys
+import time
 from typing import Any
 
 from sqlalchemy import select
@@ -145,9 +151,71 @@ def _worker_class() -> type:
     return AgencyWorker
 
 
+def _serve(kinds: list[str], burst: bool) -> None:
+    """One RQ worker on the queues of ``kinds``, in that order (runs in this process)."""
+    from agency.jobs.queue import rq_queue
+
+    c = container()
+    url = c.settings.redis_url or ""
+    names = list(dict.fromkeys(c.jobs.routes.queue_of_kind(kind) for kind in kinds))
+    queues = [rq_queue(url, name) for name in names]
+    worker = _worker_class()(
+        queues,
+        connection=queues[0].connection,
+        maintenance_interval=MAINTENANCE_SECONDS,
+        job_monitoring_interval=MONITOR_SECONDS,
+    )
+    log.info("worker starting", extra={"event": ",".join(names)})
+    worker.work(burst=burst, with_scheduler=True, logging_level=c.settings.log_level)
+
+
+def _supervise(groups: list[list[str]], burst: bool) -> int:
+    """A worker process per group; one that dies is started again (unless stopping)."""
+    children: dict[int, list[str]] = {}
+    stopping = False
+
+    def start(group: list[str]) -> None:
+        pid = os.fork()
+        if pid == 0:  # the child: RQ installs its own signal handlers when it starts
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            code = 0
+            try:
+                _serve(group, burst)
+            except BaseException:
+                log.exception("worker process failed")
+                code = 1
+            os._exit(code)
+        children[pid] = group
+
+    def stop(signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)  # RQ's warm shutdown: finish the current job
+
+    signal.signal(signal.SIGTERM, stop)
+    # Ctrl-C reaches every process of the group already: the parent only waits.
+    signal.signal(signal.SIGINT, lambda _s, _f: None)
+    for group in groups:
+        start(group)
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        group = children.pop(pid, None)
+        if group is not None and not stopping and not burst:
+            log.error("worker process exited; starting another", extra={"event": group[0]})
+            time.sleep(1)
+            start(group)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``agency-worker [--burst] [--queues payments matching webhooks]``."""
-    from agency.jobs.queue import QUEUE_KINDS, rq_queue
+    """``agency-worker [--burst] [--together] [--queues payments matching webhooks]``."""
+    from agency.jobs.queue import QUEUE_KINDS
     from agency.logs import configure_logging
 
     parser = argparse.ArgumentParser(prog="agency-worker", description=__doc__.splitlines()[0])
@@ -157,7 +225,13 @@ def main(argv: list[str] | None = None) -> int:
         nargs="+",
         choices=QUEUE_KINDS,
         default=list(QUEUE_KINDS),
-        help="the kinds of work to serve, in priority order (default: all)",
+        help="the kinds of work to serve (default: all, in priority order)",
+    )
+    parser.add_argument(
+        "--together",
+        action="store_true",
+        help="one process serving the queues in priority order, instead of one process per "
+        "queue (a small machine; a slow partner receiver then holds up the other queues)",
     )
     args = parser.parse_args(argv)
     settings = Settings.from_env()
@@ -166,18 +240,12 @@ def main(argv: list[str] | None = None) -> int:
         print("agency-worker needs REDIS_URL (without it jobs run inline)", file=sys.stderr)
         return 2
     c = container()
-    names = list(dict.fromkeys(c.jobs.routes.queue_of_kind(kind) for kind in args.queues))
-    queues = [rq_queue(settings.redis_url, name) for name in names]
-    sweep_jobs(c)
-    worker = _worker_class()(
-        queues,
-        connection=queues[0].connection,
-        maintenance_interval=MAINTENANCE_SECONDS,
-        job_monitoring_interval=MONITOR_SECONDS,
-    )
-    log.info("worker starting", extra={"event": ",".join(names)})
-    worker.work(burst=args.burst, with_scheduler=True, logging_level=settings.log_level)
-    return 0
+    sweep_jobs(c)  # rows written while Redis was down, and jobs RQ gave up on
+    kinds = list(args.queues)
+    if args.together or c.settings.single_queue or len(kinds) == 1:
+        _serve(kinds, args.burst)
+        return 0
+    return _supervise([[kind] for kind in kinds], args.burst)
 
 
 if __name__ == "__main__":

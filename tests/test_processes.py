@@ -1,6 +1,8 @@
 """What docker-compose runs, run for real: gunicorn serving wsgi:app, and `rq worker` on Redis."""
 
+import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -84,3 +86,191 @@ def test_the_rq_worker_command_runs_a_job_from_the_api(app, session, settings, r
     job = session.scalar(select(JobRecord).where(JobRecord.id == record.id))
     assert job.status is JobStatus.FINISHED, (result.stdout + result.stderr).decode()[-3000:]
     assert job.result == {"message": "from a worker", "inline": False}
+
+
+# --- the worker as the Makefile starts it, in a fresh shell, on the three queues ---------
+
+
+def _split_app(settings, prefix, **overrides):
+    from dataclasses import replace
+
+    from agency import create_app
+
+    return create_app(replace(settings, single_queue=False, queue_name=prefix, **overrides))
+
+
+def _job(session, job_id):
+    session.expire_all()
+    job = session.get(JobRecord, job_id)
+    session.rollback()  # hold no transaction open between polls (teardown TRUNCATEs)
+    return job
+
+
+def _wait_finished(session, job_id, timeout):
+    from tests.processes import wait_for
+
+    return wait_for(
+        lambda: _job(session, job_id).status in (JobStatus.FINISHED, JobStatus.FAILED),
+        timeout,
+        what=f"job {job_id}",
+    )
+
+
+@pytest.fixture
+def makefile_worker(app, settings, tmp_path):
+    """`make worker` in a fresh shell, on queues of this test's own (a unique RQ_QUEUE)."""
+    import uuid
+
+    from tests.processes import fresh_env, make_command, start, stop
+
+    if not settings.redis_url:
+        pytest.skip("needs Redis: set REDIS_URL")
+    prefix = f"agency-proc-{uuid.uuid4().hex[:8]}"
+    env = fresh_env(
+        DATABASE_URL=settings.database_url,
+        REDIS_URL=settings.redis_url,
+        RQ_QUEUE=prefix,
+        WEBHOOK_ALLOW_PRIVATE="1",
+        LOG_LEVEL="INFO",
+    )
+    log = tmp_path / "worker.log"
+    worker = start(make_command("worker"), env, log)
+    yield prefix, worker, log
+    stop(worker)
+
+
+def _closing(split_app, request):
+    session = split_app.extensions["agency"].sessionmaker()
+    request.addfinalizer(session.close)
+    return session
+
+
+def _wait_listening(app, log, worker):
+    from tests.processes import wait_for
+
+    routes = app.extensions["agency"].jobs.routes
+    from rq import Queue, Worker
+
+    redis = app.extensions["agency"].container.redis()
+
+    def listening():
+        assert worker.poll() is None, log.read_text()[-3000:]
+        return all(Worker.count(queue=Queue(q, connection=redis)) for q in routes.queue_names())
+
+    wait_for(listening, 60, what="a worker on each queue")
+
+
+def _match_world(session):
+    from tests.factories import (
+        make_agency,
+        make_care_request,
+        make_partner,
+        make_provider,
+        make_seeker,
+    )
+
+    agency = make_agency(session)
+    partner, _ = make_partner(session)
+    make_provider(session, agency)
+    care_request = make_care_request(session, make_seeker(session, partner.id), agency)
+    return agency, partner, care_request
+
+
+@pytest.mark.redis
+def test_the_makefile_worker_runs_a_match_job_to_finished_and_logs_json(
+    app, settings, makefile_worker, request
+):
+    from agency.introductions.match_jobs import enqueue_match
+
+    prefix, worker, log = makefile_worker
+    split = _split_app(settings, prefix)
+    session = _closing(split, request)
+    _, _, care_request = _match_world(session)
+    record = enqueue_match(session, care_request)
+    session.commit()
+    assert split.extensions["agency"].jobs.routes.queue_for(record.name) == f"{prefix}-matching"
+    _wait_listening(split, log, worker)
+    _wait_finished(session, record.id, 60)
+    job = _job(session, record.id)
+    assert job.status is JobStatus.FINISHED, log.read_text()[-3000:]
+    assert job.result["result_path"] == f"/care-requests/{care_request.id}/suggestions"
+    lines = [line for line in log.read_text().splitlines() if line.startswith("{")]
+    assert any(json.loads(line).get("job_id") == record.id for line in lines)
+
+
+@pytest.mark.redis
+def test_a_killed_work_horse_is_noticed_and_its_job_retried_within_a_minute(
+    app, settings, makefile_worker, request
+):
+    from rq import Queue, Worker
+
+    from tests.processes import children_of, wait_for
+
+    prefix, worker, log = makefile_worker
+    split = _split_app(settings, prefix)
+    session = _closing(split, request)
+    record = split.extensions["agency"].jobs.enqueue(session, "ping", {"delay_seconds": 8})
+    session.commit()
+    _wait_listening(split, log, worker)
+    wait_for(lambda: _job(session, record.id).status is JobStatus.STARTED, 30, what="start")
+    redis = split.extensions["agency"].container.redis()
+    [rq_worker] = Worker.all(queue=Queue(f"{prefix}-matching", connection=redis))
+    [horse] = wait_for(lambda: children_of(rq_worker.pid, own_group=True), 10, what="the work horse")
+    os.kill(horse, signal.SIGKILL)
+    killed = time.monotonic()
+    _wait_finished(session, record.id, 60)
+    job = _job(session, record.id)
+    assert job.status is JobStatus.FINISHED and job.attempts == 2, log.read_text()[-3000:]
+    assert time.monotonic() - killed < 60
+
+
+@pytest.mark.redis
+def test_a_slow_partner_receiver_does_not_delay_a_match_job(
+    app, settings, makefile_worker, request
+):
+    from agency.introductions.match_jobs import enqueue_match
+    from agency.webhooks.models import WebhookAttempt, WebhookEndpoint
+    from agency.webhooks.service import emit
+    from tests.processes import TricklingReceiver, wait_for
+
+    prefix, worker, log = makefile_worker
+    split = _split_app(settings, prefix, webhook_allow_private=True)
+    session = _closing(split, request)
+    _, partner, care_request = _match_world(session)
+    _wait_listening(split, log, worker)
+
+    def timed_match():
+        started = time.monotonic()
+        record = enqueue_match(session, care_request)
+        session.commit()
+        _wait_finished(session, record.id, 60)
+        assert _job(session, record.id).status is JobStatus.FINISHED, log.read_text()[-3000:]
+        return time.monotonic() - started
+
+    baseline = timed_match()
+    receiver = TricklingReceiver(interval=1.0)
+    try:
+        session.add(
+            WebhookEndpoint(
+                id="whe_slow",
+                partner_client_id=partner.id,
+                url=receiver.url,
+                events=["care_request.matched"],
+                secret="whsec_" + "A" * 32,
+            )
+        )
+        emit(session, "care_request.matched", partner.id, {"care_request_id": care_request.id})
+        session.commit()
+        wait_for(lambda: receiver.connections, 30, what="the slow receiver to be called")
+        delayed = timed_match()  # while the webhook worker is stuck on the trickle
+        assert delayed - baseline < 1.0, (baseline, delayed)
+        # The attempt ends at its total deadline (10 s), as a failure to retry.
+        attempt = wait_for(
+            lambda: session.scalar(select(WebhookAttempt)) or session.expire_all(),
+            30,
+            what="the attempt to end",
+        )
+        assert attempt.status_code is None and attempt.error == "deadline_exceeded"
+        assert attempt.duration_ms < 12_000
+    finally:
+        receiver.stop()

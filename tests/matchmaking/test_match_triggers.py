@@ -117,6 +117,7 @@ def test_the_rematch_job_reranks_after_compliance_expires(app, session, settings
             Suggestion.status == SuggestionStatus.ACTIVE,
         )
     )
+    session.close()  # its own session: an open transaction would block the teardown's TRUNCATE
     assert active == 0
 
 
