@@ -32,7 +32,6 @@ JOB_MODULES = (
     "agency.introductions.match_triggers",
     "agency.isf.jobs",
     "agency.webhooks.delivery",
-    "agency.visits.planning",
 )
 # Which queue each job goes to (anything not named here: matching).
 QUEUE_KIND_OF = {
