@@ -7,17 +7,15 @@ one, and running the same job twice gives the same result (idempotent).
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 import matching
 from agency.auth import Scope
-from agency.db import utcnow
 from agency.directory.models import Agency
 from agency.ids import new_id
 from agency.introductions.models import (
@@ -27,9 +25,10 @@ from agency.introductions.models import (
     Suggestion,
     SuggestionStatus,
 )
-from agency.introductions.pools import PoolLoader, agency_weights, build_pool, request_spec
+from agency.introductions.pool_cache import AgencyPools
+from agency.introductions.pools import agency_weights, london_today, request_spec
 from agency.introductions.replan import plan_agency
-from agency.jobs.models import JobRecord
+from agency.jobs.models import JobRecord, JobStatus
 from agency.jobs.queue import job, jobs_for, report_progress
 from agency.seekers.models import CareRequest, RequestStatus
 
@@ -37,7 +36,6 @@ MATCH_JOB = "match_care_request"
 REMATCH_JOB = "rematch_agency"
 PLAN_JOB = "replan_agency"
 SUGGESTIONS_KEPT = 20
-REMATCH_DEBOUNCE_SECONDS = 60
 MATCHABLE = (RequestStatus.OPEN, RequestStatus.MATCHING)
 LIVE_INTRODUCTIONS = (IntroductionStatus.AWAITING_PROVIDER, IntroductionStatus.AWAITING_SEEKER)
 
@@ -55,17 +53,30 @@ def enqueue_match(session: Session, care_request: CareRequest) -> JobRecord:
 def enqueue_rematch_for_agencies(session: Session, agency_ids: list[str]) -> list[JobRecord]:
     """A provider changed: re-match the open requests of its agencies, debounced.
 
-    Changes within the same minute share one job per agency (its id names the agency
-    and the minute), so a provider saving availability ten times queues one re-match.
+    A change finds a re-match of its agency still queued and leaves it at that: that job
+    has not started, so it will read this change. It touches the queued job's row, which
+    holds that job's start (``execute`` marks it started with an UPDATE of the same row)
+    until this transaction commits, so the job cannot slip past the change unseen. A job
+    already started or finished gets a new one queued behind it: no change is dropped.
+    Concurrent changes of one agency are ordered by the pool-generation upsert
+    (``pool_cache.bump_generation``) that provider_inputs_changed makes first; should two
+    transactions still both queue one, the ids are fresh, so both commit (a spare re-match,
+    never an IntegrityError that loses the user's write).
     """
     runner = jobs_for(session)
-    bucket = int(utcnow().timestamp()) // REMATCH_DEBOUNCE_SECONDS
     records = []
     for agency_id in sorted(set(agency_ids)):
-        # Deterministic per (agency, minute): a second change in the minute finds it.
-        job_id = "job_rm_" + hashlib.sha256(f"{agency_id}:{bucket}".encode()).hexdigest()[:24]
-        pending = session.get(JobRecord, job_id)
-        if pending is not None:
+        waiting = session.execute(
+            update(JobRecord)
+            .where(
+                JobRecord.name == REMATCH_JOB,
+                JobRecord.agency_id == agency_id,
+                JobRecord.status == JobStatus.QUEUED,
+            )
+            .values(progress=0)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if waiting:
             continue
         records.append(
             runner.enqueue(
@@ -73,7 +84,6 @@ def enqueue_rematch_for_agencies(session: Session, agency_ids: list[str]) -> lis
                 REMATCH_JOB,
                 {"agency_id": agency_id},
                 scope=Scope.of(agency_ids=[agency_id]),
-                job_id=job_id,
             )
         )
     return records
@@ -114,14 +124,7 @@ def match_request(
         pool, spec, k=SUGGESTIONS_KEPT + len(excluded), weights=agency_weights(agency)
     )
     ranked = [s for s in ranked if s.provider_id not in excluded][:SUGGESTIONS_KEPT]
-    session.execute(
-        update(Suggestion)
-        .where(
-            Suggestion.care_request_id == care_request.id,
-            Suggestion.status == SuggestionStatus.ACTIVE,
-        )
-        .values(status=SuggestionStatus.SUPERSEDED)
-    )
+    retire_suggestions(session, care_request.id)
     stored = []
     for rank, suggestion in enumerate(ranked, start=1):
         explanation = {
@@ -148,6 +151,46 @@ def match_request(
     return stored
 
 
+def retire_suggestions(session: Session, care_request_id: str) -> None:
+    """Set the request's active ranking aside before a new one is stored.
+
+    The active suggestions become superseded; superseded ones that nobody acted on
+    (no introduction points at them) are deleted, so the table holds the live ranking
+    and what managers acted on, not every ranking ever made. The request's first
+    suggestion stays: the funnel measures the time to it.
+    """
+    session.execute(
+        update(Suggestion)
+        .where(
+            Suggestion.care_request_id == care_request_id,
+            Suggestion.status == SuggestionStatus.ACTIVE,
+        )
+        .values(status=SuggestionStatus.SUPERSEDED)
+        .execution_options(synchronize_session=False)
+    )
+    first = (
+        select(Suggestion.id)
+        .where(Suggestion.care_request_id == care_request_id)
+        .order_by(Suggestion.created_at, Suggestion.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    acted_on = select(Introduction.suggestion_id).where(
+        Introduction.care_request_id == care_request_id,
+        Introduction.suggestion_id.is_not(None),
+    )
+    session.execute(
+        delete(Suggestion)
+        .where(
+            Suggestion.care_request_id == care_request_id,
+            Suggestion.status == SuggestionStatus.SUPERSEDED,
+            Suggestion.id != first,
+            Suggestion.id.not_in(acted_on),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
 def _json_number(value: float) -> float | None:
     """JSON (and PostgreSQL) has no NaN: a feature with no data (no reliability history) is null."""
     return round(float(value), 6) if math.isfinite(value) else None
@@ -165,7 +208,9 @@ def match_care_request(
         or care_request.status not in MATCHABLE
     ):
         return {"result_path": result_path, "suggestions": 0, "skipped": True}
-    pool = build_pool(session, care_request.agency_id, care_request.start_date)
+    pool = AgencyPools(session, care_request.agency_id, london_today()).pool(
+        care_request.start_date
+    )
     report_progress(session, record, 40)
     stored = match_request(session, care_request, pool, record.id)
     session.commit()
@@ -187,7 +232,7 @@ def rematch_agency(
             .order_by(CareRequest.created_at)
         )
     )
-    loader = PoolLoader(session, agency_id)
+    loader = AgencyPools(session, agency_id, london_today())
     for i, care_request in enumerate(requests):
         match_request(session, care_request, loader.pool(care_request.start_date), record.id)
         session.commit()  # one request at a time: each ranking is whole on its own
