@@ -77,8 +77,8 @@ class Logout(MethodView):
 class Me(MethodView):
     @blp.response(200, PrincipalSchema)
     def get(self):
-        """Who the credentials in this request belong to"""
-        return current_principal()
+        """Who the credentials in this request belong to (a manager: with their agency's council)"""
+        return service.describe(db_session(), current_principal())
 
 
 @blp.route("/api-keys")

@@ -182,6 +182,24 @@ def _issue(
     )
 
 
+def describe(session: Session, principal: Principal) -> dict[str, str | None]:
+    """``/auth/me``: the principal, with a manager's council (the one their agency is in)."""
+    council_id = principal.council_id
+    if principal.kind is Kind.MANAGER and principal.agency_id:
+        from agency.directory.models import Agency
+
+        council_id = session.scalar(
+            select(Agency.council_id).where(Agency.id == principal.agency_id)
+        )
+    return {
+        "kind": principal.kind.value,
+        "id": principal.id,
+        "agency_id": principal.agency_id,
+        "council_id": council_id,
+        "provider_id": principal.provider_id,
+    }
+
+
 def principal_for_access_token(session: Session, access_token: str) -> Principal:
     token = session.scalar(select(AuthToken).where(AuthToken.access_digest == digest(access_token)))
     if token is None or token.revoked_at or token.access_expires_at <= utcnow():

@@ -27,9 +27,10 @@ def test_a_user_signs_in_and_the_token_identifies_them(client, session):
         "kind": "manager",
         "id": user.id,
         "agency_id": agency.id,
-        "council_id": None,
+        "council_id": agency.council_id,  # a manager's council: the one their agency is in
         "provider_id": None,
     }
+    assert agency.council_id
 
 
 def test_passwords_are_stored_as_argon2_hashes(session):
