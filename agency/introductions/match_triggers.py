@@ -53,6 +53,9 @@ MATCHER_FIELDS: dict[type, tuple[str, ...]] = {
 }
 
 
+PROVIDER_COLLECTIONS = ("services", "exceptions", "compliance_items", "listings", "isf_approvals")
+
+
 def provider_inputs_changed(
     session: Session, provider_ids: Iterable[str] = (), agency_ids: Iterable[str] = ()
 ) -> list[str]:
@@ -98,7 +101,16 @@ def _matters(obj: Any, *, new: bool = False, deleted: bool = False) -> bool:
     if new or deleted:
         return True
     attrs = inspect(obj).attrs
-    return any(attrs[name].history.has_changes() for name in fields)
+    if any(attrs[name].history.has_changes() for name in fields):
+        return True
+    if isinstance(obj, Provider):
+        # A child appended to a provider's collection has no provider_id until the flush
+        # itself: the provider's collection history is what shows it.
+        for name in PROVIDER_COLLECTIONS:
+            history = attrs[name].history
+            if any(_matters(child, new=True) for child in (*history.added, *history.deleted)):
+                return True
+    return False
 
 
 @event.listens_for(Session, "before_flush")

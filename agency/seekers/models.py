@@ -51,13 +51,14 @@ class CareSeeker(IdMixin, TimestampMixin, Base):
         if session is None or "care_requests" in self.__dict__:
             owners = {(r.agency_id, r.council_id) for r in self.care_requests}
         else:
-            owners = set(
-                session.execute(
+            owners = {
+                (agency_id, council_id)
+                for agency_id, council_id in session.execute(
                     select(CareRequest.agency_id, CareRequest.council_id)
                     .where(CareRequest.seeker_id == self.id)
                     .distinct()
-                ).tuples()
-            )
+                )
+            }
         return Scope.of(
             agency_ids=[agency_id for agency_id, _ in owners],
             council_ids=[council_id for _, council_id in owners],

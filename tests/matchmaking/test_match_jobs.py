@@ -31,9 +31,16 @@ from tests.factories import (
 
 def run_match(app, session, care_request):
     session.refresh(care_request)  # the last run may have moved it on (version column)
-    with app.app_context():
-        record = enqueue_match(session, care_request)
-        session.commit()
+    # Services reach the job runner through the session (agency.jobs.queue.jobs_for): hand
+    # this one the runner of the app asked to run it (inline, or the RQ queue).
+    previous = session.info.get("jobs")
+    session.info["jobs"] = app.extensions["agency"].jobs
+    try:
+        with app.app_context():
+            record = enqueue_match(session, care_request)
+            session.commit()
+    finally:
+        session.info["jobs"] = previous
     return record
 
 
@@ -239,7 +246,7 @@ def test_loading_the_pool_takes_the_same_number_of_queries_for_5_or_40_providers
     assert small[1] == large[1] <= 12
 
 
-def test_a_second_job_reads_the_stored_pool_in_three_queries(session, settings):
+def test_a_second_job_reads_the_stored_pool_not_the_providers(session, settings):
     from agency.db import get_engine
 
     agency = make_agency(session)
@@ -254,7 +261,10 @@ def test_a_second_job_reads_the_stored_pool_in_three_queries(session, settings):
     finally:
         event.remove(get_engine(settings.database_url), "before_cursor_execute", listener)
     assert len(pool) == 6
-    assert len(statements) == 3  # the generation, the stored arrays, committed hours
+    # The generation, the stored arrays (on PostgreSQL read by a binary cursor the engine's
+    # events do not see), committed hours: never the providers' own tables.
+    assert 2 <= len(statements) <= 3
+    assert not any("provider" in s.split("FROM", 1)[1].split()[0] for s in statements)
 
 
 def test_the_stored_pool_equals_the_pool_built_from_orm_objects(session):
