@@ -170,6 +170,7 @@ def create_api(app: Flask) -> AgencyApi:
     from agency.isf.routes import blp as isf_blp
     from agency.jobs.routes import blp as jobs_blp
     from agency.oruk.routes import blp as oruk_blp
+    from agency.outcomes.routes import blp as outcomes_blp
     from agency.providers.routes import blp as providers_blp
     from agency.reports.routes import blp as reports_blp
     from agency.seekers.routes import blp as seekers_blp
@@ -187,6 +188,7 @@ def create_api(app: Flask) -> AgencyApi:
         matching_blp,
         introductions_blp,
         arrangements_blp,
+        outcomes_blp,
         webhooks_blp,
         audit_blp,
         isf_blp,
@@ -371,7 +373,7 @@ def document_operations(api: Api, operations: dict[tuple[str, str], Any], app: F
                 if parameter.get("in") == "query" and parameter.get("name") == "page":
                     parameter.setdefault("schema", {})["maximum"] = MAX_PAGE
             if has_body:
-                codes |= {400, 404, 422}
+                codes |= {400, 422}
             if parameters:
                 codes.add(422)
             if path_parameters:
@@ -382,6 +384,8 @@ def document_operations(api: Api, operations: dict[tuple[str, str], Any], app: F
                 operation["security"] = []
             elif access is not None:
                 codes.add(401)
+                if has_body:  # a body may name objects the caller cannot see
+                    codes.add(404)
                 if access.kinds or method != "get":
                     codes.add(403)
             for code in codes:

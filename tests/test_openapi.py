@@ -45,3 +45,68 @@ def test_the_interactive_docs_load_without_any_network(client):
         response = client.get(asset)
         assert response.status_code == 200, asset
         assert len(response.get_data()) > 1000
+
+
+def _operations(spec):
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method != "parameters":
+                yield method.upper(), path, operation
+
+
+def test_no_operation_hides_its_status_codes_behind_a_default_response(client):
+    spec = client.get("/openapi.json").get_json()
+    hidden = [f"{m} {p}" for m, p, op in _operations(spec) if "default" in op["responses"]]
+    assert hidden == []
+
+
+def test_each_operation_documents_the_codes_its_inputs_and_credentials_can_cause(client):
+    spec = client.get("/openapi.json").get_json()
+    for method, path, operation in _operations(spec):
+        codes = set(operation["responses"])
+        where = f"{method} {path}"
+        if operation.get("security") != []:
+            assert "401" in codes, where
+        if "{" in path:
+            assert "404" in codes, where
+        if "requestBody" in operation:
+            assert {"400", "422"} <= codes, where
+        for code, response in operation["responses"].items():
+            if int(code) >= 400:
+                body = response.get("content", {}).get("application/json", {}).get("schema", {})
+                assert "$ref" in response or body == {"$ref": "#/components/schemas/Error"}, (
+                    f"{where} {code}"
+                )
+
+
+def test_anonymous_operations_say_so_and_need_no_credentials(client):
+    spec = client.get("/openapi.json").get_json()
+    public = {(m, p) for m, p, op in _operations(spec) if op.get("security") == []}
+    assert {("POST", "/auth/token"), ("GET", "/health/live"), ("GET", "/oruk/services")} <= public
+    assert "404" not in spec["paths"]["/auth/token"]["post"]["responses"]
+
+
+def test_csv_and_chart_downloads_document_their_media_type(client):
+    spec = client.get("/openapi.json").get_json()
+    expected = {".csv": "text/csv", ".png": "image/png", ".svg": "image/svg+xml"}
+    checked = 0
+    for _method, path, operation in _operations(spec):
+        suffix = path[path.rfind(".") :] if "." in path.rsplit("/", 1)[-1] else ""
+        if suffix in expected:
+            assert list(operation["responses"]["200"]["content"]) == [expected[suffix]], path
+            checked += 1
+    assert checked >= 10
+    funnel = spec["paths"]["/reports/funnel"]["get"]["responses"]["200"]["content"]
+    assert set(funnel) == {"application/json", "text/csv"}  # ?format=csv
+
+
+def test_links_walk_from_a_care_request_to_its_suggestions_introduction_and_job(client):
+    spec = client.get("/openapi.json").get_json()
+    created = spec["paths"]["/care-seekers/{seeker_id}/care-requests"]["post"]["responses"]["201"]
+    links = created["links"]
+    assert {"GetSuggestions", "IntroduceProvider", "PollMatchJob"} <= set(links)
+    for link in links.values():
+        # each link points at an operation that exists in this document
+        _, _, pointer = link["operationRef"].partition("#/paths/")
+        path, _, method = pointer.rpartition("/")
+        assert method in spec["paths"][path.replace("~1", "/").replace("~0", "~")]
