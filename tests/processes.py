@@ -23,6 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = ROOT / ".venv" / "bin"
+STEP_TIMES: list[tuple[str, float]] = []  # (step, seconds) of the acceptance journey
 
 
 def free_port() -> int:
@@ -51,6 +52,9 @@ def fresh_env(**settings: str) -> dict[str, str]:
         "PATH": f"{BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}",
         "HOME": os.environ.get("HOME", "/root"),
         "LANG": "C.UTF-8",
+        # The checkout under test (the same as the editable install in a clone; it matters
+        # only when a copy of the tree is tested with another checkout's virtualenv).
+        "PYTHONPATH": str(ROOT),
     }
     env.update({k: v for k, v in settings.items() if v is not None})
     return env

@@ -1,0 +1,307 @@
+"""The Bristol journey over real processes, started with the documented commands.
+
+A scratch PostgreSQL database is migrated and seeded with the CLI (`flask --app
+wsgi db-upgrade`, `seed-demo`); gunicorn runs with the Dockerfile's command line,
+the worker and RQ's cron with the Makefile's (`make worker`, `make cron`), each in
+a fresh shell's environment. The test then speaks HTTP only, as each role with the
+credentials the README gives, and verifies every webhook it receives with the
+independent `standardwebhooks` library. Each step's wall time is printed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import subprocess
+import time
+import uuid
+from contextlib import contextmanager
+
+import pytest
+import requests
+from sqlalchemy import create_engine, text
+from standardwebhooks.webhooks import Webhook
+
+from tests.conftest import DATABASE_URL, REDIS_URL, _normalised
+from tests.processes import (
+    BIN,
+    ROOT,
+    STEP_TIMES,
+    dockerfile_command,
+    free_port,
+    fresh_env,
+    http_status,
+    make_command,
+    start,
+    stop,
+    wait_for,
+)
+from tests.webhooks.webhook_receiver import Receiver
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+README_PASSWORDS = {
+    "manager@southmead.example": "demo-password-southmead",
+    "auditor@bristol.example": "demo-password-auditor",
+    "admin@agency.example": "demo-password-admin",
+}
+PROVIDER_PASSWORD = "demo-password-provider"
+
+
+@contextmanager
+def step(name: str):
+    started = time.monotonic()
+    yield
+    STEP_TIMES.append((name, time.monotonic() - started))
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory):
+    """A scratch database, migrated and seeded with the CLI; gunicorn, worker and cron up."""
+    if not (DATABASE_URL and REDIS_URL):
+        pytest.skip("needs PostgreSQL and Redis: set DATABASE_URL and REDIS_URL")
+    logs = tmp_path_factory.mktemp("acceptance")
+    base = _normalised(DATABASE_URL)
+    name = f"agency_accept_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = base.rsplit("/", 1)[0] + "/" + name
+    port = free_port()
+    env = fresh_env(
+        DATABASE_URL=url,
+        REDIS_URL=REDIS_URL,
+        RQ_QUEUE=f"agency-accept-{uuid.uuid4().hex[:8]}",  # this run's own queues
+        WEBHOOK_ALLOW_PRIVATE="true",  # the documented development setting: loopback receiver
+        LOG_LEVEL="INFO",
+    )
+    processes = []
+    try:
+        with step("migrate with the CLI (flask --app wsgi db-upgrade)"):
+            cli = [str(BIN / "flask"), "--app", "wsgi"]
+            done = subprocess.run([*cli, "db-upgrade"], cwd=ROOT, env=env, capture_output=True)
+            assert done.returncode == 0, done.stderr.decode()[-3000:]
+        with step("seed the demo with the CLI (flask --app wsgi seed-demo)"):
+            done = subprocess.run([*cli, "seed-demo"], cwd=ROOT, env=env, capture_output=True)
+            assert done.returncode == 0, done.stderr.decode()[-3000:]
+            seeded = done.stdout.decode()
+            api_key = re.search(r"\b(iak_\S+)", seeded).group(1)
+        with step("start gunicorn (Dockerfile), worker (make worker), cron (make cron)"):
+            processes.append(start(dockerfile_command(port), env, logs / "web.log"))
+            processes.append(start(make_command("worker"), env, logs / "worker.log"))
+            processes.append(start(make_command("cron"), env, logs / "cron.log"))
+            base_url = f"http://127.0.0.1:{port}"
+
+            def ready():
+                for process in processes:
+                    assert process.poll() is None, _tails(logs)
+                return http_status(f"{base_url}/health/ready") == 200
+
+            wait_for(ready, 90, interval=0.5, what="/health/ready 200")
+        yield {"url": base_url, "api_key": api_key, "seeded": seeded, "logs": logs, "env": env}
+    finally:
+        for process in processes:
+            stop(process)
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _tails(logs) -> str:
+    return "\n".join(f"--- {p.name}\n{p.read_text()[-2000:]}" for p in sorted(logs.glob("*.log")))
+
+
+class Api:
+    def __init__(self, base: str, headers: dict[str, str]) -> None:
+        self.base, self.headers = base, headers
+
+    def call(self, method: str, path: str, expect: int | tuple[int, ...] = 200, **kwargs):
+        response = requests.request(
+            method, self.base + path, headers=self.headers, timeout=30, **kwargs
+        )
+        expected = (expect,) if isinstance(expect, int) else expect
+        assert response.status_code in expected, (
+            method,
+            path,
+            response.status_code,
+            response.text[:2000],
+        )
+        return response
+
+    def get(self, path: str, **kwargs):
+        return self.call("GET", path, **kwargs).json()
+
+    def post(self, path: str, json=None, expect=(200, 201), **kwargs):  # noqa: A002
+        return self.call("POST", path, json=json, expect=expect, **kwargs).json()
+
+
+def sign_in(base: str, email: str, password: str) -> Api:
+    response = requests.post(
+        base + "/auth/token", json={"email": email, "password": password}, timeout=30
+    )
+    assert response.status_code == 201, response.text
+    return Api(base, {"Authorization": f"Bearer {response.json()['access_token']}"})
+
+
+def poll_job(api: Api, job_id: str, timeout: float = 120) -> dict:
+    def done():
+        job = api.get(f"/jobs/{job_id}")
+        return job if job["status"] in ("finished", "failed") else None
+
+    job = wait_for(done, timeout, interval=0.2, what=f"job {job_id}")
+    assert job["status"] == "finished", job
+    return job
+
+
+def test_the_bristol_journey_over_the_deployed_processes(system):
+    base = system["url"]
+    partner = Api(base, {"X-API-Key": system["api_key"]})
+    receiver = Receiver().start()
+    try:
+        _journey(system, base, partner, receiver)
+    finally:
+        receiver.stop()
+
+
+def _journey(system, base, partner, receiver):
+    with step("partner registers a webhook endpoint (loopback receiver)"):
+        endpoint = partner.post(
+            "/webhook-endpoints",
+            json={
+                "url": receiver.url,
+                "events": [
+                    "introduction.approved",
+                    "introduction.accepted",
+                    "arrangement.started",
+                    "care_request.matched",
+                ],
+            },
+        )
+        signer = Webhook(endpoint["secret"])
+
+    with step("partner registers a seeker in BS10 with consent"):
+        seeker = partner.post(
+            "/care-seekers",
+            json={
+                "reference": "accept-0001",
+                "display_name": "Maggie",
+                "contact_preference": "via_partner",
+                "postcode": "BS10 5NB",
+                "consent": {
+                    "terms_version": "2026-01",
+                    "purposes": ["introductions", "share_with_providers"],
+                    "given_at": "2026-01-05T10:00:00Z",
+                },
+            },
+        )
+
+    today = dt.date.today()
+    with step("partner posts an ISF-funded care request"):
+        care_request = partner.post(
+            f"/care-seekers/{seeker['id']}/care-requests",
+            json={
+                "services": ["companionship"],
+                "hours_per_week": 2,
+                "windows": [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(0, 5)],
+                "allow_split": False,
+                "start_date": (today + dt.timedelta(days=1)).isoformat(),
+                "urgency": "soon",
+                "funding": "isf",
+                "max_rate_pence": 3000,
+                "preferences": {},
+            },
+        )
+
+    manager = sign_in(
+        base, "manager@southmead.example", README_PASSWORDS["manager@southmead.example"]
+    )
+    with step("manager opens the seeker's ISF and allocates funding"):
+        isf = manager.post(
+            "/isf-accounts",
+            json={
+                "seeker_id": seeker["id"],
+                "council_reference": "BCC-ISF-ACCEPT",
+                "plan_start": (today - dt.timedelta(days=30)).isoformat(),
+                "plan_end": (today + dt.timedelta(days=330)).isoformat(),
+            },
+        )
+        manager.post(
+            f"/isf-accounts/{isf['id']}/allocations",
+            json={
+                "amount_pence": 52_000,
+                "period_start": (today - dt.timedelta(days=30)).isoformat(),
+                "period_end": (today + dt.timedelta(days=30)).isoformat(),
+                "idempotency_key": "accept-alloc-1",
+            },
+        )
+        balance_before = manager.get(f"/isf-accounts/{isf['id']}")["balance_pence"]
+        assert balance_before == 52_000
+
+    with step("poll the match job until the worker has ranked suggestions"):
+        poll_job(partner, care_request["job"]["id"])
+        suggestions = manager.get(f"/care-requests/{care_request['id']}/suggestions")
+        assert suggestions, "no suggestions from the worker"
+
+    with step("manager reads the ranked, explained suggestions and asks why-not"):
+        top = suggestions[0]
+        assert top["score"] >= suggestions[-1]["score"]
+        assert top.get("explanation") or top.get("breakdown") or top.get("features"), top
+        listed = manager.get("/agencies/" + _agency_id(manager) + "/providers")
+        others = [
+            p for p in _items(listed) if p["id"] not in {s["provider_id"] for s in suggestions}
+        ]
+        if others:
+            why = manager.get(f"/care-requests/{care_request['id']}/why-not/{others[0]['id']}")
+            assert why
+
+    with step("manager approves an introduction"):
+        introduction = manager.post(
+            f"/care-requests/{care_request['id']}/introductions",
+            json={"suggestion_id": top["id"], "note": "Acceptance journey"},
+        )
+
+    with step("the provider signs in (README credentials) and accepts"):
+        provider = _provider_session(base, top["provider_id"])
+        provider.post(f"/introductions/{introduction['id']}/accept", expect=200)
+
+    with step("the partner confirms: an arrangement starts"):
+        confirmed = partner.post(
+            f"/introductions/{introduction['id']}/confirm", json={}, expect=200
+        )
+        arrangement_id = confirmed["arrangement_id"]
+
+    with step("webhooks arrive and verify with standardwebhooks"):
+        wanted = {"introduction.approved", "introduction.accepted", "arrangement.started"}
+        wait_for(lambda: wanted <= {r.json["type"] for r in receiver.received}, 60, what="webhooks")
+        for received in receiver.received:
+            payload = signer.verify(received.body, received.headers)
+            assert payload["type"] in wanted | {"care_request.matched"}
+
+    system["journey"] = {
+        "partner": partner,
+        "manager": manager,
+        "provider": provider,
+        "arrangement_id": arrangement_id,
+        "isf_id": isf["id"],
+        "seeker_id": seeker["id"],
+        "balance_before": balance_before,
+    }
+
+
+def _items(listing):
+    return listing["items"] if isinstance(listing, dict) and "items" in listing else listing
+
+
+def _agency_id(manager: Api) -> str:
+    me = manager.get("/auth/me")
+    return me.get("agency_id") or me["principal"]["agency_id"]
+
+
+def _provider_session(base: str, provider_id: str) -> Api:
+    """Sign in as the demo providers (README: provider1..240@demo.example) to find this one."""
+    for n in range(1, 241):
+        api = sign_in(base, f"provider{n}@demo.example", PROVIDER_PASSWORD)
+        me = api.get("/auth/me")
+        if provider_id in (me.get("provider_id"), me.get("principal", {}).get("provider_id")):
+            return api
+    raise AssertionError(f"no demo provider signs in as {provider_id}")
