@@ -32,6 +32,8 @@ JOB_MODULES = (
     "agency.introductions.match_triggers",
     "agency.isf.jobs",
     "agency.webhooks.delivery",
+    "agency.visits.planning",
+    "agency.visits.continuity",
 )
 # Which queue each job goes to (anything not named here: matching).
 QUEUE_KIND_OF = {

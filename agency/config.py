@@ -55,6 +55,8 @@ class Settings:
     # No web request's statement may run longer (PostgreSQL); answered 503 query_timeout.
     web_statement_timeout_ms: int = 10_000
     page_size_max: int = 100
+    # A planned visit with nothing logged this long after its window ends is missed.
+    visit_missed_after_minutes: int = 120
     stripe_api_key: str | None = None
     stripe_webhook_secret: str | None = None
     stripe_api_base: str | None = None
@@ -94,6 +96,7 @@ class Settings:
             "RQ_SINGLE_QUEUE": "single_queue",
             "LOG_LEVEL": "log_level",
             "WEB_STATEMENT_TIMEOUT_MS": "web_statement_timeout_ms",
+            "VISIT_MISSED_AFTER_MINUTES": "visit_missed_after_minutes",
             "STRIPE_API_KEY": "stripe_api_key",
             "STRIPE_WEBHOOK_SECRET": "stripe_webhook_secret",
             "STRIPE_API_BASE": "stripe_api_base",

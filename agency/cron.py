@@ -44,6 +44,21 @@ cron.register(
     interval=60,
     name="deliver-due-webhooks",
 )
+# Planned visits reach four weeks ahead; unlogged ones become missed and partners are told.
+cron.register(
+    enqueue_periodic,
+    queue_name=MATCHING,
+    args=("visits.plan_horizon",),
+    cron="23 * * * *",
+    name="plan-visits",
+)
+cron.register(
+    enqueue_periodic,
+    queue_name=MATCHING,
+    args=("visits.mark_missed",),
+    interval=300,
+    name="mark-missed-visits",
+)
 # The outbox sweep: jobs written while Redis was down are sent; jobs RQ gave up on
 # (a killed work horse, retries spent) are recorded failed. On the first queue: it is quick.
 cron.register(sweep_jobs, queue_name=PAYMENTS, interval=60, name="sweep-jobs")

@@ -36,6 +36,7 @@ from agency.privacy import seeker_text_columns
 from agency.seekers.lifecycle import LIVE_STATUSES
 from agency.seekers.models import CareRequest, CareSeeker, RequestStatus
 from agency.visits.models import Timesheet, Visit
+from agency.visits.planned_models import PlannedVisit
 
 REASON = "erased"
 PENDING_INTRODUCTIONS = (IntroductionStatus.AWAITING_PROVIDER, IntroductionStatus.AWAITING_SEEKER)
@@ -55,6 +56,7 @@ def seeker_rows(seeker_id: str) -> dict[str, ColumnElement[bool]]:
         "arrangement_versions": ArrangementVersion.arrangement_id.in_(arrangements),
         "visits": Visit.arrangement_id.in_(arrangements),
         "timesheets": Timesheet.arrangement_id.in_(arrangements),
+        "planned_visits": PlannedVisit.arrangement_id.in_(arrangements),
         "isf_accounts": IsfAccount.seeker_id == seeker_id,
     }
 

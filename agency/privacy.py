@@ -110,6 +110,14 @@ TEXT_COLUMNS: dict[str, dict[str, Text]] = {
         "created_by": N,
     },
     "timesheets": {"query_reason": S, "approved_by": N, "invoice_id": N},
+    "planned_visits": {
+        "start_time": N,
+        "end_time": N,
+        "acknowledged_by": N,
+        "cancelled_by": N,
+        "cancel_reason": S,
+    },
+    "rota_feeds": {"token_digest": N},
     "isf_accounts": {
         "council_reference": M,  # the council's own register key for the ISF: kept with money
         "created_by": N,

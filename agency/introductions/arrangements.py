@@ -144,6 +144,7 @@ def start_arrangement(
         {"status": A.ACTIVE.value, **_terms(first)},
     )
     arrangement_event(session, "arrangement.started", arrangement)
+    _plan(session, arrangement)
     from agency.webhooks.service import emit
 
     emit(
@@ -221,6 +222,7 @@ def change_status(
         from agency.introductions.match_jobs import enqueue_match
 
         enqueue_match(session, care_request)
+    _plan(session, arrangement)
     commit(session)
     return arrangement
 
@@ -274,8 +276,16 @@ def new_version(
         },
     )
     arrangement_event(session, "arrangement.changed", arrangement)
+    _plan(session, arrangement)
     commit(session)
     return arrangement
+
+
+def _plan(session: Session, arrangement: Arrangement) -> None:
+    """Future planned visits follow the new terms or status (past ones stay as they were)."""
+    from agency.visits.planning import plan_arrangement
+
+    plan_arrangement(session, arrangement)
 
 
 def _attach_isf_account(session: Session, arrangement: Arrangement, isf_account_id: str) -> None:

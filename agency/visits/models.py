@@ -33,6 +33,7 @@ class Flag(enum.StrEnum):
     OUTSIDE_SCHEDULE = "outside_schedule"
     SERVICE_NOT_AGREED = "service_not_agreed"
     OVERLAPS_ANOTHER_VISIT = "overlaps_another_visit"
+    UNPLANNED = "unplanned"  # no planned visit matched it (agency.visits.planning)
 
 
 class _ArrangementParties:

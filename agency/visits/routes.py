@@ -182,4 +182,5 @@ class ResubmitTimesheet(MethodView):
         return timesheets.resubmit_timesheet(db_session(), current_principal(), timesheet_id)
 
 
-from agency.visits import invoice_routes  # noqa: E402, F401  (registers on blp)
+# Registers their routes on blp (after it exists).
+from agency.visits import continuity_routes, invoice_routes  # noqa: E402, F401

@@ -19,7 +19,7 @@ from agency.errors import Forbidden, InvalidInput
 from agency.ids import new_id
 from agency.introductions.models import Arrangement, ArrangementStatus
 from agency.introductions.workflow import commit, guarded, refusal
-from agency.visits import visit_rules
+from agency.visits import planning, visit_rules
 from agency.visits.models import Flag, TimesheetStatus, Visit, VisitStatus
 from agency.visits.transitions import move
 
@@ -128,6 +128,7 @@ def log_visit(
     _apply(visit, arrangement, fields, today or visit_rules.london_today())
     session.add(visit)
     _refresh_overlaps(session, [visit, *_overlapping(session, visit)])
+    planning.link_logged_visit(session, visit)
     record(session, principal, "visit.logged", visit, None, _audit_view(visit))
     commit(session)
     return visit
@@ -175,6 +176,7 @@ def update_visit(
     if changed.keys() - {"notes"} and visit.status is not VisitStatus.LOGGED:
         move(visit, VisitStatus.LOGGED)  # what the seeker's side answered has changed
     _refresh_overlaps(session, [visit, *old_neighbours, *_overlapping(session, visit)])
+    planning.link_logged_visit(session, visit)
     record(session, principal, "visit.corrected", visit, before, _audit_view(visit))
     commit(session)
     return visit
@@ -186,6 +188,7 @@ def delete_visit(session: Session, principal: Principal, visit_id: str) -> None:
     visit = _editable(session, principal, visit_id)
     neighbours = _overlapping(session, visit)
     record(session, principal, "visit.deleted", visit, _audit_view(visit), None)
+    planning.unlink_logged_visit(session, visit)
     session.delete(visit)
     _refresh_overlaps(session, neighbours)
     commit(session)

@@ -31,6 +31,8 @@ EVENT_TYPES = (
     "arrangement.changed",
     "arrangement.ended",
     "care_request.matched",
+    "visit.missed",
+    "visit.cancelled",
 )
 DELIVER_JOB = "deliver_webhook_event"
 ROTATION_GRACE = dt.timedelta(hours=24)

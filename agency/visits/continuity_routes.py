@@ -1,0 +1,146 @@
+"""HTTP routes: planned visits, rotas (JSON and iCalendar), cancelling, the missed list.
+
+Registered on the visits blueprint (imported at the bottom of ``agency.visits.routes``).
+Auditors have no access: planned visits are operational, not spending records.
+"""
+
+from flask import Response, url_for
+from flask.views import MethodView
+
+from agency.auth import Kind, current_principal, requires
+from agency.db import utcnow
+from agency.pagination import page_of
+from agency.visits import continuity
+from agency.visits.continuity_schemas import (
+    CancelPlannedVisitSchema,
+    PlannedVisitQuerySchema,
+    PlannedVisitSchema,
+    RotaFeedSchema,
+    RotaQuerySchema,
+    VisitRecordSchema,
+)
+from agency.visits.ical import rota_calendar
+from agency.visits.routes import blp
+from agency.web import db_session
+
+PARTIES = (Kind.MANAGER, Kind.PROVIDER, Kind.PARTNER)
+ICS_DOC = {"responses": {"200": {"description": "iCalendar", "content": {"text/calendar": {}}}}}
+
+
+@blp.route("/planned-visits")
+class PlannedVisits(MethodView):
+    @blp.arguments(PlannedVisitQuerySchema, location="query")
+    @blp.response(200, PlannedVisitSchema(many=True))
+    @blp.paginate()
+    @requires(*PARTIES)
+    def get(self, args, pagination_parameters):
+        """Planned visits you may see, in time order (managers: the missed list)"""
+        stmt = continuity.planned_visits_for(current_principal(), args)
+        return page_of(db_session(), stmt, pagination_parameters)
+
+
+@blp.route("/planned-visits/<planned_id>")
+class PlannedVisitItem(MethodView):
+    @blp.response(200, PlannedVisitSchema)
+    @requires(*PARTIES)
+    def get(self, planned_id):
+        """One planned visit"""
+        return continuity.get_planned_visit(db_session(), current_principal(), planned_id)
+
+
+@blp.route("/planned-visits/<planned_id>/cancel")
+class CancelPlannedVisit(MethodView):
+    @blp.arguments(CancelPlannedVisitSchema)
+    @blp.response(200, PlannedVisitSchema)
+    @blp.alt_response(409, description="Not planned, or already started (visit_not_cancellable)")
+    @requires(Kind.PROVIDER)
+    def post(self, body, planned_id):
+        """The provider cancels a visit in advance, with a reason; the partner is told"""
+        return continuity.cancel_planned_visit(
+            db_session(), current_principal(), planned_id, body["reason"]
+        )
+
+
+@blp.route("/planned-visits/<planned_id>/acknowledge")
+class AcknowledgeMissedVisit(MethodView):
+    @blp.response(200, PlannedVisitSchema)
+    @blp.alt_response(409, description="Not missed, or already dealt with (not_missed)")
+    @requires(Kind.MANAGER)
+    def post(self, planned_id):
+        """The manager has dealt with a missed visit (it leaves the missed list)"""
+        return continuity.acknowledge_missed(db_session(), current_principal(), planned_id)
+
+
+@blp.route("/arrangements/<arrangement_id>/planned-visits")
+class ArrangementPlannedVisits(MethodView):
+    @blp.arguments(PlannedVisitQuerySchema, location="query")
+    @blp.response(200, PlannedVisitSchema(many=True))
+    @blp.paginate()
+    @requires(*PARTIES)
+    def get(self, args, arrangement_id, pagination_parameters):
+        """An arrangement's planned visits, in time order"""
+        session = db_session()
+        stmt = continuity.planned_visits_of(session, current_principal(), arrangement_id, args)
+        return page_of(session, stmt, pagination_parameters)
+
+
+@blp.route("/care-seekers/<seeker_id>/upcoming-visits")
+class SeekerUpcomingVisits(MethodView):
+    @blp.response(200, PlannedVisitSchema(many=True))
+    @blp.paginate()
+    @requires(Kind.PARTNER, Kind.MANAGER)
+    def get(self, seeker_id, pagination_parameters):
+        """A seeker's planned visits from today"""
+        session = db_session()
+        stmt = continuity.upcoming_for_seeker(session, current_principal(), seeker_id)
+        return page_of(session, stmt, pagination_parameters)
+
+
+@blp.route("/rota")
+class Rota(MethodView):
+    @blp.arguments(RotaQuerySchema, location="query")
+    @blp.response(200, PlannedVisitSchema(many=True))
+    @blp.paginate()
+    @requires(Kind.PROVIDER)
+    def get(self, args, pagination_parameters):
+        """Your rota: your planned visits, today to four weeks ahead by default"""
+        stmt = continuity.rota_of(current_principal(), args.get("date_from"), args.get("date_to"))
+        return page_of(db_session(), stmt, pagination_parameters)
+
+
+@blp.route("/rota/feed")
+class RotaFeed(MethodView):
+    @blp.response(201, RotaFeedSchema)
+    @requires(Kind.PROVIDER)
+    def post(self):
+        """A new secret calendar URL for your rota (any earlier one stops working)"""
+        token = continuity.issue_rota_feed(db_session(), current_principal())
+        return {"url": url_for("visits.RotaCalendar", token=token, _external=True)}
+
+    @blp.response(204)
+    @requires(Kind.PROVIDER)
+    def delete(self):
+        """Revoke your calendar URL"""
+        continuity.revoke_rota_feed(db_session(), current_principal())
+
+
+@blp.route("/rota/feed/<token>.ics", endpoint="RotaCalendar")
+class RotaCalendar(MethodView):
+    @blp.doc(security=[], **ICS_DOC)
+    def get(self, token):
+        """A provider's rota as iCalendar, at its secret URL (no other credentials)"""
+        visits = continuity.rota_feed_visits(db_session(), token)
+        return Response(
+            rota_calendar(visits, utcnow()),
+            mimetype="text/calendar",
+            headers={"Cache-Control": "private, max-age=300"},
+        )
+
+
+@blp.route("/providers/<provider_id>/visit-record")
+class ProviderVisitRecord(MethodView):
+    @blp.response(200, VisitRecordSchema)
+    @requires(Kind.MANAGER)
+    def get(self, provider_id):
+        """A provider's planned visits by status over four weeks, and repeated misses"""
+        return continuity.provider_visit_record(db_session(), current_principal(), provider_id)

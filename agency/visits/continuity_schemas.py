@@ -1,0 +1,69 @@
+"""Request and response bodies for planned visits, rotas and rota feeds."""
+
+import marshmallow as ma
+from marshmallow import validate
+
+from agency.visits.planned_models import PlannedStatus
+from agency.visits.schemas import REASON
+
+
+class PlannedVisitQuerySchema(ma.Schema):
+    status = ma.fields.String(validate=validate.OneOf([s.value for s in PlannedStatus]))
+    date_from = ma.fields.Date(metadata={"example": "2026-12-01"})
+    date_to = ma.fields.Date(metadata={"example": "2026-12-31"})
+    provider_id = ma.fields.String(validate=validate.Length(max=40))
+    unacknowledged = ma.fields.Boolean(
+        metadata={"description": "Only missed visits the manager has not dealt with yet"}
+    )
+
+
+class RotaQuerySchema(ma.Schema):
+    date_from = ma.fields.Date(metadata={"description": "Default: today (Europe/London)"})
+    date_to = ma.fields.Date(metadata={"description": "Default: four weeks ahead"})
+
+
+class CancelPlannedVisitSchema(ma.Schema):
+    reason = ma.fields.String(
+        required=True, **REASON, metadata={"example": "Ill; the agency is arranging cover"}
+    )
+
+
+class PlannedVisitSchema(ma.Schema):
+    id = ma.fields.String(metadata={"example": "pvs_3c9a..."})
+    arrangement_id = ma.fields.String()
+    provider_id = ma.fields.String()
+    seeker_id = ma.fields.String()
+    terms_version = ma.fields.Integer(metadata={"description": "The terms that planned it"})
+    date = ma.fields.Date(metadata={"description": "Europe/London"})
+    start = ma.fields.String(attribute="start_time", metadata={"example": "09:00"})
+    end = ma.fields.String(attribute="end_time", metadata={"example": "10:00"})
+    starts_at = ma.fields.AwareDateTime(metadata={"description": "UTC"})
+    ends_at = ma.fields.AwareDateTime(metadata={"description": "UTC"})
+    minutes = ma.fields.Integer()
+    status = ma.fields.String(
+        metadata={"description": ", ".join(s.value for s in PlannedStatus), "example": "planned"}
+    )
+    visit_id = ma.fields.String(
+        allow_none=True, metadata={"description": "The logged visit that matched it"}
+    )
+    missed_at = ma.fields.AwareDateTime(allow_none=True)
+    acknowledged_at = ma.fields.AwareDateTime(allow_none=True)
+    cancelled_at = ma.fields.AwareDateTime(allow_none=True)
+    cancel_reason = ma.fields.String(allow_none=True)
+
+
+class RotaFeedSchema(ma.Schema):
+    url = ma.fields.String(
+        metadata={"description": "Secret: shown once; subscribe to it from a calendar app"}
+    )
+
+
+class VisitRecordSchema(ma.Schema):
+    provider_id = ma.fields.String()
+    since = ma.fields.Date()
+    counts = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Integer(),
+        metadata={"description": "Planned visits by status since that date"},
+    )
+    repeated_misses = ma.fields.Boolean()

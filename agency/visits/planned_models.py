@@ -1,0 +1,70 @@
+"""Planned visits (what should happen, from an arrangement's schedule) and rota feeds.
+
+A planned visit is one occurrence of the arrangement's weekly schedule, in Europe/London
+wall time (``date``, ``start_time``, ``end_time``) with the UTC instants it stands for.
+It is planned, then done (a logged visit matched it), missed (nothing logged in time) or
+cancelled in advance by the provider. See docs/continuity.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from agency.auth import Scope
+from agency.db import Base, IdMixin, TimestampMixin, str_enum, utcnow
+from agency.visits.models import _ArrangementParties
+
+
+class PlannedStatus(enum.StrEnum):
+    PLANNED = "planned"  # due, nothing logged yet
+    DONE = "done"  # a logged visit matched it
+    MISSED = "missed"  # nothing logged a while after its window ended
+    CANCELLED = "cancelled"  # the provider cancelled it in advance, with a reason
+
+
+class PlannedVisit(_ArrangementParties, IdMixin, TimestampMixin, Base):
+    __tablename__ = "planned_visits"
+    __table_args__ = (
+        UniqueConstraint("arrangement_id", "starts_at", name="uq_planned_visits_arrangement_start"),
+        Index("ix_planned_visits_provider_starts_at", "provider_id", "starts_at"),
+        Index("ix_planned_visits_status_ends_at", "status", "ends_at"),
+    )
+    __label__ = "planned visit"
+
+    seeker_id: Mapped[str] = mapped_column(ForeignKey("care_seekers.id"), index=True)
+    terms_version: Mapped[int]  # the arrangement version whose schedule planned it
+    date: Mapped[dt.date] = mapped_column(Date)
+    start_time: Mapped[str] = mapped_column(String(5))  # "HH:MM", Europe/London
+    end_time: Mapped[str] = mapped_column(String(5))
+    starts_at: Mapped[dt.datetime]
+    ends_at: Mapped[dt.datetime]
+    minutes: Mapped[int]
+    status: Mapped[PlannedStatus] = mapped_column(
+        str_enum(PlannedStatus), default=PlannedStatus.PLANNED
+    )
+    visit_id: Mapped[str | None] = mapped_column(ForeignKey("visits.id"), index=True)
+    missed_at: Mapped[dt.datetime | None]
+    # The manager worked through it on the missed list (called the family, arranged cover).
+    acknowledged_at: Mapped[dt.datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(40))
+    cancelled_at: Mapped[dt.datetime | None]
+    cancelled_by: Mapped[str | None] = mapped_column(String(40))
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class RotaFeed(IdMixin, Base):
+    """A provider's secret calendar URL: only the token's digest is kept; delete to revoke."""
+
+    __tablename__ = "rota_feeds"
+    __label__ = "rota feed"
+
+    provider_id: Mapped[str] = mapped_column(ForeignKey("providers.id"), unique=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    def access_scope(self) -> Scope:
+        return Scope.of(provider_id=self.provider_id)
