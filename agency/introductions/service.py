@@ -58,6 +58,8 @@ def _pick_provider(
         if suggestion is None or suggestion.care_request_id != care_request.id:
             raise InvalidInput(errors={"suggestion_id": ["Not a suggestion for this request."]})
         if suggestion.status is not S.ACTIVE:
+            # Approved twice: the same conflict as naming the provider by id, so the same code.
+            _refuse_live_introduction(session, care_request.id, suggestion.provider_id)
             raise refusal(
                 f"The suggestion is {suggestion.status.value}.",
                 code="illegal_transition",
@@ -83,6 +85,21 @@ def _pick_provider(
         # 409 listing its compliance or distance to a manager who may not know it exists).
         raise NotFound(f"No provider with id {provider_id} is listed with this request's agency.")
     return provider, suggestion
+
+
+def _refuse_live_introduction(session: Session, care_request_id: str, provider_id: str) -> None:
+    """409 ``introduction_exists`` while an introduction of this provider to this request lives."""
+    live = session.scalar(
+        select(Introduction.id).where(
+            Introduction.care_request_id == care_request_id,
+            Introduction.provider_id == provider_id,
+            Introduction.status.in_(LIVE_INTRODUCTION),
+        )
+    )
+    if live:
+        raise refusal(
+            f"Introduction {live} to this provider is still live.", code="introduction_exists"
+        )
 
 
 @guarded
@@ -112,17 +129,7 @@ def approve_introduction(
     provider, suggestion = _pick_provider(
         session, care_request, suggestion_id, provider_id, off_list_reason
     )
-    live = session.scalar(
-        select(Introduction.id).where(
-            Introduction.care_request_id == care_request.id,
-            Introduction.provider_id == provider.id,
-            Introduction.status.in_(LIVE_INTRODUCTION),
-        )
-    )
-    if live:
-        raise refusal(
-            f"Introduction {live} to this provider is still live.", code="introduction_exists"
-        )
+    _refuse_live_introduction(session, care_request.id, provider.id)
     failed = failed_constraints(session, care_request, provider, now.astimezone(LONDON).date())
     if failed:
         raise refusal(

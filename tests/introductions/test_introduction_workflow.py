@@ -71,7 +71,7 @@ def test_a_provider_not_suggested_needs_a_reason(client, session):
     assert response.get_json()["off_list_reason"] == "Known to the family"
 
 
-def test_only_one_live_introduction_per_request_and_provider(client, session):
+def test_only_one_live_introduction_per_request_and_provider_by_id_or_suggestion(client, session):
     world = make_world(session)
     approved(client, world)
     url = f"/care-requests/{world.care_request.id}/introductions"
@@ -82,10 +82,9 @@ def test_only_one_live_introduction_per_request_and_provider(client, session):
     )
     assert again.status_code == 409
     assert again.get_json()["code"] == "introduction_exists"
-    used = approve(client, world)
+    used = approve(client, world)  # the same suggestion approved twice: the same conflict
     assert used.status_code == 409
-    assert used.get_json()["code"] == "illegal_transition"
-    assert used.get_json()["current_status"] == "introduced"
+    assert used.get_json()["code"] == "introduction_exists"
 
 
 def test_approval_rechecks_compliance_that_expired_since_matching(client, session):
