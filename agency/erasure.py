@@ -32,6 +32,7 @@ from agency.introductions.models import (
 )
 from agency.introductions.request_status import set_request_status
 from agency.isf.models import IsfAccount
+from agency.outcomes.service import delete_for_seeker as delete_wellbeing
 from agency.privacy import seeker_text_columns
 from agency.seekers.lifecycle import LIVE_STATUSES
 from agency.seekers.models import CareRequest, CareSeeker, RequestStatus
@@ -104,6 +105,8 @@ def erase(session: Session, principal: Principal, seeker: CareSeeker) -> dict[st
     for consent in seeker.consents:
         if consent.withdrawn_at is None:
             consent.withdrawn_at = now
+    # Scores, not text: the seeker's wellbeing answers are deleted outright.
+    delete_wellbeing(session, seeker.id)
     session.expire(seeker)
     agency_id, council_id = _where_known(session, seeker.id)
     record(

@@ -30,6 +30,7 @@ from agency.isf.models import (  # noqa: F401
     StripeEvent,
 )
 from agency.jobs.models import JobRecord  # noqa: F401
+from agency.outcomes.models import WellbeingAssessment  # noqa: F401
 from agency.providers.models import (  # noqa: F401
     AvailabilityException,
     ComplianceItem,

@@ -216,10 +216,17 @@ def fairness_chart(report: dict[str, Any]) -> Figure:
     return figure
 
 
+def outcomes_chart(report: dict[str, Any]) -> Figure:
+    from agency.outcomes.chart import outcomes_chart as chart  # it draws with this module
+
+    return chart(report)
+
+
 CHARTS = {
     "local-spend": local_spend_chart,
     "unmet-need": unmet_need_chart,
     "funnel": funnel_chart,
     "prompt-payment": prompt_payment_chart,
     "fairness": fairness_chart,
+    "outcomes": outcomes_chart,
 }

@@ -17,6 +17,8 @@ from flask_smorest import Blueprint
 
 from agency.auth import Kind, current_principal, requires
 from agency.csv_format import csv_text
+from agency.outcomes import report as outcomes
+from agency.outcomes.schemas import OutcomesReportSchema
 from agency.reports import charts, fairness, funnel, local_spend, prompt_payment, unmet_need
 from agency.reports.schemas import (
     FairnessSchema,
@@ -84,6 +86,12 @@ REPORTS = {
         fairness.csv_rows,
         FairnessSchema,
         "Fairness of work: top-10 % share and Gini of weekly hours across providers",
+    ),
+    "outcomes": Report(
+        outcomes.outcomes,
+        outcomes.csv_rows,
+        OutcomesReportSchema,
+        "Wellbeing outcomes (ONS4): change from baseline with 95 % CIs, small numbers suppressed",
     ),
 }
 

@@ -14,7 +14,14 @@ from agency.seekers.models import ContactPreference
 CLOCK_SKEW = dt.timedelta(minutes=5)
 
 # What a seeker may consent to; a care request needs "introductions" (see service).
-CONSENT_PURPOSES = ("introductions", "share_with_providers", "isf_administration")
+CONSENT_PURPOSES = (
+    "introductions",
+    "share_with_providers",
+    "isf_administration",
+    "outcomes",  # ONS4 wellbeing answers (agency.outcomes)
+    "equality_monitoring",  # equal-access monitoring answers (agency.equality)
+    "community",  # community activity suggestions and referrals (agency.activities)
+)
 
 
 class ConsentInSchema(ma.Schema):
