@@ -118,6 +118,7 @@ class RotaFeed(MethodView):
         return {"url": url_for("visits.RotaCalendar", token=token, _external=True)}
 
     @blp.response(204)
+    @blp.alt_response(404, description="You have no calendar URL")
     @requires(Kind.PROVIDER)
     def delete(self):
         """Revoke your calendar URL"""
