@@ -178,6 +178,7 @@ def rq_queue(settings: Settings, monkeypatch: pytest.MonkeyPatch):  # type: igno
     monkeypatch.setenv("RQ_SINGLE_QUEUE", "1")
     monkeypatch.setenv("RQ_SINGLE_QUEUE", "1")
     monkeypatch.setenv("RQ_SINGLE_QUEUE", "1")
+    monkeypatch.setenv("RQ_SINGLE_QUEUE", "1")
     from agency.jobs.queue import rq_queue as queue_for
 
     queue = queue_for(REDIS_URL, QUEUE_NAME)

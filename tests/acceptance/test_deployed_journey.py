@@ -15,7 +15,9 @@ import re
 import subprocess
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -195,7 +197,7 @@ def _journey(system, base, partner, receiver):
             },
         )
 
-    today = dt.date.today()
+    today = dt.datetime.now(ZoneInfo("Europe/London")).date()
     with step("partner posts an ISF-funded care request"):
         care_request = partner.post(
             f"/care-seekers/{seeker['id']}/care-requests",
@@ -204,7 +206,7 @@ def _journey(system, base, partner, receiver):
                 "hours_per_week": 2,
                 "windows": [{"weekday": d, "start": "09:00", "end": "17:00"} for d in range(0, 5)],
                 "allow_split": False,
-                "start_date": (today + dt.timedelta(days=1)).isoformat(),
+                "start_date": today.isoformat(),
                 "urgency": "soon",
                 "funding": "isf",
                 "max_rate_pence": 3000,
@@ -277,15 +279,67 @@ def _journey(system, base, partner, receiver):
             payload = signer.verify(received.body, received.headers)
             assert payload["type"] in wanted | {"care_request.matched"}
 
-    system["journey"] = {
-        "partner": partner,
-        "manager": manager,
-        "provider": provider,
-        "arrangement_id": arrangement_id,
-        "isf_id": isf["id"],
-        "seeker_id": seeker["id"],
-        "balance_before": balance_before,
-    }
+    with step("the provider logs a visit; the partner confirms it"):
+        visit = provider.post(
+            f"/arrangements/{arrangement_id}/visits",
+            json={
+                "date": today.isoformat(),
+                "start": "10:00",
+                "end": "11:00",
+                "services": ["companionship"],
+            },
+        )
+        partner.post(f"/visits/{visit['id']}/confirm", expect=200)
+
+    with step("the provider submits a timesheet; the manager approves it (invoice)"):
+        timesheet = provider.post(
+            f"/arrangements/{arrangement_id}/timesheets",
+            json={"period_start": today.isoformat(), "period_end": today.isoformat()},
+        )
+        approved = manager.post(f"/timesheets/{timesheet['id']}/approve", expect=200)
+        invoice = manager.get(f"/invoices/{approved['invoice_id']}")
+        invoiced = invoice["total_pence"]
+        assert invoiced > 0
+        after_invoice = manager.get(f"/isf-accounts/{isf['id']}")["balance_pence"]
+        assert after_invoice == balance_before - invoiced
+
+    with step("payment run through the manual gateway, on the worker"):
+        run = manager.post("/payment-runs", expect=(201, 202))
+        poll_job(manager, run["job_id"])
+        payouts = _items(manager.get(f"/payment-runs/{run['id']}/payouts"))
+        ours = [p for p in payouts if p.get("invoice_id") == invoice["id"]]
+        assert [p["amount_pence"] for p in ours] == [invoiced], payouts
+        assert manager.get(f"/isf-accounts/{isf['id']}")["balance_pence"] == after_invoice
+
+    with step("a second payment run pays nothing"):
+        again = manager.call("POST", "/payment-runs", expect=(201, 202, 409))
+        if again.status_code != 409:
+            second = again.json()
+            poll_job(manager, second["job_id"])
+            paid = _items(manager.get(f"/payment-runs/{second['id']}/payouts"))
+            assert [p for p in paid if p.get("invoice_id") == invoice["id"]] == []
+
+    auditor = sign_in(base, "auditor@bristol.example", README_PASSWORDS["auditor@bristol.example"])
+    with step("the auditor reads the ISF register (JSON and CSV), the audit log and reports"):
+        register = auditor.get("/isf-register/providers")
+        assert _items(register)
+        csv = auditor.call("GET", "/isf-register.csv")
+        assert csv.headers["Content-Type"].startswith("text/csv") and csv.text.count("\n") > 1
+        assert _items(auditor.get("/audit-log"))
+        for report in ("local-spend", "unmet-need", "funnel", "fairness", "prompt-payment"):
+            auditor.get(f"/reports/{report}")
+            chart = auditor.call("GET", f"/reports/{report}.png")
+            assert chart.content.startswith(b"\x89PNG"), report
+
+    with step("the partner erases the seeker"):
+        partner.post(f"/care-seekers/{seeker['id']}/erase", expect=(200, 201, 202))
+        erased = partner.get(f"/care-seekers/{seeker['id']}")
+        assert erased.get("display_name") in (None, "", "erased"), erased
+
+    with step("every webhook received verifies with standardwebhooks"):
+        assert receiver.received
+        for received in receiver.received:
+            signer.verify(received.body, received.headers)
 
 
 def _items(listing):
@@ -299,9 +353,16 @@ def _agency_id(manager: Api) -> str:
 
 def _provider_session(base: str, provider_id: str) -> Api:
     """Sign in as the demo providers (README: provider1..240@demo.example) to find this one."""
-    for n in range(1, 241):
+
+    def try_one(n: int) -> Api | None:
         api = sign_in(base, f"provider{n}@demo.example", PROVIDER_PASSWORD)
         me = api.get("/auth/me")
-        if provider_id in (me.get("provider_id"), me.get("principal", {}).get("provider_id")):
-            return api
+        found = me.get("provider_id") or me.get("principal", {}).get("provider_id")
+        return api if found == provider_id else None
+
+    with ThreadPoolExecutor(4) as pool:
+        for batch in range(0, 240, 20):
+            for api in pool.map(try_one, range(batch + 1, batch + 21)):
+                if api is not None:
+                    return api
     raise AssertionError(f"no demo provider signs in as {provider_id}")
