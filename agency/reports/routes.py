@@ -166,11 +166,13 @@ def _register(name: str, report: Report) -> None:
             )
         )
     for rule, class_name, view, response in routes:
-        get = blp.arguments(report.query, location="query")(
-            response(document(requires(*READERS)(view)))
-        )
+        query = report.query if rule == f"/{name}" else fixed_format
+        get = blp.arguments(query, location="query")(response(document(requires(*READERS)(view))))
         blp.route(rule)(type(class_name, (MethodView,), {"get": get}))
 
 
 for _name, _report in REPORTS.items():
+    # ``format`` chooses JSON or CSV on the JSON route only: the .csv, .png and .svg routes
+    # are that format already, so they neither take nor document it (422 if sent).
+    fixed_format = report.query(exclude=("format",))
     _register(_name, _report)
