@@ -165,6 +165,10 @@ def _register(name: str, report: Report) -> None:
                 blp.response(200, content_type=content_type),
             )
         )
+    # ``format`` chooses JSON or CSV on the JSON route only: the .csv, .png and .svg routes
+    # are that format already, so they neither take nor document it (a stray one is ignored
+    # like any query parameter a route does not take).
+    fixed_format = report.query(exclude=("format",))
     for rule, class_name, view, response in routes:
         query = report.query if rule == f"/{name}" else fixed_format
         get = blp.arguments(query, location="query")(response(document(requires(*READERS)(view))))
@@ -172,7 +176,4 @@ def _register(name: str, report: Report) -> None:
 
 
 for _name, _report in REPORTS.items():
-    # ``format`` chooses JSON or CSV on the JSON route only: the .csv, .png and .svg routes
-    # are that format already, so they neither take nor document it (422 if sent).
-    fixed_format = report.query(exclude=("format",))
     _register(_name, _report)
