@@ -176,9 +176,6 @@ def rq_queue(settings: Settings, monkeypatch: pytest.MonkeyPatch):  # type: igno
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     monkeypatch.setenv("RQ_QUEUE", settings.queue_name)
     monkeypatch.setenv("RQ_SINGLE_QUEUE", "1")
-    monkeypatch.setenv("RQ_SINGLE_QUEUE", "1")
-    monkeypatch.setenv("RQ_SINGLE_QUEUE", "1")
-    monkeypatch.setenv("RQ_SINGLE_QUEUE", "1")
     from agency.jobs.queue import rq_queue as queue_for
 
     queue = queue_for(REDIS_URL, QUEUE_NAME)
