@@ -321,9 +321,9 @@ def _journey(system, base, partner, receiver):
 
     auditor = sign_in(base, "auditor@bristol.example", README_PASSWORDS["auditor@bristol.example"])
     with step("the auditor reads the ISF register (JSON and CSV), the audit log and reports"):
-        register = auditor.get("/isf-register/providers")
+        register = auditor.get("/isf-approved-providers")
         assert _items(register)
-        csv = auditor.call("GET", "/isf-register.csv")
+        csv = auditor.call("GET", "/isf-accounts.csv")
         assert csv.headers["Content-Type"].startswith("text/csv") and csv.text.count("\n") > 1
         assert _items(auditor.get("/audit-log"))
         for report in ("local-spend", "unmet-need", "funnel", "fairness", "prompt-payment"):
