@@ -1,5 +1,6 @@
-"""HTTP routes of the council's ISF register: the register and statements as CSV, and the
-ISF approved provider register (JSON and CSV). Registered on the ``isf`` blueprint."""
+"""HTTP routes of the council's ISF register: the register (``/isf-accounts.csv``) and
+statements as CSV, and the ISF approved provider register (``/isf-approved-providers``, JSON
+and ``.csv``). Registered on the ``isf`` blueprint."""
 
 from collections.abc import Iterator
 
@@ -34,12 +35,15 @@ class ApprovedProviderSchema(ma.Schema):
     isf_paid_pence = ma.fields.Integer(metadata={**PENCE, "description": "Of which paid"})
 
 
-@blp.route("/isf-register.csv")
+@blp.route("/isf-accounts.csv")
 class RegisterCsv(MethodView):
     @blp.doc(**CSV_DOC)
     @requires(*READERS)
     def get(self):
-        """The ISF register as CSV, streamed: every ISF account with its figures and totals"""
+        """The ISF register as CSV, streamed: every ISF account with its figures and totals
+
+        The CSV of ``GET /isf-accounts`` (every account, not one page).
+        """
         principal = current_principal()
         extension = current_app.extensions["agency"]
 
@@ -60,7 +64,7 @@ class StatementCsv(MethodView):
         return csv_response(rows, f"statement-{isf_account_id}.csv")
 
 
-@blp.route("/isf-register/providers")
+@blp.route("/isf-approved-providers")
 class ApprovedProviders(MethodView):
     @blp.response(200, ApprovedProviderSchema(many=True))
     @requires(Kind.AUDITOR, Kind.MANAGER)
@@ -69,7 +73,7 @@ class ApprovedProviders(MethodView):
         return register.approved_providers(db_session(), current_principal())
 
 
-@blp.route("/isf-register/providers.csv")
+@blp.route("/isf-approved-providers.csv")
 class ApprovedProvidersCsv(MethodView):
     @blp.doc(**CSV_DOC)
     @requires(Kind.AUDITOR, Kind.MANAGER)

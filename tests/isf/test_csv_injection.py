@@ -25,7 +25,7 @@ def test_the_approved_provider_register_csv_neutralises_a_formula_trading_name(c
     )
     session.commit()
     response = client.get(
-        "/isf-register/providers.csv",
+        "/isf-approved-providers.csv",
         headers=bearer(session, make_auditor(session, agency.council)),
     )
     assert response.status_code == 200

@@ -77,7 +77,7 @@ def world(session):
 
 
 def test_the_register_csv_reconciles_to_the_ledger_to_the_penny(client, session, app, world):
-    rows = rows_of(client.get("/isf-register.csv", headers=world["auditor"]))
+    rows = rows_of(client.get("/isf-accounts.csv", headers=world["auditor"]))
     header, accounts, total = rows[0], rows[1:-1], rows[-1]
     assert header[:3] == ["seeker", "agency", "council_reference"]
     assert sorted(r[2] for r in accounts) == ["BCC-ISF-1", "BCC-ISF-2"]
@@ -106,14 +106,14 @@ def test_the_register_csv_reconciles_to_the_ledger_to_the_penny(client, session,
 
 
 def test_each_principal_sees_only_its_own_register(client, session, world):
-    manager_rows = rows_of(client.get("/isf-register.csv", headers=world["manager"]))
+    manager_rows = rows_of(client.get("/isf-accounts.csv", headers=world["manager"]))
     assert len(manager_rows) == 4 and manager_rows[1][0].startswith("skr_")
-    other = rows_of(client.get("/isf-register.csv", headers=world["other_manager"]))
+    other = rows_of(client.get("/isf-accounts.csv", headers=world["other_manager"]))
     assert [r[-1] for r in other[1:]] == ["999.00", "999.00"]  # its one account, and the total
     _, secret = make_partner(session)
-    assert client.get("/isf-register.csv", headers=api_key(secret)).status_code == 403
+    assert client.get("/isf-accounts.csv", headers=api_key(secret)).status_code == 403
     provider_user = bearer(session, make_user(session, role=Role.PROVIDER))
-    assert client.get("/isf-register.csv", headers=provider_user).status_code == 403
+    assert client.get("/isf-accounts.csv", headers=provider_user).status_code == 403
 
 
 def test_a_statement_csv_has_a_running_and_closing_balance(client, world):
@@ -129,12 +129,12 @@ def test_a_statement_csv_has_a_running_and_closing_balance(client, world):
 
 
 def test_the_approved_provider_register_shows_status_and_isf_money(client, world):
-    [entry] = client.get("/isf-register/providers", headers=world["auditor"]).get_json()
+    [entry] = client.get("/isf-approved-providers", headers=world["auditor"]).get_json()
     assert entry["provider_id"] == world["provider"].id
     assert entry["isf_status"] == "approved" and entry["reason"] == "ISF panel, October"
     assert entry["isf_invoiced_pence"] == 3_600 and entry["isf_paid_pence"] == 0
-    managers = client.get("/isf-register/providers", headers=world["manager"]).get_json()
+    managers = client.get("/isf-approved-providers", headers=world["manager"]).get_json()
     assert [e["provider_id"] for e in managers] == [world["provider"].id]
-    assert client.get("/isf-register/providers", headers=world["other_auditor"]).get_json() == []
-    rows = rows_of(client.get("/isf-register/providers.csv", headers=world["auditor"]))
+    assert client.get("/isf-approved-providers", headers=world["other_auditor"]).get_json() == []
+    rows = rows_of(client.get("/isf-approved-providers.csv", headers=world["auditor"]))
     assert rows[1][rows[0].index("isf_invoiced_pence")] == "36.00"
