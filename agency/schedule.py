@@ -9,8 +9,6 @@ import numpy as np
 import matching
 from agency.errors import InvalidInput
 
-MASK_HEX_LENGTH = 96  # 6 x 64-bit words (336 slots used)
-
 
 def mask_to_hex(mask: matching.availability.Mask) -> str:
     return mask.astype(">u8").tobytes().hex()

@@ -145,16 +145,6 @@ def revoke_token(session: Session, principal: Principal) -> None:
         session.commit()
 
 
-def revoke_all_tokens(session: Session, user_id: str) -> int:
-    result = session.execute(
-        update(AuthToken)
-        .where(AuthToken.user_id == user_id, AuthToken.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
-    )
-    session.commit()
-    return result.rowcount or 0
-
-
 def _issue(
     session: Session,
     user: User,

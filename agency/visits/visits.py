@@ -24,7 +24,6 @@ from agency.visits.models import Flag, TimesheetStatus, Visit, VisitStatus
 from agency.visits.transitions import move
 
 OVERLAP = Flag.OVERLAPS_ANOTHER_VISIT.value
-FIELDS = ("date", "start", "end", "services", "notes")
 
 
 def _checked_times(
