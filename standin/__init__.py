@@ -1,1 +1,2 @@
-"""Local stand-ins for the outside services the API talks to (tests and `make run`)."""
+"""A local stand-in for Stripe (``stripe_server``: Connect accounts, transfers, signed webhooks),
+used by tests and benches and, started by hand, by a local run (docs/isf.md)."""

@@ -65,10 +65,8 @@ class EntryAlreadyReversed(Conflict):
 
 
 def conflict(message: str, code: str, **extra: object) -> Conflict:
-    """A 409 with its own stable code (DomainError's ``code=`` keyword lands in ``extra``)."""
-    error = Conflict(message, **extra)
-    error.code = code
-    return error
+    """A 409 with its own stable ``code``; ``extra`` fields join the JSON error body."""
+    return Conflict(message, code=code, **extra)
 
 
 # --- accounts ---------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from agency.dates import london_today as london_today
 from agency.errors import Conflict, Forbidden, InvalidInput
 from agency.providers.models import Provider
 
-# --- errors (a subclass per code: the shared handler reads ``code`` from the class) -----------
+# --- errors (one subclass per stable code, so callers and tests can name the refusal) ---------
 
 
 class EmailTaken(Conflict):
