@@ -50,11 +50,16 @@ def _accepted(introduction: Any) -> Any:
     )
 
 
+# Suggestions (20 per match run, a million within a year or two) are probed per request on
+# their (care_request_id, ...) index; introductions and arrangements, a few per request,
+# are hashed once (IN), which is cheaper than one probe per request for tables that small.
 REACHED = {
     "suggested": lambda: _has(Suggestion),
-    "introduced": lambda: _has(Introduction),
-    "accepted": lambda: _has(Introduction, _accepted(Introduction)),
-    "arrangements": lambda: _has(Arrangement),
+    "introduced": lambda: CareRequest.id.in_(select(Introduction.care_request_id)),
+    "accepted": lambda: CareRequest.id.in_(
+        select(Introduction.care_request_id).where(_accepted(Introduction))
+    ),
+    "arrangements": lambda: CareRequest.id.in_(select(Arrangement.care_request_id)),
 }
 
 
@@ -67,9 +72,9 @@ def counts_statement(scope: ReportScope) -> Any:
 
 def funnel(session: Session, scope: ReportScope) -> dict[str, Any]:
     """Counts and conversion per step, median times to each step, decline reasons."""
-    # EXISTS, probed per request on the care_request_id indexes: the cost follows the
-    # requests in scope. IN (subquery) made PostgreSQL hash the whole, unfiltered table
-    # per report ("hashed SubPlan"), and past work_mem rescan it per request.
+    # Suggestions by EXISTS on their index: the cost follows the requests in scope. IN
+    # (subquery) made PostgreSQL hash the whole suggestions table per report ("hashed
+    # SubPlan"), and past work_mem rescan it per request (minutes at 1M rows).
     counts = [int(n or 0) for n in session.execute(counts_statement(scope)).one()]
     steps = []
     for position, name in enumerate(["requests", *REACHED]):
@@ -99,18 +104,31 @@ def _ratio(part: int, whole: int) -> float:
 
 
 def _median_hours(session: Session, scope: ReportScope, model: Any) -> float | None:
-    # One row per request in scope: hours from its creation to its first ``model`` row
-    # (null, and so left out, when it has none). The first row is one probe of the
-    # (care_request_id, created_at) index per request, not a scan of the table.
-    first = (
-        select(func.min(model.created_at))
-        .where(model.care_request_id == CareRequest.id)
-        .correlate(CareRequest)
-        .scalar_subquery()
-    )
-    rows = select(hours_between(session, first, CareRequest.created_at).label("value")).where(
-        *requests_in_scope(scope)
-    )
+    # One row per request in scope: hours from its creation to its first ``model`` row.
+    if model is Suggestion:
+        # One probe of the (care_request_id, created_at) index per request (null, and so
+        # left out, when it has none), not a read of every suggestion of the period.
+        first = (
+            select(func.min(model.created_at))
+            .where(model.care_request_id == CareRequest.id)
+            .correlate(CareRequest)
+            .scalar_subquery()
+        )
+        rows = select(hours_between(session, first, CareRequest.created_at).label("value")).where(
+            *requests_in_scope(scope)
+        )
+    else:
+        rows = (
+            select(
+                hours_between(session, func.min(model.created_at), CareRequest.created_at).label(
+                    "value"
+                )
+            )
+            .select_from(model)
+            .join(CareRequest, CareRequest.id == model.care_request_id)
+            .where(*requests_in_scope(scope))
+            .group_by(CareRequest.id, CareRequest.created_at)
+        )
     figures = grouped_percentiles(session, rows, [])
     return figures[()]["median"] if () in figures else None  # type: ignore[return-value]
 
