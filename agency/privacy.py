@@ -116,6 +116,7 @@ TEXT_COLUMNS: dict[str, dict[str, Text]] = {
         "acknowledged_by": N,
         "cancelled_by": N,
         "cancel_reason": S,
+        "cover_offered_by": N,
     },
     "rota_feeds": {"token_digest": N},
     "isf_accounts": {

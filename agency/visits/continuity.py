@@ -11,7 +11,7 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from agency.audit.service import record
@@ -25,7 +25,7 @@ from agency.jobs.models import JobRecord
 from agency.jobs.queue import job
 from agency.providers.models import Provider
 from agency.seekers.models import CareSeeker
-from agency.visits.planned_models import PlannedStatus, PlannedVisit, RotaFeed
+from agency.visits.planned_models import CoverStatus, PlannedStatus, PlannedVisit, RotaFeed
 from agency.visits.planning import HORIZON_DAYS
 from agency.webhooks.service import emit
 
@@ -171,6 +171,11 @@ def mark_missed(session: Session, after_minutes: int, now: dt.datetime | None = 
         .where(
             PlannedVisit.status == P.PLANNED,
             PlannedVisit.ends_at <= now - dt.timedelta(minutes=after_minutes),
+            # A visit another provider accepted to cover is theirs to make (agency.visits.cover).
+            or_(
+                PlannedVisit.cover_status.is_(None),
+                PlannedVisit.cover_status != CoverStatus.ACCEPTED,
+            ),
         )
         .order_by(PlannedVisit.ends_at, PlannedVisit.id)
         .with_for_update(skip_locked=True)
@@ -214,7 +219,7 @@ def provider_visit_record(
     if (
         not rows
         and principal.kind is Kind.MANAGER
-        and not _listed_here(session, principal, provider)
+        and not listed_here(session, principal, provider)
     ):
         raise NotFound(f"No provider with id {provider_id}.")
     counts = {status.value: 0 for status in P}
@@ -227,7 +232,7 @@ def provider_visit_record(
     }
 
 
-def _listed_here(session: Session, principal: Principal, provider: Provider) -> bool:
+def listed_here(session: Session, principal: Principal, provider: Provider) -> bool:
     from agency.providers.models import ProviderListing
 
     return (

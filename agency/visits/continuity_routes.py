@@ -10,9 +10,11 @@ from flask.views import MethodView
 from agency.auth import Kind, current_principal, requires
 from agency.db import utcnow
 from agency.pagination import page_of
-from agency.visits import continuity
+from agency.visits import continuity, cover
 from agency.visits.continuity_schemas import (
     CancelPlannedVisitSchema,
+    CoverOfferSchema,
+    CoverSuggestionSchema,
     PlannedVisitQuerySchema,
     PlannedVisitSchema,
     RotaFeedSchema,
@@ -145,3 +147,83 @@ class ProviderVisitRecord(MethodView):
     def get(self, provider_id):
         """A provider's planned visits by status over four weeks, and repeated misses"""
         return continuity.provider_visit_record(db_session(), current_principal(), provider_id)
+
+
+# Cover (agency.visits.cover).
+
+
+@blp.route("/providers/<provider_id>/affected-visits")
+class AffectedVisits(MethodView):
+    @blp.response(200, PlannedVisitSchema(many=True))
+    @blp.paginate()
+    @requires(Kind.MANAGER)
+    def get(self, provider_id, pagination_parameters):
+        """A provider's coming visits in their time off or cancelled by them (to cover)"""
+        session = db_session()
+        stmt = cover.affected_visits(session, current_principal(), provider_id)
+        return page_of(session, stmt, pagination_parameters)
+
+
+@blp.route("/providers/<provider_id>/absence-cover")
+class AbsenceCover(MethodView):
+    @blp.arguments(CoverOfferSchema)
+    @blp.response(200, PlannedVisitSchema(many=True))
+    @requires(Kind.MANAGER)
+    def post(self, body, provider_id):
+        """Offer every affected visit of the absence the given provider is proposed for"""
+        return cover.offer_absence_cover(
+            db_session(), current_principal(), provider_id, body["provider_id"]
+        )
+
+
+@blp.route("/planned-visits/<planned_id>/cover-suggestions")
+class CoverSuggestions(MethodView):
+    @blp.response(200, CoverSuggestionSchema(many=True))
+    @blp.alt_response(409, description="The visit is past or done (visit_not_coverable)")
+    @requires(Kind.MANAGER)
+    def get(self, planned_id):
+        """The best providers to cover this visit, best first, explained"""
+        return cover.suggest_cover(db_session(), current_principal(), planned_id)
+
+
+@blp.route("/planned-visits/<planned_id>/cover")
+class OfferCover(MethodView):
+    @blp.arguments(CoverOfferSchema)
+    @blp.response(200, PlannedVisitSchema)
+    @blp.alt_response(409, description="Past, done or already covered")
+    @requires(Kind.MANAGER)
+    def post(self, body, planned_id):
+        """Offer this visit to a proposed cover provider"""
+        return cover.offer_cover(db_session(), current_principal(), planned_id, body["provider_id"])
+
+
+@blp.route("/planned-visits/<planned_id>/cover/accept")
+class AcceptCover(MethodView):
+    @blp.response(200, PlannedVisitSchema)
+    @blp.alt_response(409, description="No cover waiting for an answer (cover_not_offered)")
+    @requires(Kind.PROVIDER)
+    def post(self, planned_id):
+        """The provider offered cover accepts it"""
+        return cover.answer_cover(db_session(), current_principal(), planned_id, True)
+
+
+@blp.route("/planned-visits/<planned_id>/cover/decline")
+class DeclineCover(MethodView):
+    @blp.response(200, PlannedVisitSchema)
+    @blp.alt_response(409, description="No cover waiting for an answer (cover_not_offered)")
+    @requires(Kind.PROVIDER)
+    def post(self, planned_id):
+        """The provider offered cover declines it"""
+        return cover.answer_cover(db_session(), current_principal(), planned_id, False)
+
+
+@blp.route("/cover-offers")
+class CoverOffers(MethodView):
+    @blp.response(200, PlannedVisitSchema(many=True))
+    @blp.paginate()
+    @requires(Kind.PROVIDER)
+    def get(self, pagination_parameters):
+        """Visits offered to you as cover, or that you accepted, from today"""
+        return page_of(
+            db_session(), cover.cover_offers_for(current_principal()), pagination_parameters
+        )

@@ -50,6 +50,32 @@ class PlannedVisitSchema(ma.Schema):
     acknowledged_at = ma.fields.AwareDateTime(allow_none=True)
     cancelled_at = ma.fields.AwareDateTime(allow_none=True)
     cancel_reason = ma.fields.String(allow_none=True)
+    cover_provider_id = ma.fields.String(
+        allow_none=True, metadata={"description": "The provider offered or covering the visit"}
+    )
+    cover_status = ma.fields.String(
+        allow_none=True, metadata={"description": "offered, accepted or declined"}
+    )
+
+
+class CoverOfferSchema(ma.Schema):
+    provider_id = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=40),
+        metadata={"description": "A provider the engine proposes as cover"},
+    )
+
+
+class CoverSuggestionSchema(ma.Schema):
+    provider_id = ma.fields.String()
+    rank = ma.fields.Integer(metadata={"example": 1})
+    score = ma.fields.Float(allow_none=True, metadata={"example": 0.82})
+    knows_seeker = ma.fields.Boolean(
+        metadata={"description": "Already has (or had) an arrangement with the seeker"}
+    )
+    explanation = ma.fields.Dict(
+        metadata={"description": "Per feature: raw, normalised, weight, contribution"}
+    )
 
 
 class RotaFeedSchema(ma.Schema):

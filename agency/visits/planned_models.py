@@ -26,6 +26,12 @@ class PlannedStatus(enum.StrEnum):
     CANCELLED = "cancelled"  # the provider cancelled it in advance, with a reason
 
 
+class CoverStatus(enum.StrEnum):
+    OFFERED = "offered"  # the manager chose a cover provider; they have not answered
+    ACCEPTED = "accepted"  # the cover provider will make the visit
+    DECLINED = "declined"  # the cover provider cannot; the manager may offer another
+
+
 class PlannedVisit(_ArrangementParties, IdMixin, TimestampMixin, Base):
     __tablename__ = "planned_visits"
     __table_args__ = (
@@ -54,6 +60,11 @@ class PlannedVisit(_ArrangementParties, IdMixin, TimestampMixin, Base):
     cancelled_at: Mapped[dt.datetime | None]
     cancelled_by: Mapped[str | None] = mapped_column(String(40))
     cancel_reason: Mapped[str | None] = mapped_column(Text)
+    # Cover while the provider is away or has cancelled (agency.visits.cover).
+    cover_provider_id: Mapped[str | None] = mapped_column(ForeignKey("providers.id"), index=True)
+    cover_status: Mapped[CoverStatus | None] = mapped_column(str_enum(CoverStatus))
+    cover_offered_by: Mapped[str | None] = mapped_column(String(40))
+    cover_answered_at: Mapped[dt.datetime | None]
 
 
 class RotaFeed(IdMixin, Base):

@@ -51,6 +51,16 @@ def upgrade() -> None:
         sa.Column("cancelled_at", UTC, nullable=True),
         sa.Column("cancelled_by", sa.String(length=40), nullable=True),
         sa.Column("cancel_reason", sa.Text(), nullable=True),
+        sa.Column("cover_provider_id", sa.String(length=40), nullable=True),
+        sa.Column(
+            "cover_status",
+            sa.Enum(
+                "offered", "accepted", "declined", name="coverstatus", native_enum=False, length=30
+            ),
+            nullable=True,
+        ),
+        sa.Column("cover_offered_by", sa.String(length=40), nullable=True),
+        sa.Column("cover_answered_at", UTC, nullable=True),
         sa.Column("arrangement_id", sa.String(length=40), nullable=False),
         sa.Column("provider_id", sa.String(length=40), nullable=False),
         sa.Column("agency_id", sa.String(length=40), nullable=False),
@@ -79,6 +89,11 @@ def upgrade() -> None:
             ["provider_id"], ["providers.id"], name=op.f("fk_planned_visits_provider_id_providers")
         ),
         sa.ForeignKeyConstraint(
+            ["cover_provider_id"],
+            ["providers.id"],
+            name=op.f("fk_planned_visits_cover_provider_id_providers"),
+        ),
+        sa.ForeignKeyConstraint(
             ["seeker_id"],
             ["care_seekers.id"],
             name=op.f("fk_planned_visits_seeker_id_care_seekers"),
@@ -96,6 +111,9 @@ def upgrade() -> None:
     op.create_index(op.f("ix_planned_visits_provider_id"), "planned_visits", ["provider_id"])
     op.create_index(op.f("ix_planned_visits_seeker_id"), "planned_visits", ["seeker_id"])
     op.create_index(op.f("ix_planned_visits_visit_id"), "planned_visits", ["visit_id"])
+    op.create_index(
+        op.f("ix_planned_visits_cover_provider_id"), "planned_visits", ["cover_provider_id"]
+    )
     op.create_index(
         "ix_planned_visits_provider_starts_at", "planned_visits", ["provider_id", "starts_at"]
     )
@@ -120,6 +138,7 @@ def downgrade() -> None:
     op.drop_index("ix_planned_visits_status_ends_at", table_name="planned_visits")
     op.drop_index("ix_planned_visits_provider_starts_at", table_name="planned_visits")
     for column in (
+        "cover_provider_id",
         "visit_id",
         "seeker_id",
         "provider_id",

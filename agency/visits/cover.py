@@ -1,0 +1,274 @@
+"""Cover when a provider is away (their availability exceptions) or has cancelled.
+
+The affected planned visits are found from the provider's time off and cancellations.
+For one visit the engine proposes cover exactly as it matches a request
+(``matching.top_k``: the same hard constraints, the provider pool of that date, which
+already leaves out providers away that day), for that visit's window and length only.
+Continuity counts: providers who already know the seeker (named on the request, or
+with an arrangement with them) get the engine's ``known`` feature. Providers with
+another planned visit at that time are left out. The manager offers cover (one visit,
+or every affected visit of the absence the chosen provider can take); the cover
+provider accepts or declines. A visit with accepted cover is not marked missed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import asdict
+from math import isfinite
+from typing import Any
+
+from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy.orm import Session
+
+import matching
+from agency.audit.service import record
+from agency.auth import Action, Kind, Principal, load, visible_clause
+from agency.dates import LONDON
+from agency.db import utcnow
+from agency.directory.models import Agency
+from agency.errors import Forbidden, InvalidInput, NotFound
+from agency.introductions.models import Arrangement
+from agency.introductions.pools import agency_weights, build_pool, request_spec
+from agency.introductions.workflow import commit, guarded, refusal
+from agency.providers.models import AvailabilityException, Provider
+from agency.schedule import windows_to_mask
+from agency.seekers.models import CareRequest
+from agency.visits.continuity import listed_here
+from agency.visits.planned_models import CoverStatus, PlannedStatus, PlannedVisit
+
+COVER_K = 5
+P, C = PlannedStatus, CoverStatus
+
+
+def _manager(principal: Principal) -> None:
+    if principal.kind not in (Kind.MANAGER, Kind.ADMIN):
+        raise Forbidden("Cover is arranged by the agency's manager.")
+
+
+def affected_visits(session: Session, principal: Principal, provider_id: str) -> Select[Any]:
+    """The provider's planned visits from today that fall in their time off, or that they
+    cancelled, at the manager's agency (with any cover offered or accepted)."""
+    _manager(principal)
+    provider = session.get(Provider, provider_id)
+    if provider is None or (
+        principal.kind is Kind.MANAGER and not listed_here(session, principal, provider)
+    ):
+        raise NotFound(f"No provider with id {provider_id}.")
+    today = dt.datetime.now(LONDON).date()
+    away = exists().where(
+        AvailabilityException.provider_id == PlannedVisit.provider_id,
+        AvailabilityException.starts_on <= PlannedVisit.date,
+        AvailabilityException.ends_on >= PlannedVisit.date,
+    )
+    return (
+        select(PlannedVisit)
+        .where(
+            PlannedVisit.provider_id == provider_id,
+            visible_clause(PlannedVisit, principal),
+            PlannedVisit.date >= today,
+            or_(
+                and_(PlannedVisit.status == P.PLANNED, away),
+                PlannedVisit.status == P.CANCELLED,
+            ),
+        )
+        .order_by(PlannedVisit.starts_at, PlannedVisit.id)
+    )
+
+
+def _coverable(session: Session, principal: Principal, planned_id: str) -> PlannedVisit:
+    planned = load(session, principal, PlannedVisit, planned_id, Action.WRITE)
+    _manager(principal)
+    if planned.status not in (P.PLANNED, P.CANCELLED) or planned.starts_at <= utcnow():
+        raise refusal(
+            "Cover is arranged for a visit still to come.",
+            code="visit_not_coverable",
+            current_status=planned.status.value,
+        )
+    return planned
+
+
+def _known_providers(session: Session, seeker_id: str) -> set[str]:
+    return set(
+        session.scalars(select(Arrangement.provider_id).where(Arrangement.seeker_id == seeker_id))
+    )
+
+
+def _busy(session: Session, planned: PlannedVisit, provider_ids: list[str]) -> set[str]:
+    """Of ``provider_ids``, those with a planned visit (own or cover) overlapping this one."""
+    overlapping = select(PlannedVisit.provider_id, PlannedVisit.cover_provider_id).where(
+        PlannedVisit.id != planned.id,
+        PlannedVisit.starts_at < planned.ends_at,
+        PlannedVisit.ends_at > planned.starts_at,
+        PlannedVisit.status != P.CANCELLED,
+        or_(
+            PlannedVisit.provider_id.in_(provider_ids),
+            PlannedVisit.cover_provider_id.in_(provider_ids),
+        ),
+    )
+    busy = set()
+    for own, cover in session.execute(overlapping):
+        busy.update(p for p in (own, cover) if p in provider_ids)
+    return busy
+
+
+def _number(value: float) -> float | None:
+    return round(value, 6) if isfinite(value) else None
+
+
+def suggest_cover(
+    session: Session, principal: Principal, planned_id: str, k: int = COVER_K
+) -> list[dict[str, Any]]:
+    """The k best providers to cover one visit, best first, each with the engine's
+    explanation and whether they already know the seeker."""
+    planned = _coverable(session, principal, planned_id)
+    return _ranked(session, planned, k)
+
+
+def _ranked(session: Session, planned: PlannedVisit, k: int) -> list[dict[str, Any]]:
+    arrangement = session.get(Arrangement, planned.arrangement_id)
+    care_request = session.get(CareRequest, arrangement.care_request_id) if arrangement else None
+    assert arrangement is not None and care_request is not None
+    known = (_known_providers(session, planned.seeker_id) - {planned.provider_id}) | set(
+        request_spec(care_request).known_provider_ids
+    )
+    window = {"weekday": planned.date.weekday(), "start": planned.start_time}
+    window["end"] = planned.end_time
+    spec = dataclasses.replace(
+        request_spec(care_request),
+        request_id=planned.id,
+        services=tuple(arrangement.terms.services),
+        windows=windows_to_mask([window], "window"),
+        hours_per_week=planned.minutes / 60,
+        min_window_share=1.0,
+        start_date=planned.date,
+        known_provider_ids=frozenset(known),
+    )
+    pool = build_pool(session, arrangement.agency_id, planned.date)
+    agency = session.get(Agency, arrangement.agency_id)
+    ranked = matching.top_k(pool, spec, k=k + 1, weights=agency_weights(agency))
+    ranked = [s for s in ranked if s.provider_id != planned.provider_id]
+    busy = _busy(session, planned, [s.provider_id for s in ranked])
+    ranked = [s for s in ranked if s.provider_id not in busy][:k]
+    return [
+        {
+            "provider_id": s.provider_id,
+            "rank": rank,
+            "score": _number(float(s.score)),
+            "knows_seeker": s.provider_id in known,
+            "explanation": {
+                name: {key: _number(float(v)) for key, v in asdict(part).items()}
+                for name, part in s.explanation.items()
+            },
+        }
+        for rank, s in enumerate(ranked, start=1)
+    ]
+
+
+@guarded
+def offer_cover(
+    session: Session, principal: Principal, planned_id: str, provider_id: str
+) -> PlannedVisit:
+    """The manager offers one visit to a provider the engine proposes for it."""
+    planned = _coverable(session, principal, planned_id)
+    _offer(session, principal, planned, provider_id, strict=True)
+    commit(session)
+    return planned
+
+
+@guarded
+def offer_absence_cover(
+    session: Session, principal: Principal, absent_provider_id: str, provider_id: str
+) -> list[PlannedVisit]:
+    """The manager offers every affected visit of the absence that ``provider_id`` is
+    proposed for (the others are left for another provider)."""
+    stmt = affected_visits(session, principal, absent_provider_id)
+    offered = []
+    for planned in session.scalars(stmt).all():
+        if planned.cover_status in (C.OFFERED, C.ACCEPTED) or planned.starts_at <= utcnow():
+            continue
+        if _offer(session, principal, planned, provider_id, strict=False):
+            offered.append(planned)
+    if not offered:
+        raise InvalidInput(
+            errors={"provider_id": ["Not proposed as cover for any affected visit."]}
+        )
+    commit(session)
+    return offered
+
+
+def _offer(
+    session: Session, principal: Principal, planned: PlannedVisit, provider_id: str, strict: bool
+) -> bool:
+    if planned.cover_status is C.ACCEPTED:
+        raise refusal("The visit already has cover.", code="already_covered")
+    proposed = {s["provider_id"] for s in _ranked(session, planned, COVER_K * 4)}
+    if provider_id not in proposed:
+        if strict:
+            raise InvalidInput(errors={"provider_id": ["Not proposed as cover for this visit."]})
+        return False
+    before = {"cover_provider_id": planned.cover_provider_id}
+    planned.cover_provider_id, planned.cover_status = provider_id, C.OFFERED
+    planned.cover_offered_by, planned.cover_answered_at = principal.id, None
+    record(
+        session,
+        principal,
+        "planned_visit.cover_offered",
+        planned,
+        before,
+        {"cover_provider_id": provider_id},
+    )
+    session.flush()
+    return True
+
+
+def _offered_to(session: Session, principal: Principal, planned_id: str) -> PlannedVisit:
+    if principal.kind is not Kind.PROVIDER:
+        raise Forbidden("Cover is answered by the provider it was offered to.")
+    planned = session.get(PlannedVisit, planned_id)
+    if planned is None or planned.cover_provider_id != principal.provider_id:
+        raise NotFound(f"No planned visit with id {planned_id}.")
+    if planned.cover_status is not C.OFFERED:
+        raise refusal(
+            "The cover is not waiting for an answer.",
+            code="cover_not_offered",
+            current_status=planned.cover_status.value if planned.cover_status else None,
+        )
+    return planned
+
+
+@guarded
+def answer_cover(
+    session: Session, principal: Principal, planned_id: str, accept: bool
+) -> PlannedVisit:
+    """The cover provider accepts (the visit is theirs to make) or declines."""
+    planned = _offered_to(session, principal, planned_id)
+    planned.cover_status = C.ACCEPTED if accept else C.DECLINED
+    planned.cover_answered_at = utcnow()
+    record(
+        session,
+        principal,
+        "planned_visit.cover_accepted" if accept else "planned_visit.cover_declined",
+        planned,
+        {"cover_status": C.OFFERED.value},
+        {"cover_status": planned.cover_status.value},
+    )
+    commit(session)
+    return planned
+
+
+def cover_offers_for(principal: Principal) -> Select[Any]:
+    """Cover offered to or accepted by the calling provider, from today."""
+    if principal.kind is not Kind.PROVIDER:
+        raise Forbidden("Cover offers are a provider's.")
+    today = dt.datetime.now(LONDON).date()
+    return (
+        select(PlannedVisit)
+        .where(
+            PlannedVisit.cover_provider_id == principal.provider_id,
+            PlannedVisit.cover_status.in_((C.OFFERED, C.ACCEPTED)),
+            PlannedVisit.date >= today,
+        )
+        .order_by(PlannedVisit.starts_at, PlannedVisit.id)
+    )

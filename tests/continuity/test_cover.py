@@ -1,0 +1,143 @@
+"""Cover when a provider is away: affected visits, the engine's proposals, the manager's
+offer (one visit or the whole absence), the cover provider's answer."""
+
+import datetime as dt
+
+from agency.ids import new_id
+from agency.providers.models import AvailabilityException
+from agency.visits.continuity import mark_missed
+from agency.visits.planned_models import CoverStatus
+from tests.continuity.continuity_helpers import others, planned, planned_world
+from tests.factories import make_provider
+from tests.visits.visit_helpers import days_ago, provider_headers
+
+
+def _away(session, world, first, last):  # type: ignore[no-untyped-def]
+    session.add(
+        AvailabilityException(
+            id=new_id("avx"),
+            provider_id=world.provider.id,
+            starts_on=first,
+            ends_on=last,
+            reason="holiday",
+        )
+    )
+    session.commit()
+
+
+def _weekdays_ahead(n_days):  # type: ignore[no-untyped-def]
+    return [days_ago(-d) for d in range(1, n_days + 1) if days_ago(-d).weekday() < 5]
+
+
+def _setup(session):  # type: ignore[no-untyped-def]
+    world = planned_world(session)
+    cover = make_provider(session, world.agency)  # weekday mornings, near, cheaper than the cap
+    days = _weekdays_ahead(9)
+    _away(session, world, days[0], days[-1])
+    return world, cover, days
+
+
+def test_time_off_finds_the_affected_visits_and_the_engine_proposes_cover(client, session):
+    world, cover, days = _setup(session)
+    url = f"/providers/{world.provider.id}/affected-visits?page_size=100"
+    affected = client.get(url, headers=world.manager_headers)
+    assert affected.status_code == 200, affected.json
+    in_range = [p for p in planned(session, world) if days[0] <= p.date <= days[-1]]
+    assert {a["id"] for a in affected.json} == {p.id for p in in_range}
+    weekday_visit = next(a for a in affected.json if dt.date.fromisoformat(a["date"]) in days)
+    suggestions = client.get(
+        f"/planned-visits/{weekday_visit['id']}/cover-suggestions", headers=world.manager_headers
+    )
+    assert suggestions.status_code == 200, suggestions.json
+    ids = [s["provider_id"] for s in suggestions.json]
+    assert cover.id in ids and world.provider.id not in ids
+    first = suggestions.json[ids.index(cover.id)]
+    assert "distance" in first["explanation"] and first["knows_seeker"] is False
+
+
+def test_the_manager_offers_one_visit_and_the_cover_provider_accepts(client, session):
+    world, cover, days = _setup(session)
+    target = next(p for p in planned(session, world) if p.date == days[0])
+    offered = client.post(
+        f"/planned-visits/{target.id}/cover",
+        json={"provider_id": cover.id},
+        headers=world.manager_headers,
+    )
+    assert offered.status_code == 200, offered.json
+    assert (offered.json["cover_provider_id"], offered.json["cover_status"]) == (
+        cover.id,
+        "offered",
+    )
+    cover_headers = provider_headers(session, cover)
+    offers = client.get("/cover-offers", headers=cover_headers).json
+    assert [o["id"] for o in offers] == [target.id]
+    accepted = client.post(f"/planned-visits/{target.id}/cover/accept", headers=cover_headers)
+    assert accepted.status_code == 200 and accepted.json["cover_status"] == "accepted"
+    again = client.post(f"/planned-visits/{target.id}/cover/accept", headers=cover_headers)
+    assert again.status_code == 409 and again.json["code"] == "cover_not_offered"
+    # A covered visit is the cover provider's to make: never marked missed.
+    later = target.ends_at + dt.timedelta(hours=5)
+    mark_missed(session, 120, now=later)
+    session.refresh(target)
+    assert target.status.value == "planned" and target.cover_status is CoverStatus.ACCEPTED
+
+
+def test_the_manager_offers_the_whole_absence_at_once(client, session):
+    world, cover, days = _setup(session)
+    response = client.post(
+        f"/providers/{world.provider.id}/absence-cover",
+        json={"provider_id": cover.id},
+        headers=world.manager_headers,
+    )
+    assert response.status_code == 200, response.json
+    assert {dt.date.fromisoformat(p["date"]) for p in response.json} == set(days)
+    assert {p["cover_status"] for p in response.json} == {"offered"}
+
+
+def test_a_provider_not_proposed_cannot_be_offered(client, session):
+    world, _cover, days = _setup(session)
+    target = next(p for p in planned(session, world) if p.date == days[0])
+    for provider_id in (world.provider.id, "prv_nobody"):
+        response = client.post(
+            f"/planned-visits/{target.id}/cover",
+            json={"provider_id": provider_id},
+            headers=world.manager_headers,
+        )
+        assert response.status_code == 422 and "provider_id" in response.json["errors"]
+    missing = client.post(
+        f"/planned-visits/{target.id}/cover", json={}, headers=world.manager_headers
+    )
+    assert missing.status_code == 422
+
+
+def test_cover_is_refused_to_every_other_principal(client, session):
+    world, cover, days = _setup(session)
+    target = next(p for p in planned(session, world) if p.date == days[0])
+    refused = others(session, world)
+    calls = [
+        ("get", f"/providers/{world.provider.id}/affected-visits", None),
+        ("get", f"/planned-visits/{target.id}/cover-suggestions", None),
+        ("post", f"/planned-visits/{target.id}/cover", {"provider_id": cover.id}),
+        ("post", f"/providers/{world.provider.id}/absence-cover", {"provider_id": cover.id}),
+    ]
+    for method, url, body in calls:
+        assert getattr(client, method)(url, json=body).status_code == 401, url
+        for who, headers in refused.items():
+            status = getattr(client, method)(url, json=body, headers=headers).status_code
+            expected = 404 if who == "another agency's manager" else 403
+            assert status == expected, (who, url, status)
+        for headers in (world.provider_headers, world.partner_headers):
+            assert getattr(client, method)(url, json=body, headers=headers).status_code == 403
+    # Only the provider offered the cover answers it.
+    client.post(
+        f"/planned-visits/{target.id}/cover",
+        json={"provider_id": cover.id},
+        headers=world.manager_headers,
+    )
+    for headers in (world.provider_headers, refused["another provider"]):
+        answer = client.post(f"/planned-visits/{target.id}/cover/accept", headers=headers)
+        assert answer.status_code == 404
+    for who in ("another partner", "another agency's manager", "the council's auditor"):
+        answer = client.post(f"/planned-visits/{target.id}/cover/decline", headers=refused[who])
+        assert answer.status_code == 403, who
+    assert client.get("/cover-offers", headers=world.manager_headers).status_code == 403
