@@ -163,6 +163,7 @@ def create_api(app: Flask) -> AgencyApi:
     from agency.accounts.routes import blp as accounts_blp
     from agency.audit.routes import blp as audit_blp
     from agency.directory.routes import blp as directory_blp
+    from agency.equality.routes import blp as equality_blp
     from agency.health import blp as health_blp
     from agency.introductions.arrangement_routes import blp as arrangements_blp
     from agency.introductions.match_routes import blp as matching_blp
@@ -184,6 +185,7 @@ def create_api(app: Flask) -> AgencyApi:
         directory_blp,
         providers_blp,
         seekers_blp,
+        equality_blp,
         oruk_blp,
         matching_blp,
         introductions_blp,

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from agency.audit.service import record
 from agency.auth import Principal
 from agency.db import Base, utcnow
+from agency.equality.service import delete_for_seeker as delete_equality_monitoring
 from agency.introductions.events import arrangement_event
 from agency.introductions.models import (
     Arrangement,
@@ -107,6 +108,7 @@ def erase(session: Session, principal: Principal, seeker: CareSeeker) -> dict[st
             consent.withdrawn_at = now
     # Scores, not text: the seeker's wellbeing answers are deleted outright.
     delete_wellbeing(session, seeker.id)
+    delete_equality_monitoring(session, seeker.id)
     session.expire(seeker)
     agency_id, council_id = _where_known(session, seeker.id)
     record(

@@ -10,6 +10,7 @@ from agency.directory.models import (  # noqa: F401
     NeighbourhoodOutcode,
     ServiceType,
 )
+from agency.equality.models import EqualityMonitoring  # noqa: F401
 from agency.introductions.models import (  # noqa: F401
     Arrangement,
     ArrangementVersion,

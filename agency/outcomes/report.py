@@ -60,7 +60,7 @@ def measure_change(measure: str, changes: list[int]) -> dict[str, Any]:
     }
 
 
-def _rows(session: Session, scope: ReportScope) -> dict[str, dict[str, Any]]:
+def arrangement_rows(session: Session, scope: ReportScope) -> dict[str, dict[str, Any]]:
     """arrangement id -> funding, service mix, baseline and latest in-period review."""
     stmt = (
         select(
@@ -125,7 +125,7 @@ def _group(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def outcomes(session: Session, scope: ReportScope) -> dict[str, Any]:
     """ONS4 change per measure: all arrangements in scope, by service mix, by funding."""
-    rows = list(_rows(session, scope).values())
+    rows = list(arrangement_rows(session, scope).values())
 
     def split(key: str) -> list[dict[str, Any]]:
         keys = sorted({r[key] for r in rows})

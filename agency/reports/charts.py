@@ -222,6 +222,12 @@ def outcomes_chart(report: dict[str, Any]) -> Figure:
     return chart(report)
 
 
+def equal_access_chart(report: dict[str, Any]) -> Figure:
+    from agency.equality.chart import equal_access_chart as chart  # it draws with this module
+
+    return chart(report)
+
+
 CHARTS = {
     "local-spend": local_spend_chart,
     "unmet-need": unmet_need_chart,
@@ -229,4 +235,5 @@ CHARTS = {
     "prompt-payment": prompt_payment_chart,
     "fairness": fairness_chart,
     "outcomes": outcomes_chart,
+    "equal-access": equal_access_chart,
 }

@@ -17,6 +17,8 @@ from flask_smorest import Blueprint
 
 from agency.auth import Kind, current_principal, requires
 from agency.csv_format import csv_text
+from agency.equality import report as equal_access
+from agency.equality.schemas import EqualAccessSchema
 from agency.outcomes import report as outcomes
 from agency.outcomes.schemas import OutcomesReportSchema
 from agency.reports import charts, fairness, funnel, local_spend, prompt_payment, unmet_need
@@ -92,6 +94,12 @@ REPORTS = {
         outcomes.csv_rows,
         OutcomesReportSchema,
         "Wellbeing outcomes (ONS4): change from baseline with 95 % CIs, small numbers suppressed",
+    ),
+    "equal-access": Report(
+        equal_access.equal_access,
+        equal_access.csv_rows,
+        EqualAccessSchema,
+        "Equal access by characteristic beside the whole population, small cells suppressed",
     ),
 }
 

@@ -1,0 +1,1 @@
+"""Equal access: optional, consented equality monitoring and the equal-access report."""
