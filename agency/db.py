@@ -81,22 +81,54 @@ class TimestampMixin:
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-_engines: dict[str, Engine] = {}
+_engines: dict[tuple[str, int | None], Engine] = {}
 
 
-def get_engine(url: str) -> Engine:
-    """One engine per URL per process (gunicorn and RQ workers each build their own)."""
-    engine = _engines.get(url)
+def get_engine(url: str, statement_timeout_ms: int | None = None) -> Engine:
+    """One engine per URL (and web bound) per process (gunicorn and RQ workers build their own).
+
+    With ``statement_timeout_ms`` (the web's engine, PostgreSQL only) every connection is
+    opened with that ``statement_timeout`` and JIT off as startup options: the bound holds
+    for each statement without a ``SET`` round trip per request. Jobs use the plain engine.
+    """
+    if url.startswith("sqlite"):
+        statement_timeout_ms = None  # SQLite has no statement timeout: one engine
+    key = (url, statement_timeout_ms)
+    engine = _engines.get(key)
     if engine is None:
         if url.startswith("sqlite"):
             engine = create_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
+            connect_args = {}
+            if statement_timeout_ms:
+                # A web request's queries are short index probes: PostgreSQL's JIT, which
+                # kicks in on estimated cost, spends 100-200 ms compiling report queries.
+                connect_args["options"] = (
+                    f"-c statement_timeout={int(statement_timeout_ms)} -c jit=off"
+                )
             engine = create_engine(
-                url, pool_pre_ping=True, pool_size=5, max_overflow=10, hide_parameters=True
+                url,
+                pool_pre_ping=True,
+                pool_size=5,
+                max_overflow=10,
+                hide_parameters=True,
+                connect_args=connect_args,
             )
-        _engines[url] = engine
+        _engines[key] = engine
     return engine
+
+
+def bounded_sessionmaker(sessions: sessionmaker[Session], timeout_ms: int) -> sessionmaker[Session]:
+    """``sessions``' twin for web requests: on PostgreSQL, bound to the bounded engine."""
+    kw = dict(sessions.kw)
+    engine = kw.get("bind")
+    if engine is None or engine.dialect.name != "postgresql" or not timeout_ms:
+        # Elsewhere the after_begin hook below applies the bound (a no-op off PostgreSQL).
+        kw["info"] = {**kw.get("info", {}), STATEMENT_TIMEOUT: timeout_ms}
+    else:
+        kw["bind"] = get_engine(engine.url.render_as_string(hide_password=False), timeout_ms)
+    return sessionmaker(class_=sessions.class_, **kw)
 
 
 def _forget_pools_after_fork() -> None:

@@ -191,13 +191,41 @@ def describe(session: Session, principal: Principal) -> dict[str, str | None]:
 
 
 def principal_for_access_token(session: Session, access_token: str) -> Principal:
-    token = session.scalar(select(AuthToken).where(AuthToken.access_digest == digest(access_token)))
-    if token is None or token.revoked_at or token.access_expires_at <= utcnow():
+    """The token's principal in one narrow query (token, user and a provider's id), no ORM.
+
+    Revocation and expiry are read on every request: nothing is cached.
+    """
+    from agency.providers.models import Provider
+
+    row = session.execute(
+        select(
+            AuthToken.id,
+            AuthToken.revoked_at,
+            AuthToken.access_expires_at,
+            User.id,
+            User.role,
+            User.agency_id,
+            User.council_id,
+            User.active,
+            Provider.id,
+        )
+        .join(User, User.id == AuthToken.user_id)
+        .outerjoin(Provider, Provider.user_id == User.id)
+        .where(AuthToken.access_digest == digest(access_token))
+    ).first()
+    if row is None or row[1] is not None or row[2] <= utcnow():
         raise Unauthenticated("The access token is invalid, expired or revoked.")
-    user = token.user
-    if not user.active:
+    token_id, _, _, user_id, role, agency_id, council_id, active, provider_id = row
+    if not active:
         raise Unauthenticated("This account is disabled.")
-    return principal_for_user(session, user, token_id=token.id)
+    return Principal(
+        kind=Kind(role.value),
+        id=user_id,
+        agency_id=agency_id,
+        council_id=council_id,
+        provider_id=provider_id if role is Role.PROVIDER else None,
+        token_id=token_id,
+    )
 
 
 def principal_for_user(session: Session, user: User, token_id: str | None = None) -> Principal:
@@ -272,12 +300,19 @@ def list_api_keys(session: Session, partner_client_id: str) -> list[ApiKey]:
 
 
 def principal_for_api_key(session: Session, secret: str) -> Principal:
-    key = session.scalar(select(ApiKey).where(ApiKey.key_digest == digest(secret)))
-    if key is None or key.revoked_at is not None or not key.partner_client.active:
+    """The key's partner in one narrow query (key and client), no ORM; nothing is cached,
+    so a revoked key or a deactivated client is refused from the next request on."""
+    row = session.execute(
+        select(ApiKey.id, ApiKey.partner_client_id, ApiKey.revoked_at, ApiKey.last_used_at)
+        .join(PartnerClient, PartnerClient.id == ApiKey.partner_client_id)
+        .where(ApiKey.key_digest == digest(secret), PartnerClient.active.is_(True))
+    ).first()
+    if row is None or row[2] is not None:
         raise Unauthenticated("The API key is invalid or revoked.")
+    key_id, partner_client_id, _, last_used_at = row
     now = utcnow()
     # Record use at most once a minute: no write on every request.
-    if key.last_used_at is None or now - key.last_used_at > dt.timedelta(minutes=1):
-        session.execute(update(ApiKey).where(ApiKey.id == key.id).values(last_used_at=now))
+    if last_used_at is None or now - last_used_at > dt.timedelta(minutes=1):
+        session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
         session.commit()
-    return Principal(kind=Kind.PARTNER, id=key.partner_client_id)
+    return Principal(kind=Kind.PARTNER, id=partner_client_id)

@@ -7,6 +7,7 @@ from sqlalchemy import event
 from agency.accounts.models import User
 from agency.directory.eligibility import london_today
 from agency.providers.models import ComplianceStatus, ListingStatus
+from agency.web import web_sessionmaker
 from tests.factories import (
     api_key,
     bearer,
@@ -145,7 +146,7 @@ def test_invalid_filters_are_422_naming_the_field(client, session):
 def test_a_page_costs_the_same_few_queries_whatever_its_size(client, session, app):
     agency = make_agency(session)
     headers = bearer(session, make_manager(session, agency))
-    engine = app.extensions["agency"].sessionmaker.kw["bind"]
+    engine = web_sessionmaker(app).kw["bind"]  # web requests' engine
 
     def count_queries():
         statements = []
