@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/pip --disable-pip-version-check --quiet
 
-.PHONY: install run serve test schemathesis lint format openapi worker cron bench migrate lock clean
+.PHONY: install run serve test schemathesis lint format openapi worker cron bench bench-api migrate lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is needed, found " + sys.version.split()[0]' 
@@ -61,6 +61,11 @@ cron: install
 
 bench: install
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
+
+## bench-api: read throughput at 10k providers under gunicorn vs a bare-Flask floor (needs
+## DATABASE_URL pointing at PostgreSQL for the deployed figures; SQLite otherwise)
+bench-api: install
+	$(BIN)/python bench/api_reads.py $(BENCH_API_ARGS)
 
 ## lock: re-resolve requirements.lock from pyproject.toml (needs uv: pip install uv)
 lock:
