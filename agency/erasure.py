@@ -38,6 +38,7 @@ from agency.privacy import seeker_text_columns
 from agency.seekers.lifecycle import LIVE_STATUSES
 from agency.seekers.models import CareRequest, CareSeeker, RequestStatus
 from agency.visits.models import Timesheet, Visit
+from agency.visits.feedback_models import VisitFeedback
 from agency.visits.planned_models import PlannedVisit
 
 REASON = "erased"
@@ -59,6 +60,7 @@ def seeker_rows(seeker_id: str) -> dict[str, ColumnElement[bool]]:
         "visits": Visit.arrangement_id.in_(arrangements),
         "timesheets": Timesheet.arrangement_id.in_(arrangements),
         "planned_visits": PlannedVisit.arrangement_id.in_(arrangements),
+        "visit_feedback": VisitFeedback.arrangement_id.in_(arrangements),
         "isf_accounts": IsfAccount.seeker_id == seeker_id,
     }
 

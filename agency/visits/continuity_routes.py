@@ -10,13 +10,17 @@ from flask.views import MethodView
 from agency.auth import Kind, current_principal, requires
 from agency.db import utcnow
 from agency.pagination import page_of
-from agency.visits import continuity, cover
+from agency.visits import continuity, cover, feedback
 from agency.visits.continuity_schemas import (
     CancelPlannedVisitSchema,
     CoverOfferSchema,
     CoverSuggestionSchema,
+    FeedbackCreateSchema,
+    FeedbackQuerySchema,
+    FeedbackSchema,
     PlannedVisitQuerySchema,
     PlannedVisitSchema,
+    RatingSummarySchema,
     RotaFeedSchema,
     RotaQuerySchema,
     VisitRecordSchema,
@@ -227,3 +231,38 @@ class CoverOffers(MethodView):
         return page_of(
             db_session(), cover.cover_offers_for(current_principal()), pagination_parameters
         )
+
+
+# Feedback after visits (agency.visits.feedback).
+
+
+@blp.route("/visits/<visit_id>/feedback")
+class VisitFeedback(MethodView):
+    @blp.arguments(FeedbackCreateSchema)
+    @blp.response(201, FeedbackSchema)
+    @blp.alt_response(409, description="Visit not confirmed, or feedback already given")
+    @requires(Kind.PARTNER, Kind.PROVIDER)
+    def post(self, body, visit_id):
+        """Record the seeker's (partner) or the provider's feedback on a confirmed visit"""
+        return feedback.give_feedback(db_session(), current_principal(), visit_id, body)
+
+
+@blp.route("/feedback")
+class FeedbackList(MethodView):
+    @blp.arguments(FeedbackQuerySchema, location="query")
+    @blp.response(200, FeedbackSchema(many=True))
+    @blp.paginate()
+    @requires(Kind.MANAGER)
+    def get(self, args, pagination_parameters):
+        """Your agency's visit feedback, newest first (concern=safeguarding: the concerns list)"""
+        stmt = feedback.feedback_for(current_principal(), args)
+        return page_of(db_session(), stmt, pagination_parameters)
+
+
+@blp.route("/rating")
+class OwnRating(MethodView):
+    @blp.response(200, RatingSummarySchema)
+    @requires(Kind.PROVIDER)
+    def get(self):
+        """Your rating from seekers: the count, and the average once there are five"""
+        return feedback.own_rating(db_session(), current_principal())

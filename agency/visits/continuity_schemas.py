@@ -3,6 +3,7 @@
 import marshmallow as ma
 from marshmallow import validate
 
+from agency.visits.feedback_models import Concern, FeedbackSide
 from agency.visits.planned_models import PlannedStatus
 from agency.visits.schemas import REASON
 
@@ -93,3 +94,47 @@ class VisitRecordSchema(ma.Schema):
         metadata={"description": "Planned visits by status since that date"},
     )
     repeated_misses = ma.fields.Boolean()
+
+
+class FeedbackCreateSchema(ma.Schema):
+    rating = ma.fields.Integer(
+        allow_none=True,
+        validate=validate.Range(min=1, max=5),
+        metadata={"description": "1-5; required from the seeker's side", "example": 5},
+    )
+    comment = ma.fields.String(
+        allow_none=True,
+        validate=validate.Length(max=2000),
+        metadata={"description": "Private: the manager reads it", "example": "Kind and on time"},
+    )
+    concern = ma.fields.String(
+        allow_none=True,
+        validate=validate.OneOf([c.value for c in Concern]),
+        metadata={"description": "safety, access or safeguarding (the manager is told)"},
+    )
+
+
+class FeedbackQuerySchema(ma.Schema):
+    concern = ma.fields.String(validate=validate.OneOf([c.value for c in Concern]))
+    side = ma.fields.String(validate=validate.OneOf([s.value for s in FeedbackSide]))
+    provider_id = ma.fields.String(validate=validate.Length(max=40))
+
+
+class FeedbackSchema(ma.Schema):
+    id = ma.fields.String(metadata={"example": "fbk_3c9a..."})
+    visit_id = ma.fields.String()
+    arrangement_id = ma.fields.String()
+    provider_id = ma.fields.String()
+    side = ma.fields.String(metadata={"description": "seeker or provider"})
+    rating = ma.fields.Integer(allow_none=True, metadata={"example": 5})
+    comment = ma.fields.String(allow_none=True, metadata={"description": "Free text"})
+    concern = ma.fields.String(allow_none=True, metadata={"description": "The concern raised"})
+    created_at = ma.fields.AwareDateTime()
+
+
+class RatingSummarySchema(ma.Schema):
+    count = ma.fields.Integer(metadata={"description": "Ratings from seekers"})
+    average = ma.fields.Float(
+        allow_none=True, metadata={"description": "Shown once there are shown_from ratings"}
+    )
+    shown_from = ma.fields.Integer(metadata={"example": 5})

@@ -18,6 +18,15 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 UTC = agency.db.UTCDateTime(timezone=True)
+FEEDBACK_INDEXED = (
+    "agency_id",
+    "arrangement_id",
+    "council_id",
+    "partner_client_id",
+    "provider_id",
+    "seeker_id",
+    "visit_id",
+)
 
 
 def upgrade() -> None:
@@ -119,6 +128,64 @@ def upgrade() -> None:
     )
     op.create_index("ix_planned_visits_status_ends_at", "planned_visits", ["status", "ends_at"])
     op.create_table(
+        "visit_feedback",
+        sa.Column("visit_id", sa.String(length=40), nullable=False),
+        sa.Column("seeker_id", sa.String(length=40), nullable=False),
+        sa.Column(
+            "side",
+            sa.Enum("seeker", "provider", name="feedbackside", native_enum=False, length=30),
+            nullable=False,
+        ),
+        sa.Column("rating", sa.SmallInteger(), nullable=True),
+        sa.Column("comment", sa.Text(), nullable=True),
+        sa.Column(
+            "concern",
+            sa.Enum(
+                "safety", "access", "safeguarding", name="concern", native_enum=False, length=30
+            ),
+            nullable=True,
+        ),
+        sa.Column("created_by", sa.String(length=40), nullable=False),
+        sa.Column("created_at", UTC, nullable=False),
+        sa.Column("arrangement_id", sa.String(length=40), nullable=False),
+        sa.Column("provider_id", sa.String(length=40), nullable=False),
+        sa.Column("agency_id", sa.String(length=40), nullable=False),
+        sa.Column("council_id", sa.String(length=40), nullable=True),
+        sa.Column("partner_client_id", sa.String(length=40), nullable=False),
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["agency_id"], ["agencies.id"], name=op.f("fk_visit_feedback_agency_id_agencies")
+        ),
+        sa.ForeignKeyConstraint(
+            ["arrangement_id"],
+            ["arrangements.id"],
+            name=op.f("fk_visit_feedback_arrangement_id_arrangements"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["council_id"], ["councils.id"], name=op.f("fk_visit_feedback_council_id_councils")
+        ),
+        sa.ForeignKeyConstraint(
+            ["partner_client_id"],
+            ["partner_clients.id"],
+            name=op.f("fk_visit_feedback_partner_client_id_partner_clients"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["provider_id"], ["providers.id"], name=op.f("fk_visit_feedback_provider_id_providers")
+        ),
+        sa.ForeignKeyConstraint(
+            ["seeker_id"],
+            ["care_seekers.id"],
+            name=op.f("fk_visit_feedback_seeker_id_care_seekers"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["visit_id"], ["visits.id"], name=op.f("fk_visit_feedback_visit_id_visits")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_visit_feedback")),
+        sa.UniqueConstraint("visit_id", "side", name="uq_visit_feedback_visit_side"),
+    )
+    for column in FEEDBACK_INDEXED:
+        op.create_index(op.f(f"ix_visit_feedback_{column}"), "visit_feedback", [column])
+    op.create_table(
         "rota_feeds",
         sa.Column("provider_id", sa.String(length=40), nullable=False),
         sa.Column("token_digest", sa.String(length=64), nullable=False),
@@ -135,6 +202,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("rota_feeds")
+    for column in FEEDBACK_INDEXED:
+        op.drop_index(op.f(f"ix_visit_feedback_{column}"), table_name="visit_feedback")
+    op.drop_table("visit_feedback")
     op.drop_index("ix_planned_visits_status_ends_at", table_name="planned_visits")
     op.drop_index("ix_planned_visits_provider_starts_at", table_name="planned_visits")
     for column in (

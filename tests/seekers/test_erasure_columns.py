@@ -111,6 +111,14 @@ def _world_with_everything(client, session):
         f"/visits/{visit['id']}/dispute", json={"reason": MARKER}, headers=world.partner_headers
     )
     assert disputed.status_code == 200, disputed.json
+    rated = log(client, world, day=5, start="14:00", end="15:00").json
+    client.post(f"/visits/{rated['id']}/confirm", headers=world.partner_headers)
+    feedback = client.post(
+        f"/visits/{rated['id']}/feedback",
+        json={"rating": 4, "comment": MARKER},
+        headers=world.partner_headers,
+    )
+    assert feedback.status_code == 201, feedback.json
     return world, approved.json["invoice_id"]
 
 

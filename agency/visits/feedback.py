@@ -1,0 +1,128 @@
+"""Feedback after a confirmed visit, kept private.
+
+- The seeker's side (their partner client) gives a 1-5 rating and optional text; the
+  provider gives theirs (optional rating of the visit, text, a safety or access concern).
+- A safeguarding concern goes to the manager's list and the audit log (as the fact of a
+  concern: never the text, never the rating), never to the other party.
+- Managers read their agency's feedback; a provider sees only the aggregate of the
+  seeker-side ratings about them, and only once there are ``MIN_RATINGS_SHOWN``;
+  partners and seekers never read ratings; auditors read none of it.
+- Free text is seeker text (``agency.privacy``): erasure scrubs it; it is never logged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from agency.audit.service import record
+from agency.auth import Action, Kind, Principal, load, visible_clause
+from agency.errors import Forbidden, InvalidInput
+from agency.ids import new_id
+from agency.introductions.models import Arrangement
+from agency.introductions.workflow import commit, guarded, refusal
+from agency.visits.feedback_models import Concern, FeedbackSide, VisitFeedback
+from agency.visits.models import Visit, VisitStatus
+
+MIN_RATINGS_SHOWN = 5
+
+
+@guarded
+def give_feedback(
+    session: Session, principal: Principal, visit_id: str, fields: dict[str, Any]
+) -> VisitFeedback:
+    """Record one side's feedback on a confirmed visit (once per side)."""
+    visit = load(session, principal, Visit, visit_id, Action.WRITE)
+    if principal.kind is Kind.PARTNER:
+        side = FeedbackSide.SEEKER
+        if fields.get("rating") is None:
+            raise InvalidInput(errors={"rating": ["The seeker's feedback needs a rating."]})
+    elif principal.kind is Kind.PROVIDER:
+        side = FeedbackSide.PROVIDER
+    else:
+        raise Forbidden("Feedback comes from the seeker's partner or the visit's provider.")
+    if visit.status is not VisitStatus.CONFIRMED:
+        raise refusal(
+            "Feedback follows a confirmed visit.",
+            code="visit_not_confirmed",
+            current_status=visit.status.value,
+        )
+    given = select(VisitFeedback.id).where(
+        VisitFeedback.visit_id == visit.id, VisitFeedback.side == side
+    )
+    if session.scalar(given) is not None:
+        raise refusal("This side has already given feedback on the visit.", code="feedback_given")
+    arrangement = session.get(Arrangement, visit.arrangement_id)
+    assert arrangement is not None
+    concern = Concern(fields["concern"]) if fields.get("concern") else None
+    feedback = VisitFeedback(
+        id=new_id("fbk"),
+        visit_id=visit.id,
+        arrangement_id=visit.arrangement_id,
+        provider_id=visit.provider_id,
+        agency_id=visit.agency_id,
+        council_id=visit.council_id,
+        partner_client_id=visit.partner_client_id,
+        seeker_id=arrangement.seeker_id,
+        side=side,
+        rating=fields.get("rating"),
+        comment=fields.get("comment"),
+        concern=concern,
+        created_by=principal.id,
+    )
+    session.add(feedback)
+    session.flush()
+    action = (
+        "visit_feedback.safeguarding_concern"
+        if concern is Concern.SAFEGUARDING
+        else "visit_feedback.recorded"
+    )
+    # The fact, not the content: no rating, no text (auditors read the audit log).
+    record(
+        session,
+        principal,
+        action,
+        feedback,
+        None,
+        {"side": side.value, "concern": concern.value if concern else None},
+    )
+    commit(session)
+    return feedback
+
+
+def feedback_for(principal: Principal, filters: dict[str, Any]) -> Select[Any]:
+    """The manager's view: their agency's feedback, newest first (safeguarding filterable)."""
+    if principal.kind not in (Kind.MANAGER, Kind.ADMIN):
+        raise Forbidden("Feedback is read by the agency's manager.")
+    stmt = select(VisitFeedback).where(visible_clause(VisitFeedback, principal))
+    for name in ("concern", "provider_id", "side"):
+        if filters.get(name):
+            stmt = stmt.where(getattr(VisitFeedback, name) == filters[name])
+    return stmt.order_by(VisitFeedback.created_at.desc(), VisitFeedback.id)
+
+
+def rating_summary(session: Session, provider_id: str) -> tuple[int, float | None]:
+    """(count, mean) of the seeker-side ratings of a provider."""
+    count, mean = session.execute(
+        select(func.count(VisitFeedback.rating), func.avg(VisitFeedback.rating)).where(
+            VisitFeedback.provider_id == provider_id,
+            VisitFeedback.side == FeedbackSide.SEEKER,
+            VisitFeedback.rating.is_not(None),
+        )
+    ).one()
+    return int(count or 0), (float(mean) if mean is not None else None)
+
+
+def own_rating(session: Session, principal: Principal) -> dict[str, Any]:
+    """A provider's own aggregate: the mean only once there are enough ratings."""
+    if principal.kind is not Kind.PROVIDER or principal.provider_id is None:
+        raise Forbidden("A rating summary is a provider's own.")
+    count, mean = rating_summary(session, principal.provider_id)
+    shown = count >= MIN_RATINGS_SHOWN
+    return {
+        "count": count,
+        "average": round(mean, 2) if shown and mean is not None else None,
+        "shown_from": MIN_RATINGS_SHOWN,
+    }
