@@ -11,7 +11,7 @@ import math
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, union, update
 from sqlalchemy.orm import Session
 
 import matching
@@ -104,18 +104,18 @@ def match_request(
 ) -> list[Suggestion]:
     """Rank providers for one request and replace its active suggestions (no commit)."""
     agency = session.get(Agency, care_request.agency_id) if care_request.agency_id else None
+    # Providers a manager set aside, and those already introduced: one round trip.
     excluded = set(
         session.scalars(
-            select(Suggestion.provider_id).where(
-                Suggestion.care_request_id == care_request.id,
-                Suggestion.status == SuggestionStatus.REJECTED,
-            )
-        )
-    ) | set(
-        session.scalars(
-            select(Introduction.provider_id).where(
-                Introduction.care_request_id == care_request.id,
-                Introduction.status.in_(LIVE_INTRODUCTIONS),
+            union(
+                select(Suggestion.provider_id).where(
+                    Suggestion.care_request_id == care_request.id,
+                    Suggestion.status == SuggestionStatus.REJECTED,
+                ),
+                select(Introduction.provider_id).where(
+                    Introduction.care_request_id == care_request.id,
+                    Introduction.status.in_(LIVE_INTRODUCTIONS),
+                ),
             )
         )
     )
@@ -208,10 +208,10 @@ def match_care_request(
         or care_request.status not in MATCHABLE
     ):
         return {"result_path": result_path, "suggestions": 0, "skipped": True}
+    # No mid-way progress write: the whole job is a few round trips (bench/bench_match_job.py).
     pool = AgencyPools(session, care_request.agency_id, london_today()).pool(
         care_request.start_date
     )
-    report_progress(session, record, 40)
     stored = match_request(session, care_request, pool, record.id)
     session.commit()
     return {
