@@ -12,12 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import os
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import DateTime, Enum, MetaData, String, create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -109,14 +111,44 @@ def get_engine(url: str, statement_timeout_ms: int | None = None) -> Engine:
                 )
             engine = create_engine(
                 url,
-                pool_pre_ping=True,
+                # The web's engine pings only connections idle for a while (below): a ping
+                # on every checkout is a round trip per request.
+                pool_pre_ping=not statement_timeout_ms,
                 pool_size=5,
                 max_overflow=10,
                 hide_parameters=True,
                 connect_args=connect_args,
             )
+            if statement_timeout_ms:
+                _ping_when_idle(engine)
         _engines[key] = engine
     return engine
+
+
+PING_AFTER_IDLE_S = 10.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use only when it sat idle past PING_AFTER_IDLE_S.
+
+    A connection that fails the ping is replaced (the pool retries on DisconnectionError).
+    One used moments ago is trusted: if the server went away since, that request fails
+    and SQLAlchemy invalidates the whole pool, so the next ones reconnect.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since <= PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as error:
+            raise DisconnectionError("the idle connection is gone") from error
 
 
 def bounded_sessionmaker(sessions: sessionmaker[Session], timeout_ms: int) -> sessionmaker[Session]:
