@@ -127,12 +127,7 @@ def plan_agency(session: Session, agency: Agency) -> AgencyPlan:
         }
         for s in fixed_specs
     ] + [
-        {
-            "care_request_id": p.request_id,
-            "provider_id": p.provider_id,
-            "hours": p.hours,
-            "fixed": False,
-        }
+        {"care_request_id": p.request_id, "provider_id": p.provider_id, "hours": p.hours}
         for p in (result.placements if result else [])
     ]
     return AgencyPlan(figures=figures, placements=placements)

@@ -77,7 +77,7 @@ def test_a_request_with_an_introduction_in_flight_keeps_its_provider_and_its_hou
 
     planned = plan_agency(session, agency)
 
-    fixed = [p for p in planned.placements if p["fixed"]]
+    fixed = [p for p in planned.placements if p.get("fixed")]
     assert fixed == [
         {"care_request_id": introduced.id, "provider_id": chosen.id, "hours": 2.0, "fixed": True}
     ]
