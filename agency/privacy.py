@@ -119,6 +119,7 @@ TEXT_COLUMNS: dict[str, dict[str, Text]] = {
         "cover_offered_by": N,
     },
     "rota_feeds": {"token_digest": N},
+    "backup_providers": {"set_by": N},
     "visit_feedback": {"comment": S, "created_by": N},
     "isf_accounts": {
         "council_reference": M,  # the council's own register key for the ISF: kept with money

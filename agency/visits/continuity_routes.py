@@ -12,6 +12,7 @@ from agency.db import utcnow
 from agency.pagination import page_of
 from agency.visits import continuity, cover, feedback
 from agency.visits.continuity_schemas import (
+    BackupProviderSchema,
     CancelPlannedVisitSchema,
     CoverOfferSchema,
     CoverSuggestionSchema,
@@ -266,3 +267,21 @@ class OwnRating(MethodView):
     def get(self):
         """Your rating from seekers: the count, and the average once there are five"""
         return feedback.own_rating(db_session(), current_principal())
+
+
+@blp.route("/care-seekers/<seeker_id>/backup-provider")
+class SeekerBackupProvider(MethodView):
+    @blp.response(200, BackupProviderSchema)
+    @requires(Kind.PARTNER, Kind.MANAGER)
+    def get(self, seeker_id):
+        """The seeker's named backup provider (proposed first as cover)"""
+        return cover.get_backup_provider(db_session(), current_principal(), seeker_id)
+
+    @blp.arguments(BackupProviderSchema)
+    @blp.response(200, BackupProviderSchema)
+    @requires(Kind.PARTNER)
+    def put(self, body, seeker_id):
+        """Name (or clear, with null) the seeker's backup provider"""
+        return cover.set_backup_provider(
+            db_session(), current_principal(), seeker_id, body["provider_id"]
+        )

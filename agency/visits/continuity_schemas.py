@@ -74,6 +74,7 @@ class CoverSuggestionSchema(ma.Schema):
     knows_seeker = ma.fields.Boolean(
         metadata={"description": "Already has (or had) an arrangement with the seeker"}
     )
+    backup = ma.fields.Boolean(metadata={"description": "The seeker's named backup provider"})
     explanation = ma.fields.Dict(
         metadata={"description": "Per feature: raw, normalised, weight, contribution"}
     )
@@ -138,3 +139,13 @@ class RatingSummarySchema(ma.Schema):
         allow_none=True, metadata={"description": "Shown once there are shown_from ratings"}
     )
     shown_from = ma.fields.Integer(metadata={"example": 5})
+
+
+class BackupProviderSchema(ma.Schema):
+    seeker_id = ma.fields.String(dump_only=True)
+    provider_id = ma.fields.String(
+        required=True,
+        allow_none=True,
+        validate=validate.Length(min=1, max=40),
+        metadata={"description": "Covers first when eligible; null clears it"},
+    )

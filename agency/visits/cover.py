@@ -29,16 +29,18 @@ from agency.dates import LONDON
 from agency.db import utcnow
 from agency.directory.models import Agency
 from agency.errors import Forbidden, InvalidInput, NotFound
+from agency.ids import new_id
 from agency.introductions.models import Arrangement
 from agency.introductions.pools import agency_weights, build_pool, request_spec
 from agency.introductions.workflow import commit, guarded, refusal
 from agency.providers.models import AvailabilityException, Provider
 from agency.schedule import windows_to_mask
-from agency.seekers.models import CareRequest
+from agency.seekers.models import CareRequest, CareSeeker
 from agency.visits.continuity import listed_here
-from agency.visits.planned_models import CoverStatus, PlannedStatus, PlannedVisit
+from agency.visits.planned_models import BackupProvider, CoverStatus, PlannedStatus, PlannedVisit
 
 COVER_K = 5
+BACKUP_DEPTH = 200
 P, C = PlannedStatus, CoverStatus
 
 
@@ -147,16 +149,24 @@ def _ranked(session: Session, planned: PlannedVisit, k: int) -> list[dict[str, A
     )
     pool = build_pool(session, arrangement.agency_id, planned.date)
     agency = session.get(Agency, arrangement.agency_id)
-    ranked = matching.top_k(pool, spec, k=k + 1, weights=agency_weights(agency))
+    backup = session.scalar(
+        select(BackupProvider.provider_id).where(BackupProvider.seeker_id == planned.seeker_id)
+    )
+    # Deep enough that an eligible named backup is found wherever the engine ranks them.
+    depth = max(k + 1, BACKUP_DEPTH) if backup else k + 1
+    ranked = matching.top_k(pool, spec, k=depth, weights=agency_weights(agency))
     ranked = [s for s in ranked if s.provider_id != planned.provider_id]
     busy = _busy(session, planned, [s.provider_id for s in ranked])
-    ranked = [s for s in ranked if s.provider_id not in busy][:k]
+    ranked = [s for s in ranked if s.provider_id not in busy]
+    # The seeker's named backup first when eligible and free; the engine's order otherwise.
+    ranked = sorted(ranked, key=lambda s: s.provider_id != backup)[:k]
     return [
         {
             "provider_id": s.provider_id,
             "rank": rank,
             "score": _number(float(s.score)),
             "knows_seeker": s.provider_id in known,
+            "backup": s.provider_id == backup,
             "explanation": {
                 name: {key: _number(float(v)) for key, v in asdict(part).items()}
                 for name, part in s.explanation.items()
@@ -272,3 +282,48 @@ def cover_offers_for(principal: Principal) -> Select[Any]:
         )
         .order_by(PlannedVisit.starts_at, PlannedVisit.id)
     )
+
+
+def get_backup_provider(session: Session, principal: Principal, seeker_id: str) -> dict[str, Any]:
+    """The seeker's named backup provider (None when they have not named one)."""
+    seeker = load(session, principal, CareSeeker, seeker_id, Action.READ)
+    if principal.kind not in (Kind.PARTNER, Kind.MANAGER, Kind.ADMIN):
+        raise Forbidden("A seeker's backup provider is for their partner and manager.")
+    provider_id = session.scalar(
+        select(BackupProvider.provider_id).where(BackupProvider.seeker_id == seeker.id)
+    )
+    return {"seeker_id": seeker.id, "provider_id": provider_id}
+
+
+def set_backup_provider(
+    session: Session, principal: Principal, seeker_id: str, provider_id: str | None
+) -> dict[str, Any]:
+    """The partner names (or, with None, clears) the seeker's backup provider; audited."""
+    seeker = load(session, principal, CareSeeker, seeker_id, Action.WRITE)
+    if principal.kind not in (Kind.PARTNER, Kind.ADMIN):
+        raise Forbidden("The seeker's partner names their backup provider.")
+    if provider_id is not None and session.get(Provider, provider_id) is None:
+        raise InvalidInput(errors={"provider_id": ["No such provider."]})
+    row = session.scalar(select(BackupProvider).where(BackupProvider.seeker_id == seeker.id))
+    before = {"provider_id": row.provider_id if row else None}
+    if provider_id is None:
+        if row is not None:
+            session.delete(row)
+    elif row is None:
+        row = BackupProvider(
+            id=new_id("bkp"), seeker_id=seeker.id, provider_id=provider_id, set_by=principal.id
+        )
+        session.add(row)
+    else:
+        row.provider_id, row.set_by, row.created_at = provider_id, principal.id, utcnow()
+    session.flush()
+    record(
+        session,
+        principal,
+        "care_seeker.backup_provider",
+        seeker,
+        before,
+        {"provider_id": provider_id},
+    )
+    session.commit()
+    return {"seeker_id": seeker.id, "provider_id": provider_id}

@@ -79,3 +79,15 @@ class RotaFeed(IdMixin, Base):
 
     def access_scope(self) -> Scope:
         return Scope.of(provider_id=self.provider_id)
+
+
+class BackupProvider(IdMixin, Base):
+    """The provider a seeker (through their partner) names to cover first when theirs is away."""
+
+    __tablename__ = "backup_providers"
+    __label__ = "backup provider"
+
+    seeker_id: Mapped[str] = mapped_column(ForeignKey("care_seekers.id"), unique=True)
+    provider_id: Mapped[str] = mapped_column(ForeignKey("providers.id"), index=True)
+    set_by: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -186,6 +186,27 @@ def upgrade() -> None:
     for column in FEEDBACK_INDEXED:
         op.create_index(op.f(f"ix_visit_feedback_{column}"), "visit_feedback", [column])
     op.create_table(
+        "backup_providers",
+        sa.Column("seeker_id", sa.String(length=40), nullable=False),
+        sa.Column("provider_id", sa.String(length=40), nullable=False),
+        sa.Column("set_by", sa.String(length=40), nullable=False),
+        sa.Column("created_at", UTC, nullable=False),
+        sa.Column("id", sa.String(length=40), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["provider_id"],
+            ["providers.id"],
+            name=op.f("fk_backup_providers_provider_id_providers"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["seeker_id"],
+            ["care_seekers.id"],
+            name=op.f("fk_backup_providers_seeker_id_care_seekers"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_backup_providers")),
+        sa.UniqueConstraint("seeker_id", name=op.f("uq_backup_providers_seeker_id")),
+    )
+    op.create_index(op.f("ix_backup_providers_provider_id"), "backup_providers", ["provider_id"])
+    op.create_table(
         "rota_feeds",
         sa.Column("provider_id", sa.String(length=40), nullable=False),
         sa.Column("token_digest", sa.String(length=64), nullable=False),
@@ -202,6 +223,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("rota_feeds")
+    op.drop_index(op.f("ix_backup_providers_provider_id"), table_name="backup_providers")
+    op.drop_table("backup_providers")
     for column in FEEDBACK_INDEXED:
         op.drop_index(op.f(f"ix_visit_feedback_{column}"), table_name="visit_feedback")
     op.drop_table("visit_feedback")

@@ -141,3 +141,40 @@ def test_cover_is_refused_to_every_other_principal(client, session):
         answer = client.post(f"/planned-visits/{target.id}/cover/decline", headers=refused[who])
         assert answer.status_code == 403, who
     assert client.get("/cover-offers", headers=world.manager_headers).status_code == 403
+
+
+def test_the_seekers_named_backup_provider_is_proposed_first(client, session):
+    world, cover, days = _setup(session)
+    backup = make_provider(session, world.agency, rates={"companionship": 2400})
+    url = f"/care-seekers/{world.seeker.id}/backup-provider"
+    assert client.get(url, headers=world.partner_headers).json["provider_id"] is None
+    named = client.put(url, json={"provider_id": backup.id}, headers=world.partner_headers)
+    assert named.status_code == 200, named.json
+    assert client.get(url, headers=world.manager_headers).json["provider_id"] == backup.id
+    target = next(p for p in planned(session, world) if p.date == days[0])
+    suggestions = client.get(
+        f"/planned-visits/{target.id}/cover-suggestions", headers=world.manager_headers
+    ).json
+    assert suggestions[0]["provider_id"] == backup.id and suggestions[0]["backup"] is True
+    assert cover.id in {s["provider_id"] for s in suggestions[1:]}
+    cleared = client.put(url, json={"provider_id": None}, headers=world.partner_headers)
+    assert cleared.status_code == 200 and cleared.json["provider_id"] is None
+
+
+def test_only_the_seekers_partner_names_a_backup_provider(client, session):
+    world, cover, _days = _setup(session)
+    url = f"/care-seekers/{world.seeker.id}/backup-provider"
+    body = {"provider_id": cover.id}
+    bad = client.put(url, json={"provider_id": "prv_nobody"}, headers=world.partner_headers)
+    assert bad.status_code == 422 and "provider_id" in bad.json["errors"]
+    assert client.put(url, json={}, headers=world.partner_headers).status_code == 422
+    refused = others(session, world)
+    assert client.put(url, json=body, headers=refused["another partner"]).status_code == 404
+    assert client.get(url, headers=refused["another partner"]).status_code == 404
+    assert client.get(url, headers=refused["another agency's manager"]).status_code == 404
+    for who in ("another provider", "another agency's manager", "the council's auditor"):
+        assert client.put(url, json=body, headers=refused[who]).status_code == 403, who
+    for who in ("another provider", "the council's auditor"):
+        assert client.get(url, headers=refused[who]).status_code == 403, who
+    assert client.put(url, json=body, headers=world.manager_headers).status_code == 403
+    assert client.put(url, json=body).status_code == 401
