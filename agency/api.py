@@ -161,6 +161,7 @@ def create_api(app: Flask) -> AgencyApi:
         return send_from_directory(SWAGGER_ASSETS, filename, max_age=86400)
 
     from agency.accounts.routes import blp as accounts_blp
+    from agency.activities.routes import blp as activities_blp
     from agency.audit.routes import blp as audit_blp
     from agency.directory.routes import blp as directory_blp
     from agency.equality.routes import blp as equality_blp
@@ -186,6 +187,7 @@ def create_api(app: Flask) -> AgencyApi:
         providers_blp,
         seekers_blp,
         equality_blp,
+        activities_blp,
         oruk_blp,
         matching_blp,
         introductions_blp,

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, literal, select, update
 from sqlalchemy.orm import Session
 
+from agency.activities.service import delete_for_seeker as delete_activity_referrals
 from agency.audit.service import record
 from agency.auth import Principal
 from agency.db import Base, utcnow
@@ -111,6 +112,7 @@ def erase(session: Session, principal: Principal, seeker: CareSeeker) -> dict[st
     # Scores, not text: the seeker's wellbeing answers are deleted outright.
     delete_wellbeing(session, seeker.id)
     delete_equality_monitoring(session, seeker.id)
+    delete_activity_referrals(session, seeker.id)
     session.expire(seeker)
     agency_id, council_id = _where_known(session, seeker.id)
     record(

@@ -1,6 +1,7 @@
 """Imports every model so that Base.metadata is complete (Alembic and tests need it)."""
 
 from agency.accounts.models import ApiKey, AuthToken, PartnerClient, User  # noqa: F401
+from agency.activities.models import Activity, ActivityAttendance, ActivityReferral  # noqa: F401
 from agency.audit.models import AuditEntry  # noqa: F401
 from agency.directory.feed_version import FeedVersion  # noqa: F401
 from agency.directory.models import (  # noqa: F401

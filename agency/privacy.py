@@ -77,6 +77,15 @@ P, M = Text.OTHER_PARTY, Text.MONEY_RECORD  # P: another party's own data
 # table -> column -> class, for every String, Text and JSON column that is not a key.
 TEXT_COLUMNS: dict[str, dict[str, Text]] = {
     "care_seekers": {"reference": S, "display_name": S, "outcode": N, "sector": S},
+    "activities": {  # an agency's published activity: no seeker in it
+        "name": P,
+        "organiser": P,
+        "outcode": N,
+        "venue": P,
+        "schedule": N,
+        "accessibility_notes": P,
+        "interests": N,
+    },
     "care_requests": {
         "outcode": N,  # kept: coarse (about 8,000 households), for unmet-need reports
         "sector": S,

@@ -1,0 +1,1 @@
+"""Community activities: published by agencies, suggested to seekers, referrals, attendance."""
