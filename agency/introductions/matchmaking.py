@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 import matching
-from agency.auth import Action, Kind, Principal, load
+from agency.auth import Action, Kind, Principal, authorize, load, not_found
 from agency.directory.models import Agency
 from agency.errors import Conflict, Forbidden, NotFound
 from agency.introductions.match_jobs import MATCHABLE, enqueue_match, enqueue_replan
@@ -65,11 +65,24 @@ def _staff_request(
 def list_suggestions(
     session: Session, principal: Principal, request_id: str, status: str = "active"
 ) -> list[Suggestion]:
-    _staff_request(session, principal, request_id, Action.READ)
-    stmt = select(Suggestion).where(Suggestion.care_request_id == request_id)
+    # One round trip: the request (for its authorisation) outer-joined to its suggestions.
+    joined = Suggestion.care_request_id == CareRequest.id
     if status != "all":
-        stmt = stmt.where(Suggestion.status == SuggestionStatus(status))
-    return list(session.scalars(stmt.order_by(*BEST_FIRST)))
+        joined = and_(joined, Suggestion.status == SuggestionStatus(status))
+    rows = session.execute(
+        select(CareRequest, Suggestion)
+        .outerjoin(Suggestion, joined)
+        .where(CareRequest.id == request_id)
+        .order_by(*BEST_FIRST)
+    ).all()
+    if not rows:
+        raise not_found(CareRequest, request_id)
+    authorize(principal, Action.READ, rows[0][0])
+    if principal.kind is Kind.PARTNER:
+        raise Forbidden(
+            "Suggestions are for the agency's managers; partners see the matching status."
+        )
+    return [suggestion for _, suggestion in rows if suggestion is not None]
 
 
 def request_rematch(session: Session, principal: Principal, request_id: str) -> JobRecord:
