@@ -11,7 +11,9 @@ independent `standardwebhooks` library. Each step's wall time is printed.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import signal
 import subprocess
 import time
 import uuid
@@ -279,6 +281,15 @@ def _journey(system, base, partner, receiver):
             payload = signer.verify(received.body, received.headers)
             assert payload["type"] in wanted | {"care_request.matched"}
 
+    system["journey"] = {
+        "partner": partner,
+        "manager": manager,
+        "provider": provider,
+        "arrangement_id": arrangement_id,
+        "isf_id": isf["id"],
+        "seeker_id": seeker["id"],
+        "today": today,
+    }
     with step("the provider logs a visit; the partner confirms it"):
         visit = provider.post(
             f"/arrangements/{arrangement_id}/visits",
@@ -331,15 +342,21 @@ def _journey(system, base, partner, receiver):
             chart = auditor.call("GET", f"/reports/{report}.png")
             assert chart.content.startswith(b"\x89PNG"), report
 
-    with step("the partner erases the seeker"):
-        partner.post(f"/care-seekers/{seeker['id']}/erase", expect=(200, 201, 202))
-        erased = partner.get(f"/care-seekers/{seeker['id']}")
-        assert erased.get("display_name") in (None, "", "erased"), erased
-
     with step("every webhook received verifies with standardwebhooks"):
         assert receiver.received
         for received in receiver.received:
             signer.verify(received.body, received.headers)
+
+
+def _transfers(standin_port: int) -> list[dict]:
+    """The transfers the Stripe stand-in holds (its API, as Stripe's: GET /v1/transfers)."""
+    response = requests.get(
+        f"http://127.0.0.1:{standin_port}/v1/transfers?limit=100",
+        headers={"Authorization": "Bearer sk_test_standin"},
+        timeout=10,
+    )
+    assert "data" in response.json(), response.text[:500]
+    return response.json()["data"]
 
 
 def _items(listing):
@@ -366,3 +383,128 @@ def _provider_session(base: str, provider_id: str) -> Api:
                 if api is not None:
                     return api
     raise AssertionError(f"no demo provider signs in as {provider_id}")
+
+
+def test_a_payment_run_through_the_stripe_standin_survives_a_killed_work_horse(system):
+    """The same database served by a second web + worker pair configured for Stripe, pointed
+    at the stand-in running as its own process; the payments work horse is killed mid-run."""
+    from redis import Redis
+    from rq import Queue, Worker
+
+    from tests.processes import children_of
+
+    journey = system.get("journey")
+    if journey is None:
+        pytest.fail("the journey did not reach the payment runs")
+    logs, env = system["logs"], dict(system["env"])
+    standin_port, port = free_port(), free_port()
+    base = f"http://127.0.0.1:{port}"
+    prefix = f"agency-stripe-{uuid.uuid4().hex[:8]}"
+    env.update(
+        STRIPE_API_KEY="sk_test_standin",
+        STRIPE_API_BASE=f"http://127.0.0.1:{standin_port}",
+        STRIPE_WEBHOOK_SECRET="whsec_standin",
+        RQ_QUEUE=prefix,
+    )
+    processes = []
+    try:
+        with step("start the Stripe stand-in, and gunicorn + worker configured for Stripe"):
+            processes.append(
+                start(
+                    [
+                        str(BIN / "python"),
+                        "-m",
+                        "standin.stripe_server",
+                        "--port",
+                        str(standin_port),
+                        "--webhook-url",
+                        f"{base}/webhooks/stripe",
+                    ],
+                    env,
+                    logs / "standin.log",
+                )
+            )
+            processes.append(start(dockerfile_command(port), env, logs / "web-stripe.log"))
+            processes.append(start(make_command("worker"), env, logs / "worker-stripe.log"))
+            wait_for(
+                lambda: http_status(f"{base}/health/ready") == 200,
+                90,
+                interval=0.5,
+                what="the Stripe pair ready",
+            )
+        partner = Api(base, journey["partner"].headers)
+        manager = Api(base, journey["manager"].headers)
+        provider = Api(base, journey["provider"].headers)
+        arrangement_id, isf_id = journey["arrangement_id"], journey["isf_id"]
+        today = journey["today"]
+
+        with step("the provider onboards at the stand-in (payout account)"):
+            account = provider.post("/payout-accounts")
+            requests.get(
+                f"http://127.0.0.1:{standin_port}/onboarding/{account['external_id']}", timeout=10
+            )
+            wait_for(
+                lambda: provider.get("/payout-accounts/me").get("payouts_enabled"),
+                30,
+                what="the account.updated webhook",
+            )
+
+        with step("another visit, confirmed, on an approved timesheet (second invoice)"):
+            visit = provider.post(
+                f"/arrangements/{arrangement_id}/visits",
+                json={
+                    "date": today.isoformat(),
+                    "start": "12:00",
+                    "end": "13:00",
+                    "services": ["companionship"],
+                },
+            )
+            partner.post(f"/visits/{visit['id']}/confirm", expect=200)
+            timesheet = provider.post(
+                f"/arrangements/{arrangement_id}/timesheets",
+                json={"period_start": today.isoformat(), "period_end": today.isoformat()},
+            )
+            approved = manager.post(f"/timesheets/{timesheet['id']}/approve", expect=200)
+            invoice = manager.get(f"/invoices/{approved['invoice_id']}")
+            balance = manager.get(f"/isf-accounts/{isf_id}")["balance_pence"]
+
+        with step("payment run through Stripe; the payments work horse is killed mid-run"):
+            run = manager.post("/payment-runs", expect=(201, 202))
+            redis = Redis.from_url(env["REDIS_URL"])
+            [payments] = Worker.all(queue=Queue(f"{prefix}-payments", connection=redis))
+            horses = wait_for(
+                lambda: children_of(payments.pid, own_group=True), 30, 0.005, "the work horse"
+            )
+            for horse in horses:
+                os.kill(horse, signal.SIGKILL)
+            killed_mid_run = manager.get(f"/jobs/{run['job_id']}")["status"] == "started"
+            poll_job(manager, run["job_id"], timeout=90)  # retried by RQ after the kill
+            job = manager.get(f"/jobs/{run['job_id']}")
+            payouts = _items(manager.get(f"/payment-runs/{run['id']}/payouts"))
+            ours = [p for p in payouts if p["invoice_id"] == invoice["id"]]
+            assert [p["amount_pence"] for p in ours] == [invoice["total_pence"]], (job, payouts)
+            assert ours[0]["status"] in ("sent", "settled"), ours  # settled by Stripe's webhook
+            transfers = _transfers(standin_port)
+            assert [t["amount"] for t in transfers] == [invoice["total_pence"]]  # paid once
+            record = manager.get(f"/payment-runs/{run['id']}")
+            assert record["status"] == "finished", record
+            # Whether the kill landed mid-run (the job ran again) is printed with the times.
+            STEP_TIMES.append(
+                (f"(work horse killed mid-run: {killed_mid_run}, attempts {job['attempts']})", 0.0)
+            )
+            assert manager.get(f"/isf-accounts/{isf_id}")["balance_pence"] == balance
+
+        with step("a second Stripe run pays nothing"):
+            again = manager.call("POST", "/payment-runs", expect=(201, 202, 409))
+            if again.status_code != 409:
+                poll_job(manager, again.json()["job_id"])
+            transfers = _transfers(standin_port)
+            assert len(transfers) == 1
+        with step("the partner erases the seeker"):
+            partner.post(f"/care-seekers/{journey['seeker_id']}/erase", expect=(200, 201, 202))
+            erased = partner.get(f"/care-seekers/{journey['seeker_id']}")
+            assert erased.get("display_name") in (None, "", "erased"), erased
+
+    finally:
+        for process in processes:
+            stop(process)
