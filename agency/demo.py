@@ -123,5 +123,8 @@ def seed(session: Session, *, only_if_empty: bool = False, population: bool = Tr
         from agency.demo_history import add_history
 
         lines += add_history(session)
+        from agency.demo_outcomes import add_outcomes
+
+        lines += add_outcomes(session)
     lines += ["", "Partner client API key (shown once; send as X-API-Key):", f"  {issued.secret}"]
     return "\n".join(lines)
