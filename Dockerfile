@@ -13,10 +13,10 @@ RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 COPY agency ./agency
 COPY matching ./matching
 COPY migrations ./migrations
-COPY alembic.ini wsgi.py ./
+COPY alembic.ini wsgi.py gunicorn.conf.py ./
 RUN pip install --no-cache-dir --no-deps --no-build-isolation -e . \
     && useradd --create-home --uid 10001 agency
 USER agency
 
 EXPOSE 8000
-CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2", "--access-logfile", "-", "wsgi:app"]
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "--workers", "2", "wsgi:app"]

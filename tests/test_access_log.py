@@ -1,5 +1,6 @@
-"""gunicorn, started as the Dockerfile starts it (access log on stdout), writes no raw path:
-a postcode in the URL must not reach its log lines."""
+"""gunicorn, started with the project's gunicorn.conf.py and an access log asked for on the
+command line, writes no raw path: a postcode in the URL must not reach its log lines.
+(The Dockerfile's CMD asks for none: the app's JSON request log is the access log.)"""
 
 import os
 import socket
