@@ -230,6 +230,20 @@ def spec_for(caller: str, access: dict[tuple[str, str], object], folder: Path) -
     return target
 
 
+SCHEMATHESIS_COULD_NOT_RUN = 2  # schemathesis.cli.constants.ExitCode.ERROR
+
+
+def _run_schemathesis(command: list[str], folder: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        command,
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        env={**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_TELEMETRY": "false"},
+    )
+
+
 @pytest.mark.parametrize("caller", CALLERS)
 def test_schemathesis_finds_no_server_error_and_no_breach_of_the_document(
     demo_server, caller, tmp_path
@@ -260,14 +274,14 @@ def test_schemathesis_finds_no_server_error_and_no_breach_of_the_document(
         *headers,
     ]
     started = time.monotonic()
-    run = subprocess.run(
-        command,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        env={**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_TELEMETRY": "false"},
-    )
+    run = _run_schemathesis(command, tmp_path)
+    if run.returncode == SCHEMATHESIS_COULD_NOT_RUN:
+        # Exit 2 is schemathesis' own trouble (an internal error of its generator was seen
+        # once under heavy load), not a finding about the API: one more try, same seed.
+        # A finding (exit 1) is never retried, and a second exit 2 fails the test.
+        print(f"\nschemathesis as {caller} could not run (exit 2); once more:")
+        print((run.stdout + run.stderr)[-3000:])
+        run = _run_schemathesis(command, tmp_path)
     seconds = time.monotonic() - started
     output = run.stdout + run.stderr
     tested = re.search(r"Tested: (\d+)", output)
