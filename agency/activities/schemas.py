@@ -26,7 +26,12 @@ class ActivityInSchema(ma.Schema):
         validate=validate.Length(min=2, max=8),
         metadata={"description": "Outcode of the place (a full postcode is cut to it)"},
     )
-    venue = ma.fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+    venue = ma.fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=200),
+        metadata={"description": "A named venue, optional", "example": "Community hall"},
+    )
     schedule = ma.fields.List(
         ma.fields.Nested(CareWindowSchema),
         required=True,
@@ -34,10 +39,26 @@ class ActivityInSchema(ma.Schema):
         metadata={"description": "Weekly sessions (Europe/London)"},
     )
     accessibility_notes = ma.fields.String(
-        load_default=None, allow_none=True, validate=validate.Length(max=2000)
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(max=2000),
+        metadata={
+            "description": "Step-free access, hearing loop, toilets...",
+            "example": "Step-free; hearing loop",
+        },
     )
-    cost_pence = ma.fields.Integer(required=True, strict=True, validate=validate.Range(0, 100_000))
-    capacity = ma.fields.Integer(required=True, strict=True, validate=validate.Range(1, 1000))
+    cost_pence = ma.fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(0, 100_000),
+        metadata={"description": "Cost of one session in pence (0: free)", "example": 350},
+    )
+    capacity = ma.fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(1, 1000),
+        metadata={"description": "How many referred people it can take", "example": 20},
+    )
     interests = ma.fields.List(
         _interest,
         required=True,
@@ -63,21 +84,36 @@ class SuggestionQuerySchema(ma.Schema):
 
 
 class SessionSchema(ma.Schema):
-    weekday = ma.fields.Integer()
-    start = ma.fields.String()
-    end = ma.fields.String()
+    weekday = ma.fields.Integer(metadata={"description": "0 = Monday ... 6 = Sunday", "example": 1})
+    start = ma.fields.String(
+        metadata={"description": "Europe/London wall time", "example": "12:00"}
+    )
+    end = ma.fields.String(metadata={"description": "Europe/London wall time", "example": "14:00"})
     timing = ma.fields.String(metadata={"description": "free or alongside_care"})
 
 
 class ActivitySuggestionSchema(ma.Schema):
-    activity_id = ma.fields.String()
+    activity_id = ma.fields.String(
+        metadata={"description": "The activity", "example": "act_1c2d..."}
+    )
     name = ma.fields.String()
-    distance_km = ma.fields.Float()
+    distance_km = ma.fields.Float(
+        metadata={"description": "From the seeker's outcode", "example": 1.2}
+    )
     interests_matched = ma.fields.List(ma.fields.String())
     sessions = ma.fields.List(ma.fields.Nested(SessionSchema))
-    cost_pence = ma.fields.Integer()
-    places_left = ma.fields.Integer()
-    explanation = ma.fields.String()
+    cost_pence = ma.fields.Integer(
+        metadata={"description": "Per session, in pence", "example": 350}
+    )
+    places_left = ma.fields.Integer(
+        metadata={"description": "Capacity less referrals", "example": 7}
+    )
+    explanation = ma.fields.String(
+        metadata={
+            "description": "Why it is suggested, in a sentence",
+            "example": "Shares 1 of your interests (food lunch club); 0.4 km away; free.",
+        }
+    )
 
 
 class ReferralInSchema(ma.Schema):
@@ -86,7 +122,9 @@ class ReferralInSchema(ma.Schema):
 
 class ReferralSchema(ma.Schema):
     id = ma.fields.String(metadata={"example": "arf_8e1f..."})
-    activity_id = ma.fields.String()
+    activity_id = ma.fields.String(
+        metadata={"description": "The activity", "example": "act_1c2d..."}
+    )
     seeker_id = ma.fields.String()
     created_at = ma.fields.AwareDateTime()
 
@@ -103,7 +141,9 @@ class AttendanceInSchema(ma.Schema):
 
 class AttendanceSchema(ma.Schema):
     id = ma.fields.String(metadata={"example": "att_4b7a..."})
-    referral_id = ma.fields.String()
+    referral_id = ma.fields.String(
+        metadata={"description": "The referral", "example": "arf_8e1f..."}
+    )
     session_date = ma.fields.Date()
     attended = ma.fields.Boolean()
     recorded_at = ma.fields.AwareDateTime()

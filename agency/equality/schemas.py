@@ -27,12 +27,45 @@ MonitoringInSchema = ma.Schema.from_dict(
 
 class PopulationSchema(ma.Schema):
     people = ma.fields.Integer(allow_none=True, metadata={"description": "None: suppressed"})
-    requests = ma.fields.Integer(allow_none=True)
-    matched_share = ma.fields.Float(allow_none=True)
-    median_days_to_match = ma.fields.Float(allow_none=True)
-    unmet_need = ma.fields.Integer(allow_none=True)
-    life_satisfaction_pairs = ma.fields.Integer(allow_none=True)
-    mean_life_satisfaction_change = ma.fields.Float(allow_none=True)
+    requests = ma.fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "Care requests made in the period (null: suppressed)",
+            "example": 19,
+        },
+    )
+    matched_share = ma.fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "Share of requests matched (null: suppressed or withheld)",
+            "example": 0.74,
+        },
+    )
+    median_days_to_match = ma.fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "Median days from request to match (needs 5 matches)",
+            "example": 2.0,
+        },
+    )
+    unmet_need = ma.fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "Requests neither matched nor withdrawn (null: 1-4)",
+            "example": 5,
+        },
+    )
+    life_satisfaction_pairs = ma.fields.Integer(
+        allow_none=True,
+        metadata={"description": "ONS4 life satisfaction pairs (null: 1-4)", "example": 5},
+    )
+    mean_life_satisfaction_change = ma.fields.Float(
+        allow_none=True,
+        metadata={
+            "description": "Mean change, follow-up minus baseline (needs 5 pairs)",
+            "example": 2.0,
+        },
+    )
     suppressed = ma.fields.Boolean()
 
 
@@ -47,7 +80,14 @@ class CharacteristicSchema(ma.Schema):
 
 class EqualAccessSchema(ma.Schema):
     scope = ma.fields.Nested(ReportScopeSchema)
-    suppression_threshold = ma.fields.Integer()
-    suppression_rule = ma.fields.String()
+    suppression_threshold = ma.fields.Integer(
+        metadata={"description": "Cells below this many people are withheld", "example": 5}
+    )
+    suppression_rule = ma.fields.String(
+        metadata={
+            "description": "The rule, as stated on the chart",
+            "example": "Cells of 1-4 people are suppressed...",
+        }
+    )
     population = ma.fields.Nested(PopulationSchema)
     characteristics = ma.fields.List(ma.fields.Nested(CharacteristicSchema))

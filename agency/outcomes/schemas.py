@@ -60,20 +60,41 @@ class AssessmentSchema(ma.Schema):
     arrangement_id = ma.fields.String()
     occasion = ma.fields.Enum(Occasion, by_value=True)
     assessed_on = ma.fields.Date()
-    life_satisfaction = ma.fields.Integer(allow_none=True)
-    worthwhile = ma.fields.Integer(allow_none=True)
-    happiness = ma.fields.Integer(allow_none=True)
-    anxiety = ma.fields.Integer(allow_none=True)
-    recorded_by = ma.fields.String(attribute="recorded_by.value")
+    life_satisfaction = ma.fields.Integer(
+        allow_none=True, metadata={"description": "0-10, or null when not answered", "example": 6}
+    )
+    worthwhile = ma.fields.Integer(
+        allow_none=True, metadata={"description": "0-10, or null when not answered", "example": 6}
+    )
+    happiness = ma.fields.Integer(
+        allow_none=True, metadata={"description": "0-10, or null when not answered", "example": 6}
+    )
+    anxiety = ma.fields.Integer(
+        allow_none=True, metadata={"description": "0-10, or null when not answered", "example": 6}
+    )
+    recorded_by = ma.fields.String(
+        attribute="recorded_by.value",
+        metadata={"description": "partner, manager or admin", "example": "partner"},
+    )
     created_at = ma.fields.AwareDateTime()
 
 
 class MeasureChangeSchema(ma.Schema):
-    measure = ma.fields.String()
+    measure = ma.fields.String(
+        metadata={
+            "description": "life_satisfaction, worthwhile, happiness or anxiety",
+            "example": "anxiety",
+        }
+    )
     pairs = ma.fields.Integer(allow_none=True, metadata={"description": "None when suppressed"})
-    mean_change = ma.fields.Float(allow_none=True)
+    mean_change = ma.fields.Float(
+        allow_none=True,
+        metadata={"description": "Follow-up minus baseline, points", "example": -1.0},
+    )
     ci_low = ma.fields.Float(allow_none=True, metadata={"description": "95 % CI, t-distribution"})
-    ci_high = ma.fields.Float(allow_none=True)
+    ci_high = ma.fields.Float(
+        allow_none=True, metadata={"description": "Upper end of the 95 % CI", "example": 0.96}
+    )
     share_improving = ma.fields.Float(
         allow_none=True, metadata={"description": "Share better off (anxiety: lower)"}
     )
@@ -81,15 +102,28 @@ class MeasureChangeSchema(ma.Schema):
 
 
 class OutcomeGroupSchema(ma.Schema):
-    group = ma.fields.String()
-    with_baseline = ma.fields.Integer(allow_none=True)
-    with_follow_up = ma.fields.Integer(allow_none=True)
+    group = ma.fields.String(
+        metadata={"description": "all, a service mix or a funding route", "example": "self_funded"}
+    )
+    with_baseline = ma.fields.Integer(
+        allow_none=True,
+        metadata={"description": "Arrangements with a baseline (null: 1-4)", "example": 12},
+    )
+    with_follow_up = ma.fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "Arrangements with a baseline and a review in the period (null: 1-4)",
+            "example": 9,
+        },
+    )
     measures = ma.fields.List(ma.fields.Nested(MeasureChangeSchema))
 
 
 class OutcomesReportSchema(ma.Schema):
     scope = ma.fields.Nested(ReportScopeSchema)
-    suppression_threshold = ma.fields.Integer()
+    suppression_threshold = ma.fields.Integer(
+        metadata={"description": "Counts below this are withheld", "example": 5}
+    )
     total = ma.fields.Nested(OutcomeGroupSchema)
     by_service_mix = ma.fields.List(ma.fields.Nested(OutcomeGroupSchema))
     by_funding = ma.fields.List(ma.fields.Nested(OutcomeGroupSchema))
