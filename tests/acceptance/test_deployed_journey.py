@@ -219,28 +219,6 @@ def _journey(system, base, partner, receiver):
     manager = sign_in(
         base, "manager@southmead.example", README_PASSWORDS["manager@southmead.example"]
     )
-    with step("manager opens the seeker's ISF and allocates funding"):
-        isf = manager.post(
-            "/isf-accounts",
-            json={
-                "seeker_id": seeker["id"],
-                "council_reference": "BCC-ISF-ACCEPT",
-                "plan_start": (today - dt.timedelta(days=30)).isoformat(),
-                "plan_end": (today + dt.timedelta(days=330)).isoformat(),
-            },
-        )
-        manager.post(
-            f"/isf-accounts/{isf['id']}/allocations",
-            json={
-                "amount_pence": 52_000,
-                "period_start": (today - dt.timedelta(days=30)).isoformat(),
-                "period_end": (today + dt.timedelta(days=30)).isoformat(),
-                "idempotency_key": "accept-alloc-1",
-            },
-        )
-        balance_before = manager.get(f"/isf-accounts/{isf['id']}")["balance_pence"]
-        assert balance_before == 52_000
-
     with step("poll the match job until the worker has ranked suggestions"):
         poll_job(partner, care_request["job"]["id"])
         suggestions = manager.get(f"/care-requests/{care_request['id']}/suggestions")
@@ -273,6 +251,30 @@ def _journey(system, base, partner, receiver):
             f"/introductions/{introduction['id']}/confirm", json={}, expect=200
         )
         arrangement_id = confirmed["arrangement_id"]
+
+    with step("manager opens the seeker's ISF after the confirmation; the arrangement links it"):
+        isf = manager.post(
+            "/isf-accounts",
+            json={
+                "seeker_id": seeker["id"],
+                "council_reference": "BCC-ISF-ACCEPT",
+                "plan_start": (today - dt.timedelta(days=30)).isoformat(),
+                "plan_end": (today + dt.timedelta(days=330)).isoformat(),
+            },
+        )
+        manager.post(
+            f"/isf-accounts/{isf['id']}/allocations",
+            json={
+                "amount_pence": 52_000,
+                "period_start": (today - dt.timedelta(days=30)).isoformat(),
+                "period_end": (today + dt.timedelta(days=30)).isoformat(),
+                "idempotency_key": "accept-alloc-1",
+            },
+        )
+        balance_before = manager.get(f"/isf-accounts/{isf['id']}")["balance_pence"]
+        assert balance_before == 52_000
+        linked = manager.get(f"/arrangements/{arrangement_id}")
+        assert linked["isf_account_id"] == isf["id"], linked
 
     with step("webhooks arrive and verify with standardwebhooks"):
         wanted = {"introduction.approved", "introduction.accepted", "arrangement.started"}
