@@ -40,7 +40,7 @@ class PlannedVisitSchema(ma.Schema):
     end = ma.fields.String(attribute="end_time", metadata={"example": "10:00"})
     starts_at = ma.fields.AwareDateTime(metadata={"description": "UTC"})
     ends_at = ma.fields.AwareDateTime(metadata={"description": "UTC"})
-    minutes = ma.fields.Integer()
+    minutes = ma.fields.Integer(metadata={"example": 60})
     status = ma.fields.String(
         metadata={"description": ", ".join(s.value for s in PlannedStatus), "example": "planned"}
     )
@@ -50,7 +50,9 @@ class PlannedVisitSchema(ma.Schema):
     missed_at = ma.fields.AwareDateTime(allow_none=True)
     acknowledged_at = ma.fields.AwareDateTime(allow_none=True)
     cancelled_at = ma.fields.AwareDateTime(allow_none=True)
-    cancel_reason = ma.fields.String(allow_none=True)
+    cancel_reason = ma.fields.String(
+        allow_none=True, metadata={"description": "Why the provider cancelled (free text)"}
+    )
     cover_provider_id = ma.fields.String(
         allow_none=True, metadata={"description": "The provider offered or covering the visit"}
     )
