@@ -47,6 +47,8 @@ def handler_for(standin: StripeStandin) -> type[BaseHTTPRequestHandler]:
                 return
             if fault == "timeout_after_commit":
                 time.sleep(standin.hang_seconds)
+            elif standin.transfer_answer_delay and (method, url.path) == ("POST", "/v1/transfers"):
+                time.sleep(standin.transfer_answer_delay)
             with contextlib.suppress(OSError):  # the client may have given up waiting
                 self._send(status, body, extra)
 

@@ -71,6 +71,9 @@ class StripeStandin(StripeResources):
     auto_deliver: bool = False
     available_pence: int = 10**12
     hang_seconds: float = 2.0
+    # Seconds a created transfer's answer is held back (the transfer exists already), as a
+    # slow Stripe would: lets a test kill a payment run between Stripe's commit and ours.
+    transfer_answer_delay: float = 0.0
     port: int = 0
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     transfers: list[dict[str, Any]] = field(default_factory=list)
@@ -316,12 +319,19 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=12111)
     parser.add_argument("--webhook-url", default=None)
     parser.add_argument("--webhook-secret", default="whsec_standin")
+    parser.add_argument(
+        "--transfer-answer-delay",
+        type=float,
+        default=0.0,
+        help="seconds to hold back the answer to each created transfer (a slow Stripe)",
+    )
     args = parser.parse_args()
     standin = StripeStandin(
         webhook_secret=args.webhook_secret,
         webhook_url=args.webhook_url,
         auto_deliver=bool(args.webhook_url),
         port=args.port,
+        transfer_answer_delay=args.transfer_answer_delay,
     )
     standin.start()
     print(f"Stripe stand-in on {standin.url} (webhooks -> {args.webhook_url or 'nowhere'})")

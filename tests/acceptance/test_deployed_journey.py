@@ -421,6 +421,10 @@ def test_a_payment_run_through_the_stripe_standin_survives_a_killed_work_horse(s
                         str(standin_port),
                         "--webhook-url",
                         f"{base}/webhooks/stripe",
+                        # Each transfer's answer comes 3 s after Stripe made it, so the kill
+                        # below lands while the run waits: after Stripe's commit, before ours.
+                        "--transfer-answer-delay",
+                        "3",
                     ],
                     env,
                     logs / "standin.log",
@@ -477,9 +481,13 @@ def test_a_payment_run_through_the_stripe_standin_survives_a_killed_work_horse(s
             horses = wait_for(
                 lambda: children_of(payments.pid, own_group=True), 30, 0.005, "the work horse"
             )
+            wait_for(
+                lambda: _transfers(standin_port), 30, 0.05, "the transfer made at the stand-in"
+            )
+            killed_mid_run = manager.get(f"/jobs/{run['job_id']}")["status"] == "started"
             for horse in horses:
                 os.kill(horse, signal.SIGKILL)
-            killed_mid_run = manager.get(f"/jobs/{run['job_id']}")["status"] == "started"
+            assert killed_mid_run, "the kill must land while the run waits for Stripe's answer"
             poll_job(manager, run["job_id"], timeout=90)  # retried by RQ after the kill
             job = manager.get(f"/jobs/{run['job_id']}")
             payouts = _items(manager.get(f"/payment-runs/{run['id']}/payouts"))
@@ -490,6 +498,7 @@ def test_a_payment_run_through_the_stripe_standin_survives_a_killed_work_horse(s
             assert [t["amount"] for t in transfers] == [invoice["total_pence"]]  # paid once
             record = manager.get(f"/payment-runs/{run['id']}")
             assert record["status"] == "finished", record
+            assert job["attempts"] >= 2, job  # the killed attempt, then the one that finished
             # Whether the kill landed mid-run (the job ran again) is printed with the times.
             STEP_TIMES.append(
                 (f"(work horse killed mid-run: {killed_mid_run}, attempts {job['attempts']})", 0.0)
