@@ -200,7 +200,9 @@ class TimesheetApprovalsSchema(ma.Schema):
 class TimesheetRefusalSchema(ma.Schema):
     timesheet_id = ma.fields.String()
     code = ma.fields.String(metadata={"example": "insufficient_funds"})
-    message = ma.fields.String()
+    message = ma.fields.String(
+        metadata={"description": "Why this timesheet was not approved, as a single approval says"}
+    )
 
 
 class TimesheetApprovalsResultSchema(ma.Schema):
