@@ -63,7 +63,28 @@ def today() -> str:
 
     unmet = unmet_need.unmet_need(db, resolve_scope(db, me))
     expiring = queries.expiring_compliance(db, me, london_today())
-    names = queries.provider_names(db, sorted({i.provider_id for i in awaiting}))
+    from agency.visits import continuity
+
+    missed = list(
+        db.scalars(
+            continuity.planned_visits_for(me, {"status": "missed", "unacknowledged": True}).limit(
+                10
+            )
+        )
+    )
+    cover_needed = [
+        visit
+        for visit in db.scalars(
+            continuity.planned_visits_for(
+                me, {"status": "cancelled", "date_from": london_today()}
+            ).limit(50)
+        )
+        if visit.cover_status is None or visit.cover_status.value == "declined"
+    ][:10]
+    names = queries.provider_names(
+        db,
+        sorted({i.provider_id for i in awaiting} | {v.provider_id for v in missed + cover_needed}),
+    )
     return render_template(
         "console/today.html",
         requests=requests,
@@ -72,6 +93,8 @@ def today() -> str:
         provider_names=names,
         unmet=unmet,
         expiring=expiring,
+        missed=missed,
+        cover_needed=cover_needed,
         services=queries.service_names(db),
     )
 

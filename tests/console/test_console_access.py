@@ -448,3 +448,66 @@ def test_console_pages_are_not_cached_not_framed_and_load_nothing_from_elsewhere
     assert "http" not in sign_in_page.get_data(as_text=True).split("<body>")[0]  # no CDN
     assert sign_in(client, scene.world.manager.email).status_code == 302
     assert client.get("/console/money").headers["Cache-Control"] == "no-store"
+
+
+def _planned_visit(session, world: World, day: dt.date, status: str, **extra):  # type: ignore[no-untyped-def]
+    from agency.dates import LONDON
+    from agency.visits.planned_models import PlannedStatus, PlannedVisit
+
+    arrangement = world.arrangement
+    starts = dt.datetime.combine(day, dt.time(9, 0), LONDON).astimezone(dt.UTC)
+    visit = PlannedVisit(
+        id=new_id("pvi"),
+        arrangement_id=arrangement.id,
+        provider_id=arrangement.provider_id,
+        agency_id=arrangement.agency_id,
+        council_id=arrangement.council_id,
+        partner_client_id=arrangement.partner_client_id,
+        seeker_id=arrangement.seeker_id,
+        terms_version=1,
+        date=day,
+        start_time="09:00",
+        end_time="10:00",
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=1),
+        minutes=60,
+        status=PlannedStatus(status),
+        **extra,
+    )
+    session.add(visit)
+    session.commit()
+    return visit
+
+
+def test_today_lists_missed_visits_and_visits_needing_cover_for_the_agency_only(
+    client, session, scene
+):
+    from agency.dates import london_today
+
+    world = scene.world
+    today = london_today()
+    missed_day, cancelled_day = today - dt.timedelta(days=1), today + dt.timedelta(days=3)
+    _planned_visit(session, world, missed_day, "missed", missed_at=dt.datetime.now(dt.UTC))
+    _planned_visit(
+        session,
+        world,
+        cancelled_day,
+        "cancelled",
+        cancelled_at=dt.datetime.now(dt.UTC),
+        cancel_reason="Unwell",
+    )
+    missed_text = missed_day.strftime("%a %d %b") + " 09:00"
+    cancelled_text = cancelled_day.strftime("%a %d %b") + " 09:00"
+
+    assert sign_in(client, world.manager.email).status_code == 302
+    page = client.get("/console/today").get_data(as_text=True)
+    missed_section = page.split('id="missed"')[1].split("</section>")[0]
+    cover_section = page.split('id="cover"')[1].split("</section>")[0]
+    assert missed_text in missed_section and world.provider.trading_name in missed_section
+    assert cancelled_text in cover_section and "Unwell" not in page  # the reason is not shown
+
+    other = make_manager(session, make_agency(session, world.agency.council))
+    client.post("/console/sign-out", data={"csrf_token": csrf_token(client, "/console/reports")})
+    assert sign_in(client, other.email).status_code == 302
+    theirs = client.get("/console/today").get_data(as_text=True)
+    assert "No missed visits waiting." in theirs and "No cancelled visits without cover." in theirs
