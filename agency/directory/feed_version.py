@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
 
+from agency.activities.models import Activity
 from agency.db import Base
 from agency.directory.models import Agency, ServiceType
 from agency.introductions.models import Arrangement, ArrangementVersion
@@ -36,6 +37,7 @@ WATCHED: tuple[type, ...] = (
     Agency,
     Arrangement,  # capacity: arranged hours
     ArrangementVersion,
+    Activity,  # community activities are ORUK services too
 )
 _FLAG = "feed_changed"
 

@@ -67,7 +67,7 @@ class OrukServices(MethodView):
     @blp.arguments(OrukServiceQuerySchema, location="query", **STRICT)
     @blp.response(200, OrukServicePageSchema)
     def get(self, query):
-        """Approved providers with in-date checks, as ORUK services, one page"""
+        """Approved providers with in-date checks, then community activities, as ORUK services"""
         return _cached(
             OrukServicePageSchema, lambda s: service.list_services(s, _base_url(), query)
         )
@@ -79,7 +79,7 @@ class OrukServiceItem(MethodView):
     @blp.response(200, OrukServiceSchema)
     @blp.alt_response(404, description="No such service, or not approved and in date")
     def get(self, service_id):
-        """One provider as a fully nested ORUK service (by its UUID)"""
+        """One provider or community activity as a fully nested ORUK service (by its UUID)"""
         return _cached(OrukServiceSchema, lambda s: service.get_service(s, _base_url(), service_id))
 
 

@@ -10,6 +10,9 @@ Ids are UUIDv5s of our ids (``agency.providers.models.oruk_uuid``); the item
 endpoints accept them (and our own ids). A service-at-location's id is its
 service's UUID with fixed bits flipped (:func:`sal_uuid`), so it maps back too.
 Optional fields we do not have are left out, never sent as null.
+
+The agencies' community activities (``agency.activities``) are services too, after the
+providers in the list: each a service of its agency at its venue (bottom of this module).
 """
 
 from __future__ import annotations
@@ -22,23 +25,26 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, String, and_, case, exists, false, func, or_, select
 from sqlalchemy.orm import Session
 
 import matching
+from agency.activities.models import INTERESTS, Activity
 from agency.directory import eligibility, places, provider_directory
-from agency.directory.models import ServiceType
+from agency.directory.models import Agency, ServiceType
 from agency.directory.provider_directory import PublicEntry
 from agency.directory.service import list_service_types
 from agency.errors import InvalidInput, NotFound
 from agency.introductions.models import Arrangement, ArrangementStatus, ArrangementVersion
 from agency.providers.models import Provider, ProviderService, oruk_uuid
-from agency.schedule import mask_from_hex
+from agency.schedule import mask_from_hex, windows_to_mask
 
 VOCABULARY = "introductory-agency-services"
 ORUK_VERSION = "3.0"
 PROFILE = "https://openreferraluk.org/"
 TAXONOMY_ID = oruk_uuid("taxonomy", VOCABULARY)
+INTERESTS_VOCABULARY = "introductory-agency-activity-interests"
+INTERESTS_TAXONOMY_ID = oruk_uuid("taxonomy", INTERESTS_VOCABULARY)
 # XOR mask from a service UUID to its one service-at-location UUID: keeps the version
 # nibble (5) and the RFC 4122 variant bits, so the result is still a valid UUIDv5 shape.
 _SAL_MASK = 0xFFFFFFFF_FFFF_0FFF_3FFF_FFFFFFFFFFFF
@@ -74,7 +80,8 @@ def _provider_by_public_id(public_id: str) -> ColumnElement[bool]:
 def list_services(
     session: Session, base_url: str, query: dict[str, Any], today: dt.date | None = None
 ) -> dict[str, Any]:
-    """One ORUK page of services (filters in docs/oruk.md)."""
+    """One ORUK page of services (filters in docs/oruk.md): providers by name, then the
+    agencies' community activities by name, paged as one list."""
     entries, pager, context = _page(session, query, today)
     if query.get("minimal"):
         contents = [_minimal(e, base_url) for e in entries]
@@ -82,14 +89,26 @@ def list_services(
         contents = [to_service(e, base_url, context) for e in entries]
     else:
         contents = [_service_list_item(e, base_url, context) for e in entries]
+    providers = pager.item_count or 0
+    offset = max(0, (pager.page - 1) * pager.page_size - providers)
+    activities, total = _activity_page(session, query, offset, pager.page_size - len(entries))
+    shape = "minimal" if query.get("minimal") else "full" if query.get("full") else "list"
+    contents += [activity_service(a, agency, base_url, shape) for a, agency in activities]
+    pager.item_count = providers + total
     return envelope(contents, pager)
 
 
 def get_service(
     session: Session, base_url: str, service_id: str, today: dt.date | None = None
 ) -> dict[str, Any]:
-    """One fully nested ORUK service; 404 unless the provider is eligible and public."""
-    entry = _public_entry(session, service_id, today)
+    """One fully nested ORUK service (a provider eligible and public, or an activity)."""
+    try:
+        entry = _public_entry(session, service_id, today)
+    except NotFound:
+        found = _activity_by_public_id(session, service_id)
+        if found is None:
+            raise
+        return activity_service(*found, base_url, "full")
     return to_service(entry, base_url, _Context.load(session, [entry], today))
 
 
@@ -108,30 +127,42 @@ def get_service_at_location(
         service_id = sal_uuid(sal_id)
     except ValueError:
         raise NotFound(f"No service at location with id {sal_id}.") from None
-    entry = _public_entry(session, service_id, today, missing=f"service at location {sal_id}")
+    try:
+        entry = _public_entry(session, service_id, today, missing=f"service at location {sal_id}")
+    except NotFound:
+        found = _activity_by_public_id(session, service_id)
+        if found is None:
+            raise
+        service = activity_service(*found, base_url, "full")
+        return {**service.pop("service_at_locations")[0], "service": service}
     return _sal(entry, base_url, _Context.load(session, [entry], today), full=True)
 
 
 def list_taxonomies(session: Session, page: int, per_page: int) -> dict[str, Any]:
-    items = [to_taxonomy(session, with_terms=False)]
-    return envelope(items[(page - 1) * per_page : page * per_page], Page(page, per_page, 1))
+    items = [to_taxonomy(session, with_terms=False), interests_taxonomy(with_terms=False)]
+    return envelope(items[(page - 1) * per_page : page * per_page], Page(page, per_page, 2))
 
 
 def get_taxonomy(session: Session, taxonomy_id: str) -> dict[str, Any]:
+    if taxonomy_id.lower() in (INTERESTS_TAXONOMY_ID, INTERESTS_VOCABULARY):
+        return interests_taxonomy(with_terms=True)
     if taxonomy_id.lower() not in (TAXONOMY_ID, VOCABULARY):
         raise NotFound(f"No taxonomy with id {taxonomy_id}.")
     return to_taxonomy(session, with_terms=True)
 
 
 def list_taxonomy_terms(session: Session, page: int, per_page: int) -> dict[str, Any]:
-    """Our service types as terms of one taxonomy, in an ORUK page."""
+    """Our service types, then activity interests (each its taxonomy's terms), in an ORUK page."""
     terms = [to_term(kind) for kind in list_service_types(session)]
+    terms += [interest_term(code) for code in INTERESTS]
     start = (page - 1) * per_page
     return envelope(terms[start : start + per_page], Page(page, per_page, len(terms)))
 
 
 def get_taxonomy_term(session: Session, term_id: str) -> dict[str, Any]:
     kind = _service_type(session, term_id)
+    if kind is None and _interest(term_id):
+        return interest_term(_interest(term_id) or "")
     if kind is None:
         raise NotFound(f"No taxonomy term with id {term_id}.")
     return to_term(kind)
@@ -176,11 +207,16 @@ def _filter_clauses(session: Session, query: dict[str, Any]) -> list[ColumnEleme
     clauses: list[ColumnElement[bool]] = []
     if query.get("taxonomy_term_id"):
         kind = _service_type(session, query["taxonomy_term_id"])
-        if kind is None:
+        if kind is None and _interest(query["taxonomy_term_id"]) is None:
             raise InvalidInput(errors={"taxonomy_term_id": ["No such taxonomy term."]})
-        clauses.append(eligibility.offers_service_clause(kind.key))
-    if query.get("taxonomy_id") and query["taxonomy_id"].lower() not in (TAXONOMY_ID, VOCABULARY):
-        raise InvalidInput(errors={"taxonomy_id": [f"The only taxonomy is {TAXONOMY_ID}."]})
+        clauses.append(eligibility.offers_service_clause(kind.key) if kind else false())
+    taxonomy = (query.get("taxonomy_id") or "").lower()
+    if taxonomy in (INTERESTS_TAXONOMY_ID, INTERESTS_VOCABULARY):
+        clauses.append(false())  # activity interests: activities only
+    elif taxonomy and taxonomy not in (TAXONOMY_ID, VOCABULARY):
+        raise InvalidInput(
+            errors={"taxonomy_id": [f"The taxonomies are {TAXONOMY_ID}, {INTERESTS_TAXONOMY_ID}."]}
+        )
     if query.get("search"):
         clauses.append(_search_clause(query["search"]))
     if query.get("modified_after"):
@@ -193,11 +229,15 @@ def _filter_clauses(session: Session, query: dict[str, Any]) -> list[ColumnEleme
     return clauses
 
 
+def _like(word: str) -> str:
+    return "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
 def _search_clause(text: str) -> ColumnElement[bool]:
     """Words of ``text`` each in the name, the bio or a service type's name (any case)."""
     clauses = []
     for word in text.lower().split()[:8]:
-        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = _like(word)
         clauses.append(
             or_(
                 func.lower(Provider.trading_name).like(pattern, escape="\\"),
@@ -239,6 +279,16 @@ def _available_ids(session: Session, stmt: Any, query: dict[str, Any]) -> list[s
     The weekly masks are bit strings, not portable SQL: they are read narrowly (id and mask
     of the SQL candidates) and tested as one NumPy array.
     """
+    rows = session.execute(
+        select(Provider.id, Provider.availability_mask).where(
+            Provider.id.in_(stmt.with_only_columns(Provider.id).scalar_subquery())
+        )
+    ).all()
+    return _free_ids([(pid, _bits(mask)) for pid, mask in rows], query)
+
+
+def _free_ids(rows: list[tuple[str, np.ndarray]], query: dict[str, Any]) -> list[str]:
+    """Ids whose week of slots is free (or on) throughout the day/time filter's window."""
     days = [DAYS.index(query["day"])] if query.get("day") else list(range(7))
     start, end = _slot(query.get("start_time")), _slot(query.get("end_time"))
     if end == 0:
@@ -251,19 +301,14 @@ def _available_ids(session: Session, stmt: Any, query: dict[str, Any]) -> list[s
         start = end - 1 if start is None else start  # end alone: the half hour before it
         end = start + 1 if end is None else end  # start alone: the half hour from it
         need_all = True
-    rows = session.execute(
-        select(Provider.id, Provider.availability_mask).where(
-            Provider.id.in_(stmt.with_only_columns(Provider.id).scalar_subquery())
-        )
-    ).all()
     if not rows:
         return []
-    bits = np.array([_bits(mask) for _, mask in rows])
+    bits = np.array([slots for _, slots in rows])
     free = np.zeros(len(rows), dtype=bool)
     for day in days:
         window = bits[:, day * SLOTS_PER_DAY + start : day * SLOTS_PER_DAY + end]
         free |= window.all(axis=1) if need_all else window.any(axis=1)
-    return [row.id for row, ok in zip(rows, free, strict=True) if ok]
+    return [row[0] for row, ok in zip(rows, free, strict=True) if ok]
 
 
 def _slot(value: dt.time | None) -> int | None:
@@ -276,7 +321,11 @@ def _slot(value: dt.time | None) -> int | None:
 
 def _bits(mask_hex: str) -> np.ndarray:
     """The 336 half-hour slots of a week (Monday 00:00 first) as booleans."""
-    words = mask_from_hex(mask_hex).astype("<u8").view(np.uint8)
+    return _mask_bits(mask_from_hex(mask_hex))
+
+
+def _mask_bits(mask: np.ndarray) -> np.ndarray:
+    words = mask.astype("<u8").view(np.uint8)
     return np.unpackbits(words, bitorder="little")[: 7 * SLOTS_PER_DAY].astype(bool)
 
 
@@ -524,8 +573,15 @@ def circle(outcode: str, radius_km: float) -> dict[str, Any]:
 
 def _schedules(entry: PublicEntry, service_id: str) -> list[dict[str, Any]]:
     """Weekly availability as RFC 5545 RRULE parts: one schedule per distinct time window."""
-    days_by_window: dict[tuple[str, str], list[int]] = {}
     mask = mask_from_hex(entry.provider.availability_mask)
+    return weekly_schedules(mask, entry.provider.id, service_id, "Available for visits")
+
+
+def weekly_schedules(
+    mask: np.ndarray, our_id: str, service_id: str, what: str
+) -> list[dict[str, Any]]:
+    """A weekly mask as RFC 5545 RRULE parts: one schedule per distinct time window."""
+    days_by_window: dict[tuple[str, str], list[int]] = {}
     for day, start, end in matching.availability.windows_from_mask(mask):
         days_by_window.setdefault((start, end), []).append(day)
     schedules = []
@@ -533,15 +589,14 @@ def _schedules(entry: PublicEntry, service_id: str) -> list[dict[str, Any]]:
         byday = ",".join(DAYS[d] for d in sorted(set(days)))
         schedules.append(
             {
-                "id": oruk_uuid("schedule", f"{entry.provider.id}/{byday}/{start}-{end}"),
+                "id": oruk_uuid("schedule", f"{our_id}/{byday}/{start}-{end}"),
                 "service_id": service_id,
                 "freq": "WEEKLY",
                 "interval": 1,
                 "byday": byday,
                 "opens_at": start,
                 "closes_at": end,
-                "description": f"Available for visits {byday} {start}-{end}, "
-                "Europe/London local time",
+                "description": f"{what} {byday} {start}-{end}, Europe/London local time",
             }
         )
     return schedules
@@ -575,3 +630,209 @@ def _utc(value: dt.datetime) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# --- community activities (agency.activities) as ORUK services -----------------------------------
+# An activity is a service of the agency that publishes it, at its venue (outcode level), with
+# weekly sessions, a cost per session and interest terms. Nothing about referrals, attendance or
+# places left: the feed says nothing about seekers.
+
+
+def activity_uuid(activity_id: str) -> str:
+    return oruk_uuid("activity", activity_id)
+
+
+def interests_taxonomy(with_terms: bool) -> dict[str, Any]:
+    taxonomy: dict[str, Any] = {
+        "id": INTERESTS_TAXONOMY_ID,
+        "name": INTERESTS_VOCABULARY,
+        "description": "Interests that community activities published by introductory "
+        "agencies serve: lunch clubs, walking, music, crafts and more.",
+        "version": "1",
+    }
+    if with_terms:
+        taxonomy["taxonomy_terms"] = [interest_term(code) for code in INTERESTS]
+    return taxonomy
+
+
+def interest_term(code: str) -> dict[str, Any]:
+    name = code.replace("_", " ").capitalize()
+    return {
+        "id": oruk_uuid("term", f"interest/{code}"),
+        "code": code,
+        "term": name,
+        "name": name,
+        "description": f"Community activities: {name.lower()}.",
+        "taxonomy": INTERESTS_VOCABULARY,
+        "taxonomy_id": INTERESTS_TAXONOMY_ID,
+        "vocabulary": INTERESTS_VOCABULARY,
+        "language": "en",
+    }
+
+
+def _interest(term_id: str) -> str | None:
+    wanted = term_id.strip().lower()
+    return next((c for c in INTERESTS if wanted in (c, interest_term(c)["id"])), None)
+
+
+def _activity_page(
+    session: Session, query: dict[str, Any], offset: int, limit: int
+) -> tuple[list[tuple[Activity, Agency]], int]:
+    """``limit`` filtered activities from ``offset`` with their agencies, and how many match."""
+    stmt = select(Activity.id)
+    for clause in _activity_clauses(query):
+        stmt = stmt.where(clause)
+    if query.get("day") or query.get("start_time") or query.get("end_time"):
+        rows = session.execute(stmt.add_columns(Activity.schedule)).all()
+        sessions = [(aid, _mask_bits(windows_to_mask(s, "schedule"))) for aid, s in rows]
+        stmt = select(Activity.id).where(Activity.id.in_(_free_ids(sessions, query)))
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    if limit <= 0 or offset >= total:
+        return [], total
+    page = session.execute(
+        select(Activity, Agency)
+        .join(Agency, Agency.id == Activity.agency_id)
+        .where(Activity.id.in_(stmt.scalar_subquery()))
+        .order_by(Activity.name, Activity.id)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return [(a, agency) for a, agency in page], total
+
+
+def _activity_clauses(query: dict[str, Any]) -> list[ColumnElement[bool]]:
+    """The list filters as they apply to activities (providers' are checked, 422s, first)."""
+    clauses: list[ColumnElement[bool]] = []
+    if query.get("taxonomy_term_id"):
+        code = _interest(query["taxonomy_term_id"])
+        # JSON list of codes, as text: portable across PostgreSQL and SQLite.
+        interests = func.cast(Activity.interests, String)
+        clauses.append(interests.like(_like(f'"{code}"'), escape="\\") if code else false())
+    taxonomy = (query.get("taxonomy_id") or "").lower()
+    if taxonomy and taxonomy not in (INTERESTS_TAXONOMY_ID, INTERESTS_VOCABULARY):
+        clauses.append(false())
+    if query.get("search") or query.get("text"):
+        for word in (query.get("search") or query["text"]).lower().split()[:8]:
+            clauses.append(
+                or_(
+                    *(
+                        func.lower(func.coalesce(column, "")).like(_like(word), escape="\\")
+                        for column in (Activity.name, Activity.organiser, Activity.venue)
+                    )
+                )
+            )
+    if query.get("modified_after"):
+        clauses.append(Activity.created_at >= query["modified_after"])  # never edited
+    if query.get("postcode"):
+        outcode, _, lat, lon = places.parse(query["postcode"], "postcode")
+        if query.get("proximity") is None:
+            clauses.append(Activity.outcode == outcode)  # held in that postcode district
+        else:
+            table = matching.outcode_table()
+            km = matching.haversine_km(lat, lon, table.lat, table.lon)
+            near = np.flatnonzero(km <= query["proximity"] / 1000)
+            clauses.append(Activity.outcode.in_([table.outcodes[i] for i in near]))
+    return clauses
+
+
+def _activity_by_public_id(session: Session, public_id: str) -> tuple[Activity, Agency] | None:
+    """Our id (``act_...``) or the UUID we publish (matched over activity ids: no stored
+    column yet, fine at the hundreds of activities an area has)."""
+    wanted = public_id.strip().lower()
+    activity_id = public_id
+    if not public_id.startswith("act_"):
+        activity_id = next(
+            (a for a in session.scalars(select(Activity.id)) if activity_uuid(a) == wanted), ""
+        )
+    row = session.execute(
+        select(Activity, Agency)
+        .join(Agency, Agency.id == Activity.agency_id)
+        .where(Activity.id == activity_id)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def activity_service(
+    activity: Activity, agency: Agency, base_url: str, shape: str
+) -> dict[str, Any]:
+    """An activity as an ORUK service: ``minimal``, ``list`` item or ``full`` (nested)."""
+    service_id = activity_uuid(activity.id)
+    place = activity.venue or f"postcode district {activity.outcode}"
+    description = f"{activity.name}, run by {activity.organiser} at {place}."
+    if activity.accessibility_notes:
+        description += f" Access: {activity.accessibility_notes}"
+    service: dict[str, Any] = {
+        "id": service_id,
+        "name": activity.name,
+        "status": "active",
+        "url": f"{base_url}/oruk/services/{service_id}",
+        "last_modified": _utc(activity.created_at),
+    }
+    if shape == "minimal":
+        return service
+    organization = {
+        "id": oruk_uuid("organization", agency.id),
+        "name": agency.name,
+        "description": f"{agency.name}: an introductory agency publishing community activities.",
+    }
+    service.update(
+        organization_id=organization["id"],
+        description=description,
+        fees=f"£{activity.cost_pence / 100:.2f} per session" if activity.cost_pence else "Free",
+        organization=organization,
+    )
+    if shape != "full":
+        return service
+    location = {
+        "id": oruk_uuid("location", f"activity/{activity.id}"),
+        "name": activity.venue or f"Postcode district {activity.outcode}",
+        "description": f"In postcode district {activity.outcode} "
+        "(the point is the district's centre).",
+        "latitude": round(activity.lat, 5),
+        "longitude": round(activity.lon, 5),
+        "location_type": "physical",
+    }
+    service.update(
+        schedules=weekly_schedules(
+            windows_to_mask(activity.schedule, "schedule"), activity.id, service_id, "Sessions"
+        ),
+        service_areas=[
+            {
+                "id": oruk_uuid("service_area", activity.id),
+                "service_id": service_id,
+                "name": f"Postcode district {activity.outcode}",
+                "service_area": f"Postcode district {activity.outcode}",
+            }
+        ],
+        service_at_locations=[
+            {
+                "id": sal_uuid(service_id),
+                "service_id": service_id,
+                "location_id": location["id"],
+                "location": location,
+            }
+        ],
+        cost_options=[
+            {
+                "id": oruk_uuid("cost_option", activity.id),
+                "service_id": service_id,
+                "option": "Per session",
+                "amount": activity.cost_pence / 100,
+                "amount_description": "per session",
+                "currency": "GBP",
+            }
+        ],
+        attributes=[
+            {
+                "id": oruk_uuid("attribute", f"{activity.id}/{code}"),
+                "link_id": service_id,
+                "link_type": "activity_interest",
+                "link_entity": "service",
+                "taxonomy_term_id": interest_term(code)["id"],
+                "taxonomy_term": interest_term(code),
+            }
+            for code in activity.interests
+            if code in INTERESTS
+        ],
+    )
+    return service

@@ -98,8 +98,8 @@ def test_taxonomy_filters_take_uuids_too(client, cast):
     assert _ids(client, f"/oruk/services?taxonomy_term_id={terms['personal_care']}") == {
         cast["carer"]
     }
-    [taxonomy] = client.get("/oruk/taxonomies").get_json()["contents"]
-    # One taxonomy: every listed service has a term of it; any other is refused.
+    taxonomy, _interests = client.get("/oruk/taxonomies").get_json()["contents"]
+    # Every listed provider has a term of the service taxonomy; an unknown one is refused.
     assert _ids(client, f"/oruk/services?taxonomy_id={taxonomy['id']}") == set(cast.values())
 
 

@@ -144,21 +144,22 @@ def test_invalid_paging_and_filters_are_422_naming_the_parameter(client, session
     assert client.get("/oruk/taxonomies?per_page=0").status_code == 422
 
 
-def test_taxonomies_list_our_service_types_in_one_vocabulary(client, session):
+def test_taxonomies_list_service_types_and_activity_interests_apart(client, session):
     response = client.get("/oruk/taxonomies")
     assert response.status_code == 200
     body = response.get_json()
-    assert set(body) == ENVELOPE and body["total_items"] == 1
-    [taxonomy] = body["contents"]
+    assert set(body) == ENVELOPE and body["total_items"] == 2
+    taxonomy, interests = body["contents"]
     assert taxonomy["name"] == "introductory-agency-services"
+    assert interests["name"] == "introductory-agency-activity-interests"
     full = client.get(f"/oruk/taxonomies/{taxonomy['id']}").get_json()
     terms = {t["code"]: t for t in full["taxonomy_terms"]}
     assert len(terms) == 9 and terms["personal_care"]["name"] == "Personal care"
     assert {t["taxonomy_id"] for t in terms.values()} == {taxonomy["id"]}
     listed = client.get("/oruk/taxonomy_terms").get_json()
-    assert listed["total_items"] == 9
-    paged = client.get("/oruk/taxonomy_terms?page=2&per_page=5").get_json()
-    assert len(paged["contents"]) == 4 and paged["last_page"] is True and paged["size"] == 4
+    assert listed["total_items"] == 9 + 12  # service types, then the 12 activity interests
+    paged = client.get("/oruk/taxonomy_terms?page=5&per_page=5").get_json()
+    assert len(paged["contents"]) == 1 and paged["last_page"] is True and paged["size"] == 1
     term = terms["personal_care"]
     assert client.get(f"/oruk/taxonomy_terms/{term['id']}").get_json() == term
     assert client.get("/oruk/taxonomy_terms/personal_care").get_json() == term
