@@ -50,7 +50,9 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
 
     init_throttling(app, settings.redis_url)
     create_api(app)
-    __import__("agency.console").console.init_console(app)  # the staff console (/console)
+    from agency.console import init_console
+
+    init_console(app)  # the staff console (/console)
 
     from agency.cli import register_commands
 
