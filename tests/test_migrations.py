@@ -1,4 +1,5 @@
-"""Migrations run up, down and up again on SQLite and PostgreSQL, and match the models."""
+"""Migrations run up, down and up again on SQLite and PostgreSQL, match the models, and form
+one line of history."""
 
 import os
 import uuid
@@ -6,11 +7,12 @@ import uuid
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 
 import agency.models  # noqa: F401
 from agency.db import Base
-from agency.migrate import downgrade, upgrade
+from agency.migrate import alembic_config, downgrade, upgrade
 
 
 def _roundtrip(url):
@@ -57,3 +59,20 @@ def scratch_postgres():
 def test_migrations_round_trip_on_postgres(scratch_postgres):
     _roundtrip(scratch_postgres)
     _no_drift(scratch_postgres)
+
+
+def test_history_is_linear_and_sorts_in_order():
+    """One root, one head, no merges or branches, and the file listing is the history's order."""
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    revisions = list(scripts.walk_revisions())  # head first
+    assert len(scripts.get_heads()) == 1
+    assert len(scripts.get_bases()) == 1
+    for revision in revisions:
+        assert not isinstance(revision.down_revision, (tuple, list)), f"{revision.revision} merges"
+        assert len(revision.nextrev) <= 1, f"{revision.revision} branches"
+    in_order = [revision.revision for revision in reversed(revisions)]
+    assert in_order == sorted(in_order), "revision ids must sort in history order (00NN<short>)"
+    numbers = [revision_id[:4] for revision_id in in_order]
+    assert len(set(numbers)) == len(numbers), "two revisions share a number"
+    listing = sorted(revisions, key=lambda revision: os.path.basename(revision.path))
+    assert [revision.revision for revision in listing] == in_order, "file names sort out of order"

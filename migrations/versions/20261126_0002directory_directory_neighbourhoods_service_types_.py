@@ -1,7 +1,7 @@
 """directory: neighbourhoods, service types, providers, seekers, care requests
 
 Revision ID: 0002directory
-Revises: 03d57849e0c4
+Revises: 0001foundation
 Create Date: 2026-11-26 12:30:25.678732
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import agency.db
 
 revision: str = '0002directory'
-down_revision: str | None = '03d57849e0c4'
+down_revision: str | None = '0001foundation'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

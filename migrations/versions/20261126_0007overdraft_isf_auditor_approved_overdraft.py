@@ -1,7 +1,7 @@
 """isf: auditor-approved overdraft
 
 Revision ID: 0007overdraft
-Revises: 0006merge
+Revises: 0006visits
 Create Date: 2026-11-26 14:18:58.894727
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import agency.db
 
 revision: str = '0007overdraft'
-down_revision: str | None = '0006merge'
+down_revision: str | None = '0006visits'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

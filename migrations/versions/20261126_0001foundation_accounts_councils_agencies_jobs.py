@@ -1,6 +1,6 @@
 """foundation: accounts, councils, agencies, jobs
 
-Revision ID: 03d57849e0c4
+Revision ID: 0001foundation
 Revises: 
 Create Date: 2026-11-26 12:23:57.144884
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import agency.db
 
-revision: str = '03d57849e0c4'
+revision: str = '0001foundation'
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -6,8 +6,8 @@ refuses to commit an entry whose postings do not sum to zero. SQLite (the embedd
 default for a bare machine) gets no triggers: the test harness empties tables with
 DELETE between tests, and agency.isf.ledger has no update or delete path anyway.
 
-Revision ID: 0004isf
-Revises: 0003introductions
+Revision ID: 0005isf
+Revises: 0004introductions
 Create Date: 2026-11-26 12:39:21.525638
 """
 
@@ -18,8 +18,8 @@ from alembic import op
 
 import agency.db
 
-revision: str = '0004isf'
-down_revision: str | None = '0003introductions'
+revision: str = '0005isf'
+down_revision: str | None = '0004introductions'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

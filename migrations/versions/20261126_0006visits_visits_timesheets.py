@@ -1,7 +1,7 @@
 """visits timesheets
 
-Revision ID: 0005visits
-Revises: 0004isf
+Revision ID: 0006visits
+Revises: 0005isf
 Create Date: 2026-11-26 12:58:16.984636
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import agency.db
 
-revision: str = "0005visits"
-down_revision: str | None = "0004isf"
+revision: str = "0006visits"
+down_revision: str | None = "0005isf"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
