@@ -25,7 +25,7 @@ from agency.introductions.models import Arrangement, Suggestion, SuggestionStatu
 from agency.isf import isf_accounts
 from agency.isf.manual_gateway import MANUAL_BANK_TRANSFER
 from agency.isf.models import Invoice, InvoiceStatus, Payout, PayoutStatus
-from agency.isf.payouts import start_payment_run
+from agency.isf.payment_runs import start_payment_run
 from agency.isf.settlement import record_bank_reference
 from agency.providers.models import Provider
 from agency.seekers.models import CareRequest, CareSeeker, Funding, RequestStatus

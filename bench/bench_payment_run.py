@@ -33,7 +33,7 @@ from agency.isf.models import (  # noqa: E402
     PaymentRun,
     Posting,
 )
-from agency.isf.payouts import run_payment_run  # noqa: E402
+from agency.isf.payment_runs import run_payment_run  # noqa: E402
 from agency.migrate import upgrade  # noqa: E402
 from agency.visits.bulk_approval import approve_timesheets  # noqa: E402
 from agency.visits.models import Timesheet, TimesheetStatus, Visit, VisitStatus  # noqa: E402

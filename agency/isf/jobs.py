@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from agency.config import Settings
 from agency.isf.gateway import gateway_for
-from agency.isf.payouts import PaymentsUncertain, run_payment_run
+from agency.isf.payment_runs import PaymentsUncertain, run_payment_run
 from agency.jobs.models import JobRecord
 from agency.jobs.queue import job
 

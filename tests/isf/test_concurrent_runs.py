@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from agency.ids import new_id
 from agency.isf.gateway import gateway_for
 from agency.isf.models import Invoice, InvoiceStatus, PaymentRun, Payout
-from agency.isf.payouts import run_payment_run
+from agency.isf.payment_runs import run_payment_run
 from tests.isf.payment_helpers import deliver, money_world
 from tests.isf.stripe_fixtures import standin, stripe_app, stripe_settings  # noqa: F401
 

@@ -14,7 +14,7 @@ from agency.accounts.models import Role, User
 from agency.isf.gateway import gateway_for
 from agency.isf.invoices import approve_invoice
 from agency.isf.models import PaymentRun, PaymentRunStatus, Payout, PayoutStatus
-from agency.isf.payouts import FIGURE_KEYS, run_payment_run
+from agency.isf.payment_runs import FIGURE_KEYS, run_payment_run
 from agency.jobs.models import JobRecord, JobStatus
 from tests.factories import make_provider, principal_of
 from tests.isf.money_factories import make_isf_arrangement
@@ -82,7 +82,7 @@ def _kill_mid_run(standin, stripe_settings, run_id):
     script = (
         "from sqlalchemy import create_engine; from sqlalchemy.orm import Session; "
         "from agency.config import Settings; from agency.isf.gateway import gateway_for; "
-        "from agency.isf.payouts import run_payment_run; import agency.models; "
+        "from agency.isf.payment_runs import run_payment_run; import agency.models; "
         "s = Settings.from_env(); "
         f"run_payment_run(Session(create_engine(s.database_url)), {run_id!r}, gateway_for(s))"
     )

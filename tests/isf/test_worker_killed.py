@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from agency.isf.gateway import gateway_for
 from agency.isf.models import Payout, PayoutStatus
-from agency.isf.payouts import run_payment_run
+from agency.isf.payment_runs import run_payment_run
 from tests.isf.payment_helpers import money_world
 from tests.isf.stripe_fixtures import standin, stripe_app, stripe_settings  # noqa: F401
 
