@@ -17,15 +17,15 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from agency.access import Kind, Principal
 from agency.accounts.models import Role, User
-from agency.auth import Kind, Principal
 from agency.errors import DomainError
 from agency.introductions import service as introductions
 from agency.introductions.models import Arrangement, Suggestion, SuggestionStatus
 from agency.isf import isf_accounts
 from agency.isf.manual_gateway import MANUAL_BANK_TRANSFER
 from agency.isf.models import Invoice, InvoiceStatus, Payout, PayoutStatus
-from agency.isf.payment_runs import start_payment_run
+from agency.isf.payouts import start_payment_run
 from agency.isf.settlement import record_bank_reference
 from agency.providers.models import Provider
 from agency.seekers.models import CareRequest, CareSeeker, Funding, RequestStatus

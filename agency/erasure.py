@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, literal, select, update
 from sqlalchemy.orm import Session
 
+from agency.access import Principal
 from agency.activities.service import delete_for_seeker as delete_activity_referrals
 from agency.audit.service import record
-from agency.auth import Principal
 from agency.db import Base, utcnow
 from agency.equality.service import delete_for_seeker as delete_equality_monitoring
 from agency.introductions.events import arrangement_event
@@ -38,8 +38,8 @@ from agency.outcomes.service import delete_for_seeker as delete_wellbeing
 from agency.privacy import seeker_text_columns
 from agency.seekers.lifecycle import LIVE_STATUSES
 from agency.seekers.models import CareRequest, CareSeeker, RequestStatus
-from agency.visits.models import Timesheet, Visit
 from agency.visits.feedback_models import VisitFeedback
+from agency.visits.models import Timesheet, Visit
 from agency.visits.planned_models import PlannedVisit
 
 REASON = "erased"

@@ -27,8 +27,8 @@ from sqlalchemy import create_engine, event, insert, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 import agency.models  # noqa: E402,F401
+from agency.access import Kind, Principal  # noqa: E402
 from agency.accounts.models import PartnerClient, User  # noqa: E402
-from agency.auth import Kind, Principal  # noqa: E402
 from agency.db import Base  # noqa: E402
 from agency.migrate import upgrade  # noqa: E402
 from agency.reports.routes import REPORTS  # noqa: E402

@@ -9,9 +9,9 @@ from typing import Any
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
+from agency.access import Principal
 from agency.accounts import service as accounts
 from agency.accounts.models import PartnerClient, Role, User
-from agency.auth import Principal
 from agency.directory.models import Agency, Council
 from agency.ids import new_id
 

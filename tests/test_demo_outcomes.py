@@ -3,7 +3,7 @@
 from dataclasses import replace
 
 from agency import create_app
-from agency.auth import Kind, Principal
+from agency.access import Kind, Principal
 from agency.equality.report import equal_access
 from agency.outcomes.report import outcomes
 from agency.reports.charts import CHARTS, render

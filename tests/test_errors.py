@@ -100,7 +100,7 @@ def test_a_domain_error_with_its_own_code_and_extra_fields_answers_in_the_format
 def test_an_auditor_writing_in_its_own_council_gets_403_read_only(session):
     import pytest
 
-    from agency.auth import Action, authorize
+    from agency.access import Action, authorize
     from agency.errors import Forbidden
     from tests.factories import make_agency, make_auditor, principal_of
 
@@ -115,7 +115,7 @@ def test_an_auditor_writing_in_its_own_council_gets_403_read_only(session):
 def test_list_queries_show_each_principal_only_its_own_rows(session):
     from sqlalchemy import select
 
-    from agency.auth import Kind, Principal, visible_clause
+    from agency.access import Kind, Principal, visible_to
     from agency.seekers.models import CareRequest
     from tests.factories import make_agency, make_care_request, make_seeker
 
@@ -127,7 +127,7 @@ def test_list_queries_show_each_principal_only_its_own_rows(session):
 
     def seen(principal):
         return set(
-            session.scalars(select(CareRequest.id).where(visible_clause(CareRequest, principal)))
+            session.scalars(select(CareRequest.id).where(visible_to(CareRequest, principal)))
         )
 
     assert seen(Principal(Kind.MANAGER, "u1", agency_id=mine.id)) == {a.id}

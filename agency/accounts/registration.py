@@ -18,9 +18,9 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from agency.access import digest
 from agency.accounts.models import PendingRegistration, Role, User
 from agency.accounts.service import hash_password
-from agency.auth import digest
 from agency.db import after_commit, utcnow
 from agency.errors import NotFound
 from agency.ids import new_id

@@ -4,6 +4,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from agency.access import Kind
 from agency.accounts import service
 from agency.accounts.schemas import (
     ApiKeyCreateSchema,
@@ -15,7 +16,7 @@ from agency.accounts.schemas import (
     TokenPairSchema,
 )
 from agency.accounts.throttle import throttled_sign_in
-from agency.auth import Kind, current_principal, requires
+from agency.auth import current_principal, requires
 from agency.web import db_session
 
 blp = Blueprint("auth", __name__, url_prefix="/auth", description="Sign-in, tokens and API keys")

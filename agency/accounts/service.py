@@ -12,9 +12,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from agency.access import Kind, Principal, digest
 from agency.accounts.models import ApiKey, AuthToken, PartnerClient, Role, User
 from agency.accounts.passwords import password_problems
-from agency.auth import Kind, Principal, digest
 from agency.db import utcnow
 from agency.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from agency.ids import new_id

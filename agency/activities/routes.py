@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from agency.access import Kind
 from agency.activities import service
 from agency.activities.schemas import (
     ActivityInSchema,
@@ -16,7 +17,7 @@ from agency.activities.schemas import (
     ReferralSchema,
     SuggestionQuerySchema,
 )
-from agency.auth import Kind, current_principal, requires
+from agency.auth import current_principal, requires
 from agency.pagination import page_of
 from agency.web import db_session
 

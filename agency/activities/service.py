@@ -15,9 +15,9 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from agency.access import Action, Kind, Principal, load, visible_to
 from agency.activities.models import Activity, ActivityAttendance, ActivityReferral
 from agency.activities.suggest import ActivityOffer, suggest
-from agency.auth import Action, Kind, Principal, load, visible_clause
 from agency.directory import places
 from agency.errors import Conflict, InvalidInput
 from agency.ids import new_id
@@ -98,9 +98,7 @@ def publish_activity(session: Session, principal: Principal, fields: dict[str, A
 def activities_for(principal: Principal) -> Select[Any]:
     """Activities the principal may see (own agency, council, or all), by name."""
     return (
-        select(Activity)
-        .where(visible_clause(Activity, principal))
-        .order_by(Activity.name, Activity.id)
+        select(Activity).where(visible_to(Activity, principal)).order_by(Activity.name, Activity.id)
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from agency.auth import Scope
+from agency.access import Scope
 from agency.db import Base, IdMixin
 
 

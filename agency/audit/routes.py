@@ -3,9 +3,10 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from agency.access import Kind
 from agency.audit import service
 from agency.audit.schemas import AuditEntrySchema, AuditQuerySchema
-from agency.auth import Kind, current_principal, requires
+from agency.auth import current_principal, requires
 from agency.pagination import page_of
 from agency.web import db_session
 

@@ -27,8 +27,8 @@ from typing import Any, Protocol
 from sqlalchemy import Select, event, select, text
 from sqlalchemy.orm import Session
 
+from agency.access import Kind, Principal
 from agency.audit.models import AuditChainKeying, AuditEntry
-from agency.auth import Kind, Principal
 from agency.db import utcnow
 from agency.errors import Forbidden
 from agency.ids import new_id

@@ -9,10 +9,10 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
+from agency.access import Kind
 from agency.audit import checkpoints
 from agency.audit import service as audit
 from agency.audit.models import AuditEntry
-from agency.auth import Kind
 from agency.console.blueprint import bp, principal, refusal_message, staff
 from agency.console.forms import IsfApprovalForm
 from agency.csv_export import csv_response

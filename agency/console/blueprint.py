@@ -10,8 +10,8 @@ from flask import Blueprint, flash, g, redirect, render_template, request, sessi
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.wrappers import Response
 
+from agency.access import Kind, Principal
 from agency.accounts import service as accounts
-from agency.auth import Kind, Principal
 from agency.errors import DomainError
 from agency.web import db_session
 

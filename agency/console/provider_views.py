@@ -6,7 +6,7 @@ import marshmallow as ma
 from flask import flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
-from agency.auth import Kind
+from agency.access import Kind
 from agency.console import queries
 from agency.console.blueprint import bp, principal, refusal_message, staff
 from agency.console.forms import ComplianceDecisionForm, VettingDecisionForm

@@ -1,4 +1,4 @@
-"""Read-only lists the console shows, each narrowed with ``visible_clause`` as the API's lists.
+"""Read-only lists the console shows, each narrowed with ``visible_to`` as the API's lists.
 
 Where the API already has a list (care requests, introductions, listings, invoices, ISF
 accounts, the audit log) the console calls that service's query; only the lists the API
@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from agency.auth import Principal, visible_clause
+from agency.access import Principal, visible_to
 from agency.directory.models import ServiceType
 from agency.isf.models import PaymentRun, Payout
 from agency.providers.models import ComplianceItem, ComplianceStatus, Provider, ProviderListing
@@ -28,7 +28,7 @@ def submitted_timesheets(session: Session, principal: Principal, limit: int = 50
     stmt = (
         select(Timesheet, Provider.trading_name)
         .join(Provider, Provider.id == Timesheet.provider_id)
-        .where(visible_clause(Timesheet, principal), Timesheet.status == TimesheetStatus.SUBMITTED)
+        .where(visible_to(Timesheet, principal), Timesheet.status == TimesheetStatus.SUBMITTED)
         .order_by(Timesheet.submitted_at, Timesheet.id)
         .limit(limit)
     )
@@ -39,7 +39,7 @@ def expiring_compliance(
     session: Session, principal: Principal, today: dt.date, days: int = EXPIRY_DAYS
 ) -> list[Any]:
     """Verified compliance items of listed providers that expire within ``days``."""
-    listed = select(ProviderListing.provider_id).where(visible_clause(ProviderListing, principal))
+    listed = select(ProviderListing.provider_id).where(visible_to(ProviderListing, principal))
     stmt = (
         select(ComplianceItem, Provider.trading_name)
         .join(Provider, Provider.id == ComplianceItem.provider_id)
@@ -68,7 +68,7 @@ def recent_payment_runs(session: Session, principal: Principal, limit: int = 10)
     )
     stmt = (
         select(PaymentRun, payouts)
-        .where(visible_clause(PaymentRun, principal))
+        .where(visible_to(PaymentRun, principal))
         .order_by(PaymentRun.created_at.desc(), PaymentRun.id)
         .limit(limit)
     )

@@ -8,7 +8,7 @@ from typing import Any
 from flask import render_template, request
 from werkzeug.wrappers import Response
 
-from agency.auth import Kind
+from agency.access import Kind
 from agency.console.blueprint import bp, staff
 from agency.errors import NotFound
 from agency.reports import routes as report_routes

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
+from agency.access import Kind
 from agency.accounts import service as accounts
 from agency.accounts.throttle import throttled_sign_in
-from agency.auth import Kind
 from agency.console.blueprint import STAFF, TOKEN_KEY, bp, principal
 from agency.console.forms import PlainForm, SignInForm
 from agency.errors import Unauthenticated

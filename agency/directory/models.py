@@ -7,7 +7,7 @@ import enum
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from agency.auth import Scope
+from agency.access import Scope
 from agency.db import Base, IdMixin, TimestampMixin, str_enum
 
 

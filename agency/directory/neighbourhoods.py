@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
-from agency.auth import Kind, Principal
+from agency.access import Kind, Principal
 from agency.directory import places
 from agency.directory.models import Agency, Council, Neighbourhood, NeighbourhoodOutcode
 from agency.directory.service import SlugTaken, commit_unique, known_outcode

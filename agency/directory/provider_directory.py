@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, Select, String, and_, cast, exists, func, 
 from sqlalchemy.orm import Session, selectinload
 
 import matching
-from agency.auth import Action, Principal, load
+from agency.access import Action, Principal, load
 from agency.directory import eligibility, places
 from agency.directory.models import Agency, Neighbourhood, NeighbourhoodOutcode, ServiceType
 from agency.directory.service import service_keys

@@ -2,7 +2,8 @@
 
 from flask.views import MethodView
 
-from agency.auth import Action, Kind, current_principal, load, requires
+from agency.access import Action, Kind, load
+from agency.auth import current_principal, requires
 from agency.directory import provider_directory
 from agency.directory.models import Agency
 from agency.directory.provider_schemas import (

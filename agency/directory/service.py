@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 import matching
-from agency.auth import Action, Kind, Principal, load
+from agency.access import Action, Kind, Principal, load
 from agency.directory.models import Agency, Council, Neighbourhood, ServiceType
 from agency.errors import Conflict, Forbidden, InvalidInput, NotFound
 from agency.ids import new_id

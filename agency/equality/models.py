@@ -16,7 +16,7 @@ import enum
 from sqlalchemy import ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
-from agency.auth import Scope
+from agency.access import Scope
 from agency.db import Base, IdMixin, str_enum, utcnow
 
 PREFER_NOT_TO_SAY = "prefer_not_to_say"

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from agency.auth import Principal
+from agency.access import Principal
 from agency.db import utcnow
 from agency.equality.models import CHARACTERISTICS, EqualityMonitoring
 from agency.errors import Conflict

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from agency.access import Action, Kind, Principal, authorize, visible_to
 from agency.audit.service import record
-from agency.auth import Action, Kind, Principal, authorize, visible_clause
 from agency.db import utcnow
 from agency.errors import Forbidden, InvalidInput, NotFound
 from agency.ids import new_id
@@ -304,7 +304,7 @@ def _attach_isf_account(session: Session, arrangement: Arrangement, isf_account_
 def arrangements_for(principal: Principal, filters: dict[str, Any]) -> Select[Any]:
     stmt = (
         select(Arrangement)
-        .where(visible_clause(Arrangement, principal))
+        .where(visible_to(Arrangement, principal))
         .order_by(Arrangement.created_at.desc(), Arrangement.id)
     )
     for name in ("status", "care_request_id", "provider_id"):

@@ -15,7 +15,7 @@ from sqlalchemy import delete, select, union, update
 from sqlalchemy.orm import Session
 
 import matching
-from agency.auth import Scope
+from agency.access import Scope
 from agency.directory.models import Agency
 from agency.ids import new_id
 from agency.introductions.models import (

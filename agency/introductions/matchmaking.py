@@ -6,7 +6,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 import matching
-from agency.auth import Action, Kind, Principal, authorize, load, not_found
+from agency.access import Action, Kind, Principal, authorize, load, not_found
 from agency.directory.models import Agency
 from agency.errors import Conflict, Forbidden, NotFound
 from agency.introductions.match_jobs import MATCHABLE, enqueue_match, enqueue_replan

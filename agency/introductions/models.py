@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from agency.auth import Scope
+from agency.access import Scope
 from agency.db import Base, IdMixin, TimestampMixin, str_enum, utcnow
 
 

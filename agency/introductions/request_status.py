@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from agency.access import Principal
 from agency.audit.service import record
-from agency.auth import Principal
 from agency.seekers.lifecycle import transition_request
 from agency.seekers.models import CareRequest, RequestStatus
 

@@ -3,7 +3,8 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from agency.auth import Action, Kind, current_principal, load, requires
+from agency.access import Action, Kind, load
+from agency.auth import current_principal, requires
 from agency.introductions import service
 from agency.introductions.match_schemas import SuggestionSchema
 from agency.introductions.models import Introduction

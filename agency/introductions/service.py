@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from agency.access import Action, Kind, Principal, authorize, load, visible_to
 from agency.audit.service import record
-from agency.auth import Action, Kind, Principal, authorize, load, visible_clause
 from agency.db import utcnow
 from agency.errors import Forbidden, InvalidInput, NotFound
 from agency.ids import new_id
@@ -300,7 +300,7 @@ def introductions_for(principal: Principal, filters: dict[str, Any]) -> Select[A
     """The introductions a principal may list, filtered, newest first."""
     stmt = (
         select(Introduction)
-        .where(visible_clause(Introduction, principal))
+        .where(visible_to(Introduction, principal))
         .order_by(Introduction.created_at.desc(), Introduction.id)
     )
     for name in ("status", "care_request_id", "provider_id"):

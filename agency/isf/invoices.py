@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from agency.auth import Action, Principal, load
+from agency.access import Action, Principal, load
 from agency.db import utcnow
 from agency.errors import InvalidInput, NotFound
 from agency.ids import new_id

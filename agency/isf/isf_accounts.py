@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, aliased
 
+from agency.access import Action, Kind, Principal, load, visible_to
 from agency.audit.service import record
-from agency.auth import Action, Kind, Principal, load, visible_clause
 from agency.db import utcnow
 from agency.directory.models import Agency
 from agency.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -125,7 +125,7 @@ def open_isf_account(
 
 def isf_accounts_visible_to(principal: Principal) -> Select[tuple[IsfAccount]]:
     # ISF accounts carry no partner or provider column: only staff and auditors list them.
-    return select(IsfAccount).where(visible_clause(IsfAccount, principal))
+    return select(IsfAccount).where(visible_to(IsfAccount, principal))
 
 
 def figures_for(session: Session, isf_ids: list[str]) -> dict[str, IsfFigures]:

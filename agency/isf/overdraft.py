@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from agency.access import Action, Kind, Principal, load
 from agency.audit.service import record
-from agency.auth import Action, Kind, Principal, load
 from agency.db import utcnow
 from agency.errors import Forbidden
 from agency.isf.models import IsfAccount

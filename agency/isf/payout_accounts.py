@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from agency.access import Kind, Principal
 from agency.accounts.models import User
-from agency.auth import Kind, Principal
 from agency.errors import Forbidden, NotFound
 from agency.ids import new_id
 from agency.isf.gateway import PaymentGateway

@@ -3,9 +3,10 @@
 from flask import Response, current_app, request
 from flask.views import MethodView
 
-from agency.auth import Kind, current_principal, requires
+from agency.access import Kind
+from agency.auth import current_principal, requires
 from agency.csv_format import csv_text
-from agency.isf import payment_runs, payout_accounts, settlement
+from agency.isf import payout_accounts, payouts, settlement
 from agency.isf.gateway import gateway_for
 from agency.isf.models import Invoice
 from agency.isf.routes import READERS, blp
@@ -59,7 +60,7 @@ class PaymentRuns(MethodView):
     @requires(Kind.MANAGER)
     def post(self):
         """Pay every approved, unpaid ISF invoice of the agency (runs as a job)"""
-        return payment_runs.start_payment_run(
+        return payouts.start_payment_run(
             db_session(),
             current_principal(),
             current_app.extensions["agency"].jobs,
@@ -74,7 +75,7 @@ class Reconciliations(MethodView):
     def post(self):
         """Compare the agency's payouts and ledger with the transfers Stripe reports (a job)"""
         session, principal = db_session(), current_principal()
-        record = payment_runs.start_reconciliation(
+        record = payouts.start_reconciliation(
             session, principal, current_app.extensions["agency"].jobs
         )
         return {"job_id": record.id, "agency_id": principal.agency_id}
@@ -86,7 +87,7 @@ class PaymentRunItem(MethodView):
     @requires(*READERS)
     def get(self, payment_run_id):
         """A payment run and its figures"""
-        return payment_runs.get_payment_run(db_session(), current_principal(), payment_run_id)
+        return payouts.get_payment_run(db_session(), current_principal(), payment_run_id)
 
 
 @blp.route("/payment-runs/<payment_run_id>/payouts")
@@ -95,7 +96,7 @@ class PaymentRunPayouts(MethodView):
     @requires(*READERS)
     def get(self, payment_run_id):
         """The payouts a payment run made"""
-        return payment_runs.payouts_of_run(db_session(), current_principal(), payment_run_id)
+        return payouts.payouts_of_run(db_session(), current_principal(), payment_run_id)
 
 
 @blp.route("/payment-runs/<payment_run_id>/payment-file")
@@ -108,7 +109,7 @@ class PaymentFile(MethodView):
         rows: list[list[object]] = [
             ["payout_id", "invoice_number", "provider_id", "amount_gbp", "status"]
         ]
-        for payout in payment_runs.payouts_of_run(session, principal, payment_run_id):
+        for payout in payouts.payouts_of_run(session, principal, payment_run_id):
             invoice = session.get(Invoice, payout.invoice_id)
             pounds, pence = divmod(payout.amount_pence, 100)
             rows.append(

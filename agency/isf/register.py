@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from agency.auth import Kind, Principal
+from agency.access import Kind, Principal
 from agency.csv_export import pounds
 from agency.directory.models import Agency
 from agency.isf import isf_accounts

@@ -8,7 +8,8 @@ import marshmallow as ma
 from flask import current_app
 from flask.views import MethodView
 
-from agency.auth import Kind, current_principal, requires
+from agency.access import Kind
+from agency.auth import current_principal, requires
 from agency.csv_export import CSV_DOC, csv_response, pounds
 from agency.isf import register
 from agency.isf.routes import READERS, blp

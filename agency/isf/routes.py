@@ -8,7 +8,8 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from agency.auth import Kind, Principal, current_principal, requires
+from agency.access import Kind, Principal
+from agency.auth import current_principal, requires
 from agency.isf import isf_accounts
 from agency.isf.models import IsfAccount
 from agency.isf.overdraft import approve_overdraft

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from agency.auth import Scope
+from agency.access import Scope
 from agency.config import Settings
 from agency.db import after_commit, utcnow
 from agency.ids import new_id

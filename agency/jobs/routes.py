@@ -3,7 +3,8 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from agency.auth import Action, current_principal, load
+from agency.access import Action, load
+from agency.auth import current_principal
 from agency.jobs.models import JobRecord
 from agency.jobs.schemas import JobSchema
 from agency.web import db_session

@@ -14,7 +14,7 @@ import enum
 from sqlalchemy import Date, ForeignKey, SmallInteger
 from sqlalchemy.orm import Mapped, mapped_column
 
-from agency.auth import Scope
+from agency.access import Scope
 from agency.db import Base, IdMixin, str_enum, utcnow
 
 MEASURES = ("life_satisfaction", "worthwhile", "happiness", "anxiety")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from agency.auth import Kind, current_principal, requires
+from agency.access import Kind
+from agency.auth import current_principal, requires
 from agency.outcomes import service
 from agency.outcomes.models import MEASURES
 from agency.outcomes.schemas import AssessmentInSchema, AssessmentSchema

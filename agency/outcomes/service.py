@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agency.auth import Action, Kind, Principal, authorize, load
+from agency.access import Action, Kind, Principal, authorize, load
 from agency.errors import Conflict, Forbidden, InvalidInput
 from agency.ids import new_id
 from agency.introductions.models import Arrangement

@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session, object_session
 
+from agency.access import Principal
 from agency.audit.service import record, snapshot
-from agency.auth import Principal
 from agency.db import utcnow
 from agency.directory.models import ServiceType
 from agency.errors import InvalidInput, NotFound

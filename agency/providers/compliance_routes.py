@@ -2,7 +2,8 @@
 
 from flask.views import MethodView
 
-from agency.auth import Kind, current_principal, requires
+from agency.access import Kind
+from agency.auth import current_principal, requires
 from agency.providers import compliance, eligibility
 from agency.providers.compliance_schemas import (
     ComplianceItemChangesSchema,

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from agency.auth import Kind, Principal
+from agency.access import Kind, Principal
 from agency.providers.compliance import (
     best_verified_item,
     compliance_valid_until,

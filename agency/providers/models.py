@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from agency.auth import Scope
+from agency.access import Scope
 from agency.db import Base, IdMixin, TimestampMixin, str_enum, utcnow
 from agency.directory.models import Locality, Sector, SupplierSize
 
@@ -65,9 +65,7 @@ class Provider(IdMixin, TimestampMixin, Base):
     weekly_availability: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
     availability_mask: Mapped[str] = mapped_column(String(96), default="0" * 96)
     cqc_registration_number: Mapped[str | None] = mapped_column(String(20))
-    oruk_id: Mapped[str] = mapped_column(
-        String(36), unique=True, index=True, default=_service_uuid
-    )
+    oruk_id: Mapped[str] = mapped_column(String(36), unique=True, index=True, default=_service_uuid)
 
     services: Mapped[list[ProviderService]] = relationship(
         cascade="all, delete-orphan", order_by="ProviderService.service_key"

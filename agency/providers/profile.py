@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from agency.access import Principal
 from agency.accounts.models import Role, User
 from agency.accounts.registration import request_registration, take_pending
-from agency.auth import Principal
 from agency.directory import places
 from agency.directory.models import Council, ServiceType
 from agency.errors import InvalidInput, NotFound

@@ -8,9 +8,10 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from agency.access import Kind
 from agency.accounts.schemas import RegistrationAcceptedSchema, RegistrationConfirmSchema
 from agency.accounts.throttle import throttled_registration
-from agency.auth import Kind, current_principal, requires
+from agency.auth import current_principal, requires
 from agency.mail import mailer_for
 from agency.providers import profile, service
 from agency.providers.schemas import (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from agency.auth import Action, Kind, Principal, load
+from agency.access import Action, Kind, Principal, load
 from agency.dates import london_today as london_today
 from agency.errors import Conflict, Forbidden, InvalidInput
 from agency.providers.models import Provider

@@ -13,8 +13,8 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
+from agency.access import Action, Kind, Principal, load
 from agency.audit.service import record
-from agency.auth import Action, Kind, Principal, load
 from agency.db import utcnow
 from agency.directory.models import Agency, Council
 from agency.errors import Forbidden, InvalidInput

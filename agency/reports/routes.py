@@ -15,7 +15,8 @@ from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from agency.auth import Kind, current_principal, requires
+from agency.access import Kind
+from agency.auth import current_principal, requires
 from agency.csv_format import csv_text
 from agency.equality import report as equal_access
 from agency.equality.schemas import EqualAccessSchema

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
-from agency.auth import Kind, Principal
+from agency.access import Kind, Principal
 from agency.db import utcnow
 from agency.directory.models import Agency, Council, Neighbourhood, ServiceType
 from agency.errors import InvalidInput, NotFound

@@ -13,7 +13,7 @@ import enum
 from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
-from agency.auth import Scope
+from agency.access import Scope
 from agency.db import Base, IdMixin, TimestampMixin, str_enum, utcnow
 
 

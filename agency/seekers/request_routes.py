@@ -7,7 +7,8 @@ from typing import Any
 from flask import current_app, request
 from flask.views import MethodView
 
-from agency.auth import Kind, Principal, current_principal, requires
+from agency.access import Kind, Principal
+from agency.auth import current_principal, requires
 from agency.errors import InvalidInput
 from agency.pagination import page_of
 from agency.privacy import pseudonym

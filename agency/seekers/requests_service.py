@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 import matching
+from agency.access import Action, Kind, Principal, load, visible_to
 from agency.audit.service import record, snapshot
-from agency.auth import Action, Kind, Principal, load, visible_clause
 from agency.directory import places
 from agency.directory.models import Agency, ServiceType
 from agency.errors import Forbidden, InvalidInput
@@ -105,7 +105,7 @@ def care_requests_for(principal: Principal, filters: dict[str, Any]) -> Select[A
     """The requests a principal may see, filtered and sorted (a query for page_of)."""
     if principal.kind is Kind.PROVIDER:
         raise Forbidden("Providers see care requests through their introductions.")
-    stmt = select(CareRequest).where(visible_clause(CareRequest, principal))
+    stmt = select(CareRequest).where(visible_to(CareRequest, principal))
     for name in ("status", "urgency", "funding", "neighbourhood_id"):
         if filters.get(name) is not None:
             stmt = stmt.where(getattr(CareRequest, name) == filters[name])

@@ -14,7 +14,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from agency.auth import Action, Kind, Principal, authorize, load
+from agency.access import Action, Kind, Principal, authorize, load
 from agency.db import utcnow
 from agency.directory import places
 from agency.ids import new_id

@@ -20,8 +20,8 @@ from typing import Any
 from sqlalchemy import func, insert, literal, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from agency.access import Action, Principal, authorize
 from agency.audit.service import record
-from agency.auth import Action, Principal, authorize
 from agency.db import utcnow
 from agency.directory.models import Agency
 from agency.errors import DomainError, NotFound

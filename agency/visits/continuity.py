@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from agency.access import Action, Kind, Principal, digest, load, visible_to
 from agency.audit.service import record
-from agency.auth import Action, Kind, Principal, digest, load, visible_clause
 from agency.dates import LONDON
 from agency.db import utcnow
 from agency.errors import Forbidden, NotFound
@@ -52,7 +52,7 @@ def _filtered(stmt: Select[Any], filters: dict[str, Any]) -> Select[Any]:
 def planned_visits_for(principal: Principal, filters: dict[str, Any]) -> Select[Any]:
     """The planned visits the principal may see: a manager's agency (the missed list with
     ``status=missed&unacknowledged=true``), a provider's own, a partner's seekers'."""
-    return _filtered(select(PlannedVisit).where(visible_clause(PlannedVisit, principal)), filters)
+    return _filtered(select(PlannedVisit).where(visible_to(PlannedVisit, principal)), filters)
 
 
 def planned_visits_of(
@@ -74,7 +74,7 @@ def upcoming_for_seeker(
     stmt = select(PlannedVisit).where(
         PlannedVisit.seeker_id == seeker.id,
         PlannedVisit.date >= today,
-        visible_clause(PlannedVisit, principal),
+        visible_to(PlannedVisit, principal),
     )
     return stmt.order_by(PlannedVisit.starts_at, PlannedVisit.id)
 
@@ -210,7 +210,7 @@ def provider_visit_record(
         select(PlannedVisit.status, func.count())
         .where(
             PlannedVisit.provider_id == provider.id,
-            visible_clause(PlannedVisit, principal),
+            visible_to(PlannedVisit, principal),
             PlannedVisit.date >= since,
             PlannedVisit.date <= today,
         )

@@ -7,7 +7,8 @@ Auditors have no access: planned visits are operational, not spending records.
 from flask import Response, url_for
 from flask.views import MethodView
 
-from agency.auth import Kind, current_principal, requires
+from agency.access import Kind
+from agency.auth import current_principal, requires
 from agency.db import utcnow
 from agency.pagination import page_of
 from agency.visits import continuity, cover, feedback

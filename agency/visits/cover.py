@@ -23,8 +23,8 @@ from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 import matching
+from agency.access import Action, Kind, Principal, load, visible_to
 from agency.audit.service import record
-from agency.auth import Action, Kind, Principal, load, visible_clause
 from agency.dates import LONDON
 from agency.db import utcnow
 from agency.directory.models import Agency
@@ -68,7 +68,7 @@ def affected_visits(session: Session, principal: Principal, provider_id: str) ->
         select(PlannedVisit)
         .where(
             PlannedVisit.provider_id == provider_id,
-            visible_clause(PlannedVisit, principal),
+            visible_to(PlannedVisit, principal),
             PlannedVisit.date >= today,
             or_(
                 and_(PlannedVisit.status == P.PLANNED, away),

@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from agency.access import Action, Kind, Principal, load, visible_to
 from agency.audit.service import record
-from agency.auth import Action, Kind, Principal, load, visible_clause
 from agency.errors import Forbidden, InvalidInput
 from agency.ids import new_id
 from agency.introductions.models import Arrangement
@@ -96,7 +96,7 @@ def feedback_for(principal: Principal, filters: dict[str, Any]) -> Select[Any]:
     """The manager's view: their agency's feedback, newest first (safeguarding filterable)."""
     if principal.kind not in (Kind.MANAGER, Kind.ADMIN):
         raise Forbidden("Feedback is read by the agency's manager.")
-    stmt = select(VisitFeedback).where(visible_clause(VisitFeedback, principal))
+    stmt = select(VisitFeedback).where(visible_to(VisitFeedback, principal))
     for name in ("concern", "provider_id", "side"):
         if filters.get(name):
             stmt = stmt.where(getattr(VisitFeedback, name) == filters[name])

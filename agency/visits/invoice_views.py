@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from agency.auth import Action, Kind, Principal, authorize
+from agency.access import Action, Kind, Principal, authorize
 from agency.csv_export import pounds
 from agency.directory.models import Agency
 from agency.errors import InvalidInput, NotFound

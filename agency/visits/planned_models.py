@@ -14,7 +14,7 @@ import enum
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from agency.auth import Scope
+from agency.access import Scope
 from agency.db import Base, IdMixin, TimestampMixin, str_enum, utcnow
 from agency.visits.models import _ArrangementParties
 

@@ -7,7 +7,8 @@ bottom so registering ``blp`` picks them up).
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from agency.auth import Kind, current_principal, requires
+from agency.access import Kind
+from agency.auth import current_principal, requires
 from agency.pagination import page_of
 from agency.visits import bulk_approval, timesheets, visits
 from agency.visits.schemas import (

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from agency.access import Action, Kind, Principal, load
 from agency.audit.service import record
-from agency.auth import Action, Kind, Principal, load
 from agency.db import utcnow
 from agency.directory.models import Agency
 from agency.errors import DomainError, Forbidden, InvalidInput, NotFound

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from agency.access import Action, Kind, Principal, load
 from agency.audit.service import record
-from agency.auth import Action, Kind, Principal, load
 from agency.db import utcnow
 from agency.errors import Forbidden, InvalidInput
 from agency.ids import new_id

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from agency.auth import Scope
+from agency.access import Scope
 from agency.db import Base, IdMixin, str_enum, utcnow
 
 

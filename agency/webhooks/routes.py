@@ -4,7 +4,8 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from agency.auth import Kind, current_principal, requires
+from agency.access import Kind
+from agency.auth import current_principal, requires
 from agency.pagination import page_of
 from agency.web import db_session
 from agency.webhooks import service

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from agency.auth import Action, Principal, Scope, load
+from agency.access import Action, Principal, Scope, load
 from agency.db import utcnow
 from agency.errors import Conflict, NotFound
 from agency.ids import new_id

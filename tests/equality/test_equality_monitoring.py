@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import JSON, String, Text, cast, func, select
 
 import agency.models  # noqa: F401 - every table registered
+from agency.access import Kind, Principal
 from agency.accounts.models import User
-from agency.auth import Kind, Principal
 from agency.db import Base
 from agency.equality.models import EqualityMonitoring
 from agency.seekers.models import CareSeeker

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from sqlalchemy import func, select
 
-from agency.auth import Kind, Principal
+from agency.access import Kind, Principal
 from agency.errors import Conflict
 from agency.isf.gateway import PaymentRefused, PaymentUncertain
 from agency.isf.invoices import approve_invoice

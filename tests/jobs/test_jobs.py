@@ -4,7 +4,7 @@ import pytest
 from rq import SimpleWorker
 from sqlalchemy import select
 
-from agency.auth import Scope
+from agency.access import Scope
 from agency.jobs.models import JobRecord, JobStatus
 from agency.jobs.queue import job
 from tests.factories import api_key, bearer, make_agency, make_manager, make_partner

@@ -4,7 +4,7 @@ councils' auditors record ISF approved provider status."""
 import pytest
 from sqlalchemy import select
 
-from agency.auth import Kind, Principal
+from agency.access import Kind, Principal
 from agency.directory.models import Locality
 from agency.providers import vetting
 from agency.providers.models import ListingStatus, ProviderListing, VettingDecision

@@ -2,7 +2,7 @@
 
 import pytest
 
-from agency.auth import Kind, Principal
+from agency.access import Kind, Principal
 from agency.jobs.models import JobRecord
 from agency.seekers.exceptions import VersionConflict
 from agency.seekers.models import CareRequest, RequestStatus
