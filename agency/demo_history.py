@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -22,13 +21,15 @@ from agency.accounts.models import Role, User
 from agency.errors import DomainError
 from agency.introductions import service as introductions
 from agency.introductions.models import Arrangement, Suggestion, SuggestionStatus
-from agency.isf import isf_accounts
+from agency.isf import funding, isf_accounts
 from agency.isf.manual_gateway import MANUAL_BANK_TRANSFER
 from agency.isf.models import Invoice, InvoiceStatus, Payout, PayoutStatus
-from agency.isf.payouts import start_payment_run
+from agency.isf.payment_runs import start_payment_run
 from agency.isf.settlement import record_bank_reference
+from agency.jobs.queue import jobs_for
 from agency.providers.models import Provider
 from agency.seekers.models import CareRequest, CareSeeker, Funding, RequestStatus
+from agency.unit_of_work import unit_of_work
 from agency.visits import timesheets as ts
 from agency.visits.visit_rules import london_today, minutes_of_day
 from agency.visits.visits import log_visit
@@ -105,16 +106,18 @@ def _introduce(
             continue
         care_request, suggestion = fresh[0]
         manager = managers[str(care_request.agency_id)]
-        planned, care_request.start_date = care_request.start_date, start
-        session.commit()  # demo rows: care that began four weeks ago
+        with unit_of_work(session) as uow:
+            planned, care_request.start_date = care_request.start_date, start
+            uow.commit()  # demo rows: care that began four weeks ago
         try:
             intro = introductions.approve_introduction(
                 session, manager, care_request.id, suggestion_id=suggestion.id
             )
         except DomainError:  # e.g. capacity already taken by an earlier introduction
-            session.rollback()
-            care_request.start_date = planned
-            session.commit()
+            with unit_of_work(session) as uow:
+                uow.rollback()
+                care_request.start_date = planned
+                uow.commit()
             continue
         made += 1
         provider = _provider(session, intro.provider_id)
@@ -149,7 +152,7 @@ def _introduce(
             # The first ISF gets a quarter of what four weeks cost: its approval is refused.
             amount = four_weeks // 4 if small is None else (four_weeks * 2 // 1000 + 1) * 1000
             small = small or isf.id
-            isf_accounts.allocate(
+            funding.allocate(
                 session,
                 manager,
                 isf.id,
@@ -228,7 +231,7 @@ def _off_schedule_visit(session: Session, arrangement: Arrangement, start: dt.da
 
 def _pay(session: Session, managers: Managers, today: dt.date) -> tuple[int, int]:
     """A manual bank transfer payment run per agency; bank references for most payouts."""
-    jobs = current_app.extensions["agency"].jobs
+    jobs = jobs_for(session)  # the composition root's runner (agency.bootstrap)
     runs, paid, seen = 0, 0, 0
     for agency_id in sorted(managers):
         # runs inline
@@ -253,7 +256,7 @@ def _pay(session: Session, managers: Managers, today: dt.date) -> tuple[int, int
 
 def add_history(session: Session, seed: int = 20261127) -> list[str]:
     """Drive four weeks of the journey through the services; return summary lines."""
-    settings = current_app.extensions["agency"].settings
+    settings = jobs_for(session).settings
     if not settings.inline_jobs or settings.stripe_api_key:
         return ["", "History: skipped (needs inline jobs and the manual bank transfer gateway)."]
     rng = random.Random(seed)  # noqa: S311 - demo data, not security

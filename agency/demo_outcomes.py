@@ -28,6 +28,7 @@ from agency.ids import new_id
 from agency.introductions.models import Arrangement
 from agency.outcomes.models import MEASURES, Occasion, RecordedBy, WellbeingAssessment
 from agency.seekers.models import CareRequest, CareSeeker, Consent
+from agency.unit_of_work import unit_of_work
 
 PURPOSES = ["introductions", "share_with_providers", "outcomes", "equality_monitoring", "community"]
 ACTIVITIES = [
@@ -199,11 +200,12 @@ def add_outcomes(session: Session, seed: int = 20261201) -> list[str]:
     rng = random.Random(seed)  # noqa: S311 - demo data, not security
     today = london_today()
     seekers = list(session.scalars(select(CareSeeker).order_by(CareSeeker.created_at)))
-    _consent(session, seekers)
-    answered = _monitoring(session, rng, seekers)
-    arrangements = _wellbeing(session, rng, today)
-    published, referred = _activities(session, rng, today)
-    session.commit()
+    with unit_of_work(session) as uow:
+        _consent(session, seekers)
+        answered = _monitoring(session, rng, seekers)
+        arrangements = _wellbeing(session, rng, today)
+        published, referred = _activities(session, rng, today)
+        uow.commit()
     return [
         "",
         f"Outcomes: ONS4 baselines for {arrangements} arrangements (most with a first review),"

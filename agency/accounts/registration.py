@@ -25,6 +25,7 @@ from agency.db import after_commit, utcnow
 from agency.errors import NotFound
 from agency.ids import new_id
 from agency.mail import Mailer
+from agency.unit_of_work import unit_of_work
 
 CONFIRM_HOURS = 24
 SERVICE_NAME = "the introductory agency"
@@ -72,26 +73,27 @@ def request_registration(
     email = email.strip().lower()
     password_hash = hash_password(password, email=email, names=names)
     expires_at = now + dt.timedelta(hours=CONFIRM_HOURS)
-    session.execute(delete(PendingRegistration).where(PendingRegistration.expires_at <= now))
-    if session.scalar(select(User.id).where(User.email == email)):
-        subject, body = _already_registered()
-    else:
-        token = "irg_" + secrets.token_urlsafe(32)
-        session.add(
-            PendingRegistration(
-                id=new_id("reg"),
-                email=email,
-                role=role,
-                password_hash=password_hash,
-                payload=payload,
-                token_digest=digest(token),
-                created_at=now,
-                expires_at=expires_at,
+    with unit_of_work(session) as uow:
+        session.execute(delete(PendingRegistration).where(PendingRegistration.expires_at <= now))
+        if session.scalar(select(User.id).where(User.email == email)):
+            subject, body = _already_registered()
+        else:
+            token = "irg_" + secrets.token_urlsafe(32)
+            session.add(
+                PendingRegistration(
+                    id=new_id("reg"),
+                    email=email,
+                    role=role,
+                    password_hash=password_hash,
+                    payload=payload,
+                    token_digest=digest(token),
+                    created_at=now,
+                    expires_at=expires_at,
+                )
             )
-        )
-        subject, body = _confirmation(token, expires_at)
-    after_commit(session, _sender(mailer, email, subject, body))
-    session.commit()
+            subject, body = _confirmation(token, expires_at)
+        after_commit(session, _sender(mailer, email, subject, body))
+        uow.commit()
     return expires_at
 
 

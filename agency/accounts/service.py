@@ -1,4 +1,7 @@
-"""Sign-in, token rotation, API keys: the rules, with no Flask in sight."""
+"""Sign-in, token rotation and the principal a token stands for: the rules, no Flask.
+
+Partner clients and API keys are ``agency.accounts.api_keys``.
+"""
 
 from __future__ import annotations
 
@@ -13,11 +16,12 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from agency.access import Kind, Principal, digest
-from agency.accounts.models import ApiKey, AuthToken, PartnerClient, Role, User
+from agency.accounts.models import AuthToken, Role, User
 from agency.accounts.passwords import password_problems
 from agency.db import utcnow
-from agency.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from agency.errors import Conflict, InvalidInput, Unauthenticated
 from agency.ids import new_id
+from agency.unit_of_work import unit_of_work
 
 _hasher = PasswordHasher()
 # A real hash to verify against when the email is unknown, so that a missing
@@ -33,12 +37,6 @@ class TokenPair:
     refresh_expires_at: dt.datetime
     token_id: str
     user: User
-
-
-@dataclass(frozen=True)
-class IssuedApiKey:
-    api_key: ApiKey
-    secret: str
 
 
 def hash_password(password: str, *, email: str | None = None, names: Iterable[str] = ()) -> str:
@@ -57,7 +55,6 @@ def create_user(
     role: Role,
     agency_id: str | None = None,
     council_id: str | None = None,
-    commit: bool = True,
     names: Iterable[str] = (),
     screen: bool = True,
 ) -> User:
@@ -71,7 +68,7 @@ def create_user(
     if role is Role.AUDITOR and not council_id:
         raise InvalidInput(errors={"council_id": ["An auditor belongs to one council."]})
     if session.scalar(select(User.id).where(User.email == email)):
-        raise Conflict("An account with this email already exists.", code="email_taken")
+        raise _email_taken()
     user = User(
         id=new_id("usr"),
         email=email,
@@ -82,10 +79,14 @@ def create_user(
         agency_id=agency_id if role is Role.MANAGER else None,
         council_id=council_id if role is Role.AUDITOR else None,
     )
-    session.add(user)
-    if commit:
-        session.commit()
+    with unit_of_work(session, integrity_error=_email_taken) as uow:
+        session.add(user)
+        uow.commit()
     return user
+
+
+def _email_taken() -> Conflict:
+    return Conflict("An account with this email already exists.", code="email_taken")
 
 
 def sign_in(
@@ -98,11 +99,12 @@ def sign_in(
         raise Unauthenticated("Wrong email or password.") from None
     if user is None or not user.active:
         raise Unauthenticated("Wrong email or password.")
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
-    user.last_login_at = utcnow()
-    pair = _issue(session, user, access_minutes, refresh_days)
-    session.commit()
+    with unit_of_work(session) as uow:
+        if _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = _hasher.hash(password)
+        user.last_login_at = utcnow()
+        pair = _issue(session, user, access_minutes, refresh_days)
+        uow.commit()
     return pair
 
 
@@ -120,29 +122,32 @@ def refresh(
     if token.revoked_at:
         # A rotated refresh token came back: one of its two holders is not the user (RFC 9700
         # 4.14.2). Revoke the whole family, so the pair the thief (or the user) got dies too.
-        session.execute(
-            update(AuthToken)
-            .where(AuthToken.family_id == token.family_id, AuthToken.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
-        session.commit()
+        with unit_of_work(session) as uow:
+            session.execute(
+                update(AuthToken)
+                .where(AuthToken.family_id == token.family_id, AuthToken.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+            uow.commit()
         raise refused
     if token.refresh_expires_at <= now or not token.user.active:
         raise refused
-    token.revoked_at = now
-    pair = _issue(session, token.user, access_minutes, refresh_days, family_id=token.family_id)
-    session.commit()
+    with unit_of_work(session) as uow:
+        token.revoked_at = now
+        pair = _issue(session, token.user, access_minutes, refresh_days, family_id=token.family_id)
+        uow.commit()
     return pair
 
 
 def revoke_token(session: Session, principal: Principal) -> None:
     if principal.token_id:
-        session.execute(
-            update(AuthToken)
-            .where(AuthToken.id == principal.token_id, AuthToken.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
-        )
-        session.commit()
+        with unit_of_work(session) as uow:
+            session.execute(
+                update(AuthToken)
+                .where(AuthToken.id == principal.token_id, AuthToken.revoked_at.is_(None))
+                .values(revoked_at=utcnow())
+            )
+            uow.commit()
 
 
 def _issue(
@@ -242,77 +247,3 @@ def principal_for_user(session: Session, user: User, token_id: str | None = None
         provider_id=provider_id,
         token_id=token_id,
     )
-
-
-# --- partner clients and API keys --------------------------------------------------------------
-
-
-def create_partner_client(
-    session: Session, name: str, contact_email: str | None = None, *, commit: bool = True
-) -> PartnerClient:
-    client = PartnerClient(id=new_id("ptn"), name=name, contact_email=contact_email)
-    session.add(client)
-    if commit:
-        session.commit()
-    return client
-
-
-def issue_api_key(
-    session: Session, partner_client_id: str, name: str, *, commit: bool = True
-) -> IssuedApiKey:
-    """Make a key; its secret is returned once and only its digest is kept."""
-    client = session.get(PartnerClient, partner_client_id)
-    if client is None:
-        raise NotFound(f"No partner client with id {partner_client_id}.")
-    prefix = "iak_" + secrets.token_hex(4)
-    secret = f"{prefix}_{secrets.token_urlsafe(32)}"
-    key = ApiKey(
-        id=new_id("key"),
-        partner_client_id=client.id,
-        name=name,
-        prefix=prefix,
-        key_digest=digest(secret),
-    )
-    session.add(key)
-    if commit:
-        session.commit()
-    return IssuedApiKey(key, secret)
-
-
-def revoke_api_key(session: Session, partner_client_id: str, key_id: str) -> ApiKey:
-    key = session.get(ApiKey, key_id)
-    if key is None or key.partner_client_id != partner_client_id:
-        raise NotFound(f"No API key with id {key_id}.")
-    if key.revoked_at is None:
-        key.revoked_at = utcnow()
-        session.commit()
-    return key
-
-
-def list_api_keys(session: Session, partner_client_id: str) -> list[ApiKey]:
-    return list(
-        session.scalars(
-            select(ApiKey)
-            .where(ApiKey.partner_client_id == partner_client_id)
-            .order_by(ApiKey.created_at)
-        )
-    )
-
-
-def principal_for_api_key(session: Session, secret: str) -> Principal:
-    """The key's partner in one narrow query (key and client), no ORM; nothing is cached,
-    so a revoked key or a deactivated client is refused from the next request on."""
-    row = session.execute(
-        select(ApiKey.id, ApiKey.partner_client_id, ApiKey.revoked_at, ApiKey.last_used_at)
-        .join(PartnerClient, PartnerClient.id == ApiKey.partner_client_id)
-        .where(ApiKey.key_digest == digest(secret), PartnerClient.active.is_(True))
-    ).first()
-    if row is None or row[2] is not None:
-        raise Unauthenticated("The API key is invalid or revoked.")
-    key_id, partner_client_id, _, last_used_at = row
-    now = utcnow()
-    # Record use at most once a minute: no write on every request.
-    if last_used_at is None or now - last_used_at > dt.timedelta(minutes=1):
-        session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
-        session.commit()
-    return Principal(kind=Kind.PARTNER, id=partner_client_id)

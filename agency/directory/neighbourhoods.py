@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session, selectinload
 from agency.access import Kind, Principal
 from agency.directory import places
 from agency.directory.models import Agency, Council, Neighbourhood, NeighbourhoodOutcode
-from agency.directory.service import SlugTaken, commit_unique, known_outcode
+from agency.directory.service import SlugTaken, known_outcode, slug_taken
 from agency.errors import Forbidden, InvalidInput, NotFound
 from agency.ids import new_id
+from agency.unit_of_work import unit_of_work
 
 
 def neighbourhoods_query(
@@ -49,8 +50,10 @@ def create_neighbourhood(
         name=fields["name"],
     )
     hood.outcodes = [NeighbourhoodOutcode(outcode=o) for o in _outcodes(fields["outcodes"])]
-    session.add(hood)
-    commit_unique(session, f"A neighbourhood with slug {fields['slug']} exists.")
+    unique = slug_taken(f"A neighbourhood with slug {fields['slug']} exists.")
+    with unit_of_work(session, integrity_error=unique) as uow:
+        session.add(hood)
+        uow.commit()
     session.expire(hood, ["outcodes"])  # reload in the relationship's order
     return hood
 
@@ -70,17 +73,19 @@ def update_neighbourhood(
     hood = session.get(Neighbourhood, neighbourhood_id)
     if hood is None:
         raise NotFound(f"No neighbourhood with id {neighbourhood_id}.")
-    if "agency_id" in changes:
-        _check_agency(session, changes["agency_id"], hood.council_id)
-        hood.agency_id = changes["agency_id"]
-    if "name" in changes:
-        hood.name = changes["name"]
-    if "outcodes" in changes:
-        wanted = _outcodes(changes["outcodes"])
-        kept = [o for o in hood.outcodes if o.outcode in wanted]
-        have = {o.outcode for o in kept}
-        hood.outcodes = kept + [NeighbourhoodOutcode(outcode=o) for o in wanted if o not in have]
-    session.commit()
+    with unit_of_work(session) as uow:
+        if "agency_id" in changes:
+            _check_agency(session, changes["agency_id"], hood.council_id)
+            hood.agency_id = changes["agency_id"]
+        if "name" in changes:
+            hood.name = changes["name"]
+        if "outcodes" in changes:
+            wanted = _outcodes(changes["outcodes"])
+            kept = [o for o in hood.outcodes if o.outcode in wanted]
+            have = {o.outcode for o in kept}
+            added = [NeighbourhoodOutcode(outcode=o) for o in wanted if o not in have]
+            hood.outcodes = kept + added
+        uow.commit()
     session.expire(hood, ["outcodes", "agency"])  # reload in the relationship's order
     return hood
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 import matching
@@ -14,6 +14,7 @@ from agency.access import Action, Kind, Principal, load
 from agency.directory.models import Agency, Council, Neighbourhood, ServiceType
 from agency.errors import Conflict, Forbidden, InvalidInput, NotFound
 from agency.ids import new_id
+from agency.unit_of_work import unit_of_work
 
 # Fields an agency's own manager may change; everything else about an agency is the admin's.
 MANAGER_EDITABLE = frozenset({"matching_weights"})
@@ -28,22 +29,18 @@ class AdminOnlyFields(Forbidden):
     code = "admin_only_fields"
 
 
-def commit_unique(session: Session, message: str) -> None:
-    """Commit; a unique slug taken by a concurrent request since we checked is a 409 too."""
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise SlugTaken(message) from None
+def slug_taken(message: str) -> Callable[[], SlugTaken]:
+    """A unit of work's integrity refusal: a slug a concurrent request took since we checked."""
+    return lambda: SlugTaken(message)
 
 
-def create_council(session: Session, *, name: str, slug: str, commit: bool = True) -> Council:
+def create_council(session: Session, *, name: str, slug: str) -> Council:
     if session.scalar(select(Council.id).where(Council.slug == slug)):
         raise SlugTaken(f"A council with slug {slug} exists.")
     council = Council(id=new_id("cnc"), name=name, slug=slug)
-    session.add(council)
-    if commit:
-        session.commit()
+    with unit_of_work(session) as uow:
+        session.add(council)
+        uow.commit()
     return council
 
 
@@ -53,7 +50,6 @@ def create_agency(
     council_id: str,
     name: str,
     slug: str,
-    commit: bool = True,
     **details: Any,
 ) -> Agency:
     """Create an agency; ``details`` are optional columns (base_outcode, locality, size...)."""
@@ -62,9 +58,10 @@ def create_agency(
     if session.scalar(select(Agency.id).where(Agency.slug == slug)):
         raise SlugTaken(f"An agency with slug {slug} exists.")
     agency = Agency(id=new_id("agy"), council_id=council_id, name=name, slug=slug, **details)
-    session.add(agency)
-    if commit:
-        commit_unique(session, f"An agency with slug {slug} exists.")
+    unique = slug_taken(f"An agency with slug {slug} exists.")
+    with unit_of_work(session, integrity_error=unique) as uow:
+        session.add(agency)
+        uow.commit()
     return agency
 
 
@@ -130,9 +127,11 @@ def update_agency(
         changes["base_outcode"] = known_outcode(changes["base_outcode"], "base_outcode")
     if "matching_weights" in changes:
         check_weights(changes["matching_weights"])
-    for name, value in changes.items():
-        setattr(agency, name, value)
-    commit_unique(session, f"An agency with slug {new_slug} exists.")
+    unique = slug_taken(f"An agency with slug {new_slug} exists.")
+    with unit_of_work(session, integrity_error=unique) as uow:
+        for name, value in changes.items():
+            setattr(agency, name, value)
+        uow.commit()
     return agency
 
 

@@ -5,8 +5,9 @@ from sqlalchemy import select
 
 from agency.accounts.models import Role
 from agency.directory.models import Agency
-from agency.directory.service import SlugTaken, commit_unique
+from agency.directory.service import SlugTaken, slug_taken
 from agency.ids import new_id
+from agency.unit_of_work import unit_of_work
 from tests.factories import (
     api_key,
     bearer,
@@ -171,6 +172,9 @@ def test_others_may_not_change_an_agency(client, session):
 def test_a_slug_taken_concurrently_is_a_conflict_not_a_crash(session):
     agency = make_agency(session)
     twin = Agency(id=new_id("agy"), council_id=agency.council_id, name="Twin", slug=agency.slug)
-    session.add(twin)
-    with pytest.raises(SlugTaken):
-        commit_unique(session, "taken")
+    with (
+        pytest.raises(SlugTaken),
+        unit_of_work(session, integrity_error=slug_taken("taken")) as uow,
+    ):
+        session.add(twin)
+        uow.commit()
