@@ -18,6 +18,7 @@ from typing import Any
 from flask import g, request
 
 from agency.access import Kind, Principal
+from agency.accounts import api_keys
 from agency.accounts import service as accounts
 from agency.errors import Forbidden, Unauthenticated
 from agency.web import autocommit_session
@@ -37,7 +38,7 @@ def _authenticate() -> Principal | None:
     authorization = request.headers.get("Authorization", "")
     if api_key:
         with autocommit_session() as session:  # one round trip, no transaction
-            return accounts.principal_for_api_key(session, api_key)
+            return api_keys.principal_for_api_key(session, api_key)
     if authorization:
         scheme, _, value = authorization.partition(" ")
         if scheme.lower() != "bearer" or not value.strip():

@@ -6,6 +6,7 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
+from agency.accounts import api_keys
 from agency.accounts import service as accounts
 from agency.accounts.models import Role
 from agency.db import session_scope
@@ -98,8 +99,8 @@ def register_commands(app: Flask) -> None:
     def create_partner(name: str, contact_email: str | None) -> None:
         """Create a partner client and its first API key (printed once)."""
         with session_scope(_url()) as session:
-            client = accounts.create_partner_client(session, name, contact_email)
-            issued = accounts.issue_api_key(session, client.id, "initial")
+            client = api_keys.create_partner_client(session, name, contact_email)
+            issued = api_keys.issue_api_key(session, client.id, "initial")
             click.echo(f"partner client {client.id}")
             click.echo(f"API key (shown once): {issued.secret}")
 
@@ -109,7 +110,7 @@ def register_commands(app: Flask) -> None:
     def create_api_key(partner_client_id: str, name: str) -> None:
         """Issue another API key for a partner client (printed once)."""
         with session_scope(_url()) as session:
-            issued = accounts.issue_api_key(session, partner_client_id, name)
+            issued = api_keys.issue_api_key(session, partner_client_id, name)
             click.echo(issued.secret)
 
     @app.cli.command("seed-demo")

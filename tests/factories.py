@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
 from agency.access import Principal
+from agency.accounts import api_keys
 from agency.accounts import service as accounts
 from agency.accounts.models import PartnerClient, Role, User
 from agency.directory.models import Agency, Council
@@ -74,8 +75,8 @@ def make_admin(session: Session) -> User:
 
 def make_partner(session: Session, **overrides: Any) -> tuple[PartnerClient, str]:
     """A partner client and the secret of its API key."""
-    client = accounts.create_partner_client(session, overrides.pop("name", "Test partner"))
-    issued = accounts.issue_api_key(session, client.id, "test")
+    client = api_keys.create_partner_client(session, overrides.pop("name", "Test partner"))
+    issued = api_keys.issue_api_key(session, client.id, "test")
     return client, issued.secret
 
 

@@ -5,7 +5,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from agency.access import Kind
-from agency.accounts import service
+from agency.accounts import api_keys, service
 from agency.accounts.schemas import (
     ApiKeyCreateSchema,
     ApiKeySchema,
@@ -88,14 +88,14 @@ class ApiKeys(MethodView):
     @requires(Kind.PARTNER)
     def get(self):
         """List the calling partner client's API keys (never their secrets)"""
-        return service.list_api_keys(db_session(), current_principal().id)
+        return api_keys.list_api_keys(db_session(), current_principal().id)
 
     @blp.arguments(ApiKeyCreateSchema)
     @blp.response(201, IssuedApiKeySchema)
     @requires(Kind.PARTNER)
     def post(self, body):
         """Create another API key for the calling partner client; its secret is shown once"""
-        issued = service.issue_api_key(db_session(), current_principal().id, body["name"])
+        issued = api_keys.issue_api_key(db_session(), current_principal().id, body["name"])
         return {
             "api_key": issued.secret,
             **{f: getattr(issued.api_key, f) for f in ApiKeySchema().fields},
@@ -108,4 +108,4 @@ class ApiKeyItem(MethodView):
     @requires(Kind.PARTNER)
     def delete(self, key_id):
         """Revoke one of the calling partner client's API keys"""
-        return service.revoke_api_key(db_session(), current_principal().id, key_id)
+        return api_keys.revoke_api_key(db_session(), current_principal().id, key_id)

@@ -1,0 +1,94 @@
+"""Partner clients and their API keys: issued once, kept as digests, revoked, and the
+partner a key stands for on each request."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from agency.access import Kind, Principal, digest
+from agency.accounts.models import ApiKey, PartnerClient
+from agency.db import utcnow
+from agency.errors import NotFound, Unauthenticated
+from agency.ids import new_id
+
+
+@dataclass(frozen=True)
+class IssuedApiKey:
+    api_key: ApiKey
+    secret: str
+
+
+def create_partner_client(
+    session: Session, name: str, contact_email: str | None = None, *, commit: bool = True
+) -> PartnerClient:
+    client = PartnerClient(id=new_id("ptn"), name=name, contact_email=contact_email)
+    session.add(client)
+    if commit:
+        session.commit()
+    return client
+
+
+def issue_api_key(
+    session: Session, partner_client_id: str, name: str, *, commit: bool = True
+) -> IssuedApiKey:
+    """Make a key; its secret is returned once and only its digest is kept."""
+    client = session.get(PartnerClient, partner_client_id)
+    if client is None:
+        raise NotFound(f"No partner client with id {partner_client_id}.")
+    prefix = "iak_" + secrets.token_hex(4)
+    secret = f"{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey(
+        id=new_id("key"),
+        partner_client_id=client.id,
+        name=name,
+        prefix=prefix,
+        key_digest=digest(secret),
+    )
+    session.add(key)
+    if commit:
+        session.commit()
+    return IssuedApiKey(key, secret)
+
+
+def revoke_api_key(session: Session, partner_client_id: str, key_id: str) -> ApiKey:
+    key = session.get(ApiKey, key_id)
+    if key is None or key.partner_client_id != partner_client_id:
+        raise NotFound(f"No API key with id {key_id}.")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        session.commit()
+    return key
+
+
+def list_api_keys(session: Session, partner_client_id: str) -> list[ApiKey]:
+    return list(
+        session.scalars(
+            select(ApiKey)
+            .where(ApiKey.partner_client_id == partner_client_id)
+            .order_by(ApiKey.created_at)
+        )
+    )
+
+
+def principal_for_api_key(session: Session, secret: str) -> Principal:
+    """The key's partner in one narrow query (key and client), no ORM; nothing is cached,
+    so a revoked key or a deactivated client is refused from the next request on."""
+    row = session.execute(
+        select(ApiKey.id, ApiKey.partner_client_id, ApiKey.revoked_at, ApiKey.last_used_at)
+        .join(PartnerClient, PartnerClient.id == ApiKey.partner_client_id)
+        .where(ApiKey.key_digest == digest(secret), PartnerClient.active.is_(True))
+    ).first()
+    if row is None or row[2] is not None:
+        raise Unauthenticated("The API key is invalid or revoked.")
+    key_id, partner_client_id, _, last_used_at = row
+    now = utcnow()
+    # Record use at most once a minute: no write on every request.
+    if last_used_at is None or now - last_used_at > dt.timedelta(minutes=1):
+        session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
+        session.commit()
+    return Principal(kind=Kind.PARTNER, id=partner_client_id)
