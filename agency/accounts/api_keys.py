@@ -15,6 +15,7 @@ from agency.accounts.models import ApiKey, PartnerClient
 from agency.db import utcnow
 from agency.errors import NotFound, Unauthenticated
 from agency.ids import new_id
+from agency.unit_of_work import unit_of_work
 
 
 @dataclass(frozen=True)
@@ -24,18 +25,16 @@ class IssuedApiKey:
 
 
 def create_partner_client(
-    session: Session, name: str, contact_email: str | None = None, *, commit: bool = True
+    session: Session, name: str, contact_email: str | None = None
 ) -> PartnerClient:
     client = PartnerClient(id=new_id("ptn"), name=name, contact_email=contact_email)
-    session.add(client)
-    if commit:
-        session.commit()
+    with unit_of_work(session) as uow:
+        session.add(client)
+        uow.commit()
     return client
 
 
-def issue_api_key(
-    session: Session, partner_client_id: str, name: str, *, commit: bool = True
-) -> IssuedApiKey:
+def issue_api_key(session: Session, partner_client_id: str, name: str) -> IssuedApiKey:
     """Make a key; its secret is returned once and only its digest is kept."""
     client = session.get(PartnerClient, partner_client_id)
     if client is None:
@@ -49,9 +48,9 @@ def issue_api_key(
         prefix=prefix,
         key_digest=digest(secret),
     )
-    session.add(key)
-    if commit:
-        session.commit()
+    with unit_of_work(session) as uow:
+        session.add(key)
+        uow.commit()
     return IssuedApiKey(key, secret)
 
 
@@ -60,8 +59,9 @@ def revoke_api_key(session: Session, partner_client_id: str, key_id: str) -> Api
     if key is None or key.partner_client_id != partner_client_id:
         raise NotFound(f"No API key with id {key_id}.")
     if key.revoked_at is None:
-        key.revoked_at = utcnow()
-        session.commit()
+        with unit_of_work(session) as uow:
+            key.revoked_at = utcnow()
+            uow.commit()
     return key
 
 
@@ -89,6 +89,7 @@ def principal_for_api_key(session: Session, secret: str) -> Principal:
     now = utcnow()
     # Record use at most once a minute: no write on every request.
     if last_used_at is None or now - last_used_at > dt.timedelta(minutes=1):
-        session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
-        session.commit()
+        with unit_of_work(session) as uow:
+            session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
+            uow.commit()
     return Principal(kind=Kind.PARTNER, id=partner_client_id)

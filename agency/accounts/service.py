@@ -21,6 +21,7 @@ from agency.accounts.passwords import password_problems
 from agency.db import utcnow
 from agency.errors import Conflict, InvalidInput, Unauthenticated
 from agency.ids import new_id
+from agency.unit_of_work import unit_of_work
 
 _hasher = PasswordHasher()
 # A real hash to verify against when the email is unknown, so that a missing
@@ -54,7 +55,6 @@ def create_user(
     role: Role,
     agency_id: str | None = None,
     council_id: str | None = None,
-    commit: bool = True,
     names: Iterable[str] = (),
     screen: bool = True,
 ) -> User:
@@ -68,7 +68,7 @@ def create_user(
     if role is Role.AUDITOR and not council_id:
         raise InvalidInput(errors={"council_id": ["An auditor belongs to one council."]})
     if session.scalar(select(User.id).where(User.email == email)):
-        raise Conflict("An account with this email already exists.", code="email_taken")
+        raise _email_taken()
     user = User(
         id=new_id("usr"),
         email=email,
@@ -79,10 +79,14 @@ def create_user(
         agency_id=agency_id if role is Role.MANAGER else None,
         council_id=council_id if role is Role.AUDITOR else None,
     )
-    session.add(user)
-    if commit:
-        session.commit()
+    with unit_of_work(session, integrity_error=_email_taken) as uow:
+        session.add(user)
+        uow.commit()
     return user
+
+
+def _email_taken() -> Conflict:
+    return Conflict("An account with this email already exists.", code="email_taken")
 
 
 def sign_in(
@@ -95,11 +99,12 @@ def sign_in(
         raise Unauthenticated("Wrong email or password.") from None
     if user is None or not user.active:
         raise Unauthenticated("Wrong email or password.")
-    if _hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher.hash(password)
-    user.last_login_at = utcnow()
-    pair = _issue(session, user, access_minutes, refresh_days)
-    session.commit()
+    with unit_of_work(session) as uow:
+        if _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = _hasher.hash(password)
+        user.last_login_at = utcnow()
+        pair = _issue(session, user, access_minutes, refresh_days)
+        uow.commit()
     return pair
 
 
@@ -117,29 +122,32 @@ def refresh(
     if token.revoked_at:
         # A rotated refresh token came back: one of its two holders is not the user (RFC 9700
         # 4.14.2). Revoke the whole family, so the pair the thief (or the user) got dies too.
-        session.execute(
-            update(AuthToken)
-            .where(AuthToken.family_id == token.family_id, AuthToken.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
-        session.commit()
+        with unit_of_work(session) as uow:
+            session.execute(
+                update(AuthToken)
+                .where(AuthToken.family_id == token.family_id, AuthToken.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+            uow.commit()
         raise refused
     if token.refresh_expires_at <= now or not token.user.active:
         raise refused
-    token.revoked_at = now
-    pair = _issue(session, token.user, access_minutes, refresh_days, family_id=token.family_id)
-    session.commit()
+    with unit_of_work(session) as uow:
+        token.revoked_at = now
+        pair = _issue(session, token.user, access_minutes, refresh_days, family_id=token.family_id)
+        uow.commit()
     return pair
 
 
 def revoke_token(session: Session, principal: Principal) -> None:
     if principal.token_id:
-        session.execute(
-            update(AuthToken)
-            .where(AuthToken.id == principal.token_id, AuthToken.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
-        )
-        session.commit()
+        with unit_of_work(session) as uow:
+            session.execute(
+                update(AuthToken)
+                .where(AuthToken.id == principal.token_id, AuthToken.revoked_at.is_(None))
+                .values(revoked_at=utcnow())
+            )
+            uow.commit()
 
 
 def _issue(
