@@ -117,6 +117,7 @@ TEXT_COLUMNS: dict[str, dict[str, Text]] = {
         "flags": N,
         "dispute_reason": S,
         "created_by": N,
+        "cover_rates_pence": N,
     },
     "timesheets": {"query_reason": S, "approved_by": N, "invoice_id": N},
     "planned_visits": {
@@ -126,9 +127,11 @@ TEXT_COLUMNS: dict[str, dict[str, Text]] = {
         "cancelled_by": N,
         "cancel_reason": S,
         "cover_offered_by": N,
+        "cover_rates_pence": N,
     },
     "rota_feeds": {"token_digest": N},
     "backup_providers": {"set_by": N},
+    "arrangement_team_members": {"added_by": N},
     "visit_feedback": {"comment": S, "created_by": N},
     "isf_accounts": {
         "council_reference": M,  # the council's own register key for the ISF: kept with money
@@ -221,21 +224,3 @@ def seeker_text_columns() -> dict[str, tuple[str, ...]]:
         for table, columns in TEXT_COLUMNS.items()
         if any(kind is Text.SEEKER_TEXT for kind in columns.values())
     }
-
-
-# --- what an auditor reads (used by response schemas, inside a request) ----------------------
-
-
-def auditor_is_reading() -> bool:
-    """True while answering a council auditor (schemas hide seeker ids and free text then)."""
-    from flask import g, has_request_context
-
-    principal = g.get("principal") if has_request_context() else None
-    return principal is not None and principal.kind.value == "auditor"
-
-
-def seeker_pseudonym(seeker_id: str) -> str:
-    """:func:`pseudonym` with this app's secret key (inside a request)."""
-    from flask import current_app
-
-    return pseudonym(current_app.extensions["agency"].settings.secret_key, seeker_id)

@@ -81,9 +81,12 @@ def approve_invoice(
     total_pence: int,
     invoice_id: str | None = None,
     number: str | None = None,
+    provider_id: str | None = None,
 ) -> Invoice:
     """Record an approved invoice for an arrangement; an ISF-funded one is charged to the ISF.
 
+    ``provider_id`` is whom it pays when that is not the arrangement's provider (a cover
+    provider's timesheet, agency.visits.cover): their payable is credited from the same ISF.
     Idempotent when the caller passes its own ``invoice_id``: approving it again returns it.
     """
     if invoice_id is not None:
@@ -100,7 +103,7 @@ def approve_invoice(
         id=invoice_id or new_id("inv"),
         number=number or f"INV-{dt.date.today():%Y%m}-{secrets.token_hex(4).upper()}",
         arrangement_id=arrangement.id,
-        provider_id=arrangement.provider_id,
+        provider_id=provider_id or arrangement.provider_id,
         agency_id=arrangement.agency_id,
         council_id=arrangement.council_id,
         isf_account_id=arrangement.isf_account_id if arrangement.funding == "isf" else None,

@@ -17,6 +17,7 @@ from agency.visits.continuity_schemas import (
     CancelPlannedVisitSchema,
     CoverOfferSchema,
     CoverSuggestionSchema,
+    CoverVisitSchema,
     FeedbackCreateSchema,
     FeedbackQuerySchema,
     FeedbackSchema,
@@ -25,10 +26,12 @@ from agency.visits.continuity_schemas import (
     RatingSummarySchema,
     RotaFeedSchema,
     RotaQuerySchema,
+    TeamSchema,
     VisitRecordSchema,
 )
 from agency.visits.ical import rota_calendar
 from agency.visits.routes import blp
+from agency.visits.schemas import VisitSchema
 from agency.web import db_session
 
 PARTIES = (Kind.MANAGER, Kind.PROVIDER, Kind.PARTNER)
@@ -232,6 +235,36 @@ class CoverOffers(MethodView):
         """Visits offered to you as cover, or that you accepted, from today"""
         return page_of(
             db_session(), cover.cover_offers_for(current_principal()), pagination_parameters
+        )
+
+
+@blp.route("/planned-visits/<planned_id>/cover/visit")
+class CoverVisit(MethodView):
+    @blp.arguments(CoverVisitSchema)
+    @blp.response(201, VisitSchema)
+    @blp.alt_response(409, description="Cover not accepted (cover_not_accepted), or already logged")
+    @requires(Kind.PROVIDER)
+    def post(self, body, planned_id):
+        """The cover provider logs the visit they made (on its date): on their own
+        timesheet, invoiced at their rates against the seeker's same ISF"""
+        return cover.log_cover_visit(db_session(), current_principal(), planned_id, body)
+
+
+@blp.route("/arrangements/<arrangement_id>/team")
+class ArrangementTeam(MethodView):
+    @blp.response(200, TeamSchema)
+    @requires(Kind.MANAGER, Kind.PARTNER, Kind.PROVIDER)
+    def get(self, arrangement_id):
+        """The arrangement's small team (providers who know the seeker)"""
+        return cover.get_team(db_session(), current_principal(), arrangement_id)
+
+    @blp.arguments(TeamSchema)
+    @blp.response(200, TeamSchema)
+    @requires(Kind.MANAGER, Kind.PARTNER)
+    def put(self, body, arrangement_id):
+        """Set the team (up to 4 providers listed at the agency); cover counts them"""
+        return cover.set_team(
+            db_session(), current_principal(), arrangement_id, body["provider_ids"]
         )
 
 

@@ -1,11 +1,11 @@
 """Request and response bodies for planned visits, rotas and rota feeds."""
 
 import marshmallow as ma
-from marshmallow import validate
+from marshmallow import validate, validates_schema
 
 from agency.visits.feedback_models import Concern, FeedbackSide
 from agency.visits.planned_models import PlannedStatus
-from agency.visits.schemas import REASON
+from agency.visits.schemas import END, REASON, SERVICE_KEY, START
 
 
 class PlannedVisitQuerySchema(ma.Schema):
@@ -59,6 +59,16 @@ class PlannedVisitSchema(ma.Schema):
     cover_status = ma.fields.String(
         allow_none=True, metadata={"description": "offered, accepted or declined"}
     )
+    cover_rates_pence = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Integer(),
+        allow_none=True,
+        metadata={
+            "description": "The cover provider's hourly rate per service (pence), fixed at "
+            "the offer: the cover visit is invoiced at these",
+            "example": {"companionship": 1900},
+        },
+    )
 
 
 class CoverOfferSchema(ma.Schema):
@@ -77,6 +87,7 @@ class CoverSuggestionSchema(ma.Schema):
         metadata={"description": "Already has (or had) an arrangement with the seeker"}
     )
     backup = ma.fields.Boolean(metadata={"description": "The seeker's named backup provider"})
+    team = ma.fields.Boolean(metadata={"description": "On the arrangement's team"})
     explanation = ma.fields.Dict(
         metadata={"description": "Per feature: raw, normalised, weight, contribution"}
     )
@@ -150,4 +161,46 @@ class BackupProviderSchema(ma.Schema):
         allow_none=True,
         validate=validate.Length(min=1, max=40),
         metadata={"description": "Covers first when eligible; null clears it"},
+    )
+
+
+class CoverVisitSchema(ma.Schema):
+    """The visit the cover provider made, on the planned visit's date."""
+
+    start = ma.fields.String(
+        required=True, validate=START, metadata={"description": "Wall time", "example": "10:00"}
+    )
+    end = ma.fields.String(
+        required=True, validate=END, metadata={"description": "Wall time", "example": "11:00"}
+    )
+    services = ma.fields.List(
+        SERVICE_KEY,
+        required=True,
+        validate=validate.Length(min=1, max=10),
+        metadata={"description": "Service keys delivered", "example": ["companionship"]},
+    )
+    notes = ma.fields.String(
+        allow_none=True,
+        validate=validate.Length(max=500),
+        metadata={"description": "What was done; no health details", "example": "Walk"},
+    )
+
+    @validates_schema
+    def _end_after_start(self, data, **_kwargs):
+        start, end = data.get("start"), data.get("end")
+        if start and end and end <= start:
+            raise ma.ValidationError("Must be after start.", "end")
+
+
+class TeamSchema(ma.Schema):
+    arrangement_id = ma.fields.String(dump_only=True)
+    provider_ids = ma.fields.List(
+        ma.fields.String(validate=validate.Length(min=1, max=40)),
+        required=True,
+        validate=validate.Length(max=4),
+        metadata={
+            "description": "Up to 4 other providers listed at the agency who know the seeker; "
+            "cover suggestions count them as continuity",
+            "example": ["prv_5d1e..."],
+        },
     )

@@ -28,16 +28,30 @@ from agency.audit.service import record
 from agency.dates import LONDON
 from agency.db import utcnow
 from agency.directory.models import Agency
-from agency.errors import Forbidden, InvalidInput, NotFound
+from agency.errors import Conflict, Forbidden, InvalidInput, NotFound
 from agency.ids import new_id
-from agency.introductions.models import Arrangement
+from agency.introductions.models import Arrangement, ArrangementStatus
 from agency.introductions.pools import agency_weights, build_pool, request_spec
-from agency.introductions.workflow import commit, guarded, refusal
-from agency.providers.models import AvailabilityException, Provider
+from agency.introductions.workflow import commit, guarded
+from agency.providers.models import (
+    AvailabilityException,
+    Provider,
+    ProviderListing,
+    ProviderService,
+)
 from agency.schedule import windows_to_mask
 from agency.seekers.models import CareRequest, CareSeeker
+from agency.visits import visits as visit_service
 from agency.visits.continuity import listed_here
-from agency.visits.planned_models import BackupProvider, CoverStatus, PlannedStatus, PlannedVisit
+from agency.visits.models import Visit, VisitStatus
+from agency.visits.planned_models import (
+    BackupProvider,
+    CoverStatus,
+    PlannedStatus,
+    PlannedVisit,
+    TeamMember,
+)
+from agency.visits.visit_rules import london_today
 
 COVER_K = 5
 BACKUP_DEPTH = 200
@@ -83,7 +97,7 @@ def _coverable(session: Session, principal: Principal, planned_id: str) -> Plann
     planned = load(session, principal, PlannedVisit, planned_id, Action.WRITE)
     _manager(principal)
     if planned.status not in (P.PLANNED, P.CANCELLED) or planned.starts_at <= utcnow():
-        raise refusal(
+        raise Conflict(
             "Cover is arranged for a visit still to come.",
             code="visit_not_coverable",
             current_status=planned.status.value,
@@ -132,9 +146,11 @@ def _ranked(session: Session, planned: PlannedVisit, k: int) -> list[dict[str, A
     arrangement = session.get(Arrangement, planned.arrangement_id)
     care_request = session.get(CareRequest, arrangement.care_request_id) if arrangement else None
     assert arrangement is not None and care_request is not None
+    team = team_of(session, arrangement.id)
     known = (_known_providers(session, planned.seeker_id) - {planned.provider_id}) | set(
         request_spec(care_request).known_provider_ids
     )
+    known |= set(team)  # the arrangement's team know the seeker: the engine's continuity
     window = {"weekday": planned.date.weekday(), "start": planned.start_time}
     window["end"] = planned.end_time
     spec = dataclasses.replace(
@@ -153,7 +169,7 @@ def _ranked(session: Session, planned: PlannedVisit, k: int) -> list[dict[str, A
         select(BackupProvider.provider_id).where(BackupProvider.seeker_id == planned.seeker_id)
     )
     # Deep enough that an eligible named backup is found wherever the engine ranks them.
-    depth = max(k + 1, BACKUP_DEPTH) if backup else k + 1
+    depth = max(k + 1, BACKUP_DEPTH) if backup or team else k + 1
     ranked = matching.top_k(pool, spec, k=depth, weights=agency_weights(agency))
     ranked = [s for s in ranked if s.provider_id != planned.provider_id]
     busy = _busy(session, planned, [s.provider_id for s in ranked])
@@ -167,6 +183,7 @@ def _ranked(session: Session, planned: PlannedVisit, k: int) -> list[dict[str, A
             "score": _number(float(s.score)),
             "knows_seeker": s.provider_id in known,
             "backup": s.provider_id == backup,
+            "team": s.provider_id in team,
             "explanation": {
                 name: {key: _number(float(v)) for key, v in asdict(part).items()}
                 for name, part in s.explanation.items()
@@ -212,7 +229,7 @@ def _offer(
     session: Session, principal: Principal, planned: PlannedVisit, provider_id: str, strict: bool
 ) -> bool:
     if planned.cover_status is C.ACCEPTED:
-        raise refusal("The visit already has cover.", code="already_covered")
+        raise Conflict("The visit already has cover.", code="already_covered")
     proposed = {s["provider_id"] for s in _ranked(session, planned, COVER_K * 4)}
     if provider_id not in proposed:
         if strict:
@@ -220,6 +237,7 @@ def _offer(
         return False
     before = {"cover_provider_id": planned.cover_provider_id}
     planned.cover_provider_id, planned.cover_status = provider_id, C.OFFERED
+    planned.cover_rates_pence = cover_rates(session, planned, provider_id)
     planned.cover_offered_by, planned.cover_answered_at = principal.id, None
     record(
         session,
@@ -227,10 +245,24 @@ def _offer(
         "planned_visit.cover_offered",
         planned,
         before,
-        {"cover_provider_id": provider_id},
+        {"cover_provider_id": provider_id, "cover_rates_pence": planned.cover_rates_pence},
     )
     session.flush()
     return True
+
+
+def cover_rates(session: Session, planned: PlannedVisit, provider_id: str) -> dict[str, int]:
+    """The cover provider's own hourly rate (their listed rate, as an arrangement agrees
+    one) for each service of the arrangement they offer."""
+    arrangement = session.get(Arrangement, planned.arrangement_id)
+    assert arrangement is not None
+    wanted = set(arrangement.terms.services)
+    rows = session.execute(
+        select(ProviderService.service_key, ProviderService.rate_pence).where(
+            ProviderService.provider_id == provider_id, ProviderService.service_key.in_(wanted)
+        )
+    )
+    return {key: int(rate) for key, rate in rows}
 
 
 def _offered_to(session: Session, principal: Principal, planned_id: str) -> PlannedVisit:
@@ -240,7 +272,7 @@ def _offered_to(session: Session, principal: Principal, planned_id: str) -> Plan
     if planned is None or planned.cover_provider_id != principal.provider_id:
         raise NotFound(f"No planned visit with id {planned_id}.")
     if planned.cover_status is not C.OFFERED:
-        raise refusal(
+        raise Conflict(
             "The cover is not waiting for an answer.",
             code="cover_not_offered",
             current_status=planned.cover_status.value if planned.cover_status else None,
@@ -327,3 +359,171 @@ def set_backup_provider(
     )
     session.commit()
     return {"seeker_id": seeker.id, "provider_id": provider_id}
+
+
+# Paying cover: the cover provider logs the visit; it goes on their own timesheet, at
+# their rates, charged to the same ISF (agency.visits.timesheets, agency.visits.pricing).
+
+
+def covered_arrangement(
+    session: Session, principal: Principal, arrangement_id: str
+) -> Arrangement | None:
+    """The arrangement when the calling provider is not its provider but accepted cover on
+    it (they submit a timesheet of their cover visits); None otherwise."""
+    if principal.kind is not Kind.PROVIDER:
+        return None
+    arrangement = session.get(Arrangement, arrangement_id)
+    if arrangement is None or arrangement.provider_id == principal.provider_id:
+        return None
+    accepted = session.scalar(
+        select(PlannedVisit.id)
+        .where(
+            PlannedVisit.arrangement_id == arrangement_id,
+            PlannedVisit.cover_provider_id == principal.provider_id,
+            PlannedVisit.cover_status == C.ACCEPTED,
+        )
+        .limit(1)
+    )
+    return arrangement if accepted else None
+
+
+@guarded
+def log_cover_visit(
+    session: Session,
+    principal: Principal,
+    planned_id: str,
+    fields: dict[str, Any],
+    *,
+    today: dt.date | None = None,
+) -> Visit:
+    """The cover provider logs the visit they made for an accepted cover (on its date);
+    it is theirs (their timesheet), priced at the rates fixed when cover was offered."""
+    if principal.kind is not Kind.PROVIDER:
+        raise Forbidden("A cover visit is logged by the provider who accepted the cover.")
+    planned = session.get(PlannedVisit, planned_id)
+    if planned is None or planned.cover_provider_id != principal.provider_id:
+        raise NotFound(f"No planned visit with id {planned_id}.")
+    if planned.cover_status is not C.ACCEPTED:
+        raise Conflict(
+            "The cover was not accepted.",
+            code="cover_not_accepted",
+            current_status=planned.cover_status.value if planned.cover_status else None,
+        )
+    if planned.visit_id is not None:
+        raise Conflict("A visit is already logged for it.", code="visit_already_logged")
+    arrangement = session.get(Arrangement, planned.arrangement_id)
+    assert arrangement is not None
+    if arrangement.status is not ArrangementStatus.ACTIVE:
+        raise Conflict(
+            f"The arrangement is {arrangement.status.value}; visits are logged while it is active.",
+            code="arrangement_not_active",
+            current_status=arrangement.status.value,
+        )
+    visit = Visit(
+        id=new_id("vis"),
+        arrangement_id=arrangement.id,
+        provider_id=principal.provider_id,
+        agency_id=arrangement.agency_id,
+        council_id=arrangement.council_id,
+        partner_client_id=arrangement.partner_client_id,
+        status=VisitStatus.LOGGED,
+        flags=[],
+        created_by=principal.id,
+        cover_rates_pence=dict(planned.cover_rates_pence or {}),
+    )
+    visit_service._apply(
+        visit, arrangement, {**fields, "date": planned.date}, today or london_today()
+    )
+    session.add(visit)
+    visit_service._refresh_overlaps(session, [visit, *visit_service._overlapping(session, visit)])
+    planned.visit_id, planned.status = visit.id, P.DONE
+    record(
+        session,
+        principal,
+        "visit.logged",
+        visit,
+        None,
+        {**visit_service._audit_view(visit), "cover_for": planned.id},
+    )
+    commit(session)
+    return visit
+
+
+# An arrangement's small team (Equal Care's teams): other providers who know the seeker.
+
+MAX_TEAM = 4
+
+
+def team_of(session: Session, arrangement_id: str) -> list[str]:
+    return list(
+        session.scalars(
+            select(TeamMember.provider_id)
+            .where(TeamMember.arrangement_id == arrangement_id)
+            .order_by(TeamMember.created_at, TeamMember.provider_id)
+        )
+    )
+
+
+def get_team(session: Session, principal: Principal, arrangement_id: str) -> dict[str, Any]:
+    """The arrangement's team, for its manager, partner and provider."""
+    arrangement = load(session, principal, Arrangement, arrangement_id, Action.READ)
+    if principal.kind is Kind.AUDITOR:
+        raise Forbidden("An arrangement's team is for its parties and manager.")
+    return {"arrangement_id": arrangement.id, "provider_ids": team_of(session, arrangement.id)}
+
+
+@guarded
+def set_team(
+    session: Session, principal: Principal, arrangement_id: str, provider_ids: list[str]
+) -> dict[str, Any]:
+    """The manager, or the partner for the seeker, sets the team (at most ``MAX_TEAM``
+    other providers listed at the arrangement's agency); audited."""
+    arrangement = load(session, principal, Arrangement, arrangement_id, Action.WRITE)
+    if principal.kind not in (Kind.MANAGER, Kind.PARTNER, Kind.ADMIN):
+        raise Forbidden("An arrangement's team is set by the manager or the seeker's partner.")
+    wanted = list(dict.fromkeys(provider_ids))
+    if len(wanted) > MAX_TEAM:
+        raise InvalidInput(errors={"provider_ids": [f"A team has at most {MAX_TEAM} providers."]})
+    if arrangement.provider_id in wanted:
+        raise InvalidInput(
+            errors={"provider_ids": ["The arrangement's own provider is not cover."]}
+        )
+    listed = set(
+        session.scalars(
+            select(ProviderListing.provider_id).where(
+                ProviderListing.agency_id == arrangement.agency_id,
+                ProviderListing.provider_id.in_(wanted),
+            )
+        )
+    )
+    if missing := [p for p in wanted if p not in listed]:
+        raise InvalidInput(
+            errors={"provider_ids": [f"Not providers listed at this agency: {missing}."]}
+        )
+    before = team_of(session, arrangement.id)
+    rows = session.scalars(select(TeamMember).where(TeamMember.arrangement_id == arrangement.id))
+    for row in rows:
+        if row.provider_id not in wanted:
+            session.delete(row)
+    for provider_id in wanted:
+        if provider_id not in before:
+            session.add(
+                TeamMember(
+                    id=new_id("tmm"),
+                    arrangement_id=arrangement.id,
+                    provider_id=provider_id,
+                    added_by=principal.id,
+                )
+            )
+    session.flush()
+    after = team_of(session, arrangement.id)
+    record(
+        session,
+        principal,
+        "arrangement.team",
+        arrangement,
+        {"provider_ids": before},
+        {"provider_ids": after},
+    )
+    commit(session)
+    return {"arrangement_id": arrangement.id, "provider_ids": after}

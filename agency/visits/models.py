@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agency.access import Scope
 from agency.db import Base, IdMixin, TimestampMixin, str_enum
+from agency.state_machine import StateMachine
 
 
 class VisitStatus(enum.StrEnum):
@@ -27,6 +28,24 @@ class TimesheetStatus(enum.StrEnum):
     SUBMITTED = "submitted"  # waiting for the agency manager
     QUERIED = "queried"  # sent back to the provider with a reason
     APPROVED = "approved"  # invoiced; its visits are locked
+
+
+# A provider's correction sends a visit back to "logged" for the seeker's side to look at
+# again; the partner may change its mind until the visit is invoiced.
+VISIT_STATES = StateMachine(
+    {
+        VisitStatus.LOGGED: {VisitStatus.CONFIRMED, VisitStatus.DISPUTED},
+        VisitStatus.CONFIRMED: {VisitStatus.DISPUTED, VisitStatus.LOGGED},
+        VisitStatus.DISPUTED: {VisitStatus.CONFIRMED, VisitStatus.LOGGED},
+    }
+)
+TIMESHEET_STATES = StateMachine(
+    {
+        TimesheetStatus.SUBMITTED: {TimesheetStatus.APPROVED, TimesheetStatus.QUERIED},
+        TimesheetStatus.QUERIED: {TimesheetStatus.SUBMITTED},  # corrected and resubmitted
+        TimesheetStatus.APPROVED: set(),
+    }
+)
 
 
 class Flag(enum.StrEnum):
@@ -103,6 +122,9 @@ class Visit(_ArrangementParties, IdMixin, TimestampMixin, Base):
     disputed_at: Mapped[dt.datetime | None]
     dispute_reason: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(40))
+    # A cover visit (made for another provider's planned visit): the cover provider's agreed
+    # hourly rates, which price it instead of the arrangement's (agency.visits.pricing).
+    cover_rates_pence: Mapped[dict[str, int] | None] = mapped_column(JSON)
     version: Mapped[int] = mapped_column(default=1)
 
     timesheet: Mapped[Timesheet | None] = relationship(back_populates="visits")

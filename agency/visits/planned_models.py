@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from agency.access import Scope
@@ -65,6 +65,9 @@ class PlannedVisit(_ArrangementParties, IdMixin, TimestampMixin, Base):
     cover_status: Mapped[CoverStatus | None] = mapped_column(str_enum(CoverStatus))
     cover_offered_by: Mapped[str | None] = mapped_column(String(40))
     cover_answered_at: Mapped[dt.datetime | None]
+    # The cover provider's hourly rate per service of the arrangement, fixed at the offer:
+    # a cover visit is invoiced at these (agency.visits.pricing).
+    cover_rates_pence: Mapped[dict[str, int] | None] = mapped_column(JSON)
 
 
 class RotaFeed(IdMixin, Base):
@@ -90,4 +93,22 @@ class BackupProvider(IdMixin, Base):
     seeker_id: Mapped[str] = mapped_column(ForeignKey("care_seekers.id"), unique=True)
     provider_id: Mapped[str] = mapped_column(ForeignKey("providers.id"), index=True)
     set_by: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class TeamMember(IdMixin, Base):
+    """A provider on an arrangement's small team (Equal Care's teams): they know the seeker,
+    so the cover matcher counts them as continuity."""
+
+    __tablename__ = "arrangement_team_members"
+    __table_args__ = (
+        UniqueConstraint(
+            "arrangement_id", "provider_id", name="uq_arrangement_team_members_member"
+        ),
+    )
+    __label__ = "team member"
+
+    arrangement_id: Mapped[str] = mapped_column(ForeignKey("arrangements.id"))
+    provider_id: Mapped[str] = mapped_column(ForeignKey("providers.id"), index=True)
+    added_by: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from dateutil.rrule import rrulestr
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from agency.dates import LONDON
@@ -30,7 +30,7 @@ from agency.introductions.models import Arrangement, ArrangementStatus, Arrangem
 from agency.jobs.models import JobRecord
 from agency.jobs.queue import job
 from agency.visits.models import Flag, Visit
-from agency.visits.planned_models import PlannedStatus, PlannedVisit
+from agency.visits.planned_models import CoverStatus, PlannedStatus, PlannedVisit
 from agency.visits.visit_rules import minutes_of_day, visit_instants
 
 HORIZON_DAYS = 28
@@ -209,12 +209,19 @@ def link_logged_visit(session: Session, visit: Visit) -> PlannedVisit | None:
     (within the tolerance); otherwise flag it ``unplanned`` when planning covers that day.
     Call after the visit's fields and flags are set (in the caller's transaction)."""
     unlink_logged_visit(session, visit)
+    covered = PlannedVisit.cover_status == CoverStatus.ACCEPTED
+    not_covered = or_(PlannedVisit.cover_status.is_(None), ~covered)
     candidates = session.scalars(
         select(PlannedVisit).where(
             PlannedVisit.arrangement_id == visit.arrangement_id,
             PlannedVisit.date == visit.date,
             PlannedVisit.visit_id.is_(None),
             PlannedVisit.status.in_((PlannedStatus.PLANNED, PlannedStatus.MISSED)),
+            # A visit with accepted cover is matched only by the cover provider's visit.
+            or_(
+                and_(PlannedVisit.provider_id == visit.provider_id, not_covered),
+                and_(covered, PlannedVisit.cover_provider_id == visit.provider_id),
+            ),
         )
     ).all()
     near = [p for p in candidates if abs(p.starts_at - visit.starts_at) <= MATCH_TOLERANCE]

@@ -6,6 +6,9 @@
   services in the order the arrangement lists them (so 25 minutes over two services
   is 13 + 12). Services the arrangement does not include carry no rate and earn
   nothing; a visit with no agreed service at all cannot be invoiced (409).
+- A cover visit (another provider covering a planned visit) is priced at the cover
+  provider's rates fixed when the cover was offered (``Visit.cover_rates_pence``), for
+  the services the arrangement agreed; it is on the cover provider's own timesheet.
 - One line per visit and service: ``minutes * hourly rate / 60`` rounded half up to
   the penny on that line; the invoice total is the sum of its lines.
 """
@@ -15,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from agency.errors import Conflict
 from agency.introductions.models import ArrangementVersion
-from agency.introductions.workflow import refusal
 from agency.visits.models import Visit
 from agency.visits.visit_rules import terms_on
 
@@ -45,8 +48,13 @@ def invoice_lines(
         if terms is None or not agreed:
             unbillable.append(visit.id)
             continue
+        rates = visit.cover_rates_pence or terms.rates_pence
+        agreed = [s for s in agreed if s in rates]
+        if not agreed:
+            unbillable.append(visit.id)
+            continue
         for service, minutes in split_minutes(visit.minutes, agreed):
-            rate = int(terms.rates_pence[service])
+            rate = int(rates[service])
             lines.append(
                 {
                     "visit_id": visit.id,
@@ -61,7 +69,7 @@ def invoice_lines(
                 }
             )
     if unbillable:
-        raise refusal(
+        raise Conflict(
             "Some visits have no service the arrangement agreed, so no rate to pay them at; "
             "query the timesheet so the provider can correct them.",
             code="service_not_agreed",

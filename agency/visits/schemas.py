@@ -4,8 +4,8 @@ import marshmallow as ma
 from marshmallow import post_dump, validate, validates_schema
 
 from agency.isf.models import InvoiceStatus
-from agency.privacy import auditor_is_reading
 from agency.visits.models import Flag, TimesheetStatus, VisitStatus
+from agency.web import auditor_is_reading
 
 START = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", error="Use HH:MM (00:00-23:59).")
 END = validate.Regexp(r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$", error="Use HH:MM (00:00-24:00).")
@@ -86,6 +86,16 @@ class VisitSchema(ma.Schema):
     confirmed_at = ma.fields.AwareDateTime(allow_none=True)
     disputed_at = ma.fields.AwareDateTime(allow_none=True)
     dispute_reason = ma.fields.String(allow_none=True)
+    cover_rates_pence = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Integer(),
+        allow_none=True,
+        metadata={
+            "description": "Set on a cover visit: the cover provider's hourly rates (pence) "
+            "it is invoiced at",
+            "example": None,
+        },
+    )
     created_at = ma.fields.AwareDateTime()
 
     @post_dump

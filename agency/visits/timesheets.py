@@ -19,15 +19,15 @@ from agency.access import Action, Kind, Principal, load
 from agency.audit.service import record
 from agency.db import utcnow
 from agency.directory.models import Agency
-from agency.errors import DomainError, Forbidden, InvalidInput, NotFound
+from agency.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from agency.ids import new_id
 from agency.introductions.models import Arrangement
-from agency.introductions.workflow import commit, guarded, refusal
+from agency.introductions.workflow import commit, guarded
 from agency.isf.invoices import approve_invoice
 from agency.isf.models import Invoice
-from agency.visits.models import Timesheet, TimesheetStatus, Visit, VisitStatus
+from agency.visits.cover import covered_arrangement
+from agency.visits.models import TIMESHEET_STATES, Timesheet, TimesheetStatus, Visit, VisitStatus
 from agency.visits.pricing import invoice_lines
-from agency.visits.transitions import move
 from agency.visits.visit_rules import LONDON
 
 MAX_PERIOD_DAYS = 31
@@ -52,6 +52,7 @@ def _gather(session: Session, timesheet: Timesheet) -> list[Visit]:
     free = session.scalars(
         select(Visit).where(
             Visit.arrangement_id == timesheet.arrangement_id,
+            Visit.provider_id == timesheet.provider_id,  # cover visits: the cover provider's
             Visit.date >= timesheet.period_start,
             Visit.date <= timesheet.period_end,
             Visit.timesheet_id.is_(None),
@@ -60,7 +61,7 @@ def _gather(session: Session, timesheet: Timesheet) -> list[Visit]:
     for visit in free:
         visit.timesheet = timesheet
     if not timesheet.visits:
-        raise refusal(
+        raise Conflict(
             "There are no visits in this period that are not already on a timesheet.",
             code="no_visits",
         )
@@ -85,14 +86,23 @@ def submit_timesheet(
     period_start: dt.date,
     period_end: dt.date,
 ) -> Timesheet:
-    """Gather the period's visits not yet on a timesheet and submit them for approval."""
-    arrangement = load(session, principal, Arrangement, arrangement_id, Action.WRITE)
+    """Gather the period's visits not yet on a timesheet and submit them for approval.
+
+    A provider who accepted cover on the arrangement submits their own cover visits
+    (their timesheet, invoiced to them at their rates against the same ISF).
+    """
+    arrangement = covered_arrangement(session, principal, arrangement_id) or load(
+        session, principal, Arrangement, arrangement_id, Action.WRITE
+    )
     _provider_only(principal)
+    provider_id = (
+        principal.provider_id if principal.kind is Kind.PROVIDER else arrangement.provider_id
+    )
     _check_period(period_start, period_end)
     timesheet = Timesheet(
         id=new_id("tms"),
         arrangement_id=arrangement.id,
-        provider_id=arrangement.provider_id,
+        provider_id=provider_id,
         agency_id=arrangement.agency_id,
         council_id=arrangement.council_id,
         partner_client_id=arrangement.partner_client_id,
@@ -127,7 +137,7 @@ def resubmit_timesheet(session: Session, principal: Principal, timesheet_id: str
     """Send a corrected, queried timesheet back for approval (picking up new visits too)."""
     timesheet = _load_for_update(session, principal, timesheet_id)
     _provider_only(principal)
-    move(timesheet, TS.SUBMITTED)
+    TIMESHEET_STATES.move(timesheet, TS.SUBMITTED)
     timesheet.submitted_at = utcnow()
     visits = _gather(session, timesheet)
     record(
@@ -144,7 +154,7 @@ def query_timesheet(
     """Send a timesheet back to the provider with a reason."""
     timesheet = _load_for_update(session, principal, timesheet_id)
     _manager_only(principal)
-    move(timesheet, TS.QUERIED)
+    TIMESHEET_STATES.move(timesheet, TS.QUERIED)
     timesheet.queried_at, timesheet.query_reason = utcnow(), reason
     record(session, principal, "timesheet.queried", timesheet, None, {"reason": reason})
     commit(session)
@@ -173,11 +183,11 @@ def approve_timesheet(session: Session, principal: Principal, timesheet_id: str)
     """Approve a submitted timesheet and write its invoice (and ISF charge) in one commit."""
     timesheet = _load_for_update(session, principal, timesheet_id)
     _manager_only(principal)
-    move(timesheet, TS.APPROVED)
+    TIMESHEET_STATES.move(timesheet, TS.APPROVED)
     disputed = [v.id for v in timesheet.visits if v.status is VisitStatus.DISPUTED]
     if disputed:
         session.rollback()
-        raise refusal(
+        raise Conflict(
             "Disputed visits must be resolved (query the timesheet) before approval.",
             code="visit_disputed",
             visit_ids=disputed,
@@ -208,6 +218,7 @@ def approve_timesheet(session: Session, principal: Principal, timesheet_id: str)
             total_pence=sum(line["amount_pence"] for line in lines),
             invoice_id=timesheet.invoice_id,
             number=next_invoice_number(session, agency, now),
+            provider_id=timesheet.provider_id,  # a cover provider's timesheet pays them
         )
     except DomainError:
         session.rollback()  # nothing of this approval may survive a refusal
@@ -224,6 +235,8 @@ def timesheets_of(
 ) -> Select[Any]:
     arrangement = load(session, principal, Arrangement, arrangement_id, Action.READ)
     stmt = select(Timesheet).where(Timesheet.arrangement_id == arrangement.id)
+    if principal.kind is Kind.PROVIDER:  # not a cover provider's timesheet on it
+        stmt = stmt.where(Timesheet.provider_id == principal.provider_id)
     if filters.get("status"):
         stmt = stmt.where(Timesheet.status == filters["status"])
     return stmt.order_by(Timesheet.period_start.desc(), Timesheet.id)
