@@ -7,9 +7,9 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from agency.ids import new_id
-from agency.isf.models import AccountKind, Invoice, IsfAccount, LedgerAccount, Payout, Posting
 from agency.isf.isf_accounts import isf_ledger_account
 from agency.isf.ledger import balance
+from agency.isf.models import AccountKind, Invoice, IsfAccount, LedgerAccount, Payout, Posting
 from agency.providers.models import AvailabilityException
 from agency.visits.planned_models import PlannedVisit
 from agency.visits.planning import plan_arrangement
