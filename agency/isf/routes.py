@@ -10,7 +10,7 @@ from flask_smorest import Blueprint
 
 from agency.access import Kind, Principal
 from agency.auth import current_principal, requires
-from agency.isf import isf_accounts
+from agency.isf import funding, isf_accounts
 from agency.isf.models import IsfAccount
 from agency.isf.overdraft import approve_overdraft
 from agency.isf.schemas import (
@@ -126,7 +126,7 @@ class Allocations(MethodView):
     @requires(Kind.MANAGER)
     def post(self, body, isf_account_id):
         """Allocate council funding to the ISF for a period"""
-        return isf_accounts.allocate(db_session(), current_principal(), isf_account_id, **body)
+        return funding.allocate(db_session(), current_principal(), isf_account_id, **body)
 
 
 @blp.route("/isf-accounts/<isf_account_id>/returns")
@@ -138,7 +138,7 @@ class Returns(MethodView):
     def post(self, body, isf_account_id):
         """Return unspent funds to the council (at plan end, or closing the account)"""
         session, principal = db_session(), current_principal()
-        isf_accounts.return_unspent(session, principal, isf_account_id, **body)
+        funding.return_unspent(session, principal, isf_account_id, **body)
         return _one(isf_accounts.get_isf_account(session, principal, isf_account_id))
 
 
@@ -159,7 +159,7 @@ class Reversal(MethodView):
     @requires(Kind.MANAGER)
     def post(self, body, entry_id):
         """Correct an allocation or return with a reversing entry"""
-        return isf_accounts.reverse(db_session(), current_principal(), entry_id, body.get("memo"))
+        return funding.reverse(db_session(), current_principal(), entry_id, body.get("memo"))
 
 
 from agency.isf import payout_routes, register_routes  # noqa: E402,F401

@@ -17,9 +17,10 @@ from sqlalchemy import func, select
 
 from agency.access import Kind, Principal
 from agency.errors import Conflict
+from agency.isf.funding import allocate, return_unspent
 from agency.isf.gateway import PaymentRefused, PaymentUncertain
 from agency.isf.invoices import approve_invoice
-from agency.isf.isf_accounts import allocate, figures_for, isf_ledger_account, return_unspent
+from agency.isf.isf_accounts import figures_for, isf_ledger_account
 from agency.isf.ledger import NON_NEGATIVE, balance, reverse_entry
 from agency.isf.models import (
     EntryKind,

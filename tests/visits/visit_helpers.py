@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from agency.accounts.models import User
 from agency.directory.models import Agency
 from agency.introductions.models import Arrangement
-from agency.isf.isf_accounts import allocate, open_isf_account
+from agency.isf.funding import allocate
+from agency.isf.isf_accounts import open_isf_account
 from agency.isf.models import IsfAccount
 from agency.providers.models import Provider
 from agency.seekers.models import CareSeeker
