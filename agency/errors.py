@@ -73,6 +73,11 @@ class Forbidden(DomainError):
     message = "You may not do this."
 
 
+class ReadOnly(Forbidden):
+    code = "read_only"
+    message = "Auditors have read-only access."
+
+
 class Unauthenticated(DomainError):
     status = 401
     code = "unauthenticated"

@@ -19,11 +19,11 @@ from agency.access import Action, Kind, Principal, load, visible_to
 from agency.activities.models import Activity, ActivityAttendance, ActivityReferral
 from agency.activities.suggest import ActivityOffer, suggest
 from agency.directory import places
-from agency.errors import Conflict, InvalidInput
+from agency.errors import Conflict, InvalidInput, ReadOnly
 from agency.ids import new_id
 from agency.introductions.models import Arrangement, ArrangementStatus
 from agency.schedule import windows_to_mask
-from agency.seekers.exceptions import ManagerOnly, ReadOnly
+from agency.seekers.exceptions import ManagerOnly
 from agency.seekers.lifecycle import LIVE_STATUSES
 from agency.seekers.models import CareRequest, CareSeeker
 from agency.seekers.service import current_consent, require_not_erased

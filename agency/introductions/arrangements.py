@@ -20,13 +20,14 @@ from agency.errors import Forbidden, InvalidInput, NotFound
 from agency.ids import new_id
 from agency.introductions.events import arrangement_event
 from agency.introductions.models import (
+    ARRANGEMENT_STATES,
     Arrangement,
     ArrangementStatus,
     ArrangementVersion,
     Introduction,
 )
 from agency.introductions.request_status import set_request_status
-from agency.introductions.workflow import commit, guarded, move
+from agency.introductions.workflow import commit, guarded
 from agency.isf.models import IsfAccount, IsfStatus
 from agency.providers.models import Provider
 from agency.schedule import mask_to_hex, windows_to_mask
@@ -195,7 +196,7 @@ def change_status(
 ) -> Arrangement:
     """Pause, resume or end; ending may reopen the request and queue a fresh match."""
     arrangement = _load_for_update(session, principal, arrangement_id, Action.WRITE)
-    before = move(arrangement, target)
+    before = ARRANGEMENT_STATES.move(arrangement, target)
     if target is A.ENDED:
         arrangement.ended_at = utcnow()
         arrangement.end_reason = reason
@@ -236,7 +237,7 @@ def new_version(
     if principal.kind not in (Kind.MANAGER, Kind.ADMIN):
         raise Forbidden("Only the agency's manager changes the terms.")
     if arrangement.status is A.ENDED:
-        move(arrangement, A.ENDED)  # raises illegal_transition naming "ended"
+        ARRANGEMENT_STATES.move(arrangement, A.ENDED)  # raises illegal_transition naming "ended"
     isf_before = arrangement.isf_account_id
     if changes.get("isf_account_id"):
         _attach_isf_account(session, arrangement, changes["isf_account_id"])

@@ -15,6 +15,7 @@ from agency.introductions.pools import build_pool, request_spec
 from agency.jobs.models import JobRecord
 from agency.providers.models import Provider
 from agency.seekers.models import CareRequest
+from agency.state_machine import IllegalTransition
 
 CONSTRAINT_TEXT = {
     "service_not_offered": "does not offer every requested service",
@@ -92,10 +93,10 @@ def request_rematch(session: Session, principal: Principal, request_id: str) -> 
             "No agency covers this request's area, so there is nobody to match.", code="unrouted"
         )
     if care_request.status not in MATCHABLE:
-        raise Conflict(
+        raise IllegalTransition(
             f"The request is {care_request.status.value}; "
             "only open or matching requests are matched.",
-            code="illegal_transition",
+            current_status=care_request.status.value,
         )
     record = enqueue_match(session, care_request)
     session.commit()

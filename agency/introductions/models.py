@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from agency.access import Scope
 from agency.db import Base, IdMixin, TimestampMixin, str_enum, utcnow
+from agency.state_machine import StateMachine
 
 
 class SuggestionStatus(enum.StrEnum):
@@ -18,6 +19,20 @@ class SuggestionStatus(enum.StrEnum):
     SUPERSEDED = "superseded"  # replaced by a later match run
     REJECTED = "rejected"  # a manager set it aside, with a reason
     INTRODUCED = "introduced"  # a manager turned it into an introduction
+
+
+SUGGESTION_STATES = StateMachine(
+    {
+        SuggestionStatus.ACTIVE: {
+            SuggestionStatus.INTRODUCED,
+            SuggestionStatus.REJECTED,
+            SuggestionStatus.SUPERSEDED,
+        },
+        SuggestionStatus.SUPERSEDED: set(),
+        SuggestionStatus.REJECTED: set(),
+        SuggestionStatus.INTRODUCED: set(),
+    }
+)
 
 
 class Suggestion(IdMixin, Base):
@@ -79,6 +94,28 @@ class IntroductionStatus(enum.StrEnum):
     WITHDRAWN = "withdrawn"  # the manager withdrew it
 
 
+INTRODUCTION_STATES = StateMachine(
+    {
+        IntroductionStatus.AWAITING_PROVIDER: {
+            IntroductionStatus.AWAITING_SEEKER,
+            IntroductionStatus.PROVIDER_DECLINED,
+            IntroductionStatus.EXPIRED,
+            IntroductionStatus.WITHDRAWN,
+        },
+        IntroductionStatus.AWAITING_SEEKER: {
+            IntroductionStatus.CONFIRMED,
+            IntroductionStatus.SEEKER_DECLINED,
+            IntroductionStatus.WITHDRAWN,
+        },
+        IntroductionStatus.CONFIRMED: set(),
+        IntroductionStatus.PROVIDER_DECLINED: set(),
+        IntroductionStatus.SEEKER_DECLINED: set(),
+        IntroductionStatus.EXPIRED: set(),
+        IntroductionStatus.WITHDRAWN: set(),
+    }
+)
+
+
 class Introduction(IdMixin, TimestampMixin, Base):
     __tablename__ = "introductions"
     __label__ = "introduction"
@@ -119,6 +156,15 @@ class ArrangementStatus(enum.StrEnum):
     ACTIVE = "active"
     PAUSED = "paused"
     ENDED = "ended"
+
+
+ARRANGEMENT_STATES = StateMachine(
+    {
+        ArrangementStatus.ACTIVE: {ArrangementStatus.PAUSED, ArrangementStatus.ENDED},
+        ArrangementStatus.PAUSED: {ArrangementStatus.ACTIVE, ArrangementStatus.ENDED},
+        ArrangementStatus.ENDED: set(),
+    }
+)
 
 
 class Arrangement(IdMixin, TimestampMixin, Base):

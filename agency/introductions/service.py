@@ -1,6 +1,6 @@
 """Introductions: a manager approves, the provider answers, the seeker (via its partner) confirms.
 
-Every change goes through ``workflow.move`` (the state machine), is audited and,
+Every change goes through the state machines in ``models``, is audited and,
 where the partner cares, owed as a webhook, all in one transaction.
 """
 
@@ -16,16 +16,23 @@ from sqlalchemy.orm import Session
 from agency.access import Action, Kind, Principal, authorize, load, visible_to
 from agency.audit.service import record
 from agency.db import utcnow
-from agency.errors import Forbidden, InvalidInput, NotFound
+from agency.errors import Conflict, Forbidden, InvalidInput, NotFound
 from agency.ids import new_id
 from agency.introductions.arrangements import start_arrangement
 from agency.introductions.eligibility import failed_constraints
 from agency.introductions.events import introduction_event
-from agency.introductions.models import Introduction, IntroductionStatus, Suggestion
+from agency.introductions.models import (
+    INTRODUCTION_STATES,
+    SUGGESTION_STATES,
+    Introduction,
+    IntroductionStatus,
+    Suggestion,
+)
 from agency.introductions.models import SuggestionStatus as S
-from agency.introductions.workflow import LIVE_INTRODUCTION, commit, guarded, move, refusal
+from agency.introductions.workflow import LIVE_INTRODUCTION, commit, guarded
 from agency.providers.models import Provider
 from agency.seekers.models import CareRequest, RequestStatus
+from agency.state_machine import IllegalTransition
 
 I = IntroductionStatus  # noqa: E741
 LONDON = ZoneInfo("Europe/London")  # dates of care are London dates
@@ -60,9 +67,8 @@ def _pick_provider(
         if suggestion.status is not S.ACTIVE:
             # Approved twice: the same conflict as naming the provider by id, so the same code.
             _refuse_live_introduction(session, care_request.id, suggestion.provider_id)
-            raise refusal(
+            raise IllegalTransition(
                 f"The suggestion is {suggestion.status.value}.",
-                code="illegal_transition",
                 current_status=suggestion.status.value,
             )
     else:
@@ -97,7 +103,7 @@ def _refuse_live_introduction(session: Session, care_request_id: str, provider_i
         )
     )
     if live:
-        raise refusal(
+        raise Conflict(
             f"Introduction {live} to this provider is still live.", code="introduction_exists"
         )
 
@@ -119,9 +125,9 @@ def approve_introduction(
     now = now or utcnow()
     care_request = _lock_request(session, principal, care_request_id)
     if care_request.agency_id is None:
-        raise refusal("No agency covers this care request yet.", code="request_not_routed")
+        raise Conflict("No agency covers this care request yet.", code="request_not_routed")
     if care_request.status not in OPEN_REQUEST:
-        raise refusal(
+        raise Conflict(
             f"The care request is {care_request.status.value}.",
             code="request_not_open",
             current_status=care_request.status.value,
@@ -132,7 +138,7 @@ def approve_introduction(
     _refuse_live_introduction(session, care_request.id, provider.id)
     failed = failed_constraints(session, care_request, provider, now.astimezone(LONDON).date())
     if failed:
-        raise refusal(
+        raise Conflict(
             "The provider no longer meets this request: " + ", ".join(failed) + ".",
             code="constraint_failed",
             constraints=failed,
@@ -153,7 +159,7 @@ def approve_introduction(
     )
     session.add(introduction)
     if suggestion is not None:
-        move(suggestion, S.INTRODUCED)
+        SUGGESTION_STATES.move(suggestion, S.INTRODUCED)
     care_request.updated_at = now  # bumps the request's version: a racing approval conflicts
     session.flush()
     record(
@@ -179,7 +185,7 @@ def reject_suggestion(
     session: Session, principal: Principal, suggestion_id: str, reason: str
 ) -> Suggestion:
     suggestion = load(session, principal, Suggestion, suggestion_id, Action.WRITE)
-    before = move(suggestion, S.REJECTED)
+    before = SUGGESTION_STATES.move(suggestion, S.REJECTED)
     suggestion.status_reason = reason
     record(
         session,
@@ -201,7 +207,7 @@ def transition(
     action: str,
     reason: str | None = None,
 ) -> None:
-    before = move(introduction, target)
+    before = INTRODUCTION_STATES.move(introduction, target)
     if reason is not None:
         introduction.decline_reason = reason
     record(
@@ -228,7 +234,7 @@ def provider_answer(
     now = now or utcnow()
     introduction = load(session, principal, Introduction, introduction_id, Action.WRITE)
     if introduction.status is I.AWAITING_PROVIDER and now > introduction.respond_by:
-        raise refusal(
+        raise Conflict(
             "The time to answer this introduction has passed.",
             code="response_deadline_passed",
             current_status=introduction.status.value,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from agency.access import Scope
 from agency.db import Base, IdMixin, TimestampMixin, str_enum, utcnow
 from agency.directory.models import Locality, Sector, SupplierSize
+from agency.state_machine import StateMachine
 
 
 class OrganisationType(enum.StrEnum):
@@ -146,6 +147,28 @@ class ListingStatus(enum.StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     SUSPENDED = "suspended"
+
+
+_L = ListingStatus
+# Named moves: "resubmit" is the provider's; the rest are the agency manager's decisions.
+# Rejected is final: a new start needs a new agency. Moves go through agency.providers.vetting.
+LISTING_STATES = StateMachine(
+    {
+        _L.APPLIED: {
+            "approve": _L.APPROVED,
+            "request_info": _L.MORE_INFO_REQUESTED,
+            "reject": _L.REJECTED,
+        },
+        _L.MORE_INFO_REQUESTED: {
+            "resubmit": _L.APPLIED,
+            "approve": _L.APPROVED,
+            "reject": _L.REJECTED,
+        },
+        _L.APPROVED: {"suspend": _L.SUSPENDED},
+        _L.SUSPENDED: {"reinstate": _L.APPROVED, "reject": _L.REJECTED},
+        _L.REJECTED: {},
+    }
+)
 
 
 class ProviderListing(IdMixin, TimestampMixin, Base):

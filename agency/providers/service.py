@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from agency.access import Action, Kind, Principal, load
 from agency.dates import london_today as london_today
-from agency.errors import Conflict, Forbidden, InvalidInput
+from agency.errors import Conflict, Forbidden, InvalidInput, ReadOnly
 from agency.providers.models import Provider
 
 # --- errors (one subclass per stable code, so callers and tests can name the refusal) ---------
@@ -27,21 +27,12 @@ class AlreadyApplied(Conflict):
     message = "This provider has already applied to this agency."
 
 
-class IllegalTransition(Conflict):
-    code = "illegal_transition"
-
-
 class ComplianceItemNotPending(Conflict):
     code = "compliance_item_not_pending"
 
 
 class CqcRegistrationRequired(InvalidInput):
     code = "cqc_registration_required"
-
-
-class ReadOnly(Forbidden):
-    code = "read_only"
-    message = "Auditors have read-only access."
 
 
 class NotOwnProvider(Forbidden):

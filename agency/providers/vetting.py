@@ -1,6 +1,6 @@
 """Vetting: a provider applies to agencies, their managers decide; councils grant ISF approval.
 
-Every move of a listing goes through :data:`MOVES` (the whole state machine) and
+Every move of a listing goes through ``LISTING_STATES`` (beside the model) and
 appends a :class:`VettingDecision`, so the record of who decided what, and why, is
 complete and append-only.
 """
@@ -17,11 +17,12 @@ from agency.access import Action, Kind, Principal, load
 from agency.audit.service import record
 from agency.db import utcnow
 from agency.directory.models import Agency, Council
-from agency.errors import Forbidden, InvalidInput
+from agency.errors import Forbidden, InvalidInput, ReadOnly
 from agency.ids import new_id
 from agency.introductions.match_triggers import provider_inputs_changed
 from agency.pagination import sort_clause
 from agency.providers.models import (
+    LISTING_STATES,
     IsfApproval,
     ListingStatus,
     ProviderListing,
@@ -30,23 +31,12 @@ from agency.providers.models import (
 from agency.providers.profile import relocate
 from agency.providers.service import (
     AlreadyApplied,
-    IllegalTransition,
     NotOwnProvider,
-    ReadOnly,
     provider_for_owner,
     provider_for_read,
 )
 
 S = ListingStatus
-# current status -> {move: next status}. "resubmit" is the provider's move; the rest are
-# the agency manager's decisions. Rejected is final: a new start needs a new agency.
-MOVES: dict[ListingStatus, dict[str, ListingStatus]] = {
-    S.APPLIED: {"approve": S.APPROVED, "request_info": S.MORE_INFO_REQUESTED, "reject": S.REJECTED},
-    S.MORE_INFO_REQUESTED: {"resubmit": S.APPLIED, "approve": S.APPROVED, "reject": S.REJECTED},
-    S.APPROVED: {"suspend": S.SUSPENDED},
-    S.SUSPENDED: {"reinstate": S.APPROVED, "reject": S.REJECTED},
-    S.REJECTED: {},
-}
 DECISIONS = ("approve", "request_info", "reject", "suspend", "reinstate")
 # The listing states the matcher tells apart: approved here, suspended anywhere.
 MATCHER_READS = frozenset({S.APPROVED, S.SUSPENDED})
@@ -162,9 +152,7 @@ def _move(
     reason: str | None,
 ) -> ProviderListing:
     current = listing.status
-    target = MOVES[current].get(move)
-    if target is None:
-        raise _illegal(current, move)
+    target = LISTING_STATES.target(listing, move)
     # Compare-and-set: only one of two concurrent decisions on the same status wins.
     now = utcnow()
     moved = session.execute(
@@ -176,7 +164,7 @@ def _move(
     if not moved:
         session.rollback()
         session.refresh(listing)
-        raise _illegal(listing.status, move)
+        raise LISTING_STATES.illegal(listing, move)
     session.add(_decision(listing.id, current, target, reason, principal))
     record(
         session,
@@ -193,16 +181,6 @@ def _move(
     session.commit()
     session.refresh(listing)
     return listing
-
-
-def _illegal(current: ListingStatus, move: str) -> IllegalTransition:
-    allowed = sorted(MOVES[current])
-    return IllegalTransition(
-        f"The listing is {current.value}; '{move}' is not possible from that state"
-        + (f" (possible: {', '.join(allowed)})." if allowed else "."),
-        current_status=current.value,
-        allowed=allowed,
-    )
 
 
 def _decision(

@@ -1,7 +1,9 @@
 """What the seekers domain refuses, each with its stable error code.
 
 The codes are class attributes (not ``code=`` arguments) so that callers in
-other domains can catch a refusal by type, e.g. ``except IllegalTransition``.
+other domains can catch a refusal by type, e.g. ``except SeekerErased``. An illegal
+status move is ``agency.state_machine.IllegalTransition``; an auditor's write attempt
+is ``agency.errors.ReadOnly``.
 """
 
 from __future__ import annotations
@@ -24,11 +26,6 @@ class ConsentRequired(Conflict):
     message = "The care seeker has no current consent to introductions; record consent first."
 
 
-class IllegalTransition(Conflict):
-    code = "illegal_transition"
-    message = "The care request is not in a state that allows this."
-
-
 class VersionConflict(Conflict):
     code = "version_conflict"
     message = "The care request was changed since you read it; read it again and retry."
@@ -42,11 +39,6 @@ class PartnerOnly(Forbidden):
 class ManagerOnly(Forbidden):
     code = "manager_only"
     message = "Only the agency's managers may do this."
-
-
-class ReadOnly(Forbidden):
-    code = "read_only"
-    message = "Auditors have read-only access."
 
 
 class Pseudonymised(Forbidden):

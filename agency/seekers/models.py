@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from agency.access import Scope
 from agency.db import Base, IdMixin, TimestampMixin, str_enum, utcnow
+from agency.state_machine import StateMachine
 
 
 class ContactPreference(enum.StrEnum):
@@ -97,6 +98,20 @@ class RequestStatus(enum.StrEnum):
     MATCHED = "matched"
     CLOSED = "closed"
     WITHDRAWN = "withdrawn"
+
+
+# open -> matching -> matched -> closed; open | matching | matched -> withdrawn;
+# matched -> open (the arrangement ended or fell through: look again).
+# Moves go through agency.seekers.lifecycle.transition_request (it stamps the times).
+REQUEST_STATES = StateMachine(
+    {
+        RequestStatus.OPEN: {RequestStatus.MATCHING, RequestStatus.WITHDRAWN},
+        RequestStatus.MATCHING: {RequestStatus.MATCHED, RequestStatus.WITHDRAWN},
+        RequestStatus.MATCHED: {RequestStatus.CLOSED, RequestStatus.WITHDRAWN, RequestStatus.OPEN},
+        RequestStatus.CLOSED: set(),
+        RequestStatus.WITHDRAWN: set(),
+    }
+)
 
 
 class CareRequest(IdMixin, TimestampMixin, Base):

@@ -25,12 +25,7 @@ from agency.introductions.match_jobs import enqueue_match
 from agency.jobs.models import JobRecord
 from agency.pagination import sort_clause
 from agency.schedule import mask_from_hex, mask_to_hex, mask_to_windows, windows_to_mask
-from agency.seekers.exceptions import (
-    ConsentRequired,
-    IllegalTransition,
-    ManagerOnly,
-    VersionConflict,
-)
+from agency.seekers.exceptions import ConsentRequired, ManagerOnly, VersionConflict
 from agency.seekers.lifecycle import EDITABLE_STATUSES, transition_request
 from agency.seekers.models import CareRequest, RequestStatus, Urgency
 from agency.seekers.service import (
@@ -41,6 +36,7 @@ from agency.seekers.service import (
     require_partner,
     writable_seeker,
 )
+from agency.state_machine import IllegalTransition
 
 # Changing any of these changes who can help, so the request is routed and matched again
 # (the rate cap and splitting are hard constraints of the matcher too).

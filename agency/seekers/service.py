@@ -17,14 +17,9 @@ from sqlalchemy.orm import Session
 from agency.access import Action, Kind, Principal, authorize, load
 from agency.db import utcnow
 from agency.directory import places
+from agency.errors import ReadOnly
 from agency.ids import new_id
-from agency.seekers.exceptions import (
-    PartnerOnly,
-    Pseudonymised,
-    ReadOnly,
-    ReferenceTaken,
-    SeekerErased,
-)
+from agency.seekers.exceptions import PartnerOnly, Pseudonymised, ReferenceTaken, SeekerErased
 from agency.seekers.models import CareSeeker, Consent, ContactPreference
 
 M = TypeVar("M")

@@ -18,9 +18,9 @@ from agency.access import Action, Kind, Principal, digest, load, visible_to
 from agency.audit.service import record
 from agency.dates import LONDON
 from agency.db import utcnow
-from agency.errors import Forbidden, NotFound
+from agency.errors import Conflict, Forbidden, NotFound
 from agency.ids import new_id
-from agency.introductions.workflow import commit, guarded, refusal
+from agency.introductions.workflow import commit, guarded
 from agency.jobs.models import JobRecord
 from agency.jobs.queue import job
 from agency.providers.models import Provider
@@ -123,7 +123,7 @@ def cancel_planned_visit(
         raise Forbidden("Only the visit's provider cancels it.")
     session.refresh(planned, with_for_update=True)
     if planned.status is not P.PLANNED or planned.starts_at <= utcnow():
-        raise refusal(
+        raise Conflict(
             "Only a planned visit that has not started can be cancelled.",
             code="visit_not_cancellable",
             current_status=planned.status.value,
@@ -151,7 +151,7 @@ def acknowledge_missed(session: Session, principal: Principal, planned_id: str) 
     if principal.kind not in (Kind.MANAGER, Kind.ADMIN):
         raise Forbidden("The agency's manager works through the missed list.")
     if planned.status is not P.MISSED or planned.acknowledged_at is not None:
-        raise refusal(
+        raise Conflict(
             "Only a missed visit not yet dealt with can be acknowledged.",
             code="not_missed",
             current_status=planned.status.value,

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from agency.access import Action, Kind, Principal, load, visible_to
 from agency.audit.service import record
-from agency.errors import Forbidden, InvalidInput
+from agency.errors import Conflict, Forbidden, InvalidInput
 from agency.ids import new_id
 from agency.introductions.models import Arrangement
-from agency.introductions.workflow import commit, guarded, refusal
+from agency.introductions.workflow import commit, guarded
 from agency.visits.feedback_models import Concern, FeedbackSide, VisitFeedback
 from agency.visits.models import Visit, VisitStatus
 
@@ -44,7 +44,7 @@ def give_feedback(
     else:
         raise Forbidden("Feedback comes from the seeker's partner or the visit's provider.")
     if visit.status is not VisitStatus.CONFIRMED:
-        raise refusal(
+        raise Conflict(
             "Feedback follows a confirmed visit.",
             code="visit_not_confirmed",
             current_status=visit.status.value,
@@ -53,7 +53,7 @@ def give_feedback(
         VisitFeedback.visit_id == visit.id, VisitFeedback.side == side
     )
     if session.scalar(given) is not None:
-        raise refusal("This side has already given feedback on the visit.", code="feedback_given")
+        raise Conflict("This side has already given feedback on the visit.", code="feedback_given")
     arrangement = session.get(Arrangement, visit.arrangement_id)
     assert arrangement is not None
     concern = Concern(fields["concern"]) if fields.get("concern") else None

@@ -15,13 +15,12 @@ from sqlalchemy.orm import Session
 from agency.access import Action, Kind, Principal, load
 from agency.audit.service import record
 from agency.db import utcnow
-from agency.errors import Forbidden, InvalidInput
+from agency.errors import Conflict, Forbidden, InvalidInput
 from agency.ids import new_id
 from agency.introductions.models import Arrangement, ArrangementStatus
-from agency.introductions.workflow import commit, guarded, refusal
+from agency.introductions.workflow import commit, guarded
 from agency.visits import planning, visit_rules
-from agency.visits.models import Flag, TimesheetStatus, Visit, VisitStatus
-from agency.visits.transitions import move
+from agency.visits.models import VISIT_STATES, Flag, TimesheetStatus, Visit, VisitStatus
 
 OVERLAP = Flag.OVERLAPS_ANOTHER_VISIT.value
 
@@ -108,7 +107,7 @@ def log_visit(
     """Record a visit the provider made; flags say where it departs from what was agreed."""
     arrangement = _arrangement_for_provider(session, principal, arrangement_id)
     if arrangement.status is not ArrangementStatus.ACTIVE:
-        raise refusal(
+        raise Conflict(
             f"The arrangement is {arrangement.status.value}; visits are logged while it is active.",
             code="arrangement_not_active",
             current_status=arrangement.status.value,
@@ -139,7 +138,7 @@ def _editable(session: Session, principal: Principal, visit_id: str) -> Visit:
         raise Forbidden("Only the provider who logged a visit changes it.")
     timesheet = visit.timesheet
     if timesheet is not None and timesheet.status is not TimesheetStatus.QUERIED:
-        raise refusal(
+        raise Conflict(
             f"The visit is on a {timesheet.status.value} timesheet; it can change only while "
             "that timesheet is queried.",
             code="visit_locked",
@@ -173,7 +172,7 @@ def update_visit(
     changed = {k: v for k, v in changes.items() if current.get(k) != v}
     _apply(visit, arrangement, {**current, **changes}, today or visit_rules.london_today())
     if changed.keys() - {"notes"} and visit.status is not VisitStatus.LOGGED:
-        move(visit, VisitStatus.LOGGED)  # what the seeker's side answered has changed
+        VISIT_STATES.move(visit, VisitStatus.LOGGED)  # what the seeker's side answered has changed
     _refresh_overlaps(session, [visit, *old_neighbours, *_overlapping(session, visit)])
     planning.link_logged_visit(session, visit)
     record(session, principal, "visit.corrected", visit, before, _audit_view(visit))
@@ -198,12 +197,12 @@ def _answer(session: Session, principal: Principal, visit_id: str, target: Visit
     if principal.kind not in (Kind.PARTNER, Kind.ADMIN):
         raise Forbidden("Visits are confirmed or disputed by the seeker's partner client.")
     if visit.timesheet is not None and visit.timesheet.status is TimesheetStatus.APPROVED:
-        raise refusal(
+        raise Conflict(
             "The visit is on an approved timesheet and already invoiced.",
             code="visit_locked",
             current_status=TimesheetStatus.APPROVED.value,
         )
-    move(visit, target)
+    VISIT_STATES.move(visit, target)
     return visit
 
 

@@ -8,7 +8,7 @@ from agency.access import Kind, Principal
 from agency.directory.models import Locality
 from agency.providers import vetting
 from agency.providers.models import ListingStatus, ProviderListing, VettingDecision
-from agency.providers.service import IllegalTransition
+from agency.state_machine import IllegalTransition
 from tests.factories import bearer, make_admin, make_agency, make_council, make_manager
 from tests.providers.providers_helpers import make_world
 
