@@ -18,12 +18,21 @@ def _url() -> str:
 
 def register_commands(app: Flask) -> None:
     from agency.audit.commands import register_audit_commands
-    from agency.introductions.expiry import register_introduction_commands
+    from agency.visits.commands import register_visit_commands
     from agency.webhooks.commands import register_webhook_commands
 
     register_audit_commands(app)
-    register_introduction_commands(app)
     register_webhook_commands(app)
+    register_visit_commands(app)
+
+    @app.cli.command("expire-introductions")
+    def expire_introductions_command() -> None:
+        """Expire introductions the provider did not answer in time (run by a scheduler)."""
+        from agency.introductions.expiry import expire_overdue
+
+        with session_scope(_url()) as session:
+            count = expire_overdue(session)
+        click.echo(f"expired {count} introductions")
 
     @app.cli.command("db-upgrade")
     @click.argument("revision", default="head")
@@ -135,9 +144,10 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("replan")
     def replan() -> None:
         """Queue a batch re-plan of every agency (call hourly from cron without Redis)."""
-        from agency.jobs.periodic import replan_all_agencies
+        from agency.worker import replan_all_agencies
 
-        click.echo(f"re-plan queued for {replan_all_agencies()} agencies")
+        count = replan_all_agencies(current_app.extensions["agency"].container)
+        click.echo(f"re-plan queued for {count} agencies")
 
     @app.cli.command("requeue-jobs")
     def requeue_jobs() -> None:

@@ -5,7 +5,8 @@ introductions never expire (a provider who never answers blocks the request),
 webhook retries wait for the next state change, and jobs written while Redis was
 down stay queued until a worker restarts. Without Redis, call the same work from
 the system's cron: `flask --app wsgi replan` (hourly), `expire-introductions`
-(every 5 minutes), `deliver-due-webhooks` (every minute).
+(every 5 minutes), `deliver-due-webhooks` (every minute), `plan-visits` (hourly),
+`mark-missed-visits` (every 5 minutes).
 
 Each entry is a small RQ job on the queue of the work it starts; the work itself is
 recorded as an ordinary job (a row in `jobs`), visible and retried like any other.
@@ -13,11 +14,10 @@ recorded as an ordinary job (a row in `jobs`), visible and retried like any othe
 
 from rq import cron
 
-from agency.audit.commands import checkpoint_job
+from agency.audit.checkpoints import checkpoint_job
 from agency.bootstrap import routes_for
 from agency.config import Settings
-from agency.jobs.periodic import enqueue_periodic, replan_all_agencies
-from agency.worker import sweep_jobs
+from agency.worker import enqueue_periodic, replan_all_agencies, sweep_jobs
 
 _routes = routes_for(Settings.from_env())
 MATCHING = _routes.queue_of_kind("matching")
