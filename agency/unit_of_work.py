@@ -40,6 +40,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from agency.errors import Conflict, DomainError
 
 DEPTH = "unit_of_work_depth"  # Session.info key: how many units of work are open on it
+AFTER_COMMIT = "after_commit"  # Session.info key of agency.db.after_commit's callbacks
 
 ConflictFactory = Callable[[], DomainError]
 
@@ -85,7 +86,7 @@ class UnitOfWork:
 
     def rollback(self) -> None:
         """Give up the whole transaction (the session's, whoever opened it)."""
-        self.session.rollback()
+        _roll_back(self.session)
         self.committed = False
 
     @contextmanager
@@ -93,10 +94,10 @@ class UnitOfWork:
         try:
             yield
         except StaleDataError:
-            self.session.rollback()
+            _roll_back(self.session)
             raise self._stale_data() from None
         except IntegrityError:
-            self.session.rollback()
+            _roll_back(self.session)
             raise self._integrity_error() from None
 
     def _pending(self) -> bool:
@@ -125,16 +126,23 @@ def unit_of_work(
             yield uow
     except BaseException:
         if uow.outermost:
-            session.rollback()
+            _roll_back(session)
         raise
     else:
         if uow.outermost and (not uow.committed or uow._pending()):
-            session.rollback()
+            _roll_back(session)
     finally:
         if depth:
             session.info[DEPTH] = depth
         else:
             session.info.pop(DEPTH, None)
+
+
+def _roll_back(session: Session) -> None:
+    session.rollback()
+    # Work queued for after the commit goes too, even when no transaction had begun yet
+    # (the session's after_soft_rollback hook only sees a transaction that existed).
+    session.info.pop(AFTER_COMMIT, None)
 
 
 def in_unit_of_work(session: Session) -> bool:
