@@ -83,19 +83,24 @@ class TimestampMixin:
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-_engines: dict[tuple[str, int | None], Engine] = {}
+_engines: dict[tuple[str, int | None, bool], Engine] = {}
 
 
-def get_engine(url: str, statement_timeout_ms: int | None = None) -> Engine:
+def get_engine(
+    url: str, statement_timeout_ms: int | None = None, autocommit: bool = False
+) -> Engine:
     """One engine per URL (and web bound) per process (gunicorn and RQ workers build their own).
 
     With ``statement_timeout_ms`` (the web's engine, PostgreSQL only) every connection is
     opened with that ``statement_timeout`` and JIT off as startup options: the bound holds
     for each statement without a ``SET`` round trip per request. Jobs use the plain engine.
+    ``autocommit`` (PostgreSQL only): a pool of its own whose connections never open a
+    transaction, for single-statement reads (agency.web.autocommit_session).
     """
     if url.startswith("sqlite"):
         statement_timeout_ms = None  # SQLite has no statement timeout: one engine
-    key = (url, statement_timeout_ms)
+        autocommit = False
+    key = (url, statement_timeout_ms, autocommit)
     engine = _engines.get(key)
     if engine is None:
         if url.startswith("sqlite"):
@@ -111,6 +116,7 @@ def get_engine(url: str, statement_timeout_ms: int | None = None) -> Engine:
                 )
             engine = create_engine(
                 url,
+                **({"isolation_level": "AUTOCOMMIT"} if autocommit else {}),
                 # The web's engine pings only connections idle for a while (below): a ping
                 # on every checkout is a round trip per request.
                 pool_pre_ping=not statement_timeout_ms,

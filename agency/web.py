@@ -6,15 +6,18 @@ import logging
 import re
 import secrets
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask.wrappers import Response
 from sqlalchemy.orm import Session, sessionmaker
 
-from agency.db import bounded_sessionmaker
+from agency.db import bounded_sessionmaker, get_engine
 from agency.input_limits import check_request
+from agency.privacy import pseudonym
 
 access_log = logging.getLogger("agency.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -55,6 +58,34 @@ def db_session() -> Session:
     if "db" not in g:
         g.db = web_sessionmaker(current_app._get_current_object())()  # type: ignore[attr-defined]
     return g.db  # type: ignore[no-any-return]
+
+
+@contextmanager
+def autocommit_session() -> Iterator[Session]:
+    """A short session whose statements each commit on their own: one round trip per query.
+
+    For single-statement reads made on every request (the principal of a credential, the
+    directory's change counter): no BEGIN and ROLLBACK around them, and nothing read here
+    is held in the request's own session (which opens only if the view uses it).
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    made = app.extensions.get("agency.autocommit_sessions")
+    if made is None:
+        web = web_sessionmaker(app)
+        engine = web.kw["bind"]
+        if engine.dialect.name == "postgresql":  # a pool of its own: no per-use switching
+            timeout = app.extensions["agency"].settings.web_statement_timeout_ms
+            url = engine.url.render_as_string(hide_password=False)
+            engine = get_engine(url, timeout, autocommit=True)
+        else:
+            engine = engine.execution_options(isolation_level="AUTOCOMMIT")
+        made = sessionmaker(bind=engine, expire_on_commit=False, info=web.kw.get("info", {}))
+        app.extensions["agency.autocommit_sessions"] = made
+    session = made()
+    try:
+        yield session
+    finally:
+        session.close()
 
 
 def init_request_hooks(app: Flask) -> None:
@@ -106,3 +137,17 @@ def init_request_hooks(app: Flask) -> None:
         if session is not None:
             session.rollback()
             session.close()
+
+
+# --- what an auditor reads (used by response schemas, inside a request) ----------------------
+
+
+def auditor_is_reading() -> bool:
+    """True while answering a council auditor (schemas hide seeker ids and free text then)."""
+    principal = g.get("principal") if has_request_context() else None
+    return principal is not None and principal.kind.value == "auditor"
+
+
+def seeker_pseudonym(seeker_id: str) -> str:
+    """:func:`pseudonym` with this app's secret key (inside a request)."""
+    return pseudonym(current_app.extensions["agency"].settings.secret_key, seeker_id)

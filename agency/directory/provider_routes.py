@@ -12,15 +12,24 @@ from agency.directory.provider_schemas import (
     PublicProviderQuerySchema,
     PublicProviderSchema,
 )
-from agency.directory.read_cache import cached_json
+from agency.directory.read_cache import cached_json, serve_cached_pages
 from agency.directory.routes import ANY, blp
 from agency.web import db_session
+
+
+def _agency_readers() -> tuple[object, ...]:
+    """Who a cached agency page was built for: readers bound alike were authorised alike
+    (the agency's own managers, its council's auditors, admins)."""
+    principal = current_principal()
+    assert principal is not None
+    return (principal.kind, principal.agency_id, principal.council_id)
 
 
 @blp.route("/agencies/<agency_id>/providers")
 class AgencyProviders(MethodView):
     @blp.arguments(AgencyProviderQuerySchema, location="query")
     @blp.response(200, AgencyProviderSchema(many=True))
+    @blp.alt_response(304, description="Not modified (the page's ETag was sent)")
     @blp.alt_response(404, description="No such agency, or not yours")
     @blp.paginate(max_page_size=100)
     @requires(Kind.MANAGER, Kind.AUDITOR)
@@ -37,7 +46,7 @@ class AgencyProviders(MethodView):
             return data, {"item_count": pagination_parameters.item_count}
 
         # Every reader allowed to see this agency sees the same page (read_cache).
-        response, meta = cached_json(session, build, principal.kind)
+        response, meta = cached_json(session, build, *_agency_readers())
         pagination_parameters.item_count = meta["item_count"]
         return response
 
@@ -46,6 +55,7 @@ class AgencyProviders(MethodView):
 class PublicProviders(MethodView):
     @blp.arguments(PublicProviderQuerySchema, location="query")
     @blp.response(200, PublicProviderSchema(many=True))
+    @blp.alt_response(304, description="Not modified (the page's ETag was sent)")
     @blp.paginate(max_page_size=100)
     @requires(*ANY)
     def get(self, query, pagination_parameters):
@@ -61,3 +71,7 @@ class PublicProviders(MethodView):
         response, meta = cached_json(session, build)
         pagination_parameters.item_count = meta["item_count"]
         return response
+
+
+# Cached pages are answered before argument parsing (read_cache.serve_cached_pages).
+serve_cached_pages(blp, {"AgencyProviders": _agency_readers, "PublicProviders": tuple})

@@ -5,7 +5,7 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from agency.directory.read_cache import cached_json
+from agency.directory.read_cache import cached_json, serve_cached_pages
 from agency.oruk import service
 from agency.oruk.schemas import (
     OrukInfoSchema,
@@ -66,6 +66,7 @@ class OrukServices(MethodView):
     @blp.doc(**PUBLIC)
     @blp.arguments(OrukServiceQuerySchema, location="query", **STRICT)
     @blp.response(200, OrukServicePageSchema)
+    @blp.alt_response(304, description="Not modified (the page's ETag was sent)")
     def get(self, query):
         """Approved providers with in-date checks, then community activities, as ORUK services"""
         return _cached(
@@ -77,6 +78,7 @@ class OrukServices(MethodView):
 class OrukServiceItem(MethodView):
     @blp.doc(**PUBLIC)
     @blp.response(200, OrukServiceSchema)
+    @blp.alt_response(304, description="Not modified (the page's ETag was sent)")
     @blp.alt_response(404, description="No such service, or not approved and in date")
     def get(self, service_id):
         """One provider or community activity as a fully nested ORUK service (by its UUID)"""
@@ -88,6 +90,7 @@ class OrukServiceAtLocations(MethodView):
     @blp.doc(**PUBLIC)
     @blp.arguments(OrukServiceQuerySchema, location="query", **STRICT)
     @blp.response(200, OrukServiceAtLocationPageSchema)
+    @blp.alt_response(304, description="Not modified (the page's ETag was sent)")
     def get(self, query):
         """Each service at its postcode district, one page (same filters as services)"""
         return _cached(
@@ -100,6 +103,7 @@ class OrukServiceAtLocations(MethodView):
 class OrukServiceAtLocationItem(MethodView):
     @blp.doc(**PUBLIC)
     @blp.response(200, OrukServiceAtLocationSchema)
+    @blp.alt_response(304, description="Not modified (the page's ETag was sent)")
     @blp.alt_response(404, description="No such service at location")
     def get(self, sal_id):
         """One service at its location, fully nested"""
@@ -147,3 +151,18 @@ class OrukTaxonomyTermItem(MethodView):
     def get(self, term_id):
         """One taxonomy term (by its UUID or code)"""
         return service.get_taxonomy_term(db_session(), term_id)
+
+
+# Every cached read of the feed is answered before argument parsing (read_cache).
+serve_cached_pages(
+    blp,
+    {
+        view: tuple
+        for view in (
+            "OrukServices",
+            "OrukServiceItem",
+            "OrukServiceAtLocations",
+            "OrukServiceAtLocationItem",
+        )
+    },
+)
