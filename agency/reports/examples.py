@@ -105,6 +105,7 @@ def _funnel() -> dict[str, Any]:
                 {"reason": "Found someone else", "count": 8},
             ],
         },
+        "cover": {"offered": 37, "accepted": 33, "declined": 3, "visits_made": 30},
     }
 
 

@@ -5,6 +5,11 @@ introduction) → accepted (an introduction the provider accepted: it reached aw
 so it is awaiting_seeker, confirmed, seeker_declined, or withdrawn after the provider had
 answered) → arrangements. Median hours from a request's creation to its first suggestion,
 first introduction and first arrangement; the ten most given decline reasons per side.
+
+Cover (issue 19) is not a new match: a visit another provider covers while the
+arrangement's provider is away makes no request, suggestion, introduction or arrangement,
+so it is counted apart, in ``cover``: planned visits in the period whose cover was
+offered, accepted, declined (still), and accepted cover whose visit was logged.
 """
 
 from __future__ import annotations
@@ -96,6 +101,37 @@ def funnel(session: Session, scope: ReportScope) -> dict[str, Any]:
             "to_arrangement": _median_hours(session, scope, Arrangement),
         },
         "decline_reasons": {status.value: _reasons(session, scope, status) for status in DECLINES},
+        "cover": cover_counts(session, scope),
+    }
+
+
+def cover_counts(session: Session, scope: ReportScope) -> dict[str, int]:
+    """Planned visits of the period (in scope) by cover status: cover, not new matches."""
+    from agency.visits.planned_models import CoverStatus, PlannedVisit
+
+    accepted = PlannedVisit.cover_status == CoverStatus.ACCEPTED
+    stmt = (
+        select(
+            func.count(),
+            func.sum(case((accepted, 1), else_=0)),
+            func.sum(case((PlannedVisit.cover_status == CoverStatus.DECLINED, 1), else_=0)),
+            func.sum(case((and_(accepted, PlannedVisit.visit_id.is_not(None)), 1), else_=0)),
+        )
+        .join(Arrangement, Arrangement.id == PlannedVisit.arrangement_id)
+        .join(CareRequest, CareRequest.id == Arrangement.care_request_id)
+        .where(
+            PlannedVisit.cover_status.is_not(None),
+            *scope.during(PlannedVisit.starts_at),
+            *scope.owned(PlannedVisit.agency_id, PlannedVisit.council_id),
+            *scope.for_requests(CareRequest),
+        )
+    )
+    offered, accepted_n, declined, made = (int(n or 0) for n in session.execute(stmt).one())
+    return {
+        "offered": offered,
+        "accepted": accepted_n,
+        "declined": declined,
+        "visits_made": made,
     }
 
 

@@ -168,11 +168,22 @@ class DeclineReasonsSchema(ma.Schema):
     seeker_declined = _list(DeclineReasonSchema, "Top ten given by seekers")
 
 
+class FunnelCoverSchema(ma.Schema):
+    offered = _int("Planned visits of the period offered to a cover provider", 12)
+    accepted = _int("Of those, cover accepted", 10)
+    declined = _int("Cover declined (not offered again)", 1)
+    visits_made = _int("Accepted cover whose visit was logged", 8)
+
+
 class FunnelSchema(ma.Schema):
     scope = F.Nested(ReportScopeSchema)
     steps = _list(FunnelStepSchema, "The funnel")
     median_hours = F.Nested(MedianHoursSchema)
     decline_reasons = F.Nested(DeclineReasonsSchema)
+    cover = F.Nested(
+        FunnelCoverSchema,
+        metadata={"description": "Cover while a provider is away: counted apart, not as matches"},
+    )
 
 
 class PaymentDaysSchema(ma.Schema):

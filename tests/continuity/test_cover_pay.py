@@ -76,6 +76,7 @@ def test_a_cover_visit_is_invoiced_at_the_cover_rate_and_paid_from_the_same_isf(
     client, session, request
 ):
     world, cover, cover_headers, target = _covered_world(session, client)
+    funnel_before = _funnel(client, world)
     # Not before the day: a visit is never logged for a future date.
     early = _log_cover(client, target, cover_headers)
     assert early.status_code == 422 and "date" in early.json["errors"]
@@ -163,6 +164,18 @@ def test_a_cover_visit_is_invoiced_at_the_cover_rate_and_paid_from_the_same_isf(
     session.expire_all()
     own_invoice = session.get(Invoice, own_approved.json["invoice_id"])
     assert own_invoice.provider_id == world.provider.id and own_invoice.total_pence == 1850
+    # The funnel counts the cover apart; its matching steps are as before (no new match).
+    funnel_after = _funnel(client, world)
+    assert funnel_after["steps"] == funnel_before["steps"]
+    assert funnel_before["cover"] == {"offered": 1, "accepted": 1, "declined": 0, "visits_made": 0}
+    assert funnel_after["cover"] == {"offered": 1, "accepted": 1, "declined": 0, "visits_made": 1}
+
+
+def _funnel(client, world):  # type: ignore[no-untyped-def]
+    query = {"period_start": days_ago(30).isoformat(), "period_end": days_ago(-30).isoformat()}
+    response = client.get("/reports/funnel", query_string=query, headers=world.manager_headers)
+    assert response.status_code == 200, response.json
+    return response.json
 
 
 def test_only_the_accepting_cover_provider_logs_the_cover_visit(client, session):
