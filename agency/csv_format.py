@@ -6,7 +6,7 @@ after a leading tab or carriage return) as a formula, so a provider's trading na
 they open the register. OWASP's rule (CSV Injection cheat sheet): prefix such a cell
 with a single quote so it is shown as text. Plain numbers (``-12.50``, a negative
 amount) cannot be formulas and are left alone, so money columns stay numeric.
-No Flask here: HTTP wrappers live in ``agency.csv_export``.
+No Flask here: the HTTP response is ``agency.web.csv_response`` (web side).
 """
 
 from __future__ import annotations
@@ -45,3 +45,9 @@ def csv_lines(rows: Iterable[Iterable[object]], *, lineterminator: str = "\r\n")
 def csv_text(rows: Iterable[Iterable[object]], *, lineterminator: str = "\r\n") -> str:
     """The whole CSV document as one string (for small files built in memory)."""
     return "".join(csv_lines(rows, lineterminator=lineterminator))
+
+
+def pounds(pence: int) -> str:
+    """Integer pence as pounds with two decimals, the way CSV readers expect (``-12.05``)."""
+    sign = "-" if pence < 0 else ""
+    return f"{sign}{abs(pence) // 100}.{abs(pence) % 100:02d}"

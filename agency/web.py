@@ -6,7 +6,7 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +15,7 @@ from flask import Flask, current_app, g, has_request_context, request
 from flask.wrappers import Response
 from sqlalchemy.orm import Session, sessionmaker
 
+from agency.csv_format import csv_lines, csv_text
 from agency.db import bounded_sessionmaker, get_engine
 from agency.input_limits import check_request
 from agency.privacy import pseudonym
@@ -151,3 +152,31 @@ def auditor_is_reading() -> bool:
 def seeker_pseudonym(seeker_id: str) -> str:
     """:func:`pseudonym` with this app's secret key (inside a request)."""
     return pseudonym(current_app.extensions["agency"].settings.secret_key, seeker_id)
+
+
+# --- CSV downloads (the rows are written by agency.csv_format) --------------------------------
+
+CSV_DOC = {"responses": {"200": {"description": "CSV", "content": {"text/csv": {}}}}}
+
+
+def csv_response(
+    rows: Iterable[Iterable[object]],
+    filename: str | None = None,
+    *,
+    lineterminator: str = "\r\n",
+    stream: bool = True,
+) -> Response:
+    """A text/csv response, an attachment named ``filename`` when one is given.
+
+    Streamed row by row by default (registers and lists can be large for a council): Flask
+    ends the request (and closes its session) before a streamed body is read, so a
+    generator reading the database must use a session of its own. ``stream=False`` sends
+    a small document built in memory, with its length.
+    """
+    body = (
+        csv_lines(rows, lineterminator=lineterminator)
+        if stream
+        else csv_text(rows, lineterminator=lineterminator)
+    )
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"'} if filename else {}
+    return Response(body, mimetype="text/csv", headers=headers)

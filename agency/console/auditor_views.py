@@ -15,13 +15,13 @@ from agency.audit import service as audit
 from agency.audit.models import AuditEntry
 from agency.console.blueprint import bp, principal, refusal_message, staff
 from agency.console.forms import IsfApprovalForm
-from agency.csv_export import csv_response
+from agency.csv_format import pounds
 from agency.errors import DomainError
 from agency.isf import isf_accounts, register
 from agency.isf.models import IsfAccount
 from agency.isf.register_routes import ApprovedProviderSchema
 from agency.providers import vetting
-from agency.web import db_session
+from agency.web import csv_response, db_session
 
 AUDIT_PAGE = 50
 
@@ -79,8 +79,6 @@ def approved_providers() -> str:
 @bp.route("/approved-providers.csv")
 @staff(Kind.AUDITOR, Kind.MANAGER)
 def approved_providers_csv() -> Response:
-    from agency.csv_export import pounds
-
     entries = register.approved_providers(db_session(), principal())
     header = list(ApprovedProviderSchema().fields)
     rows = [header] + [

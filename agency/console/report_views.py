@@ -71,4 +71,4 @@ def report_chart(name: str) -> Response:
 @staff(Kind.MANAGER, Kind.AUDITOR)
 def report_csv(name: str) -> Response:
     report = _report(name)
-    return report_routes.csv_response(name, report, report_routes.compute(report, _filters()))
+    return report_routes.report_csv(name, report, report_routes.compute(report, _filters()))

@@ -1,11 +1,10 @@
 """HTTP routes: provider payout accounts, payment runs, bank references, the Stripe webhook."""
 
-from flask import Response, current_app, request
+from flask import current_app, request
 from flask.views import MethodView
 
 from agency.access import Kind
 from agency.auth import current_principal, requires
-from agency.csv_format import csv_text
 from agency.isf import payout_accounts, payouts, settlement
 from agency.isf.gateway import gateway_for
 from agency.isf.models import Invoice
@@ -19,7 +18,7 @@ from agency.isf.schemas import (
     WebhookAckSchema,
 )
 from agency.isf.webhooks import receive_stripe_event
-from agency.web import db_session
+from agency.web import CSV_DOC, csv_response, db_session
 
 
 def _settings():  # type: ignore[no-untyped-def]
@@ -101,7 +100,7 @@ class PaymentRunPayouts(MethodView):
 
 @blp.route("/payment-runs/<payment_run_id>/payment-file")
 class PaymentFile(MethodView):
-    @blp.doc(responses={"200": {"description": "CSV", "content": {"text/csv": {}}}})
+    @blp.doc(**CSV_DOC)
     @requires(Kind.MANAGER)
     def get(self, payment_run_id):
         """The bank payment file (CSV) of a manual bank transfer run"""
@@ -121,7 +120,7 @@ class PaymentFile(MethodView):
                     payout.status.value,
                 ]
             )
-        return Response(csv_text(rows), mimetype="text/csv")
+        return csv_response(rows, stream=False)
 
 
 @blp.route("/payouts/<payout_id>/bank-reference")

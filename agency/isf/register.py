@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from agency.access import Kind, Principal
-from agency.csv_export import pounds
+from agency.csv_format import pounds
 from agency.directory.models import Agency
 from agency.isf import isf_accounts
 from agency.isf.models import Invoice, InvoiceStatus, IsfAccount

@@ -10,10 +10,10 @@ from flask.views import MethodView
 
 from agency.access import Kind
 from agency.auth import current_principal, requires
-from agency.csv_export import CSV_DOC, csv_response, pounds
+from agency.csv_format import pounds
 from agency.isf import register
 from agency.isf.routes import READERS, blp
-from agency.web import db_session
+from agency.web import CSV_DOC, csv_response, db_session
 
 PENCE = {"description": "Integer pence", "example": 125000}
 

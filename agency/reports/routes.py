@@ -17,7 +17,6 @@ from flask_smorest import Blueprint
 
 from agency.access import Kind
 from agency.auth import current_principal, requires
-from agency.csv_format import csv_text
 from agency.equality import report as equal_access
 from agency.equality.schemas import EqualAccessSchema
 from agency.outcomes import report as outcomes
@@ -33,7 +32,7 @@ from agency.reports.schemas import (
     UnmetNeedSchema,
 )
 from agency.reports.scope import resolve_scope
-from agency.web import db_session
+from agency.web import csv_response, db_session
 
 blp = Blueprint(
     "reports",
@@ -115,16 +114,12 @@ def compute(report: Report, args: dict[str, Any]) -> dict[str, Any]:
     return report.compute(session, scope, **{k: args[k] for k in report.options if k in args})
 
 
-def csv_response(name: str, report: Report, body: dict[str, Any]) -> Response:
+def report_csv(name: str, report: Report, body: dict[str, Any]) -> Response:
+    """The report's rows as a CSV download named for the report and its period."""
     header, rows = report.csv_rows(body)
-    text = csv_text([header, *rows], lineterminator="\n")
     scope = body["scope"]
     filename = f"{name}_{scope['period_start']}_{scope['period_end']}.csv"
-    return Response(
-        text,
-        mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
+    return csv_response([header, *rows], filename, lineterminator="\n", stream=False)
 
 
 def chart_response(name: str, body: dict[str, Any], fmt: str) -> Response:
@@ -132,57 +127,74 @@ def chart_response(name: str, body: dict[str, Any], fmt: str) -> Response:
     return Response(charts.render(figure, fmt), mimetype=charts.CONTENT_TYPES[fmt])
 
 
-def _register(name: str, report: Report) -> None:
+def refusals(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Document the refusals every report route gives."""
+    view = blp.alt_response(403, description="Partners and providers may not read reports")(view)
+    view = blp.alt_response(404, description="Agency or neighbourhood not visible to you")(view)
+    return blp.alt_response(422, description="Invalid filter (field named)")(view)
+
+
+def summary(text: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Give a view its OpenAPI summary (its docstring) before the decorators wrap it."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        view.__doc__ = text
+        return view
+
+    return decorate
+
+
+def register_report(name: str, report: Report) -> None:
+    """The report's four routes, one view class each.
+
+    ``/<name>`` answers JSON, or CSV with ``?format=csv``; ``/<name>.csv``, ``.png`` and
+    ``.svg`` are that format already, so they neither take nor document ``format`` (a
+    stray one is ignored like any query parameter a route does not take).
+    """
     camel = "".join(part.title() for part in name.split("-"))
-    refusals = [
-        (403, "Partners and providers may not read reports"),
-        (404, "Agency or neighbourhood not visible to you"),
-        (422, "Invalid filter (field named)"),
-    ]
-
-    def document(view: Callable[..., Any]) -> Callable[..., Any]:
-        for code, description in refusals:
-            view = blp.alt_response(code, description=description)(view)
-        return view
-
-    def as_json(self: MethodView, args: dict[str, Any]) -> Any:
-        body = compute(report, args)
-        return csv_response(name, report, body) if args["format"] == "csv" else body
-
-    def as_csv(self: MethodView, args: dict[str, Any]) -> Any:
-        return csv_response(name, report, compute(report, args))
-
-    def as_chart(fmt: str) -> Callable[..., Any]:
-        def view(self: MethodView, args: dict[str, Any]) -> Any:
-            return chart_response(name, compute(report, args), fmt)
-
-        view.__doc__ = f"{report.summary} ({fmt.upper()} chart)"
-        return view
-
-    as_json.__doc__ = report.summary
-    as_csv.__doc__ = f"{report.summary} (CSV)"
-    routes = [
-        (f"/{name}", camel, as_json, blp.response(200, report.schema)),
-        (f"/{name}.csv", f"{camel}Csv", as_csv, blp.response(200, content_type="text/csv")),
-    ]
-    for fmt, content_type in charts.CONTENT_TYPES.items():
-        routes.append(
-            (
-                f"/{name}.{fmt}",
-                f"{camel}{fmt.title()}",
-                as_chart(fmt),
-                blp.response(200, content_type=content_type),
-            )
-        )
-    # ``format`` chooses JSON or CSV on the JSON route only: the .csv, .png and .svg routes
-    # are that format already, so they neither take nor document it (a stray one is ignored
-    # like any query parameter a route does not take).
     fixed_format = report.query(exclude=("format",))
-    for rule, class_name, view, response in routes:
-        query = report.query if rule == f"/{name}" else fixed_format
-        get = blp.arguments(query, location="query")(response(document(requires(*READERS)(view))))
-        blp.route(rule)(type(class_name, (MethodView,), {"get": get}))
+
+    @blp.route(f"/{name}", endpoint=camel)
+    class ReportJson(MethodView):
+        @blp.arguments(report.query, location="query")
+        @blp.response(200, report.schema)
+        @refusals
+        @requires(*READERS)
+        @summary(report.summary)
+        def get(self, args: dict[str, Any]) -> Any:
+            body = compute(report, args)
+            return report_csv(name, report, body) if args["format"] == "csv" else body
+
+    @blp.route(f"/{name}.csv", endpoint=f"{camel}Csv")
+    class ReportCsv(MethodView):
+        @blp.arguments(fixed_format, location="query")
+        @blp.response(200, content_type="text/csv")
+        @refusals
+        @requires(*READERS)
+        @summary(f"{report.summary} (CSV)")
+        def get(self, args: dict[str, Any]) -> Response:
+            return report_csv(name, report, compute(report, args))
+
+    @blp.route(f"/{name}.png", endpoint=f"{camel}Png")
+    class ReportPng(MethodView):
+        @blp.arguments(fixed_format, location="query")
+        @blp.response(200, content_type=charts.CONTENT_TYPES["png"])
+        @refusals
+        @requires(*READERS)
+        @summary(f"{report.summary} (PNG chart)")
+        def get(self, args: dict[str, Any]) -> Response:
+            return chart_response(name, compute(report, args), "png")
+
+    @blp.route(f"/{name}.svg", endpoint=f"{camel}Svg")
+    class ReportSvg(MethodView):
+        @blp.arguments(fixed_format, location="query")
+        @blp.response(200, content_type=charts.CONTENT_TYPES["svg"])
+        @refusals
+        @requires(*READERS)
+        @summary(f"{report.summary} (SVG chart)")
+        def get(self, args: dict[str, Any]) -> Response:
+            return chart_response(name, compute(report, args), "svg")
 
 
 for _name, _report in REPORTS.items():
-    _register(_name, _report)
+    register_report(_name, _report)

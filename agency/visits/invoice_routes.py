@@ -1,16 +1,15 @@
 """HTTP routes: invoices as JSON and CSV (lists stream, for agencies with many)."""
 
-from flask import Response, current_app
+from flask import current_app
 from flask.views import MethodView
 
 from agency.auth import current_principal, requires
-from agency.csv_export import CSV_DOC, csv_lines
 from agency.pagination import page_of
 from agency.privacy import pseudonym
 from agency.visits import invoice_views
 from agency.visits.routes import READERS, blp
 from agency.visits.schemas import InvoiceQuerySchema, InvoiceSchema
-from agency.web import db_session
+from agency.web import CSV_DOC, csv_response, db_session
 
 
 def _pseudonymise(seeker_id: str) -> str:
@@ -42,11 +41,7 @@ class InvoicesCsv(MethodView):
         stmt = invoice_views.invoices_for(principal, args).execution_options(yield_per=500)
         sessionmaker = current_app.extensions["agency"].sessionmaker
         rows = invoice_views.streamed_list_csv(sessionmaker, stmt)  # the query runs here
-        return Response(
-            csv_lines(rows),
-            mimetype="text/csv",
-            headers={"Content-Disposition": 'attachment; filename="invoices.csv"'},
-        )
+        return csv_response(rows, "invoices.csv")
 
 
 @blp.route("/invoices/<invoice_id>")
@@ -68,8 +63,4 @@ class InvoiceCsv(MethodView):
         """One invoice as CSV: a header, its lines and a total line"""
         invoice = invoice_views.get_invoice(db_session(), current_principal(), invoice_id)
         rows = [list(invoice_views.CSV_HEADER), *invoice_views.csv_rows(invoice)]
-        return Response(
-            "".join(csv_lines(rows)),
-            mimetype="text/csv",
-            headers={"Content-Disposition": f'attachment; filename="{invoice.number}.csv"'},
-        )
+        return csv_response(rows, f"{invoice.number}.csv", stream=False)

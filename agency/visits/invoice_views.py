@@ -15,7 +15,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from agency.access import Action, Kind, Principal, authorize
-from agency.csv_export import pounds
+from agency.csv_format import pounds
 from agency.directory.models import Agency
 from agency.errors import InvalidInput, NotFound
 from agency.introductions.models import Arrangement
