@@ -53,6 +53,7 @@ class PoolIndex:
     patterns: npt.NDArray[np.uint64]  # (u, 6) distinct availability masks
     load_norm: FloatArray  # the provider-only normalised features (``matching.features``)
     reliability_norm: FloatArray
+    rating_norm: FloatArray
     slack: FloatArray  # free / capacity, clipped: times the urgency level
 
 
@@ -98,6 +99,7 @@ def _build(pool: ProviderPool) -> PoolIndex:
         patterns=np.ascontiguousarray(patterns, dtype=np.uint64),
         load_norm=features.load(pool.load_hours, capacity),
         reliability_norm=features.reliability(pool.reliability),
+        rating_norm=features.rating(pool.rating),
         slack=features.slack(free, capacity),
     )
 
@@ -153,12 +155,23 @@ def static_mask(
 
 
 def cosines(index: PoolIndex, lat: float, lon: float, sel: Selection = WHOLE) -> FloatArray:
-    """Dot product of the point's unit vector with every provider's.
+    """Dot product of the point's unit vector with every provider's (or the rows ``sel``).
 
     A provider is possibly within reach iff this is >= its ``cos_reach``.
+    Axis by axis, not a matrix product: a (3,) @ (3, n) product goes to BLAS,
+    which starts threads of its own; the last-bit rounding differs, far inside
+    the margins.
     """
-    point = unit_vectors(np.array([lat]), np.array([lon]))[0]
-    dot: FloatArray = point @ index.unit_t[:, sel]
+    x, y, z = unit_vectors(np.array([lat]), np.array([lon]))[0].tolist()
+    unit_t = index.unit_t
+    if isinstance(sel, slice):
+        dot: FloatArray = x * unit_t[0, sel]
+        dot += y * unit_t[1, sel]
+        dot += z * unit_t[2, sel]
+        return dot
+    dot = x * np.take(unit_t[0], sel)
+    dot += y * np.take(unit_t[1], sel)
+    dot += z * np.take(unit_t[2], sel)
     return dot
 
 
