@@ -11,7 +11,7 @@ from agency.console import queries
 from agency.console.blueprint import bp, principal, refusal_message, staff
 from agency.console.forms import ComplianceDecisionForm, VettingDecisionForm
 from agency.errors import DomainError
-from agency.providers import compliance, vetting
+from agency.providers import compliance_documents, vetting
 from agency.providers.models import ListingStatus
 from agency.providers.vetting_schemas import DecisionSchema
 from agency.visits.visit_rules import london_today
@@ -37,7 +37,7 @@ def providers() -> str:
 def _listing_page(listing_id: str, form: VettingDecisionForm | None = None, status: int = 200):  # type: ignore[no-untyped-def]
     db, me = db_session(), principal()
     listing = vetting.get_listing(db, me, listing_id)
-    items = compliance.list_items(db, me, listing.provider_id)
+    items = compliance_documents.list_items(db, me, listing.provider_id)
     return render_template(
         "console/listing.html",
         listing=listing,
@@ -92,9 +92,13 @@ def decide_compliance(listing_id: str, item_id: str) -> Response:
     else:
         try:
             if form.decision.data == "verify":
-                compliance.verify_item(db, me, listing.provider_id, item_id, form.note.data or None)
+                compliance_documents.verify_item(
+                    db, me, listing.provider_id, item_id, form.note.data or None
+                )
             else:
-                compliance.reject_item(db, me, listing.provider_id, item_id, form.note.data or "")
+                compliance_documents.reject_item(
+                    db, me, listing.provider_id, item_id, form.note.data or ""
+                )
             flash("Compliance decision recorded.", "success")
         except DomainError as error:
             if error.status == 404:

@@ -4,7 +4,7 @@ from flask.views import MethodView
 
 from agency.access import Kind
 from agency.auth import current_principal, requires
-from agency.providers import compliance, eligibility
+from agency.providers import compliance_documents, eligibility
 from agency.providers.compliance_schemas import (
     ComplianceItemChangesSchema,
     ComplianceItemSchema,
@@ -25,7 +25,7 @@ class ComplianceItems(MethodView):
     @requires(*READERS)
     def get(self, provider_id):
         """The provider's compliance documents and their status"""
-        return compliance.list_items(db_session(), current_principal(), provider_id)
+        return compliance_documents.list_items(db_session(), current_principal(), provider_id)
 
     @blp.arguments(ComplianceItemSchema)
     @blp.response(201, ComplianceItemSchema)
@@ -33,7 +33,7 @@ class ComplianceItems(MethodView):
     @requires(Kind.PROVIDER)
     def post(self, body, provider_id):
         """Add a DBS check, insurance, training record or CQC registration (pending)"""
-        return compliance.add_item(db_session(), current_principal(), provider_id, body)
+        return compliance_documents.add_item(db_session(), current_principal(), provider_id, body)
 
 
 @blp.route("/<provider_id>/compliance/<item_id>")
@@ -44,7 +44,9 @@ class ComplianceItemView(MethodView):
     @requires(Kind.PROVIDER)
     def patch(self, body, provider_id, item_id):
         """Correct or renew a document; it goes back to pending"""
-        return compliance.update_item(db_session(), current_principal(), provider_id, item_id, body)
+        return compliance_documents.update_item(
+            db_session(), current_principal(), provider_id, item_id, body
+        )
 
 
 @blp.route("/<provider_id>/compliance/<item_id>/verify")
@@ -56,7 +58,7 @@ class VerifyItem(MethodView):
     @requires(Kind.MANAGER)
     def post(self, body, provider_id, item_id):
         """Verify a pending document (a manager of an agency the provider applied to)"""
-        return compliance.verify_item(
+        return compliance_documents.verify_item(
             db_session(), current_principal(), provider_id, item_id, body["note"]
         )
 
@@ -70,7 +72,7 @@ class RejectItem(MethodView):
     @requires(Kind.MANAGER)
     def post(self, body, provider_id, item_id):
         """Reject a document, with the reason (a manager of an agency the provider applied to)"""
-        return compliance.reject_item(
+        return compliance_documents.reject_item(
             db_session(), current_principal(), provider_id, item_id, body["reason"]
         )
 
