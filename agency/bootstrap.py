@@ -103,7 +103,7 @@ def build(settings: Settings | None = None) -> Container:
         Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(
             parents=True, exist_ok=True
         )
-    from agency.webhooks.delivery import HttpSender
+    from agency.webhooks.transport import HttpSender
 
     sessions = session_factory(settings.database_url)
     runner = JobRunner(settings, sessions, routes_for(settings))

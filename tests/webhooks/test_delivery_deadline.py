@@ -2,7 +2,7 @@
 
 import time
 
-from agency.webhooks.delivery import _post
+from agency.webhooks.transport import post
 from tests.processes import TricklingReceiver
 
 SIGNED = {"webhook-id": "msg_1", "webhook-timestamp": "0", "webhook-signature": "v1,x"}
@@ -12,7 +12,7 @@ def test_a_trickling_receiver_fails_the_attempt_at_the_total_deadline():
     receiver = TricklingReceiver(interval=0.5)  # each byte well inside any per-read timeout
     try:
         started = time.monotonic()
-        status, error = _post(receiver.url, b"{}", SIGNED, deadline_seconds=2)
+        status, error = post(receiver.url, b"{}", SIGNED, deadline_seconds=2)
         elapsed = time.monotonic() - started
     finally:
         receiver.stop()
@@ -25,6 +25,6 @@ def test_a_prompt_receiver_is_unaffected_by_the_deadline():
 
     receiver = Receiver().start()
     try:
-        assert _post(receiver.url, b"{}", SIGNED, deadline_seconds=2) == (200, None)
+        assert post(receiver.url, b"{}", SIGNED, deadline_seconds=2) == (200, None)
     finally:
         receiver.stop()

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from agency.webhooks.delivery import _post
+from agency.webhooks.transport import post
 from tests.webhooks.webhook_receiver import Receiver
 
 SIGNED = {"webhook-id": "msg_test", "content-type": "application/json"}
@@ -42,7 +42,7 @@ def certificate(tmp_path):
 def test_a_pinned_delivery_never_resolves_the_host_name(receiver):
     port = receiver.server.server_address[1]
     # .invalid never resolves: only the pinned address can have been used.
-    status, error = _post(f"http://hooks.invalid:{port}/hooks", b"{}", SIGNED, pin="127.0.0.1")
+    status, error = post(f"http://hooks.invalid:{port}/hooks", b"{}", SIGNED, pin="127.0.0.1")
     assert (status, error) == (200, None)
     [received] = receiver.received
     assert received.headers["host"] == f"hooks.invalid:{port}"
@@ -55,10 +55,10 @@ def test_tls_checks_the_urls_host_name_on_a_pinned_connection(certificate):
     try:
         port = server.server.server_address[1]
         url = f"https://hooks.test:{port}/hooks"
-        assert _post(url, b"{}", SIGNED, pin="127.0.0.1", verify=cert) == (200, None)
+        assert post(url, b"{}", SIGNED, pin="127.0.0.1", verify=cert) == (200, None)
         assert server.received[0].headers["host"] == f"hooks.test:{port}"
         wrong = f"https://elsewhere.test:{port}/hooks"
-        status, error = _post(wrong, b"{}", SIGNED, pin="127.0.0.1", verify=cert)
+        status, error = post(wrong, b"{}", SIGNED, pin="127.0.0.1", verify=cert)
         assert status is None and error == "SSLError"
         assert len(server.received) == 1
     finally:
