@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from agency.access import Kind, Principal
 from agency.accounts.models import Role, User
 from agency.errors import DomainError
+from agency.introductions import approval
 from agency.introductions import service as introductions
 from agency.introductions.models import Arrangement, Suggestion, SuggestionStatus
 from agency.isf import funding, isf_accounts
@@ -110,7 +111,7 @@ def _introduce(
             planned, care_request.start_date = care_request.start_date, start
             uow.commit()  # demo rows: care that began four weeks ago
         try:
-            intro = introductions.approve_introduction(
+            intro = approval.approve_introduction(
                 session, manager, care_request.id, suggestion_id=suggestion.id
             )
         except DomainError:  # e.g. capacity already taken by an earlier introduction

@@ -11,7 +11,7 @@ from agency.console import queries
 from agency.console.blueprint import bp, principal, refusal_message, staff
 from agency.console.forms import ApproveIntroductionForm, ReasonForm, WhyNotForm
 from agency.errors import DomainError
-from agency.introductions import matchmaking
+from agency.introductions import approval, matchmaking
 from agency.introductions import service as introductions
 from agency.introductions.models import IntroductionStatus
 from agency.seekers import requests_service
@@ -185,7 +185,7 @@ def approve_introduction(request_id: str):  # type: ignore[no-untyped-def]
     if not form.validate():
         return _request_page(request_id, form, 422)
     try:
-        introduction = introductions.approve_introduction(
+        introduction = approval.approve_introduction(
             db_session(),
             principal(),
             request_id,
@@ -211,9 +211,7 @@ def reject_suggestion(request_id: str, suggestion_id: str) -> Response:
     form = ReasonForm()
     if form.validate():
         try:
-            introductions.reject_suggestion(
-                db_session(), principal(), suggestion_id, form.reason.data
-            )
+            approval.reject_suggestion(db_session(), principal(), suggestion_id, form.reason.data)
             flash("Suggestion set aside.", "success")
         except DomainError as error:
             if error.status == 404:

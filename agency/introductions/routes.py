@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 
 from agency.access import Action, Kind, load
 from agency.auth import current_principal, requires
-from agency.introductions import service
+from agency.introductions import approval, service
 from agency.introductions.match_schemas import SuggestionSchema
 from agency.introductions.models import Introduction
 from agency.introductions.schemas import (
@@ -37,7 +37,7 @@ class RequestIntroductions(MethodView):
     @requires(Kind.MANAGER)
     def post(self, body, care_request_id):
         """Approve an introduction of a provider to a care request (constraints re-checked now)"""
-        return service.approve_introduction(
+        return approval.approve_introduction(
             db_session(), current_principal(), care_request_id, **body
         )
 
@@ -49,7 +49,7 @@ class RejectSuggestion(MethodView):
     @requires(Kind.MANAGER)
     def post(self, body, suggestion_id):
         """Set a suggestion aside, with a reason"""
-        return service.reject_suggestion(
+        return approval.reject_suggestion(
             db_session(), current_principal(), suggestion_id, body["reason"]
         )
 

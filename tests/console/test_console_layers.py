@@ -45,6 +45,9 @@ def test_every_console_form_post_goes_through_a_service_call():
         "timesheets",
         "bulk_approval",
         "payouts",
+        "payment_runs",
+        "approval",
+        "compliance_documents",
         "accounts",
     }
     for path in _modules():
