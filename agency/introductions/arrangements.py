@@ -18,6 +18,7 @@ from agency.audit.service import record
 from agency.db import utcnow
 from agency.errors import Forbidden, InvalidInput, NotFound
 from agency.ids import new_id
+from agency.introductions.arrangement_funding import attach_isf_account, isf_account_for
 from agency.introductions.events import arrangement_event
 from agency.introductions.models import (
     ARRANGEMENT_STATES,
@@ -28,10 +29,9 @@ from agency.introductions.models import (
 )
 from agency.introductions.request_status import set_request_status
 from agency.introductions.workflow import commit, guarded
-from agency.isf.models import IsfAccount, IsfStatus
 from agency.providers.models import Provider
 from agency.schedule import mask_to_hex, windows_to_mask
-from agency.seekers.models import CareRequest, Funding, RequestStatus
+from agency.seekers.models import CareRequest, RequestStatus
 
 A = ArrangementStatus
 TERMS = ("version", "rates_pence", "minutes_per_week", "schedule", "effective_from")
@@ -39,56 +39,6 @@ TERMS = ("version", "rates_pence", "minutes_per_week", "schedule", "effective_fr
 
 def _terms(version: ArrangementVersion) -> dict[str, Any]:
     return {name: getattr(version, name) for name in TERMS}
-
-
-def _isf_account(
-    session: Session, care_request: CareRequest, agency_id: str, given: str | None
-) -> str | None:
-    """The ISF paying: the one given (it must be the seeker's, open, at this agency), else
-    for ISF funding the seeker's open account at the agency (one per seeker and agency)."""
-    stmt = select(IsfAccount.id).where(
-        IsfAccount.seeker_id == care_request.seeker_id,
-        IsfAccount.agency_id == agency_id,
-        IsfAccount.status == IsfStatus.OPEN,
-    )
-    if given:
-        if session.scalar(stmt.where(IsfAccount.id == given)) is None:
-            raise InvalidInput(
-                errors={"isf_account_id": ["Not an open ISF account of this seeker here."]}
-            )
-        return given
-    return session.scalar(stmt) if care_request.funding is Funding.ISF else None
-
-
-def link_isf_account(session: Session, principal: Principal, isf: IsfAccount) -> list[str]:
-    """A seeker's ISF account opened after their arrangement was confirmed pays for it.
-
-    Every live ISF-funded arrangement of that seeker at that agency without an account gets
-    this one (one account per seeker and agency), in the caller's transaction; audited.
-    """
-    found = session.scalars(
-        select(Arrangement)
-        .where(
-            Arrangement.seeker_id == isf.seeker_id,
-            Arrangement.agency_id == isf.agency_id,
-            Arrangement.funding == Funding.ISF.value,
-            Arrangement.isf_account_id.is_(None),
-            Arrangement.status != A.ENDED,
-        )
-        .with_for_update()
-    ).all()
-    for arrangement in found:
-        arrangement.isf_account_id = isf.id
-        record(
-            session,
-            principal,
-            "arrangement.isf_account_linked",
-            arrangement,
-            {"isf_account_id": None},
-            {"isf_account_id": isf.id},
-        )
-        arrangement_event(session, "arrangement.changed", arrangement)
-    return [a.id for a in found]
 
 
 def start_arrangement(
@@ -117,7 +67,9 @@ def start_arrangement(
         council_id=introduction.council_id,
         partner_client_id=introduction.partner_client_id,
         funding=care_request.funding.value,
-        isf_account_id=_isf_account(session, care_request, introduction.agency_id, isf_account_id),
+        isf_account_id=isf_account_for(
+            session, care_request, introduction.agency_id, isf_account_id
+        ),
         status=A.ACTIVE,
         start_date=start_date or care_request.start_date,
         current_version=1,
@@ -240,7 +192,7 @@ def new_version(
         ARRANGEMENT_STATES.move(arrangement, A.ENDED)  # raises illegal_transition naming "ended"
     isf_before = arrangement.isf_account_id
     if changes.get("isf_account_id"):
-        _attach_isf_account(session, arrangement, changes["isf_account_id"])
+        attach_isf_account(session, arrangement, changes["isf_account_id"])
     current = arrangement.terms
     rates = changes.get("rates_pence", current.rates_pence)
     if set(rates) != set(current.services):
@@ -287,19 +239,6 @@ def _plan(session: Session, arrangement: Arrangement) -> None:
     from agency.visits.planning import plan_arrangement
 
     plan_arrangement(session, arrangement)
-
-
-def _attach_isf_account(session: Session, arrangement: Arrangement, isf_account_id: str) -> None:
-    """The ISF account an ISF-funded arrangement is paid from, from this version on."""
-    if arrangement.funding != Funding.ISF.value:
-        raise InvalidInput(
-            errors={"isf_account_id": ["Only an ISF-funded arrangement is paid from an ISF."]}
-        )
-    care_request = session.get(CareRequest, arrangement.care_request_id)
-    assert care_request is not None
-    arrangement.isf_account_id = _isf_account(
-        session, care_request, arrangement.agency_id, isf_account_id
-    )
 
 
 def arrangements_for(principal: Principal, filters: dict[str, Any]) -> Select[Any]:

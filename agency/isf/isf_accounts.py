@@ -116,7 +116,7 @@ def open_isf_account(
             "plan_end": plan_end,
         },
     )
-    from agency.introductions.arrangements import link_isf_account
+    from agency.introductions.arrangement_funding import link_isf_account
 
     link_isf_account(session, principal, isf)  # arrangements confirmed before it existed
     session.commit()
