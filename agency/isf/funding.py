@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 from agency.access import Action, Principal, load
 from agency.audit.service import record
 from agency.db import utcnow
-from agency.errors import InvalidInput
+from agency.errors import Conflict, InvalidInput
 from agency.ids import new_id
 from agency.isf.isf_accounts import IsfAccountClosed, figures_for, isf_ledger_account
-from agency.isf.ledger import conflict, ledger_account, post_entry
+from agency.isf.ledger import ledger_account, post_entry
 from agency.isf.models import (
     AccountKind,
     EntryKind,
@@ -105,20 +105,20 @@ def return_unspent(
     isf = load(session, principal, IsfAccount, isf_account_id, Action.WRITE)
     today = today or dt.date.today()
     if not close and today < isf.plan_end:
-        raise conflict(
+        raise Conflict(
             "Unspent funds go back at the end of the plan period or when the account closes.",
-            "plan_not_ended",
+            code="plan_not_ended",
         )
     account = isf_ledger_account(session, isf)
     figures = figures_for(session, [isf.id])[isf.id]
     if close and figures.committed_pence:
-        raise conflict(
+        raise Conflict(
             "Approved invoices are still waiting to be paid from this ISF.",
-            "invoices_outstanding",
+            code="invoices_outstanding",
         )
     amount = figures.balance_pence if amount_pence is None else amount_pence
     if close and figures.balance_pence - amount:
-        raise conflict("Return the whole balance to close.", "balance_remaining")
+        raise Conflict("Return the whole balance to close.", code="balance_remaining")
     entry = None
     if amount:
         returns = ledger_account(session, AccountKind.COUNCIL_RETURNS, council_id=isf.council_id)
@@ -151,9 +151,9 @@ def reverse(
 
     entry = load(session, principal, JournalEntry, entry_id, Action.WRITE)
     if entry.kind not in (EntryKind.ALLOCATION, EntryKind.RETURN):
-        raise conflict(
+        raise Conflict(
             "Only allocations and returns are corrected by hand; payments follow the gateway.",
-            "not_reversible",
+            code="not_reversible",
         )
     reversal = reverse_entry(session, entry.id, memo, created_by=principal.id)
     record(

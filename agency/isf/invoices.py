@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 
 from agency.access import Action, Principal, load
 from agency.db import utcnow
-from agency.errors import InvalidInput, NotFound
+from agency.errors import Conflict, InvalidInput, NotFound
 from agency.ids import new_id
 from agency.introductions.models import Arrangement
 from agency.isf.isf_accounts import IsfAccountClosed, isf_ledger_account
-from agency.isf.ledger import conflict, ledger_account, post_entry
+from agency.isf.ledger import ledger_account, post_entry
 from agency.isf.models import (
     AccountKind,
     EntryKind,
@@ -98,7 +98,7 @@ def approve_invoice(
         raise InvalidInput(errors={"total_pence": ["Must be a positive whole number of pence."]})
     arrangement = load(session, principal, Arrangement, arrangement_id, Action.WRITE)
     if arrangement.funding == "isf" and not arrangement.isf_account_id:
-        raise conflict("This ISF arrangement has no ISF account.", "no_isf_account")
+        raise Conflict("This ISF arrangement has no ISF account.", code="no_isf_account")
     invoice = Invoice(
         id=invoice_id or new_id("inv"),
         number=number or f"INV-{dt.date.today():%Y%m}-{secrets.token_hex(4).upper()}",

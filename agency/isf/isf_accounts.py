@@ -16,7 +16,7 @@ from agency.audit.service import record
 from agency.directory.models import Agency
 from agency.errors import Conflict, Forbidden, InvalidInput, NotFound
 from agency.ids import new_id
-from agency.isf.ledger import conflict, ledger_account
+from agency.isf.ledger import ledger_account
 from agency.isf.models import (
     AccountKind,
     EntryKind,
@@ -85,9 +85,9 @@ def open_isf_account(
         )
     )
     if exists:
-        raise conflict(
+        raise Conflict(
             "This seeker already has an ISF account with this agency.",
-            "isf_account_exists",
+            code="isf_account_exists",
             isf_account_id=exists,
         )
     isf = IsfAccount(

@@ -64,11 +64,6 @@ class EntryAlreadyReversed(Conflict):
     message = "This entry has already been reversed."
 
 
-def conflict(message: str, code: str, **extra: object) -> Conflict:
-    """A 409 with its own stable ``code``; ``extra`` fields join the JSON error body."""
-    return Conflict(message, code=code, **extra)
-
-
 # --- accounts ---------------------------------------------------------------------------------
 
 
@@ -272,7 +267,7 @@ def reverse_entry(
             return earlier
         raise EntryAlreadyReversed()
     if original.kind is EntryKind.REVERSAL:
-        raise conflict("A reversal cannot itself be reversed.", "reversal_of_reversal")
+        raise Conflict("A reversal cannot itself be reversed.", code="reversal_of_reversal")
     postings = session.scalars(select(Posting).where(Posting.entry_id == entry_id)).all()
     accounts = {
         a.id: a

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from agency.access import Action, Kind, Principal, load
 from agency.audit.service import record
 from agency.db import utcnow
-from agency.errors import Forbidden, InvalidInput
-from agency.isf.ledger import conflict, post_entry, reverse_entry
+from agency.errors import Conflict, Forbidden, InvalidInput
+from agency.isf.ledger import post_entry, reverse_entry
 from agency.isf.manual_gateway import MANUAL_BANK_TRANSFER
 from agency.isf.models import EntryKind, Invoice, InvoiceStatus, Payout, PayoutStatus
 from agency.isf.payouts import RESENDABLE, entry_by_key, ledger_accounts_of
@@ -109,9 +109,9 @@ def record_bank_reference(
     if payout.status is PayoutStatus.SETTLED:
         if payout.external_id == bank_reference:
             return payout
-        raise conflict("This payout is already settled.", "payout_settled")
+        raise Conflict("This payout is already settled.", code="payout_settled")
     if payout.status is not PayoutStatus.SENT:
-        raise conflict("This payout is not awaiting a bank payment.", "payout_not_sent")
+        raise Conflict("This payout is not awaiting a bank payment.", code="payout_not_sent")
     settle_payout(session, payout, bank_reference, principal)
     session.commit()
     return payout
