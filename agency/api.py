@@ -9,7 +9,7 @@ from typing import Any
 
 import swagger_ui_bundle
 from flask import Flask, send_from_directory
-from flask_smorest import Api
+from flask_smorest import Api, Blueprint
 from werkzeug.exceptions import HTTPException
 
 from agency.errors import ErrorSchema, http_error_response
@@ -201,12 +201,21 @@ def create_api(app: Flask) -> AgencyApi:
     )
     for blueprint in blueprints:
         # X-Pagination keeps the page asked for, even past the last one (agency.pagination).
-        blueprint._make_pagination_metadata = pagination_metadata
+        for part in with_nested(blueprint):
+            part._make_pagination_metadata = pagination_metadata
         api.register_blueprint(blueprint)
     api_names = {blueprint.name for blueprint in blueprints}
     app.extensions["agency.operations"] = record_operation_access(app, api_names)
     document_operations(api, app.extensions["agency.operations"], app)
     return api
+
+
+def with_nested(blueprint: Blueprint) -> list[Blueprint]:
+    """A domain's blueprint and those nested under it (``blp.register_blueprint(child)``)."""
+    found = [blueprint]
+    for child, _options in blueprint._blueprints:  # noqa: SLF001 - Flask keeps nesting here
+        found += with_nested(child)
+    return found
 
 
 # Operations open to anyone besides those marked ``@blp.doc(security=[])`` in their routes.

@@ -2,13 +2,14 @@
 
 from flask import current_app, request
 from flask.views import MethodView
+from flask_smorest import Blueprint
 
 from agency.access import Kind
 from agency.auth import current_principal, requires
-from agency.isf import payout_accounts, payouts, settlement
+from agency.isf import payment_runs, payout_accounts, settlement
 from agency.isf.gateway import gateway_for
 from agency.isf.models import Invoice
-from agency.isf.routes import READERS, blp
+from agency.isf.route_common import READERS
 from agency.isf.schemas import (
     BankReferenceSchema,
     PaymentRunSchema,
@@ -19,6 +20,9 @@ from agency.isf.schemas import (
 )
 from agency.isf.webhooks import receive_stripe_event
 from agency.web import CSV_DOC, csv_response, db_session
+
+# Nested under the ISF blueprint (agency.isf.routes), whose tag it shares.
+blp = Blueprint("payouts", __name__)
 
 
 def _settings():  # type: ignore[no-untyped-def]
@@ -59,7 +63,7 @@ class PaymentRuns(MethodView):
     @requires(Kind.MANAGER)
     def post(self):
         """Pay every approved, unpaid ISF invoice of the agency (runs as a job)"""
-        return payouts.start_payment_run(
+        return payment_runs.start_payment_run(
             db_session(),
             current_principal(),
             current_app.extensions["agency"].jobs,
@@ -74,7 +78,7 @@ class Reconciliations(MethodView):
     def post(self):
         """Compare the agency's payouts and ledger with the transfers Stripe reports (a job)"""
         session, principal = db_session(), current_principal()
-        record = payouts.start_reconciliation(
+        record = payment_runs.start_reconciliation(
             session, principal, current_app.extensions["agency"].jobs
         )
         return {"job_id": record.id, "agency_id": principal.agency_id}
@@ -86,7 +90,7 @@ class PaymentRunItem(MethodView):
     @requires(*READERS)
     def get(self, payment_run_id):
         """A payment run and its figures"""
-        return payouts.get_payment_run(db_session(), current_principal(), payment_run_id)
+        return payment_runs.get_payment_run(db_session(), current_principal(), payment_run_id)
 
 
 @blp.route("/payment-runs/<payment_run_id>/payouts")
@@ -95,7 +99,7 @@ class PaymentRunPayouts(MethodView):
     @requires(*READERS)
     def get(self, payment_run_id):
         """The payouts a payment run made"""
-        return payouts.payouts_of_run(db_session(), current_principal(), payment_run_id)
+        return payment_runs.payouts_of_run(db_session(), current_principal(), payment_run_id)
 
 
 @blp.route("/payment-runs/<payment_run_id>/payment-file")
@@ -108,7 +112,7 @@ class PaymentFile(MethodView):
         rows: list[list[object]] = [
             ["payout_id", "invoice_number", "provider_id", "amount_gbp", "status"]
         ]
-        for payout in payouts.payouts_of_run(session, principal, payment_run_id):
+        for payout in payment_runs.payouts_of_run(session, principal, payment_run_id):
             invoice = session.get(Invoice, payout.invoice_id)
             pounds, pence = divmod(payout.amount_pence, 100)
             rows.append(

@@ -7,13 +7,17 @@ from collections.abc import Iterator
 import marshmallow as ma
 from flask import current_app
 from flask.views import MethodView
+from flask_smorest import Blueprint
 
 from agency.access import Kind
 from agency.auth import current_principal, requires
 from agency.csv_format import pounds
 from agency.isf import register
-from agency.isf.routes import READERS, blp
+from agency.isf.route_common import READERS
 from agency.web import CSV_DOC, csv_response, db_session
+
+# Nested under the ISF blueprint (agency.isf.routes), whose tag it shares.
+blp = Blueprint("register", __name__)
 
 PENCE = {"description": "Integer pence", "example": 125000}
 

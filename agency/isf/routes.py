@@ -1,7 +1,8 @@
 """HTTP routes: ISF accounts, allocations, returns, statements and corrections.
 
-Payout accounts, payment runs and the Stripe webhook live in ``payout_routes`` on the
-same blueprint (imported at the bottom so registering ``blp`` picks them up).
+The domain's blueprint: payout accounts, payment runs and the Stripe webhook
+(``payout_routes``) and the register (``register_routes``) are blueprints nested under it,
+so they share its tag.
 """
 
 from flask import current_app
@@ -13,6 +14,9 @@ from agency.auth import current_principal, requires
 from agency.isf import funding, isf_accounts
 from agency.isf.models import IsfAccount
 from agency.isf.overdraft import approve_overdraft
+from agency.isf.payout_routes import blp as payout_blp
+from agency.isf.register_routes import blp as register_blp
+from agency.isf.route_common import READERS
 from agency.isf.schemas import (
     AllocationCreateSchema,
     IsfAccountCreateSchema,
@@ -32,8 +36,6 @@ blp = Blueprint(
     __name__,
     description="Individual Service Funds: accounts, ledger, payouts and payment runs",
 )
-
-READERS = (Kind.MANAGER, Kind.AUDITOR)
 
 
 def account_body(principal: Principal, isf: IsfAccount, figures) -> dict:  # type: ignore[no-untyped-def]
@@ -162,4 +164,5 @@ class Reversal(MethodView):
         return funding.reverse(db_session(), current_principal(), entry_id, body.get("memo"))
 
 
-from agency.isf import payout_routes, register_routes  # noqa: E402,F401
+blp.register_blueprint(payout_blp)
+blp.register_blueprint(register_blp)

@@ -1,6 +1,7 @@
 """HTTP routes: compliance documents, their verification, and a provider's eligibility."""
 
 from flask.views import MethodView
+from flask_smorest import Blueprint
 
 from agency.access import Kind
 from agency.auth import current_principal, requires
@@ -13,9 +14,13 @@ from agency.providers.compliance_schemas import (
     RejectSchema,
     VerifySchema,
 )
-from agency.providers.routes import READERS, blp, refusals
+from agency.providers.route_common import READERS, refusals_of
 from agency.providers.service import london_today
 from agency.web import db_session
+
+# Nested under the providers blueprint (agency.providers.routes): its /providers prefix and tag.
+blp = Blueprint("compliance", __name__)
+refusals = refusals_of(blp)
 
 
 @blp.route("/<provider_id>/compliance")

@@ -1,7 +1,7 @@
 """HTTP routes: micro-provider registration, profile, services and rates, availability.
 
-Compliance and vetting routes live in ``compliance_routes`` and ``vetting_routes`` on
-the same blueprint (imported at the bottom so registering ``blp`` picks them up).
+The domain's blueprint: the compliance and vetting blueprints (``compliance_routes``,
+``vetting_routes``) are nested under it, so they share its ``/providers`` prefix and tag.
 """
 
 from flask import current_app
@@ -14,6 +14,8 @@ from agency.accounts.throttle import throttled_registration
 from agency.auth import current_principal, requires
 from agency.mail import mailer_for
 from agency.providers import profile, service
+from agency.providers.compliance_routes import blp as compliance_blp
+from agency.providers.route_common import READERS, refusals_of
 from agency.providers.schemas import (
     AvailabilitySchema,
     ExceptionSchema,
@@ -23,6 +25,7 @@ from agency.providers.schemas import (
     ServicesSchema,
     WeeklyAvailabilitySchema,
 )
+from agency.providers.vetting_routes import blp as vetting_blp
 from agency.web import db_session
 
 blp = Blueprint(
@@ -32,13 +35,7 @@ blp = Blueprint(
     description="Micro-provider profiles, availability, compliance and vetting",
 )
 
-READERS = (Kind.PROVIDER, Kind.MANAGER, Kind.AUDITOR)
-
-
-def refusals(view):
-    """Document the two refusals every provider route gives (see ARCHITECTURE.md)."""
-    view = blp.alt_response(403, description="Not for this kind of principal, or read-only")(view)
-    return blp.alt_response(404, description="No such object, or hidden from the caller")(view)
+refusals = refusals_of(blp)
 
 
 @blp.route("/register")
@@ -150,4 +147,5 @@ class ExceptionItem(MethodView):
         profile.delete_exception(db_session(), current_principal(), provider_id, exception_id)
 
 
-from agency.providers import compliance_routes, vetting_routes  # noqa: E402,F401
+blp.register_blueprint(compliance_blp)
+blp.register_blueprint(vetting_blp)

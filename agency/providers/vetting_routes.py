@@ -1,12 +1,13 @@
 """HTTP routes: applications to agencies, vetting decisions, council ISF approval."""
 
 from flask.views import MethodView
+from flask_smorest import Blueprint
 
 from agency.access import Kind
 from agency.auth import current_principal, requires
 from agency.pagination import page_of
 from agency.providers import vetting
-from agency.providers.routes import READERS, blp, refusals
+from agency.providers.route_common import READERS, refusals_of
 from agency.providers.vetting_schemas import (
     ApplySchema,
     DecisionSchema,
@@ -18,6 +19,10 @@ from agency.providers.vetting_schemas import (
     ResubmitSchema,
 )
 from agency.web import db_session
+
+# Nested under the providers blueprint (agency.providers.routes): its /providers prefix and tag.
+blp = Blueprint("vetting", __name__)
+refusals = refusals_of(blp)
 
 
 @blp.route("/<provider_id>/listings")

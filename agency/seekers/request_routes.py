@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import current_app, request
 from flask.views import MethodView
+from flask_smorest import Blueprint
 
 from agency.access import Kind, Principal
 from agency.auth import current_principal, requires
@@ -21,8 +22,10 @@ from agency.seekers.request_schemas import (
     CareRequestSchema,
     ReasonSchema,
 )
-from agency.seekers.routes import blp
 from agency.web import db_session
+
+# Nested under the seekers blueprint (agency.seekers.routes), whose tag it shares.
+blp = Blueprint("care_requests", __name__)
 
 _FIELDS = tuple(CareRequestSchema().fields)
 IF_MATCH = {

@@ -1,4 +1,7 @@
-"""HTTP routes: care seekers and their consent (care requests: request_routes.py)."""
+"""HTTP routes: care seekers and their consent.
+
+The domain's blueprint: care requests (``request_routes``) are a blueprint nested under it.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from agency.auth import current_principal, requires
 from agency.pagination import page_of
 from agency.seekers import service
 from agency.seekers.models import CareSeeker
+from agency.seekers.request_routes import blp as requests_blp
 from agency.seekers.schemas import (
     ConsentInSchema,
     ConsentSchema,
@@ -109,5 +113,4 @@ class Erasure(MethodView):
         return seeker_view(service.erase_seeker(db_session(), current_principal(), seeker_id))
 
 
-# Care request views register on the same blueprint.
-from agency.seekers import request_routes  # noqa: E402, F401
+blp.register_blueprint(requests_blp)
