@@ -19,9 +19,12 @@ from dataclasses import dataclass
 from matching.candidates import CareRequestSpec
 from matching.features import (
     DISTANCE_SCALE_KM,
+    NEUTRAL_RATING,
     NEUTRAL_RELIABILITY,
     RATE_FLOOR_PENCE,
     RATE_REFERENCE_PENCE,
+    RATING_HIGH,
+    RATING_LOW,
     URGENCY_LEVEL,
 )
 from matching.geo import EARTH_RADIUS_KM
@@ -52,6 +55,7 @@ class _Provider:
     load_norm: float
     reliability_norm: float
     slack: float
+    rating_norm: float
 
 
 class FairLoop:
@@ -88,6 +92,9 @@ class FairLoop:
                     1.0 - min(max(load / cap, 0.0), 1.0) if cap > 0 else 0.0,
                     NEUTRAL_RELIABILITY if p.reliability is None else p.reliability,
                     min(max(free / cap, 0.0), 1.0) if cap > 0 else 0.0,
+                    NEUTRAL_RATING
+                    if p.rating is None
+                    else min(max((p.rating - RATING_LOW) / (RATING_HIGH - RATING_LOW), 0.0), 1.0),
                 )
             )
 
@@ -155,6 +162,7 @@ class FairLoop:
             score = score + w.load * p.load_norm
             score = score + w.reliability * p.reliability_norm
             score = score + w.urgency * (level * p.slack)
+            score = score + w.rating * p.rating_norm
             entry = (score, _Reverse(p.provider_id))
             if len(best) < k:
                 heapq.heappush(best, entry)

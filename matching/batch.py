@@ -257,6 +257,7 @@ def _approximate_scores(
     side = (
         w[Feature.LOAD] * index.load_norm[group]
         + w[Feature.RELIABILITY] * index.reliability_norm[group]
+        + w[Feature.RATING] * index.rating_norm[group]
         + w[Feature.GENDER] * features.gender(pool.gender[group], kinds[0][:, None])
         + w[Feature.URGENCY] * features.urgency(kinds[1][:, None], index.slack[group])
     )
@@ -315,6 +316,7 @@ def _scores(
         reliability_norm=index.reliability_norm[rows],
         slack=index.slack[rows],
         urgency_level=req.level[gr],
+        rating_norm=index.rating_norm[rows],
     )
     return weighted_sum(inputs.normalised(), weights.as_array())
 

@@ -32,6 +32,9 @@ RATE_FLOOR_PENCE = 1000  # a rate this low scores 1 on the rate feature
 RATE_REFERENCE_PENCE = 3000  # the ceiling used when the request has no rate cap
 URGENCY_LEVEL = {"routine": 0.0, "soon": 0.5, "hospital_discharge": 1.0}
 NEUTRAL_RELIABILITY = 0.5  # no history: neither rewarded nor punished
+RATING_LOW, RATING_HIGH = 1.0, 5.0  # the seekers' 1-5 stars
+RATING_PRIOR_WEIGHT = 5.0  # C: the agency's mean counts as this many ratings (shrinkage)
+NEUTRAL_RATING = 0.5  # no ratings at the agency at all: neither rewarded nor punished
 SCORE_ROUNDING = 1e-9  # times the weights' size: far above the rounding of a 9-term sum
 
 
@@ -47,6 +50,7 @@ class Feature(IntEnum):
     LOAD = 6
     RELIABILITY = 7
     URGENCY = 8
+    RATING = 9
 
 
 FEATURES: tuple[str, ...] = tuple(f.name.lower() for f in Feature)
@@ -113,6 +117,28 @@ def reliability(value: FloatArray) -> FloatArray:
     return norm
 
 
+def shrunk_rating(
+    total: float, count: int, agency_mean: float, prior_weight: float = RATING_PRIOR_WEIGHT
+) -> float:
+    """A provider's Bayesian average rating: ``(C * m + sum) / (C + n)``.
+
+    ``m`` is the agency's mean rating and ``C`` how many ratings it counts as, so one bad
+    review of a new provider moves them a little, and many ratings move them to their own
+    mean. With no ratings of their own a provider has the agency's mean.
+    """
+    return (prior_weight * agency_mean + total) / (prior_weight + count)
+
+
+def rating(value: FloatArray) -> FloatArray:
+    """The shrunk rating (1..5) as 0..1; neutral without any ratings at the agency (NaN)."""
+    norm: FloatArray = np.where(
+        np.isnan(value),
+        NEUTRAL_RATING,
+        np.clip((value - RATING_LOW) / (RATING_HIGH - RATING_LOW), 0.0, 1.0),
+    )
+    return norm
+
+
 def slack(free: FloatArray, capacity: FloatArray) -> FloatArray:
     """Free / capacity, clipped to [0, 1]: how much room the provider has."""
     safe = np.where(capacity > 0, capacity, 1.0)
@@ -131,7 +157,7 @@ class PairInputs:
     """What the exact features of n (request, provider) pairs are computed from.
 
     Request values may be scalars (one request) or per-pair arrays (a batch);
-    provider values are per pair, ``load_norm`` .. ``slack`` as cached by
+    provider values are per pair, ``load_norm``, ``slack`` and ``rating_norm`` as cached by
     ``index.pool_index``.
     """
 
@@ -149,6 +175,7 @@ class PairInputs:
     reliability_norm: FloatArray
     slack: FloatArray
     urgency_level: FloatArray | float
+    rating_norm: FloatArray
 
     def normalised(self) -> list[FloatArray]:
         """The normalised features, one array per feature in ``Feature`` order."""
@@ -162,6 +189,7 @@ class PairInputs:
             self.load_norm,
             self.reliability_norm,
             urgency(self.urgency_level, self.slack),
+            self.rating_norm,
         ]
 
 

@@ -52,6 +52,7 @@ class ProviderRecord:
     languages: frozenset[str] = frozenset()
     current_load_hours: float | None = None  # None: same as committed_hours
     reliability: float | None = None  # 0..1, e.g. share of visits kept; None = no history
+    rating: float | None = None  # seekers' 1-5 rating, shrunk (features.shrunk_rating); None = none
 
 
 def _index(keys: Iterable[str]) -> dict[str, int]:
@@ -82,6 +83,7 @@ class ProviderPool:
     languages: BoolArray  # (n, n_languages)
     load_hours: FloatArray
     reliability: FloatArray  # NaN = no history
+    rating: FloatArray  # shrunk 1-5 rating, NaN = no ratings
     service_index: dict[str, int]
     agency_index: dict[str, int]
     council_index: dict[str, int]
@@ -214,6 +216,9 @@ class ProviderPool:
             reliability=np.array(
                 [np.nan if r.reliability is None else r.reliability for r in records],
                 dtype=np.float64,
+            ),
+            rating=np.array(
+                [np.nan if r.rating is None else r.rating for r in records], dtype=np.float64
             ),
             service_index=service_index,
             agency_index=agency_index,

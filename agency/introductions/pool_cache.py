@@ -46,11 +46,12 @@ from agency.providers.models import (
     ProviderService,
 )
 from agency.schedule import mask_from_hex
+from agency.visits.feedback import agency_ratings
 from matching import features as matching_features
 from matching import index as matching_index
 from matching.index import PoolIndex
 
-FORMAT = 2  # bump when the pickled snapshot's shape changes: older rows are rebuilt
+FORMAT = 3  # bump when the pickled snapshot's shape changes: older rows are rebuilt
 
 
 class MatchPoolCache(Base):
@@ -115,8 +116,14 @@ class PoolSnapshot:
     base_index: PoolIndex | None = None
     format: int = FORMAT
 
-    def on(self, day: dt.date, committed: dict[str, float]) -> matching.ProviderPool:
-        """The pool for work starting ``day``, with hours already committed to arrangements."""
+    def on(
+        self,
+        day: dt.date,
+        committed: dict[str, float],
+        ratings: tuple[dict[str, float], float | None] = ({}, None),
+    ) -> matching.ProviderPool:
+        """The pool for work starting ``day``, with hours already committed to arrangements
+        and the seekers' ratings (``agency.visits.feedback.agency_ratings``)."""
         base, ordinal = self.base, day.toordinal()
         availability = base.availability
         away = self.away_rows[(self.away_from <= ordinal) & (ordinal <= self.away_until)]
@@ -132,7 +139,12 @@ class PoolSnapshot:
             if row is not None:
                 hours[row] = value
         pool = replace(
-            base, availability=availability, cqc=cqc, committed_hours=hours, load_hours=hours
+            base,
+            availability=availability,
+            cqc=cqc,
+            committed_hours=hours,
+            load_hours=hours,
+            rating=rating_column(base, ratings),
         )
         if self.base_index is not None:
             _seed_index(self.base_index, pool, away)
@@ -164,7 +176,23 @@ def _seed_index(base: PoolIndex, pool: matching.ProviderPool, away: np.ndarray) 
         patterns=patterns,
         load_norm=matching_features.load(pool.load_hours, pool.capacity_hours),
         slack=matching_features.slack(free, pool.capacity_hours),
+        rating_norm=matching_features.rating(pool.rating),
     )
+
+
+def rating_column(
+    base: matching.ProviderPool, ratings: tuple[dict[str, float], float | None]
+) -> np.ndarray:
+    """The pool's rating per row: a rated provider's shrunk rating, anyone else the
+    agency's mean, NaN (neutral) when the agency has no ratings. Read fresh per job, like
+    the committed hours: feedback is not a change to the providers the snapshot keeps."""
+    shrunk, mean = ratings
+    column = np.full(len(base), np.nan if mean is None else mean, dtype=np.float64)
+    for provider_id, value in shrunk.items():
+        row = base.row_of.get(provider_id)
+        if row is not None:
+            column[row] = value
+    return column
 
 
 @dataclass
@@ -410,9 +438,10 @@ class AgencyPools:
     def __init__(self, session: Session, agency_id: str, today: dt.date) -> None:
         self.snapshot = load_snapshot(session, agency_id, today)
         self.committed = committed_hours(session, agency_id)
+        self.ratings = agency_ratings(session, agency_id)
         self._pools: dict[dt.date, matching.ProviderPool] = {}
 
     def pool(self, on: dt.date) -> matching.ProviderPool:
         if on not in self._pools:
-            self._pools[on] = self.snapshot.on(on, self.committed)
+            self._pools[on] = self.snapshot.on(on, self.committed, self.ratings)
         return self._pools[on]

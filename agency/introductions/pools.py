@@ -24,6 +24,7 @@ from agency.providers.compliance import compliance_valid_until, cqc_registered
 from agency.providers.models import ListingStatus, Provider, ProviderListing
 from agency.schedule import mask_from_hex
 from agency.seekers.models import CareRequest, Funding, Urgency
+from agency.visits.feedback import agency_ratings
 
 
 def regulated_services(session: Session) -> frozenset[str]:
@@ -76,6 +77,7 @@ def provider_record(
     on: dt.date,
     regulated: Collection[str] | None = None,
     today: dt.date | None = None,
+    rating: float | None = None,
 ) -> matching.ProviderRecord:
     """The matcher's view of one provider for work starting ``on``.
 
@@ -107,6 +109,7 @@ def provider_record(
         committed_hours=committed,
         gender=provider.gender,
         languages=frozenset(provider.languages or ()),
+        rating=rating,
     )
 
 
@@ -121,13 +124,21 @@ class PoolLoader:
         self.providers = load_providers(session, agency_id)
         self.committed = committed_hours(session, (p.id for p in self.providers))
         self.regulated = regulated_services(session)
+        self.ratings, self.mean_rating = agency_ratings(session, agency_id)
         self._pools: dict[dt.date, matching.ProviderPool] = {}
 
     def pool(self, on: dt.date) -> matching.ProviderPool:
         if on not in self._pools:
             today = london_today()
             records = [
-                provider_record(p, self.committed.get(p.id, 0.0), on, self.regulated, today)
+                provider_record(
+                    p,
+                    self.committed.get(p.id, 0.0),
+                    on,
+                    self.regulated,
+                    today,
+                    self.ratings.get(p.id, self.mean_rating),
+                )
                 for p in self.providers
             ]
             self._pools[on] = matching.ProviderPool.build(

@@ -22,74 +22,75 @@ from agency.audit.service import record
 from agency.errors import Conflict, Forbidden, InvalidInput
 from agency.ids import new_id
 from agency.introductions.models import Arrangement
-from agency.introductions.workflow import commit, guarded
+from agency.unit_of_work import unit_of_work
 from agency.visits.feedback_models import Concern, FeedbackSide, VisitFeedback
 from agency.visits.models import Visit, VisitStatus
 
 MIN_RATINGS_SHOWN = 5
 
 
-@guarded
 def give_feedback(
     session: Session, principal: Principal, visit_id: str, fields: dict[str, Any]
 ) -> VisitFeedback:
     """Record one side's feedback on a confirmed visit (once per side)."""
-    visit = load(session, principal, Visit, visit_id, Action.WRITE)
-    if principal.kind is Kind.PARTNER:
-        side = FeedbackSide.SEEKER
-        if fields.get("rating") is None:
-            raise InvalidInput(errors={"rating": ["The seeker's feedback needs a rating."]})
-    elif principal.kind is Kind.PROVIDER:
-        side = FeedbackSide.PROVIDER
-    else:
-        raise Forbidden("Feedback comes from the seeker's partner or the visit's provider.")
-    if visit.status is not VisitStatus.CONFIRMED:
-        raise Conflict(
-            "Feedback follows a confirmed visit.",
-            code="visit_not_confirmed",
-            current_status=visit.status.value,
+    with unit_of_work(session) as uow:
+        visit = load(session, principal, Visit, visit_id, Action.WRITE)
+        if principal.kind is Kind.PARTNER:
+            side = FeedbackSide.SEEKER
+            if fields.get("rating") is None:
+                raise InvalidInput(errors={"rating": ["The seeker's feedback needs a rating."]})
+        elif principal.kind is Kind.PROVIDER:
+            side = FeedbackSide.PROVIDER
+        else:
+            raise Forbidden("Feedback comes from the seeker's partner or the visit's provider.")
+        if visit.status is not VisitStatus.CONFIRMED:
+            raise Conflict(
+                "Feedback follows a confirmed visit.",
+                code="visit_not_confirmed",
+                current_status=visit.status.value,
+            )
+        given = select(VisitFeedback.id).where(
+            VisitFeedback.visit_id == visit.id, VisitFeedback.side == side
         )
-    given = select(VisitFeedback.id).where(
-        VisitFeedback.visit_id == visit.id, VisitFeedback.side == side
-    )
-    if session.scalar(given) is not None:
-        raise Conflict("This side has already given feedback on the visit.", code="feedback_given")
-    arrangement = session.get(Arrangement, visit.arrangement_id)
-    assert arrangement is not None
-    concern = Concern(fields["concern"]) if fields.get("concern") else None
-    feedback = VisitFeedback(
-        id=new_id("fbk"),
-        visit_id=visit.id,
-        arrangement_id=visit.arrangement_id,
-        provider_id=visit.provider_id,
-        agency_id=visit.agency_id,
-        council_id=visit.council_id,
-        partner_client_id=visit.partner_client_id,
-        seeker_id=arrangement.seeker_id,
-        side=side,
-        rating=fields.get("rating"),
-        comment=fields.get("comment"),
-        concern=concern,
-        created_by=principal.id,
-    )
-    session.add(feedback)
-    session.flush()
-    action = (
-        "visit_feedback.safeguarding_concern"
-        if concern is Concern.SAFEGUARDING
-        else "visit_feedback.recorded"
-    )
-    # The fact, not the content: no rating, no text (auditors read the audit log).
-    record(
-        session,
-        principal,
-        action,
-        feedback,
-        None,
-        {"side": side.value, "concern": concern.value if concern else None},
-    )
-    commit(session)
-    return feedback
+        if session.scalar(given) is not None:
+            given = "This side has already given feedback on the visit."
+            raise Conflict(given, code="feedback_given")
+        arrangement = session.get(Arrangement, visit.arrangement_id)
+        assert arrangement is not None
+        concern = Concern(fields["concern"]) if fields.get("concern") else None
+        feedback = VisitFeedback(
+            id=new_id("fbk"),
+            visit_id=visit.id,
+            arrangement_id=visit.arrangement_id,
+            provider_id=visit.provider_id,
+            agency_id=visit.agency_id,
+            council_id=visit.council_id,
+            partner_client_id=visit.partner_client_id,
+            seeker_id=arrangement.seeker_id,
+            side=side,
+            rating=fields.get("rating"),
+            comment=fields.get("comment"),
+            concern=concern,
+            created_by=principal.id,
+        )
+        session.add(feedback)
+        session.flush()
+        action = (
+            "visit_feedback.safeguarding_concern"
+            if concern is Concern.SAFEGUARDING
+            else "visit_feedback.recorded"
+        )
+        # The fact, not the content: no rating, no text (auditors read the audit log).
+        record(
+            session,
+            principal,
+            action,
+            feedback,
+            None,
+            {"side": side.value, "concern": concern.value if concern else None},
+        )
+        uow.commit()
+        return feedback
 
 
 def feedback_for(principal: Principal, filters: dict[str, Any]) -> Select[Any]:
@@ -113,6 +114,33 @@ def rating_summary(session: Session, provider_id: str) -> tuple[int, float | Non
         )
     ).one()
     return int(count or 0), (float(mean) if mean is not None else None)
+
+
+def agency_ratings(session: Session, agency_id: str) -> tuple[dict[str, float], float | None]:
+    """For the matcher: each rated provider's rating at the agency shrunk toward the
+    agency's mean (``matching.features.shrunk_rating``), and that mean (what a provider
+    with no ratings has); ``({}, None)`` when the agency has no ratings at all. Only these
+    aggregates leave this module: never a single rating or who gave it."""
+    from matching.features import shrunk_rating
+
+    rows = session.execute(
+        select(
+            VisitFeedback.provider_id,
+            func.count(VisitFeedback.rating),
+            func.sum(VisitFeedback.rating),
+        )
+        .where(
+            VisitFeedback.agency_id == agency_id,
+            VisitFeedback.side == FeedbackSide.SEEKER,
+            VisitFeedback.rating.is_not(None),
+        )
+        .group_by(VisitFeedback.provider_id)
+    ).all()
+    count = sum(int(n) for _, n, _ in rows)
+    if not count:
+        return {}, None
+    mean = sum(float(total) for _, _, total in rows) / count
+    return {pid: shrunk_rating(float(total), int(n), mean) for pid, n, total in rows}, mean
 
 
 def own_rating(session: Session, principal: Principal) -> dict[str, Any]:

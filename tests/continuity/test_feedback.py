@@ -1,13 +1,14 @@
 """Feedback after a confirmed visit: private ratings, safeguarding concerns to the
 manager and the audit log, a provider's aggregate only from five ratings."""
 
+import pytest
 from sqlalchemy import select
 
 from agency.audit.models import AuditEntry
 from agency.erasure import erase
 from agency.seekers.models import CareSeeker
 from agency.visits.feedback_models import VisitFeedback
-from tests.continuity.continuity_helpers import others
+from tests.continuity.continuity_helpers import others, planned
 from tests.factories import make_admin, principal_of
 from tests.visits.visit_helpers import log, make_world
 
@@ -126,3 +127,60 @@ def test_erasure_scrubs_feedback_text(client, session):
     session.expire_all()
     [row] = session.scalars(select(VisitFeedback)).all()
     assert "Acacia" not in (row.comment or "") and row.rating == 3
+
+
+def test_ratings_score_providers_shrunk_toward_the_agency_mean_in_the_explanation(client, session):
+    """One bad review of a newcomer does not sink them: the matcher's rating feature is
+    the Bayesian average (C*m + sum)/(C + n), and the explanation shows only that."""
+    from matching.features import RATING_PRIOR_WEIGHT
+    from tests.continuity.test_cover import _setup
+    from tests.factories import make_provider
+    from tests.visits.visit_helpers import days_ago, make_arrangement, provider_headers
+
+    world, cover, days = _setup(session)
+    newcomer = make_provider(session, world.agency)
+    theirs = make_arrangement(session, world.agency, newcomer, world.seeker)
+    session.commit()
+
+    def rated(arrangement_id, headers, day, stars):  # type: ignore[no-untyped-def]
+        body = {
+            "date": days_ago(day).isoformat(),
+            "start": "12:00",
+            "end": "13:00",
+            "services": ["companionship"],
+        }
+        visit = client.post(f"/arrangements/{arrangement_id}/visits", json=body, headers=headers)
+        assert visit.status_code == 201, visit.json
+        visit_id = visit.json["id"]
+        assert (
+            client.post(f"/visits/{visit_id}/confirm", headers=world.partner_headers).status_code
+            == 200
+        )
+        given = client.post(
+            f"/visits/{visit_id}/feedback", json={"rating": stars}, headers=world.partner_headers
+        )
+        assert given.status_code == 201, given.json
+
+    for day in range(1, 5):
+        rated(world.arrangement.id, world.provider_headers, day, 5)
+    rated(theirs.id, provider_headers(session, newcomer), 1, 1)
+
+    mean = (4 * 5 + 1) / 5  # the agency's mean rating
+    c = RATING_PRIOR_WEIGHT
+    expected = {
+        newcomer.id: (c * mean + 1) / (c + 1),  # one 1-star review: pulled up toward 4.2
+        cover.id: mean,  # no ratings: the agency's mean
+    }
+    target = next(p for p in planned(session, world) if p.date == days[0])
+    suggestions = client.get(
+        f"/planned-visits/{target.id}/cover-suggestions", headers=world.manager_headers
+    ).json
+    found = {s["provider_id"]: s["explanation"]["rating"] for s in suggestions}
+    assert expected.keys() <= found.keys(), found
+    for provider_id, value in expected.items():
+        part = found[provider_id]
+        assert part["raw"] == pytest.approx(value, abs=1e-6)
+        assert part["normalised"] == pytest.approx((value - 1) / 4, abs=1e-6)
+        assert part["contribution"] == pytest.approx(part["weight"] * part["normalised"], abs=1e-6)
+    assert found[newcomer.id]["raw"] > 3.5  # not sunk to 1 by one review
+    assert found[newcomer.id]["raw"] < found[cover.id]["raw"]

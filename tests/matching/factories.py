@@ -30,6 +30,7 @@ def make_provider(**overrides: Any) -> ProviderRecord:
         gender="female",
         languages=frozenset({"english", "somali"}),
         reliability=0.9,
+        rating=4.2,
     )
     return replace(base, **overrides)
 

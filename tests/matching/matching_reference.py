@@ -12,9 +12,12 @@ from matching.candidates import CONSTRAINT_CODES, CareRequestSpec
 from matching.features import (
     DISTANCE_SCALE_KM,
     FEATURES,
+    NEUTRAL_RATING,
     NEUTRAL_RELIABILITY,
     RATE_FLOOR_PENCE,
     RATE_REFERENCE_PENCE,
+    RATING_HIGH,
+    RATING_LOW,
     URGENCY_LEVEL,
 )
 from matching.pool import ProviderRecord
@@ -86,6 +89,11 @@ def features(p: ProviderRecord, r: CareRequestSpec) -> list[float]:
     load_hours = p.committed_hours if p.current_load_hours is None else p.current_load_hours
     load = 1.0 - min(max(load_hours / cap, 0.0), 1.0) if cap > 0 else 0.0
     reliability = NEUTRAL_RELIABILITY if p.reliability is None else p.reliability
+    rating = (
+        NEUTRAL_RATING
+        if p.rating is None
+        else min(max((p.rating - RATING_LOW) / (RATING_HIGH - RATING_LOW), 0.0), 1.0)
+    )
     free = cap - p.committed_hours
     slack = min(max(free / cap, 0.0), 1.0) if cap > 0 else 0.0
     return [
@@ -98,6 +106,7 @@ def features(p: ProviderRecord, r: CareRequestSpec) -> list[float]:
         load,
         reliability,
         URGENCY_LEVEL[r.urgency] * slack,
+        rating,
     ]
 
 

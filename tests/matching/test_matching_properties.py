@@ -61,6 +61,7 @@ def providers(draw: st.DrawFn, index: int) -> ProviderRecord:
         languages=draw(subset(["english", "somali", "urdu"])),
         current_load_hours=draw(st.one_of(st.none(), st.sampled_from([0.0, 4.0, 30.0]))),
         reliability=draw(st.one_of(st.none(), st.floats(0.0, 1.0))),
+        rating=draw(st.one_of(st.none(), st.floats(1.0, 5.0))),
     )
 
 

@@ -66,6 +66,7 @@ def templates(draw: st.DrawFn) -> ProviderRecord:
         languages=draw(st.sampled_from([frozenset(), frozenset({"somali"})])),
         current_load_hours=draw(st.one_of(st.none(), st.sampled_from([0.0, 4.0, 30.0]))),
         reliability=draw(st.one_of(st.none(), st.sampled_from([0.3, 0.9, 1.0]))),
+        rating=draw(st.one_of(st.none(), st.sampled_from([1.0, 3.7, 5.0]))),
     )
 
 
