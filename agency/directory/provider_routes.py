@@ -1,6 +1,7 @@
 """HTTP routes: an agency's provider directory and the public provider directory."""
 
 from flask.views import MethodView
+from flask_smorest import Blueprint
 
 from agency.access import Action, Kind, load
 from agency.auth import current_principal, requires
@@ -13,8 +14,11 @@ from agency.directory.provider_schemas import (
     PublicProviderSchema,
 )
 from agency.directory.read_cache import cached_json, serve_cached_pages
-from agency.directory.routes import ANY, blp
+from agency.directory.route_common import ANY
 from agency.web import db_session
+
+# Nested under the directory blueprint (agency.directory.routes), whose tag it shares.
+blp = Blueprint("provider_directory", __name__)
 
 
 def _agency_readers() -> tuple[object, ...]:

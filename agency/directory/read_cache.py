@@ -139,11 +139,12 @@ def serve_cached_pages(blp: Blueprint, endpoints: dict[str, Callable[[], tuple[A
     checks; a miss runs the view, whose :func:`cached_json` fills the page, and the
     response's page headers are kept once it is sent.
     """
-    names = {f"{blp.name}.{view}": readers for view, readers in endpoints.items()}
 
     @blp.before_request
     def serve_stored_page() -> Response | None:
-        readers = names.get(request.endpoint or "")
+        # The view's name, whatever blueprints ``blp`` is nested under (only its own
+        # requests run its hooks).
+        readers = endpoints.get((request.endpoint or "").rpartition(".")[2])
         if readers is None or request.method != "GET":
             return None
         key = page_key(*readers())

@@ -1,4 +1,8 @@
-"""HTTP routes: Councils, agencies, neighbourhoods, postcodes and service types."""
+"""HTTP routes: Councils, agencies, neighbourhoods, postcodes and service types.
+
+The domain's blueprint: the provider directories (``provider_routes``) are a blueprint
+nested under it, sharing its tag.
+"""
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -6,6 +10,8 @@ from flask_smorest import Blueprint
 from agency.access import Kind
 from agency.auth import current_principal, requires
 from agency.directory import neighbourhoods, service
+from agency.directory.provider_routes import blp as provider_directory_blp
+from agency.directory.route_common import ANY
 from agency.directory.schemas import (
     AgencyCreateSchema,
     AgencyDetailSchema,
@@ -29,8 +35,6 @@ blp = Blueprint(
     url_prefix="/",
     description="Councils, agencies, neighbourhoods and service types",
 )
-
-ANY = (Kind.PARTNER, Kind.PROVIDER, Kind.MANAGER, Kind.AUDITOR)
 
 
 @blp.route("/councils")
@@ -140,5 +144,4 @@ class ServiceTypes(MethodView):
         return service.list_service_types(db_session())
 
 
-# Further views on the same blueprint (imported for their side effect of registering).
-from agency.directory import provider_routes  # noqa: E402, F401
+blp.register_blueprint(provider_directory_blp)

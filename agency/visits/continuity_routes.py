@@ -6,6 +6,7 @@ Auditors have no access: planned visits are operational, not spending records.
 
 from flask import Response, url_for
 from flask.views import MethodView
+from flask_smorest import Blueprint
 
 from agency.access import Kind
 from agency.auth import current_principal, requires
@@ -30,9 +31,11 @@ from agency.visits.continuity_schemas import (
     VisitRecordSchema,
 )
 from agency.visits.ical import rota_calendar
-from agency.visits.routes import blp
 from agency.visits.schemas import VisitSchema
 from agency.web import db_session
+
+# Nested under the visits blueprint (agency.visits.routes), whose tag it shares.
+blp = Blueprint("continuity", __name__)
 
 PARTIES = (Kind.MANAGER, Kind.PROVIDER, Kind.PARTNER)
 ICS_DOC = {"responses": {"200": {"description": "iCalendar", "content": {"text/calendar": {}}}}}
@@ -126,7 +129,7 @@ class RotaFeed(MethodView):
     def post(self):
         """A new secret calendar URL for your rota (any earlier one stops working)"""
         token = continuity.issue_rota_feed(db_session(), current_principal())
-        return {"url": url_for("visits.RotaCalendar", token=token, _external=True)}
+        return {"url": url_for("visits.continuity.RotaCalendar", token=token, _external=True)}
 
     @blp.response(204)
     @blp.alt_response(404, description="You have no calendar URL")

@@ -2,14 +2,18 @@
 
 from flask import current_app
 from flask.views import MethodView
+from flask_smorest import Blueprint
 
 from agency.auth import current_principal, requires
 from agency.pagination import page_of
 from agency.privacy import pseudonym
 from agency.visits import invoice_views
-from agency.visits.routes import READERS, blp
+from agency.visits.route_common import READERS
 from agency.visits.schemas import InvoiceQuerySchema, InvoiceSchema
 from agency.web import CSV_DOC, csv_response, db_session
+
+# Nested under the visits blueprint (agency.visits.routes), whose tag it shares.
+blp = Blueprint("invoices", __name__)
 
 
 def _pseudonymise(seeker_id: str) -> str:

@@ -1,7 +1,7 @@
 """HTTP routes: visits, timesheets, and the invoices approved timesheets become.
 
-The invoice routes live in ``invoice_routes`` on the same blueprint (imported at the
-bottom so registering ``blp`` picks them up).
+The domain's blueprint: continuity (planned visits, rotas, cover; ``continuity_routes``) and
+invoices (``invoice_routes``) are blueprints nested under it, sharing its tag.
 """
 
 from flask.views import MethodView
@@ -11,6 +11,9 @@ from agency.access import Kind
 from agency.auth import current_principal, requires
 from agency.pagination import page_of
 from agency.visits import bulk_approval, timesheets, visits
+from agency.visits.continuity_routes import blp as continuity_blp
+from agency.visits.invoice_routes import blp as invoices_blp
+from agency.visits.route_common import READERS
 from agency.visits.schemas import (
     DisputeSchema,
     QueryReasonSchema,
@@ -27,7 +30,6 @@ from agency.visits.schemas import (
 from agency.web import db_session
 
 blp = Blueprint("visits", __name__, url_prefix="/", description="Visits, timesheets and invoices")
-READERS = (Kind.MANAGER, Kind.PROVIDER, Kind.PARTNER, Kind.AUDITOR)
 
 
 @blp.route("/arrangements/<arrangement_id>/visits")
@@ -183,5 +185,5 @@ class ResubmitTimesheet(MethodView):
         return timesheets.resubmit_timesheet(db_session(), current_principal(), timesheet_id)
 
 
-# Registers their routes on blp (after it exists).
-from agency.visits import continuity_routes, invoice_routes  # noqa: E402, F401
+blp.register_blueprint(continuity_blp)
+blp.register_blueprint(invoices_blp)
