@@ -5,10 +5,14 @@ scratch database (PostgreSQL when DATABASE_URL is set, else SQLite), then measur
 
 - ``pool from ORM objects``: the old path (agency.introductions.pools.PoolLoader);
 - ``pool from stored arrays``: the new path, warm (agency.introductions.pool_cache);
-- ``rebuild after a change``: the new path right after a provider change bumped it;
+- ``rebuild after a change``: the new path right after a change to the whole agency;
+- ``patch after a provider change``: the new path right after one provider's change
+  (capacity) bumped it: the stored arrays patched with that provider's rows
+  (agency.introductions.pool_patch);
 - ``match job end to end``: a recorded match job run through the job runner (inline:
   mark started, load the request and pool, rank, replace 20 suggestions, commit, finish),
-  and the same job with the old pool path, for comparison.
+  with the pool current, then right after one provider's change, and the same job with
+  the old pool path, for comparison.
 
 Prints the median of ``--runs`` runs of each, and how many match jobs per second one
 worker clears at that figure. Usage:
@@ -196,6 +200,28 @@ def main(argv: list[str] | None = None) -> None:
                 s.commit()
             stored_pool()
 
+        from agency.providers.models import Provider
+
+        changed = iter(range(10**6))
+
+        def one_provider_changes() -> None:
+            with fresh() as s:
+                provider = s.get(Provider, f"prv_bench{next(changed) % args.providers:019d}")
+                provider.capacity_hours_per_week = provider.capacity_hours_per_week % 30 + 1
+                s.commit()  # the flush hook logs this provider with the new generation
+
+        def after_a_change(function):  # type: ignore[no-untyped-def]
+            def timed() -> float:  # the change is committed first, outside the timing
+                times = []
+                for _ in range(args.runs):
+                    one_provider_changes()
+                    started = time.perf_counter()
+                    function()
+                    times.append((time.perf_counter() - started) * 1000)
+                return statistics.median(times)
+
+            return timed
+
         def job() -> None:
             with fresh() as s, app.app_context():
                 match_jobs.enqueue_match(s, s.get(type(care_request), care_request.id))
@@ -205,8 +231,10 @@ def main(argv: list[str] | None = None) -> None:
         figures = {
             "pool from ORM objects (old)": median_ms(old_pool, args.old_runs),
             "pool from stored arrays (new)": median_ms(stored_pool, args.runs),
-            "rebuild after a provider change": median_ms(rebuilt_pool, args.old_runs),
+            "rebuild after a whole-agency change": median_ms(rebuilt_pool, args.old_runs),
+            "patch after one provider's change": after_a_change(stored_pool)(),
             "match job end to end (new)": median_ms(job, args.runs),
+            "match job after one provider's change": after_a_change(job)(),
         }
         original = match_jobs.AgencyPools
         match_jobs.AgencyPools = lambda s, agency_id, today: PoolLoader(s, agency_id)  # type: ignore[assignment,misc]

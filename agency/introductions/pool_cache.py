@@ -21,12 +21,26 @@ from __future__ import annotations
 import datetime as dt
 import pickle
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from sqlalchemy import BigInteger, Date, ForeignKey, LargeBinary, func, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    delete,
+    func,
+    select,
+    text,
+    update,
+)
+from sqlalchemy import insert as plain_insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -46,6 +60,7 @@ from agency.providers.models import (
     ProviderService,
 )
 from agency.schedule import mask_from_hex
+from agency.unit_of_work import own_transaction
 from agency.visits.feedback import agency_ratings
 from matching import features as matching_features
 from matching import index as matching_index
@@ -70,6 +85,25 @@ class MatchPoolCache(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class MatchPoolChange(Base):
+    """A provider whose matcher inputs changed at one generation of its agency's pool.
+
+    ``provider_id`` None: something of the whole agency changed (the pool is rebuilt).
+    A job patches the stored arrays with the providers changed since they were built
+    (agency.introductions.pool_patch); rows up to the stored generation are then deleted.
+    """
+
+    __tablename__ = "match_pool_changes"
+    __table_args__ = (Index("ix_match_pool_changes_agency_generation", "agency_id", "generation"),)
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True
+    )
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    generation: Mapped[int] = mapped_column(BigInteger)
+    provider_id: Mapped[str | None] = mapped_column(String(40))
+
+
 def _insert(session: Session) -> Any:
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
@@ -78,21 +112,30 @@ def _insert(session: Session) -> Any:
     return insert
 
 
-def bump_generation(session: Session, agency_ids: Iterable[str]) -> None:
+def bump_generation(
+    session: Session, agency_ids: Iterable[str], provider_ids: Iterable[str] = ()
+) -> None:
     """Mark the agencies' stored pools out of date, in the caller's transaction.
 
     An upsert (INSERT .. ON CONFLICT DO UPDATE): two transactions changing providers of
     one agency at once both succeed; the second waits for the first's row lock, which
     also orders their re-match bookkeeping (see match_jobs.enqueue_rematch_for_agencies).
+    Which providers changed is logged with the new generation (none named: the whole
+    agency), so the next job patches the stored pool rather than rebuilding it.
     """
-    insert = _insert(session)
+    upsert = _insert(session)
+    changed: list[str | None] = [*sorted(set(provider_ids))] or [None]
     for agency_id in sorted(set(agency_ids)):
-        stmt = insert(MatchPoolCache).values(agency_id=agency_id, generation=1, updated_at=utcnow())
-        session.execute(
+        stmt = upsert(MatchPoolCache).values(agency_id=agency_id, generation=1, updated_at=utcnow())
+        generation = session.execute(
             stmt.on_conflict_do_update(
                 index_elements=[MatchPoolCache.agency_id],
                 set_={"generation": MatchPoolCache.generation + 1, "updated_at": utcnow()},
-            )
+            ).returning(MatchPoolCache.generation)
+        ).scalar_one()
+        session.execute(
+            plain_insert(MatchPoolChange),
+            [{"agency_id": agency_id, "generation": generation, "provider_id": p} for p in changed],
         )
 
 
@@ -203,16 +246,27 @@ class _Facts:
     compliance_items: list[Any] = field(default_factory=list)
 
 
-def _listed(agency_id: str) -> Any:
-    return select(ProviderListing.provider_id).where(ProviderListing.agency_id == agency_id)
+def _listed(agency_id: str, only: Collection[str] | None = None) -> Any:
+    listed = select(ProviderListing.provider_id).where(ProviderListing.agency_id == agency_id)
+    return listed if only is None else listed.where(ProviderListing.provider_id.in_(only))
 
 
-def build_snapshot(session: Session, agency_id: str, today: dt.date) -> PoolSnapshot:
-    """Read the agency's providers with narrow Core queries and build the engine's arrays."""
+def build_snapshot(
+    session: Session,
+    agency_id: str,
+    today: dt.date,
+    only: Collection[str] | None = None,
+    services: Sequence[str] | None = None,
+) -> PoolSnapshot:
+    """Read the agency's providers with narrow Core queries and build the engine's arrays.
+
+    ``only``: just those of these providers that are listed with the agency (the rows a
+    patch replaces), with the service catalogue ``services`` of the pool being patched.
+    """
     # Imported here: the compliance service imports the triggers, which import this module.
     from agency.providers import compliance
 
-    listed = _listed(agency_id)
+    listed = _listed(agency_id, only)
     providers = session.execute(
         select(
             Provider.id,
@@ -291,7 +345,7 @@ def build_snapshot(session: Session, agency_id: str, today: dt.date) -> PoolSnap
         )
         for p in providers
     ]
-    base = matching.ProviderPool.build(records, regulated_services=regulated)
+    base = matching.ProviderPool.build(records, regulated_services=regulated, services=services)
     row_of = base.row_of
 
     away = session.execute(
@@ -347,7 +401,10 @@ def committed_hours(session: Session, agency_id: str) -> dict[str, float]:
 
 
 def load_snapshot(session: Session, agency_id: str, today: dt.date) -> PoolSnapshot:
-    """The agency's stored snapshot when current, else a fresh one (stored for the next job)."""
+    """The agency's stored snapshot when current; patched with the providers changed since
+    it was built when that is all that moved; else a fresh one. Stored for the next job."""
+    from agency.introductions import pool_patch
+
     state = session.execute(
         select(
             MatchPoolCache.generation,
@@ -355,15 +412,24 @@ def load_snapshot(session: Session, agency_id: str, today: dt.date) -> PoolSnaps
             MatchPoolCache.built_on,
         ).where(MatchPoolCache.agency_id == agency_id)
     ).one_or_none()
-    if state is not None and state.built_generation == state.generation and state.built_on == today:
-        payload = _fetch_payload(session, agency_id, state.generation)
+    stored = None
+    if state is not None and state.built_generation is not None and state.built_on == today:
+        payload = _fetch_payload(session, agency_id, state.built_generation)
         if payload is not None:
-            snapshot = pickle.loads(payload)  # noqa: S301 - our own rows, written below
-            if getattr(snapshot, "format", None) == FORMAT:
-                return snapshot  # type: ignore[no-any-return]
+            stored = pickle.loads(payload)  # noqa: S301 - our own rows, written below
+            if getattr(stored, "format", None) != FORMAT:
+                stored = None
+    if stored is not None and state is not None and state.built_generation == state.generation:
+        return stored  # type: ignore[no-any-return]
     # The generation was read before the data: data at least as new as it, so storing
-    # under it can only be conservative (a later bump forces a rebuild).
-    snapshot = build_snapshot(session, agency_id, today)
+    # under it can only be conservative (a later bump forces a rebuild or another patch).
+    snapshot = None
+    if stored is not None and state is not None:
+        snapshot = pool_patch.patched(
+            session, agency_id, today, stored, state.built_generation, state.generation
+        )
+    if snapshot is None:
+        snapshot = build_snapshot(session, agency_id, today)
     _store(session, agency_id, state.generation if state else None, today, snapshot)
     return snapshot
 
@@ -383,7 +449,7 @@ def _fetch_payload(session: Session, agency_id: str, generation: int) -> bytes |
         finally:
             cursor.close()
         return bytes(row[0]) if row and row[0] is not None else None
-    return session.scalar(  # type: ignore[no-any-return]
+    return session.scalar(
         select(MatchPoolCache.payload).where(
             MatchPoolCache.agency_id == agency_id,
             MatchPoolCache.built_generation == generation,
@@ -397,16 +463,14 @@ def _store(
     """Keep the snapshot in its own short transaction, unless a change has bumped it since."""
     payload = pickle.dumps(snapshot, protocol=pickle.HIGHEST_PROTOCOL)
     values = {"built_on": today, "payload": payload, "updated_at": utcnow()}
-    with session.get_bind().connect() as connection:
-        if connection.dialect.name == "postgresql":
-            # Best effort: never wait behind a provider change (it makes this copy stale anyway).
-            connection.execute(text("SET LOCAL lock_timeout = '500ms'"))
-        try:
+    try:
+        with own_transaction(session.get_bind()) as connection:
+            if connection.dialect.name == "postgresql":
+                # Best effort: never wait behind a provider change (it makes this copy stale).
+                connection.execute(text("SET LOCAL lock_timeout = '500ms'"))
             _write(connection, session, agency_id, generation, values)
-        except DBAPIError:
-            connection.rollback()
-            return
-        connection.commit()
+    except DBAPIError:
+        return  # rolled back: the next build tries again
 
 
 def _write(
@@ -422,14 +486,21 @@ def _write(
         )
         connection.execute(stmt.on_conflict_do_nothing())
     else:
-        connection.execute(
+        stored = connection.execute(
             update(MatchPoolCache)
             .where(
                 MatchPoolCache.agency_id == agency_id,
                 MatchPoolCache.generation == generation,
             )
             .values(built_generation=generation, **values)
-        )
+        ).rowcount
+        if stored:  # the changes now in the stored arrays are no longer needed
+            connection.execute(
+                delete(MatchPoolChange).where(
+                    MatchPoolChange.agency_id == agency_id,
+                    MatchPoolChange.generation <= generation,
+                )
+            )
 
 
 class AgencyPools:

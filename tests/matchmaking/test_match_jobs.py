@@ -255,8 +255,11 @@ def test_loading_the_pool_takes_the_same_number_of_queries_for_5_or_40_providers
     small = count_queries(5)
     large = count_queries(35)
     assert small[0] == 5 and large[0] == 40
-    # State, six narrow reads, regulated services, committed hours, the ratings, the store.
-    assert small[1] == large[1] <= 13
+    # The agency, state, six narrow reads, regulated services, committed hours, the
+    # ratings, the store (lock bound, update, change-log clean-up) and the test's own
+    # savepoints; the second also reads the change log (the 35 new providers joined the
+    # list: a full build, not a patch, so still no per-provider reads).
+    assert small[1] + 1 == large[1] <= 18, (small, large)
 
 
 def test_a_second_job_reads_the_stored_pool_not_the_providers(session, settings):
