@@ -16,7 +16,8 @@ from flask.wrappers import Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from agency.csv_format import csv_lines, csv_text
-from agency.db import bounded_sessionmaker, get_engine
+from agency import db
+from agency.db import bounded_sessionmaker
 from agency.input_limits import check_request
 from agency.privacy import pseudonym
 
@@ -77,7 +78,7 @@ def autocommit_session() -> Iterator[Session]:
         if engine.dialect.name == "postgresql":  # a pool of its own: no per-use switching
             timeout = app.extensions["agency"].settings.web_statement_timeout_ms
             url = engine.url.render_as_string(hide_password=False)
-            engine = get_engine(url, timeout, autocommit=True)
+            engine = db.get_engine(url, timeout, autocommit=True)
         else:
             engine = engine.execution_options(isolation_level="AUTOCOMMIT")
         made = sessionmaker(bind=engine, expire_on_commit=False, info=web.kw.get("info", {}))

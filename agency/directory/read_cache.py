@@ -48,7 +48,7 @@ class _Page:
         self.body = body
         self.meta = meta
         self.headers: list[tuple[str, str]] | None = None  # set once the response is sent
-        self.etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+        self.etag = hashlib.blake2b(body, digest_size=12).hexdigest()  # unquoted
 
 
 class PageCache:
@@ -128,7 +128,7 @@ def cached_json(
         _cache().put(key, page)
     g.page_key, g.page = key, page
     response = Response(page.body, status=200, mimetype="application/json")
-    response.headers["ETag"] = page.etag
+    response.set_etag(page.etag)
     return response, page.meta
 
 
@@ -158,7 +158,7 @@ def serve_cached_pages(blp: Blueprint, endpoints: dict[str, Callable[[], tuple[A
             response = Response(page.body, status=200, mimetype="application/json")
             for name, value in page.headers:
                 response.headers[name] = value
-        response.headers["ETag"] = page.etag
+        response.set_etag(page.etag)
         return response
 
     @blp.after_request

@@ -73,3 +73,56 @@ def test_a_cached_page_keeps_its_headers_and_cors(client, session):
         assert oruk.headers["Access-Control-Allow-Origin"] == "*"
         assert oruk.get_json()["total_items"] == 3 and oruk.get_json()["size"] == 2
     assert client.get("/directory/providers").status_code == 401  # auth before the cache
+
+
+def test_a_cached_page_has_an_etag_and_answers_304_to_it(client, session):
+    agency = make_agency(session)
+    make_provider(session, agency, trading_name="Only")
+    _, secret = make_partner(session)
+    session.commit()
+    for url, headers in (("/oruk/services", {}), ("/directory/providers", api_key(secret))):
+        first = client.get(url, headers=headers)  # a miss: built, kept with its ETag
+        hit = client.get(url, headers=headers)
+        assert first.headers["ETag"] == hit.headers["ETag"] and hit.data == first.data
+        same = client.get(url, headers={**headers, "If-None-Match": hit.headers["ETag"]})
+        assert same.status_code == 304 and same.data == b""
+        other = client.get(url, headers={**headers, "If-None-Match": '"elsewhere"'})
+        assert other.status_code == 200 and other.data == first.data
+    make_provider(session, agency, trading_name="Second")
+    session.commit()
+    changed = client.get("/oruk/services", headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200  # a change makes a new page with a new ETag
+
+
+def test_a_revoked_key_is_refused_a_cached_page(client, session):
+    from agency.accounts.api_keys import revoke_api_key
+    from agency.accounts.models import ApiKey
+
+    agency = make_agency(session)
+    make_provider(session, agency)
+    partner, secret = make_partner(session)
+    session.commit()
+    assert client.get("/directory/providers", headers=api_key(secret)).status_code == 200
+    assert client.get("/directory/providers", headers=api_key(secret)).status_code == 200
+    key_id = session.query(ApiKey.id).filter_by(partner_client_id=partner.id).scalar()
+    revoke_api_key(session, partner.id, key_id)
+    assert client.get("/directory/providers", headers=api_key(secret)).status_code == 401
+
+
+def test_an_agency_page_cached_for_its_manager_stays_hidden_from_others(client, session):
+    from tests.factories import bearer, make_auditor, make_council, make_manager
+
+    agency = make_agency(session)
+    make_provider(session, agency)
+    elsewhere = make_agency(session, make_council(session))
+    own, other = make_manager(session, agency), make_manager(session, elsewhere)
+    stranger = make_auditor(session, elsewhere.council)
+    auditor = make_auditor(session, agency.council)
+    session.commit()
+    url = f"/agencies/{agency.id}/providers"
+    for _ in range(2):
+        assert client.get(url, headers=bearer(session, own)).status_code == 200
+    assert client.get(url, headers=bearer(session, other)).status_code == 404
+    assert client.get(url, headers=bearer(session, stranger)).status_code == 404
+    assert client.get(url, headers=bearer(session, auditor)).status_code == 200
+    assert client.get(url).status_code == 401
