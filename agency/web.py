@@ -15,8 +15,8 @@ from flask import Flask, current_app, g, has_request_context, request
 from flask.wrappers import Response
 from sqlalchemy.orm import Session, sessionmaker
 
-from agency.csv_format import csv_lines, csv_text
 from agency import db
+from agency.csv_format import csv_lines, csv_text
 from agency.db import bounded_sessionmaker
 from agency.input_limits import check_request
 from agency.privacy import pseudonym
