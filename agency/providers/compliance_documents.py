@@ -29,6 +29,7 @@ from agency.providers.service import (
     provider_for_owner,
     provider_for_read,
 )
+from agency.unit_of_work import unit_of_work
 
 ITEM_FIELDS = ("kind", "title", "level", "evidence_reference", "issued_on", "expires_on")
 
@@ -44,11 +45,12 @@ def add_item(
     """The provider records a document; it waits (pending) until an agency verifies it."""
     provider = provider_for_owner(session, principal, provider_id)
     item = ComplianceItem(id=new_id("cmp"), status=ComplianceStatus.PENDING)
-    _apply(item, values)
-    provider.compliance_items.append(item)
-    session.flush()
-    _record(session, principal, provider, "compliance.added", item, None)
-    session.commit()
+    with unit_of_work(session) as uow:
+        _apply(item, values)
+        provider.compliance_items.append(item)
+        session.flush()
+        _record(session, principal, provider, "compliance.added", item, None)
+        uow.commit()
     return item
 
 
@@ -63,15 +65,16 @@ def update_item(
     provider = provider_for_owner(session, principal, provider_id)
     item = _item_of(provider, item_id)
     before = snapshot(item, AUDITED_FIELDS)
-    _apply(item, changes)
-    item.status = ComplianceStatus.PENDING
-    item.verified_by = item.verified_at = item.status_reason = None
-    _sync_cqc_number(provider)
-    _record(session, principal, provider, "compliance.changed", item, before)
-    if before.get("status") == ComplianceStatus.VERIFIED.value:
-        # A verified item went back to pending: it no longer counts for the matcher.
-        provider_inputs_changed(session, provider_ids=[provider.id])
-    session.commit()
+    with unit_of_work(session) as uow:
+        _apply(item, changes)
+        item.status = ComplianceStatus.PENDING
+        item.verified_by = item.verified_at = item.status_reason = None
+        _sync_cqc_number(provider)
+        _record(session, principal, provider, "compliance.changed", item, before)
+        if before.get("status") == ComplianceStatus.VERIFIED.value:
+            # A verified item went back to pending: it no longer counts for the matcher.
+            provider_inputs_changed(session, provider_ids=[provider.id])
+        uow.commit()
     return item
 
 
@@ -163,23 +166,24 @@ def _decide(
     item = _item_of(provider, item_id)
     before = snapshot(item, AUDITED_FIELDS)
     # Compare-and-set on the status, so two managers deciding at once cannot both win.
-    moved = session.execute(
-        update(ComplianceItem)
-        .where(ComplianceItem.id == item.id, ComplianceItem.status.in_(allowed_from))
-        .values(status=to, status_reason=reason, verified_by=principal.id, verified_at=utcnow())
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    session.refresh(item)
-    if not moved:
-        raise ComplianceItemNotPending(
-            f"This compliance item is {item.status.value}; it cannot become {to.value}.",
-            current_status=item.status.value,
-        )
-    _sync_cqc_number(provider)
-    _record(session, principal, provider, f"compliance.{to.value}", item, before)
-    # A Core update: the flush hook never sees it, so the re-match is asked for here.
-    provider_inputs_changed(session, provider_ids=[provider.id])
-    session.commit()
+    with unit_of_work(session) as uow:
+        moved = session.execute(
+            update(ComplianceItem)
+            .where(ComplianceItem.id == item.id, ComplianceItem.status.in_(allowed_from))
+            .values(status=to, status_reason=reason, verified_by=principal.id, verified_at=utcnow())
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        session.refresh(item)
+        if not moved:
+            raise ComplianceItemNotPending(
+                f"This compliance item is {item.status.value}; it cannot become {to.value}.",
+                current_status=item.status.value,
+            )
+        _sync_cqc_number(provider)
+        _record(session, principal, provider, f"compliance.{to.value}", item, before)
+        # A Core update: the flush hook never sees it, so the re-match is asked for here.
+        provider_inputs_changed(session, provider_ids=[provider.id])
+        uow.commit()
     return item
 
 
