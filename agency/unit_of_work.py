@@ -13,7 +13,8 @@ write is whole. The unit of work
 - nests: a service called inside another's unit of work does not commit: its
   ``uow.commit()`` only flushes (so its own integrity refusal still applies) and the
   outermost unit of work commits the whole. The depth lives in ``session.info``, so
-  no ``commit=`` flags are passed around;
+  no ``commit=`` flags are passed around. Money code whose commit must happen before a
+  gateway call says ``outermost=True`` and refuses to run nested;
 - keeps the durable outbox: jobs recorded with ``JobRunner.enqueue`` are rows in this
   transaction and are dispatched only once the outermost commit has succeeded
   (``agency.db.after_commit``); a rollback drops them.
@@ -111,9 +112,17 @@ def unit_of_work(
     *,
     stale_data: ConflictFactory = version_conflict,
     integrity_error: ConflictFactory = version_conflict,
+    outermost: bool = False,
 ) -> Iterator[UnitOfWork]:
-    """Open a unit of work on ``session`` (see the module docstring)."""
+    """Open a unit of work on ``session`` (see the module docstring).
+
+    ``outermost=True`` is for writes whose commits must reach the database before what
+    follows them (a payout recorded before the gateway call): opened inside another unit
+    of work, it refuses with ``RuntimeError`` rather than let its commits become flushes.
+    """
     depth = session.info.get(DEPTH, 0)
+    if outermost and depth:
+        raise RuntimeError("this unit of work commits on its own: call it outside any other")
     uow = UnitOfWork(
         session,
         outermost=depth == 0,
@@ -152,7 +161,14 @@ def in_unit_of_work(session: Session) -> bool:
 
 @contextmanager
 def own_transaction(bind: Engine | Connection | Any) -> Iterator[Connection]:
-    """A short Core transaction of its own, beside any session's: committed on success."""
-    engine = bind.engine if isinstance(bind, Connection) else bind
-    with engine.begin() as connection:
-        yield connection
+    """A short Core transaction of its own beside any session's: committed unless it raised.
+
+    ``bind`` is what ``session.get_bind()`` returns; its ``connect()`` gives the connection.
+    """
+    with bind.connect() as connection:
+        try:
+            yield connection
+        except BaseException:
+            connection.rollback()
+            raise
+        connection.commit()

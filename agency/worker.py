@@ -33,6 +33,7 @@ from agency.config import Settings
 from agency.db import utcnow
 from agency.jobs.models import JobRecord, JobStatus
 from agency.jobs.queue import execute, mark_failed
+from agency.unit_of_work import unit_of_work
 
 log = logging.getLogger("agency.worker")
 
@@ -61,9 +62,9 @@ def run_job(job_id: str) -> dict[str, Any] | None:
 def enqueue_periodic(name: str, c: Container | None = None) -> str:
     """Record and dispatch one run of the registered job ``name`` (called by rq cron)."""
     c = c or container()
-    with c.sessions() as session:
+    with c.sessions() as session, unit_of_work(session) as uow:
         record = c.jobs.enqueue(session, name, {})
-        session.commit()
+        uow.commit()
         return record.id
 
 
@@ -73,11 +74,11 @@ def replan_all_agencies(c: Container | None = None) -> int:
     from agency.introductions.match_jobs import enqueue_replan
 
     c = c or container()
-    with c.sessions() as session:
+    with c.sessions() as session, unit_of_work(session) as uow:
         agencies = list(session.scalars(select(Agency).order_by(Agency.name)))
         for agency in agencies:
             enqueue_replan(session, agency)
-        session.commit()
+        uow.commit()
     return len(agencies)
 
 

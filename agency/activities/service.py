@@ -12,7 +12,6 @@ import datetime as dt
 from typing import Any
 
 from sqlalchemy import Select, delete, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agency.access import Action, Kind, Principal, load, visible_to
@@ -27,6 +26,7 @@ from agency.seekers.exceptions import ManagerOnly
 from agency.seekers.lifecycle import LIVE_STATUSES
 from agency.seekers.models import CareRequest, CareSeeker
 from agency.seekers.service import current_consent, require_not_erased
+from agency.unit_of_work import unit_of_work
 
 PURPOSE = "community"
 
@@ -90,8 +90,9 @@ def publish_activity(session: Session, principal: Principal, fields: dict[str, A
         capacity=fields["capacity"],
         interests=sorted(set(fields["interests"])),
     )
-    session.add(activity)
-    session.commit()
+    with unit_of_work(session) as uow:
+        session.add(activity)
+        uow.commit()
     return activity
 
 
@@ -192,12 +193,9 @@ def refer(
         partner_client_id=seeker.partner_client_id,
         referred_by=principal.id,
     )
-    session.add(referral)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise AlreadyReferred() from None
+    with unit_of_work(session, integrity_error=AlreadyReferred) as uow:
+        session.add(referral)
+        uow.commit()
     return referral
 
 
@@ -223,12 +221,9 @@ def record_attendance(
         attended=attended,
         recorded_by=principal.id,
     )
-    session.add(attendance)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise AttendanceRecorded() from None
+    with unit_of_work(session, integrity_error=AttendanceRecorded) as uow:
+        session.add(attendance)
+        uow.commit()
     return attendance
 
 

@@ -27,6 +27,7 @@ from agency.db import Base
 from agency.directory.models import Agency, ServiceType
 from agency.introductions.models import Arrangement, ArrangementVersion
 from agency.providers.models import ComplianceItem, Provider, ProviderListing, ProviderService
+from agency.unit_of_work import own_transaction
 
 WATCHED: tuple[type, ...] = (
     Provider,
@@ -63,14 +64,13 @@ def bump(session: Session) -> None:
     """Add one, in a transaction of its own (the caller's has committed)."""
     global local_bumps
     local_bumps += 1
-    with session.get_bind().connect() as connection:
+    with own_transaction(session.get_bind()) as connection:
         table = FeedVersion.__table__
         moved = connection.execute(
             update(table).where(table.c.id == 1).values(n=table.c.n + 1)
         ).rowcount
         if not moved:
             connection.execute(table.insert().values(id=1, n=1))
-        connection.commit()
 
 
 def _watched(objects: Any) -> bool:

@@ -19,6 +19,7 @@ from agency.equality.models import CHARACTERISTICS, EqualityMonitoring
 from agency.errors import Conflict
 from agency.ids import new_id
 from agency.seekers.service import current_consent, writable_seeker
+from agency.unit_of_work import unit_of_work
 
 PURPOSE = "equality_monitoring"
 
@@ -39,15 +40,16 @@ def record_monitoring(
     row = session.scalar(
         select(EqualityMonitoring).where(EqualityMonitoring.seeker_id == seeker.id)
     )
-    if row is None:
-        row = EqualityMonitoring(
-            id=new_id("eqm"), seeker_id=seeker.id, partner_client_id=seeker.partner_client_id
-        )
-        session.add(row)
-    for name in CHARACTERISTICS:
-        setattr(row, name, answers.get(name))
-    row.recorded_at = utcnow()
-    session.commit()
+    with unit_of_work(session) as uow:
+        if row is None:
+            row = EqualityMonitoring(
+                id=new_id("eqm"), seeker_id=seeker.id, partner_client_id=seeker.partner_client_id
+            )
+            session.add(row)
+        for name in CHARACTERISTICS:
+            setattr(row, name, answers.get(name))
+        row.recorded_at = utcnow()
+        uow.commit()
 
 
 def delete_for_seeker(session: Session, seeker_id: str) -> None:

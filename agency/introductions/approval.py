@@ -27,10 +27,11 @@ from agency.introductions.models import (
     Suggestion,
 )
 from agency.introductions.models import SuggestionStatus as S
-from agency.introductions.workflow import LIVE_INTRODUCTION, commit, guarded
+from agency.introductions.workflow import LIVE_INTRODUCTION
 from agency.providers.models import Provider
 from agency.seekers.models import CareRequest, RequestStatus
 from agency.state_machine import IllegalTransition
+from agency.unit_of_work import unit_of_work
 
 I = IntroductionStatus  # noqa: E741
 LONDON = ZoneInfo("Europe/London")  # dates of care are London dates
@@ -106,7 +107,6 @@ def _refuse_live_introduction(session: Session, care_request_id: str, provider_i
         )
 
 
-@guarded
 def approve_introduction(
     session: Session,
     principal: Principal,
@@ -120,78 +120,79 @@ def approve_introduction(
     now: dt.datetime | None = None,
 ) -> Introduction:
     """Introduce a provider to a request after re-checking the hard constraints now."""
-    now = now or utcnow()
-    care_request = _lock_request(session, principal, care_request_id)
-    if care_request.agency_id is None:
-        raise Conflict("No agency covers this care request yet.", code="request_not_routed")
-    if care_request.status not in OPEN_REQUEST:
-        raise Conflict(
-            f"The care request is {care_request.status.value}.",
-            code="request_not_open",
-            current_status=care_request.status.value,
+    with unit_of_work(session) as uow:
+        now = now or utcnow()
+        care_request = _lock_request(session, principal, care_request_id)
+        if care_request.agency_id is None:
+            raise Conflict("No agency covers this care request yet.", code="request_not_routed")
+        if care_request.status not in OPEN_REQUEST:
+            raise Conflict(
+                f"The care request is {care_request.status.value}.",
+                code="request_not_open",
+                current_status=care_request.status.value,
+            )
+        provider, suggestion = _pick_provider(
+            session, care_request, suggestion_id, provider_id, off_list_reason
         )
-    provider, suggestion = _pick_provider(
-        session, care_request, suggestion_id, provider_id, off_list_reason
-    )
-    _refuse_live_introduction(session, care_request.id, provider.id)
-    failed = failed_constraints(session, care_request, provider, now.astimezone(LONDON).date())
-    if failed:
-        raise Conflict(
-            "The provider no longer meets this request: " + ", ".join(failed) + ".",
-            code="constraint_failed",
-            constraints=failed,
+        _refuse_live_introduction(session, care_request.id, provider.id)
+        failed = failed_constraints(session, care_request, provider, now.astimezone(LONDON).date())
+        if failed:
+            raise Conflict(
+                "The provider no longer meets this request: " + ", ".join(failed) + ".",
+                code="constraint_failed",
+                constraints=failed,
+            )
+        introduction = Introduction(
+            id=new_id("itr"),
+            care_request_id=care_request.id,
+            provider_id=provider.id,
+            suggestion_id=suggestion.id if suggestion else None,
+            agency_id=care_request.agency_id,
+            council_id=care_request.council_id,
+            partner_client_id=care_request.partner_client_id,
+            status=I.AWAITING_PROVIDER,
+            note=note,
+            off_list_reason=None if suggestion else off_list_reason,
+            approved_by=principal.id,
+            respond_by=now + dt.timedelta(hours=respond_within_hours),
         )
-    introduction = Introduction(
-        id=new_id("itr"),
-        care_request_id=care_request.id,
-        provider_id=provider.id,
-        suggestion_id=suggestion.id if suggestion else None,
-        agency_id=care_request.agency_id,
-        council_id=care_request.council_id,
-        partner_client_id=care_request.partner_client_id,
-        status=I.AWAITING_PROVIDER,
-        note=note,
-        off_list_reason=None if suggestion else off_list_reason,
-        approved_by=principal.id,
-        respond_by=now + dt.timedelta(hours=respond_within_hours),
-    )
-    session.add(introduction)
-    if suggestion is not None:
-        SUGGESTION_STATES.move(suggestion, S.INTRODUCED)
-    care_request.updated_at = now  # bumps the request's version: a racing approval conflicts
-    session.flush()
-    record(
-        session,
-        principal,
-        "introduction.approved",
-        introduction,
-        None,
-        {
-            "status": introduction.status.value,
-            "provider_id": provider.id,
-            "suggestion_id": introduction.suggestion_id,
-            "respond_by": introduction.respond_by,
-        },
-    )
-    introduction_event(session, "introduction.approved", introduction)
-    commit(session)
-    return introduction
+        session.add(introduction)
+        if suggestion is not None:
+            SUGGESTION_STATES.move(suggestion, S.INTRODUCED)
+        care_request.updated_at = now  # bumps the request's version: a racing approval conflicts
+        session.flush()
+        record(
+            session,
+            principal,
+            "introduction.approved",
+            introduction,
+            None,
+            {
+                "status": introduction.status.value,
+                "provider_id": provider.id,
+                "suggestion_id": introduction.suggestion_id,
+                "respond_by": introduction.respond_by,
+            },
+        )
+        introduction_event(session, "introduction.approved", introduction)
+        uow.commit()
+        return introduction
 
 
-@guarded
 def reject_suggestion(
     session: Session, principal: Principal, suggestion_id: str, reason: str
 ) -> Suggestion:
-    suggestion = load(session, principal, Suggestion, suggestion_id, Action.WRITE)
-    before = SUGGESTION_STATES.move(suggestion, S.REJECTED)
-    suggestion.status_reason = reason
-    record(
-        session,
-        principal,
-        "suggestion.rejected",
-        suggestion,
-        {"status": before.value},
-        {"status": S.REJECTED.value, "reason": reason},
-    )
-    commit(session)
-    return suggestion
+    with unit_of_work(session) as uow:
+        suggestion = load(session, principal, Suggestion, suggestion_id, Action.WRITE)
+        before = SUGGESTION_STATES.move(suggestion, S.REJECTED)
+        suggestion.status_reason = reason
+        record(
+            session,
+            principal,
+            "suggestion.rejected",
+            suggestion,
+            {"status": before.value},
+            {"status": S.REJECTED.value, "reason": reason},
+        )
+        uow.commit()
+        return suggestion

@@ -28,10 +28,10 @@ from agency.introductions.models import (
     Introduction,
 )
 from agency.introductions.request_status import set_request_status
-from agency.introductions.workflow import commit, guarded
 from agency.providers.models import Provider
 from agency.schedule import mask_to_hex, windows_to_mask
 from agency.seekers.models import CareRequest, RequestStatus
+from agency.unit_of_work import unit_of_work
 
 A = ArrangementStatus
 TERMS = ("version", "rates_pence", "minutes_per_week", "schedule", "effective_from")
@@ -136,7 +136,6 @@ def get_arrangement(session: Session, principal: Principal, arrangement_id: str)
     return arrangement
 
 
-@guarded
 def change_status(
     session: Session,
     principal: Principal,
@@ -147,91 +146,96 @@ def change_status(
     reopen_request: bool = False,
 ) -> Arrangement:
     """Pause, resume or end; ending may reopen the request and queue a fresh match."""
-    arrangement = _load_for_update(session, principal, arrangement_id, Action.WRITE)
-    before = ARRANGEMENT_STATES.move(arrangement, target)
-    if target is A.ENDED:
-        arrangement.ended_at = utcnow()
-        arrangement.end_reason = reason
-    action = {
-        A.PAUSED: "arrangement.paused",
-        A.ACTIVE: "arrangement.resumed",
-        A.ENDED: "arrangement.ended",
-    }[target]
-    record(
-        session,
-        principal,
-        action,
-        arrangement,
-        {"status": before.value},
-        {"status": target.value, "reason": reason},
-    )
-    arrangement_event(
-        session, "arrangement.ended" if target is A.ENDED else "arrangement.changed", arrangement
-    )
-    if target is A.ENDED and reopen_request:
-        care_request = session.get(CareRequest, arrangement.care_request_id)
-        assert care_request is not None
-        set_request_status(session, principal, care_request, RequestStatus.OPEN, reason)
-        from agency.introductions.match_jobs import enqueue_match
+    with unit_of_work(session) as uow:
+        arrangement = _load_for_update(session, principal, arrangement_id, Action.WRITE)
+        before = ARRANGEMENT_STATES.move(arrangement, target)
+        if target is A.ENDED:
+            arrangement.ended_at = utcnow()
+            arrangement.end_reason = reason
+        action = {
+            A.PAUSED: "arrangement.paused",
+            A.ACTIVE: "arrangement.resumed",
+            A.ENDED: "arrangement.ended",
+        }[target]
+        record(
+            session,
+            principal,
+            action,
+            arrangement,
+            {"status": before.value},
+            {"status": target.value, "reason": reason},
+        )
+        arrangement_event(
+            session,
+            "arrangement.ended" if target is A.ENDED else "arrangement.changed",
+            arrangement,
+        )
+        if target is A.ENDED and reopen_request:
+            care_request = session.get(CareRequest, arrangement.care_request_id)
+            assert care_request is not None
+            set_request_status(session, principal, care_request, RequestStatus.OPEN, reason)
+            from agency.introductions.match_jobs import enqueue_match
 
-        enqueue_match(session, care_request)
-    _plan(session, arrangement)
-    commit(session)
-    return arrangement
+            enqueue_match(session, care_request)
+        _plan(session, arrangement)
+        uow.commit()
+        return arrangement
 
 
-@guarded
 def new_version(
     session: Session, principal: Principal, arrangement_id: str, changes: dict[str, Any]
 ) -> Arrangement:
     """New terms from ``effective_from``; earlier versions are kept unchanged."""
-    arrangement = _load_for_update(session, principal, arrangement_id, Action.WRITE)
-    if principal.kind not in (Kind.MANAGER, Kind.ADMIN):
-        raise Forbidden("Only the agency's manager changes the terms.")
-    if arrangement.status is A.ENDED:
-        ARRANGEMENT_STATES.move(arrangement, A.ENDED)  # raises illegal_transition naming "ended"
-    isf_before = arrangement.isf_account_id
-    if changes.get("isf_account_id"):
-        attach_isf_account(session, arrangement, changes["isf_account_id"])
-    current = arrangement.terms
-    rates = changes.get("rates_pence", current.rates_pence)
-    if set(rates) != set(current.services):
-        raise InvalidInput(errors={"rates_pence": [f"Give a rate for each of {current.services}."]})
-    schedule = changes.get("schedule", current.schedule)
-    effective_from = changes["effective_from"]
-    if effective_from < current.effective_from:
-        raise InvalidInput(errors={"effective_from": ["Must not precede the current terms."]})
-    version = ArrangementVersion(
-        id=new_id("arv"),
-        arrangement_id=arrangement.id,
-        version=arrangement.current_version + 1,
-        services=list(current.services),
-        rates_pence=dict(rates),
-        minutes_per_week=changes.get("minutes_per_week", current.minutes_per_week),
-        schedule=schedule,
-        schedule_mask=mask_to_hex(windows_to_mask(schedule, "schedule")),
-        effective_from=effective_from,
-        created_by=principal.id,
-        change_reason=changes["change_reason"],
-    )
-    arrangement.versions.append(version)
-    arrangement.current_version = version.version
-    record(
-        session,
-        principal,
-        "arrangement.changed",
-        arrangement,
-        {**_terms(current), "isf_account_id": isf_before},
-        {
-            **_terms(version),
-            "change_reason": version.change_reason,
-            "isf_account_id": arrangement.isf_account_id,
-        },
-    )
-    arrangement_event(session, "arrangement.changed", arrangement)
-    _plan(session, arrangement)
-    commit(session)
-    return arrangement
+    with unit_of_work(session) as uow:
+        arrangement = _load_for_update(session, principal, arrangement_id, Action.WRITE)
+        if principal.kind not in (Kind.MANAGER, Kind.ADMIN):
+            raise Forbidden("Only the agency's manager changes the terms.")
+        if arrangement.status is A.ENDED:
+            # Raises illegal_transition naming "ended".
+            ARRANGEMENT_STATES.move(arrangement, A.ENDED)
+        isf_before = arrangement.isf_account_id
+        if changes.get("isf_account_id"):
+            attach_isf_account(session, arrangement, changes["isf_account_id"])
+        current = arrangement.terms
+        rates = changes.get("rates_pence", current.rates_pence)
+        if set(rates) != set(current.services):
+            each = f"Give a rate for each of {current.services}."
+            raise InvalidInput(errors={"rates_pence": [each]})
+        schedule = changes.get("schedule", current.schedule)
+        effective_from = changes["effective_from"]
+        if effective_from < current.effective_from:
+            raise InvalidInput(errors={"effective_from": ["Must not precede the current terms."]})
+        version = ArrangementVersion(
+            id=new_id("arv"),
+            arrangement_id=arrangement.id,
+            version=arrangement.current_version + 1,
+            services=list(current.services),
+            rates_pence=dict(rates),
+            minutes_per_week=changes.get("minutes_per_week", current.minutes_per_week),
+            schedule=schedule,
+            schedule_mask=mask_to_hex(windows_to_mask(schedule, "schedule")),
+            effective_from=effective_from,
+            created_by=principal.id,
+            change_reason=changes["change_reason"],
+        )
+        arrangement.versions.append(version)
+        arrangement.current_version = version.version
+        record(
+            session,
+            principal,
+            "arrangement.changed",
+            arrangement,
+            {**_terms(current), "isf_account_id": isf_before},
+            {
+                **_terms(version),
+                "change_reason": version.change_reason,
+                "isf_account_id": arrangement.isf_account_id,
+            },
+        )
+        arrangement_event(session, "arrangement.changed", arrangement)
+        _plan(session, arrangement)
+        uow.commit()
+        return arrangement
 
 
 def _plan(session: Session, arrangement: Arrangement) -> None:

@@ -16,6 +16,7 @@ from agency.jobs.models import JobRecord
 from agency.providers.models import Provider
 from agency.seekers.models import CareRequest
 from agency.state_machine import IllegalTransition
+from agency.unit_of_work import unit_of_work
 
 CONSTRAINT_TEXT = {
     "service_not_offered": "does not offer every requested service",
@@ -98,8 +99,9 @@ def request_rematch(session: Session, principal: Principal, request_id: str) -> 
             "only open or matching requests are matched.",
             current_status=care_request.status.value,
         )
-    record = enqueue_match(session, care_request)
-    session.commit()
+    with unit_of_work(session) as uow:
+        record = enqueue_match(session, care_request)
+        uow.commit()
     return record
 
 
@@ -147,8 +149,9 @@ def matching_status(session: Session, principal: Principal, request_id: str) -> 
 
 def request_replan(session: Session, principal: Principal, agency_id: str) -> JobRecord:
     agency = load(session, principal, Agency, agency_id, Action.WRITE)
-    record = enqueue_replan(session, agency)
-    session.commit()
+    with unit_of_work(session) as uow:
+        record = enqueue_replan(session, agency)
+        uow.commit()
     return record
 
 

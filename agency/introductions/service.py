@@ -24,7 +24,7 @@ from agency.introductions.models import (
     Introduction,
     IntroductionStatus,
 )
-from agency.introductions.workflow import commit, guarded
+from agency.unit_of_work import unit_of_work
 
 I = IntroductionStatus  # noqa: E741
 
@@ -50,7 +50,6 @@ def transition(
     )
 
 
-@guarded
 def provider_answer(
     session: Session,
     principal: Principal,
@@ -61,24 +60,24 @@ def provider_answer(
     now: dt.datetime | None = None,
 ) -> Introduction:
     """The provider accepts or declines, before ``respond_by``."""
-    now = now or utcnow()
-    introduction = load(session, principal, Introduction, introduction_id, Action.WRITE)
-    if introduction.status is I.AWAITING_PROVIDER and now > introduction.respond_by:
-        raise Conflict(
-            "The time to answer this introduction has passed.",
-            code="response_deadline_passed",
-            current_status=introduction.status.value,
-        )
-    target = I.AWAITING_SEEKER if accept else I.PROVIDER_DECLINED
-    action = "introduction.accepted" if accept else "introduction.declined"
-    transition(session, principal, introduction, target, action, None if accept else reason)
-    introduction.provider_responded_at = now
-    introduction_event(session, action, introduction)
-    commit(session)
-    return introduction
+    with unit_of_work(session) as uow:
+        now = now or utcnow()
+        introduction = load(session, principal, Introduction, introduction_id, Action.WRITE)
+        if introduction.status is I.AWAITING_PROVIDER and now > introduction.respond_by:
+            raise Conflict(
+                "The time to answer this introduction has passed.",
+                code="response_deadline_passed",
+                current_status=introduction.status.value,
+            )
+        target = I.AWAITING_SEEKER if accept else I.PROVIDER_DECLINED
+        action = "introduction.accepted" if accept else "introduction.declined"
+        transition(session, principal, introduction, target, action, None if accept else reason)
+        introduction.provider_responded_at = now
+        introduction_event(session, action, introduction)
+        uow.commit()
+        return introduction
 
 
-@guarded
 def seeker_answer(
     session: Session,
     principal: Principal,
@@ -90,20 +89,21 @@ def seeker_answer(
     isf_account_id: str | None = None,
 ) -> Introduction:
     """The seeker, through its partner, confirms (an arrangement starts) or declines."""
-    introduction = load(session, principal, Introduction, introduction_id, Action.WRITE)
-    if not confirm:
-        transition(
-            session, principal, introduction, I.SEEKER_DECLINED, "introduction.declined", reason
-        )
+    with unit_of_work(session) as uow:
+        introduction = load(session, principal, Introduction, introduction_id, Action.WRITE)
+        if not confirm:
+            transition(
+                session, principal, introduction, I.SEEKER_DECLINED, "introduction.declined", reason
+            )
+            introduction.seeker_responded_at = utcnow()
+            introduction_event(session, "introduction.declined", introduction)
+            uow.commit()
+            return introduction
+        transition(session, principal, introduction, I.CONFIRMED, "introduction.confirmed")
         introduction.seeker_responded_at = utcnow()
-        introduction_event(session, "introduction.declined", introduction)
-        commit(session)
+        start_arrangement(session, principal, introduction, start_date, isf_account_id)
+        uow.commit()
         return introduction
-    transition(session, principal, introduction, I.CONFIRMED, "introduction.confirmed")
-    introduction.seeker_responded_at = utcnow()
-    start_arrangement(session, principal, introduction, start_date, isf_account_id)
-    commit(session)
-    return introduction
 
 
 def decline(
@@ -122,14 +122,14 @@ def decline(
     return seeker_answer(session, principal, introduction_id, confirm=False, reason=reason)
 
 
-@guarded
 def withdraw(
     session: Session, principal: Principal, introduction_id: str, reason: str
 ) -> Introduction:
-    introduction = load(session, principal, Introduction, introduction_id, Action.WRITE)
-    transition(session, principal, introduction, I.WITHDRAWN, "introduction.withdrawn", reason)
-    commit(session)
-    return introduction
+    with unit_of_work(session) as uow:
+        introduction = load(session, principal, Introduction, introduction_id, Action.WRITE)
+        transition(session, principal, introduction, I.WITHDRAWN, "introduction.withdrawn", reason)
+        uow.commit()
+        return introduction
 
 
 def introductions_for(principal: Principal, filters: dict[str, Any]) -> Select[Any]:

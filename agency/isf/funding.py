@@ -22,6 +22,7 @@ from agency.isf.models import (
     JournalEntry,
 )
 from agency.isf.payouts import entry_by_key
+from agency.unit_of_work import unit_of_work
 
 
 def allocate(
@@ -41,28 +42,30 @@ def allocate(
     isf = load(session, principal, IsfAccount, isf_account_id, Action.WRITE)
     if isf.status is IsfStatus.CLOSED:
         raise IsfAccountClosed()
-    funding = ledger_account(session, AccountKind.COUNCIL_FUNDING, council_id=isf.council_id)
-    # A client's key is scoped to the ISF's agency (the caller's tenant): one agency cannot
-    # learn from a 409 whether another used a key, nor claim keys in advance.
-    key = (
-        f"allocation:{isf.agency_id}:{idempotency_key}"
-        if idempotency_key
-        else f"allocation-{new_id('key')}"
-    )
-    replay = entry_by_key(session, key) is not None
-    entry = post_entry(
-        session,
-        EntryKind.ALLOCATION,
-        [(funding, -amount_pence), (isf_ledger_account(session, isf), amount_pence)],
-        f"{period_start.isoformat()}..{period_end.isoformat()}" + (f": {memo}" if memo else ""),
-        key,
-        created_by=principal.id,
-        agency_id=isf.agency_id,
-        council_id=isf.council_id,
-    )
-    if not replay:
-        _audit_money(session, principal, "isf_account.allocated", isf, entry, amount_pence, memo)
-    session.commit()
+    with unit_of_work(session) as uow:
+        funding = ledger_account(session, AccountKind.COUNCIL_FUNDING, council_id=isf.council_id)
+        # A client's key is scoped to the ISF's agency (the caller's tenant): one agency cannot
+        # learn from a 409 whether another used a key, nor claim keys in advance.
+        key = (
+            f"allocation:{isf.agency_id}:{idempotency_key}"
+            if idempotency_key
+            else f"allocation-{new_id('key')}"
+        )
+        replay = entry_by_key(session, key) is not None
+        entry = post_entry(
+            session,
+            EntryKind.ALLOCATION,
+            [(funding, -amount_pence), (isf_ledger_account(session, isf), amount_pence)],
+            f"{period_start.isoformat()}..{period_end.isoformat()}" + (f": {memo}" if memo else ""),
+            key,
+            created_by=principal.id,
+            agency_id=isf.agency_id,
+            council_id=isf.council_id,
+        )
+        if not replay:
+            allocated = "isf_account.allocated"
+            _audit_money(session, principal, allocated, isf, entry, amount_pence, memo)
+        uow.commit()
     return entry
 
 
@@ -109,37 +112,38 @@ def return_unspent(
             "Unspent funds go back at the end of the plan period or when the account closes.",
             code="plan_not_ended",
         )
-    account = isf_ledger_account(session, isf)
-    figures = figures_for(session, [isf.id])[isf.id]
-    if close and figures.committed_pence:
-        raise Conflict(
-            "Approved invoices are still waiting to be paid from this ISF.",
-            code="invoices_outstanding",
-        )
-    amount = figures.balance_pence if amount_pence is None else amount_pence
-    if close and figures.balance_pence - amount:
-        raise Conflict("Return the whole balance to close.", code="balance_remaining")
-    entry = None
-    if amount:
-        returns = ledger_account(session, AccountKind.COUNCIL_RETURNS, council_id=isf.council_id)
-        entry = post_entry(
-            session,
-            EntryKind.RETURN,
-            [(account, -amount), (returns, amount)],
-            memo or ("Closure" if close else "End of plan period"),
-            f"return-{new_id('key')}",
-            created_by=principal.id,
-            agency_id=isf.agency_id,
-            council_id=isf.council_id,
-        )
-        _audit_money(session, principal, "isf_account.returned", isf, entry, amount, memo)
-    if close:
-        isf.status = IsfStatus.CLOSED
-        isf.closed_at = utcnow()
-        record(
-            session, principal, "isf_account.closed", isf, {"status": "open"}, {"status": "closed"}
-        )
-    session.commit()
+    with unit_of_work(session) as uow:
+        account = isf_ledger_account(session, isf)
+        figures = figures_for(session, [isf.id])[isf.id]
+        if close and figures.committed_pence:
+            raise Conflict(
+                "Approved invoices are still waiting to be paid from this ISF.",
+                code="invoices_outstanding",
+            )
+        amount = figures.balance_pence if amount_pence is None else amount_pence
+        if close and figures.balance_pence - amount:
+            raise Conflict("Return the whole balance to close.", code="balance_remaining")
+        entry = None
+        if amount:
+            council_id = isf.council_id
+            returns = ledger_account(session, AccountKind.COUNCIL_RETURNS, council_id=council_id)
+            entry = post_entry(
+                session,
+                EntryKind.RETURN,
+                [(account, -amount), (returns, amount)],
+                memo or ("Closure" if close else "End of plan period"),
+                f"return-{new_id('key')}",
+                created_by=principal.id,
+                agency_id=isf.agency_id,
+                council_id=isf.council_id,
+            )
+            _audit_money(session, principal, "isf_account.returned", isf, entry, amount, memo)
+        if close:
+            isf.status = IsfStatus.CLOSED
+            isf.closed_at = utcnow()
+            closed = {"status": "closed"}
+            record(session, principal, "isf_account.closed", isf, {"status": "open"}, closed)
+        uow.commit()
     return entry
 
 
@@ -156,13 +160,14 @@ def reverse(
             code="not_reversible",
         )
     reversal = reverse_entry(session, entry.id, memo, created_by=principal.id)
-    record(
-        session,
-        principal,
-        "journal_entry.reversed",
-        entry,
-        None,
-        {"reversal_id": reversal.id, "kind": entry.kind.value, "memo": memo},
-    )
-    session.commit()
+    with unit_of_work(session) as uow:
+        record(
+            session,
+            principal,
+            "journal_entry.reversed",
+            entry,
+            None,
+            {"reversal_id": reversal.id, "kind": entry.kind.value, "memo": memo},
+        )
+        uow.commit()
     return reversal

@@ -28,6 +28,7 @@ from agency.isf.models import (
     IsfStatus,
     JournalEntry,
 )
+from agency.unit_of_work import unit_of_work
 
 
 def charge_invoice(
@@ -89,42 +90,45 @@ def approve_invoice(
     provider's timesheet, agency.visits.cover): their payable is credited from the same ISF.
     Idempotent when the caller passes its own ``invoice_id``: approving it again returns it.
     """
-    if invoice_id is not None:
-        earlier = session.get(Invoice, invoice_id)
-        if earlier is not None:
-            session.commit()  # the caller's own changes still commit with "approval", as always
-            return earlier
-    if not isinstance(total_pence, int) or total_pence <= 0:
-        raise InvalidInput(errors={"total_pence": ["Must be a positive whole number of pence."]})
-    arrangement = load(session, principal, Arrangement, arrangement_id, Action.WRITE)
-    if arrangement.funding == "isf" and not arrangement.isf_account_id:
-        raise Conflict("This ISF arrangement has no ISF account.", code="no_isf_account")
-    invoice = Invoice(
-        id=invoice_id or new_id("inv"),
-        number=number or f"INV-{dt.date.today():%Y%m}-{secrets.token_hex(4).upper()}",
-        arrangement_id=arrangement.id,
-        provider_id=provider_id or arrangement.provider_id,
-        agency_id=arrangement.agency_id,
-        council_id=arrangement.council_id,
-        isf_account_id=arrangement.isf_account_id if arrangement.funding == "isf" else None,
-        funding=arrangement.funding,
-        period_start=period_start,
-        period_end=period_end,
-        lines=lines,
-        total_pence=total_pence,
-        status=InvoiceStatus.APPROVED,
-        approved_at=utcnow(),
-    )
-    session.add(invoice)
-    session.flush()
-    if invoice.isf_account_id:
-        charge_invoice(
-            session,
-            invoice.isf_account_id,
-            invoice.provider_id,
-            total_pence,
-            invoice.id,
-            created_by=principal.id,
+    with unit_of_work(session) as uow:
+        if invoice_id is not None:
+            earlier = session.get(Invoice, invoice_id)
+            if earlier is not None:
+                uow.commit()  # the caller's own changes still commit with "approval", as always
+                return earlier
+        if not isinstance(total_pence, int) or total_pence <= 0:
+            raise InvalidInput(
+                errors={"total_pence": ["Must be a positive whole number of pence."]}
+            )
+        arrangement = load(session, principal, Arrangement, arrangement_id, Action.WRITE)
+        if arrangement.funding == "isf" and not arrangement.isf_account_id:
+            raise Conflict("This ISF arrangement has no ISF account.", code="no_isf_account")
+        invoice = Invoice(
+            id=invoice_id or new_id("inv"),
+            number=number or f"INV-{dt.date.today():%Y%m}-{secrets.token_hex(4).upper()}",
+            arrangement_id=arrangement.id,
+            provider_id=provider_id or arrangement.provider_id,
+            agency_id=arrangement.agency_id,
+            council_id=arrangement.council_id,
+            isf_account_id=arrangement.isf_account_id if arrangement.funding == "isf" else None,
+            funding=arrangement.funding,
+            period_start=period_start,
+            period_end=period_end,
+            lines=lines,
+            total_pence=total_pence,
+            status=InvoiceStatus.APPROVED,
+            approved_at=utcnow(),
         )
-    session.commit()
+        session.add(invoice)
+        session.flush()
+        if invoice.isf_account_id:
+            charge_invoice(
+                session,
+                invoice.isf_account_id,
+                invoice.provider_id,
+                total_pence,
+                invoice.id,
+                created_by=principal.id,
+            )
+        uow.commit()
     return invoice

@@ -28,6 +28,7 @@ from agency.isf.models import (
     Posting,
 )
 from agency.seekers.models import CareSeeker
+from agency.unit_of_work import unit_of_work
 
 
 class IsfAccountClosed(Conflict):
@@ -90,36 +91,37 @@ def open_isf_account(
             code="isf_account_exists",
             isf_account_id=exists,
         )
-    isf = IsfAccount(
-        id=new_id("isf"),
-        seeker_id=seeker_id,
-        agency_id=agency_id,
-        council_id=agency.council_id,
-        council_reference=council_reference,
-        plan_start=plan_start,
-        plan_end=plan_end,
-        created_by=principal.id,
-    )
-    session.add(isf)
-    session.flush()
-    isf_ledger_account(session, isf)
-    record(
-        session,
-        principal,
-        "isf_account.opened",
-        isf,
-        None,
-        {
-            "seeker_id": seeker_id,
-            "council_reference": council_reference,
-            "plan_start": plan_start,
-            "plan_end": plan_end,
-        },
-    )
-    from agency.introductions.arrangement_funding import link_isf_account
+    with unit_of_work(session) as uow:
+        isf = IsfAccount(
+            id=new_id("isf"),
+            seeker_id=seeker_id,
+            agency_id=agency_id,
+            council_id=agency.council_id,
+            council_reference=council_reference,
+            plan_start=plan_start,
+            plan_end=plan_end,
+            created_by=principal.id,
+        )
+        session.add(isf)
+        session.flush()
+        isf_ledger_account(session, isf)
+        record(
+            session,
+            principal,
+            "isf_account.opened",
+            isf,
+            None,
+            {
+                "seeker_id": seeker_id,
+                "council_reference": council_reference,
+                "plan_start": plan_start,
+                "plan_end": plan_end,
+            },
+        )
+        from agency.introductions.arrangement_funding import link_isf_account
 
-    link_isf_account(session, principal, isf)  # arrangements confirmed before it existed
-    session.commit()
+        link_isf_account(session, principal, isf)  # arrangements confirmed before it existed
+        uow.commit()
     return isf
 
 

@@ -14,6 +14,7 @@ from agency.audit.service import record
 from agency.db import utcnow
 from agency.errors import Forbidden
 from agency.isf.models import IsfAccount
+from agency.unit_of_work import unit_of_work
 
 
 def approve_overdraft(
@@ -23,18 +24,19 @@ def approve_overdraft(
     isf = load(session, principal, IsfAccount, isf_account_id, Action.READ)
     if principal.kind not in (Kind.AUDITOR, Kind.ADMIN):
         raise Forbidden("Only the council's auditors approve an ISF overdraft.")
-    before = {"overdraft_limit_pence": isf.overdraft_limit_pence}
-    isf.overdraft_limit_pence = limit_pence
-    isf.overdraft_reason = reason
-    isf.overdraft_approved_by = principal.id
-    isf.overdraft_approved_at = utcnow()
-    record(
-        session,
-        principal,
-        "isf.overdraft_approved",
-        isf,
-        before,
-        {"overdraft_limit_pence": limit_pence, "reason": reason},
-    )
-    session.commit()
+    with unit_of_work(session) as uow:
+        before = {"overdraft_limit_pence": isf.overdraft_limit_pence}
+        isf.overdraft_limit_pence = limit_pence
+        isf.overdraft_reason = reason
+        isf.overdraft_approved_by = principal.id
+        isf.overdraft_approved_at = utcnow()
+        record(
+            session,
+            principal,
+            "isf.overdraft_approved",
+            isf,
+            before,
+            {"overdraft_limit_pence": limit_pence, "reason": reason},
+        )
+        uow.commit()
     return isf

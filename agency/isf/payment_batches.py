@@ -40,6 +40,7 @@ from agency.isf.models import (
     PayoutAccountStatus,
     PayoutStatus,
 )
+from agency.unit_of_work import unit_of_work
 
 CHUNK = 250
 RESENDABLE = (PayoutStatus.PENDING, PayoutStatus.UNCERTAIN)
@@ -94,86 +95,87 @@ def record_chunk(
     session: Session, invoice_ids: Sequence[str], gateway: PaymentGateway, payment_run_id: str
 ) -> tuple[list[Transfer], dict[str, str], list[str]]:
     """Step 1 for a chunk (committed): (transfers to send, skip outcomes, slow-path ids)."""
-    invoices = session.scalars(
-        select(Invoice)
-        .where(Invoice.id.in_(invoice_ids))
-        .order_by(Invoice.id)
-        .with_for_update(skip_locked=True)  # locked: another run is recording it right now
-        .execution_options(populate_existing=True)
-    ).all()
-    outcomes = dict.fromkeys(invoice_ids, "in_progress")
-    payouts = {
-        p.invoice_id: p
-        for p in session.scalars(
-            select(Payout)
-            .where(Payout.invoice_id.in_([i.id for i in invoices]))
+    with unit_of_work(session, outermost=True) as uow:
+        invoices = session.scalars(
+            select(Invoice)
+            .where(Invoice.id.in_(invoice_ids))
+            .order_by(Invoice.id)
+            .with_for_update(skip_locked=True)  # locked: another run is recording it right now
             .execution_options(populate_existing=True)
-        )
-    }
-    where = destinations(session, {i.provider_id for i in invoices}, gateway)
-    over = _runs_over(session, {p.payment_run_id for p in payouts.values()})
-    transfers, slow, movements = [], [], []
-    for invoice in invoices:
-        payout = payouts.get(invoice.id)
-        if invoice.status is not InvoiceStatus.APPROVED:
-            outcomes[invoice.id] = "already_paid"
-            continue
-        if payout is not None and payout.status in (PayoutStatus.SENT, PayoutStatus.SETTLED):
-            outcomes[invoice.id] = "already_sent"
-            continue
-        if (
-            payout is not None
-            and payout.status is PayoutStatus.UNCERTAIN
-            and payout.error_code in SERVER_ERRORS
-        ):
-            slow.append(invoice.id)
+        ).all()
+        outcomes = dict.fromkeys(invoice_ids, "in_progress")
+        payouts = {
+            p.invoice_id: p
+            for p in session.scalars(
+                select(Payout)
+                .where(Payout.invoice_id.in_([i.id for i in invoices]))
+                .execution_options(populate_existing=True)
+            )
+        }
+        where = destinations(session, {i.provider_id for i in invoices}, gateway)
+        over = _runs_over(session, {p.payment_run_id for p in payouts.values()})
+        transfers, slow, movements = [], [], []
+        for invoice in invoices:
+            payout = payouts.get(invoice.id)
+            if invoice.status is not InvoiceStatus.APPROVED:
+                outcomes[invoice.id] = "already_paid"
+                continue
+            if payout is not None and payout.status in (PayoutStatus.SENT, PayoutStatus.SETTLED):
+                outcomes[invoice.id] = "already_sent"
+                continue
+            if (
+                payout is not None
+                and payout.status is PayoutStatus.UNCERTAIN
+                and payout.error_code in SERVER_ERRORS
+            ):
+                slow.append(invoice.id)
+                del outcomes[invoice.id]
+                continue
+            destination = where.get(invoice.provider_id)
+            if destination is None:
+                outcomes[invoice.id] = "no_payout_account"
+                continue
+            if payout is None:
+                payout = Payout(
+                    id=new_id("pay"),
+                    invoice_id=invoice.id,
+                    payment_run_id=payment_run_id,
+                    provider_id=invoice.provider_id,
+                    agency_id=invoice.agency_id,
+                    council_id=invoice.council_id,
+                    amount_pence=invoice.total_pence,
+                    gateway=gateway.name,
+                    attempt=1,
+                    idempotency_key=payout_key(invoice.id, 1),
+                    status=PayoutStatus.PENDING,
+                )
+                session.add(payout)
+                movements.append(payout)
+            elif payout.status in RETRYABLE:
+                payout.attempt += 1
+                payout.idempotency_key = payout_key(invoice.id, payout.attempt)
+                payout.status = PayoutStatus.PENDING
+                payout.external_id = None
+                payout.error_code = None
+                payout.payment_run_id = payment_run_id
+                movements.append(payout)
+            elif payout.payment_run_id != payment_run_id and payout.payment_run_id in over:
+                payout.payment_run_id = payment_run_id  # left unanswered by a failed run: ours now
             del outcomes[invoice.id]
-            continue
-        destination = where.get(invoice.provider_id)
-        if destination is None:
-            outcomes[invoice.id] = "no_payout_account"
-            continue
-        if payout is None:
-            payout = Payout(
-                id=new_id("pay"),
-                invoice_id=invoice.id,
-                payment_run_id=payment_run_id,
-                provider_id=invoice.provider_id,
-                agency_id=invoice.agency_id,
-                council_id=invoice.council_id,
-                amount_pence=invoice.total_pence,
-                gateway=gateway.name,
-                attempt=1,
-                idempotency_key=payout_key(invoice.id, 1),
-                status=PayoutStatus.PENDING,
+            transfers.append(
+                Transfer(
+                    payout.id,
+                    invoice.id,
+                    payout.agency_id,
+                    payout.attempt,
+                    payout.idempotency_key,
+                    payout.amount_pence,
+                    destination,
+                )
             )
-            session.add(payout)
-            movements.append(payout)
-        elif payout.status in RETRYABLE:
-            payout.attempt += 1
-            payout.idempotency_key = payout_key(invoice.id, payout.attempt)
-            payout.status = PayoutStatus.PENDING
-            payout.external_id = None
-            payout.error_code = None
-            payout.payment_run_id = payment_run_id
-            movements.append(payout)
-        elif payout.payment_run_id != payment_run_id and payout.payment_run_id in over:
-            payout.payment_run_id = payment_run_id  # left unanswered by a failed run: ours now
-        del outcomes[invoice.id]
-        transfers.append(
-            Transfer(
-                payout.id,
-                invoice.id,
-                payout.agency_id,
-                payout.attempt,
-                payout.idempotency_key,
-                payout.amount_pence,
-                destination,
-            )
-        )
-    session.flush()
-    post_entries(session, EntryKind.PAYOUT, [_to_clearing(session, p) for p in movements])
-    session.commit()  # recorded before any gateway call: a crash now resends the same keys
+        session.flush()
+        post_entries(session, EntryKind.PAYOUT, [_to_clearing(session, p) for p in movements])
+        uow.commit()  # recorded before any gateway call: a crash now resends the same keys
     return transfers, outcomes, slow
 
 
@@ -248,44 +250,45 @@ def record_answers(session: Session, answers: Sequence[Answer]) -> dict[str, str
     """Step 3 (committed): each payout's answer; invoice id -> "sent"/"failed"/"uncertain"."""
     if not answers:
         return {}
-    payouts = {
-        p.id: p
-        for p in session.scalars(
-            select(Payout)
-            .where(Payout.id.in_([a.transfer.payout_id for a in answers]))
-            .order_by(Payout.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    }
-    outcomes = {}
-    now = utcnow()
-    for answer in answers:
-        payout = payouts[answer.transfer.payout_id]
-        current = payout.attempt == answer.transfer.attempt and payout.status in RESENDABLE
-        if answer.refused is not None:
-            outcomes[payout.invoice_id] = "failed"
-            if current:  # else another run already recorded this attempt's outcome
-                payout.status = PayoutStatus.FAILED
-                payout.error_code = answer.refused
-                entry = session.scalar(
-                    select(JournalEntry.id).where(
-                        JournalEntry.idempotency_key == f"payout-{payout.id}-{payout.attempt}"
+    with unit_of_work(session, outermost=True) as uow:
+        payouts = {
+            p.id: p
+            for p in session.scalars(
+                select(Payout)
+                .where(Payout.id.in_([a.transfer.payout_id for a in answers]))
+                .order_by(Payout.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        }
+        outcomes = {}
+        now = utcnow()
+        for answer in answers:
+            payout = payouts[answer.transfer.payout_id]
+            current = payout.attempt == answer.transfer.attempt and payout.status in RESENDABLE
+            if answer.refused is not None:
+                outcomes[payout.invoice_id] = "failed"
+                if current:  # else another run already recorded this attempt's outcome
+                    payout.status = PayoutStatus.FAILED
+                    payout.error_code = answer.refused
+                    entry = session.scalar(
+                        select(JournalEntry.id).where(
+                            JournalEntry.idempotency_key == f"payout-{payout.id}-{payout.attempt}"
+                        )
                     )
-                )
-                assert entry is not None
-                reverse_entry(session, entry, f"Payout refused: {answer.refused}")
-        elif answer.uncertain is not None:
-            outcomes[payout.invoice_id] = "uncertain"
-            if current:
-                payout.status = PayoutStatus.UNCERTAIN
-                payout.error_code = answer.uncertain
-        else:
-            outcomes[payout.invoice_id] = "sent"
-            if current:  # a webhook may have settled it meanwhile
-                payout.status = PayoutStatus.SENT
-                payout.external_id = answer.external_id
-                payout.error_code = None
-                payout.sent_at = now
-    session.commit()
+                    assert entry is not None
+                    reverse_entry(session, entry, f"Payout refused: {answer.refused}")
+            elif answer.uncertain is not None:
+                outcomes[payout.invoice_id] = "uncertain"
+                if current:
+                    payout.status = PayoutStatus.UNCERTAIN
+                    payout.error_code = answer.uncertain
+            else:
+                outcomes[payout.invoice_id] = "sent"
+                if current:  # a webhook may have settled it meanwhile
+                    payout.status = PayoutStatus.SENT
+                    payout.external_id = answer.external_id
+                    payout.error_code = None
+                    payout.sent_at = now
+        uow.commit()
     return outcomes

@@ -24,6 +24,7 @@ from agency.isf.models import (
     PayoutStatus,
 )
 from agency.isf.payouts import pay_invoice
+from agency.unit_of_work import unit_of_work
 
 
 class PaymentsUncertain(RuntimeError):
@@ -38,34 +39,36 @@ def start_payment_run(session: Session, principal: Principal, jobs, gateway_name
         raise Forbidden("Payment runs are started by the agency's manager.")
     agency = session.get(Agency, principal.agency_id)
     assert agency is not None
-    close_abandoned_runs(session, agency.id)
-    run = PaymentRun(
-        id=new_id("prn"),
-        agency_id=agency.id,
-        council_id=agency.council_id,
-        gateway=gateway_name,
-        created_by=principal.id,
-        figures=dict.fromkeys(FIGURE_KEYS, 0),
-    )
-    session.add(run)
-    record = jobs.enqueue(
-        session,
-        "isf.payment_run",
-        {"payment_run_id": run.id},
-        scope=Scope.of(agency_ids=[agency.id], council_ids=[agency.council_id]),
-    )
-    run.job_id = record.id
-    audit(session, principal, "payment_run.started", run, None, {"gateway": gateway_name})
-    session.commit()
+    with unit_of_work(session) as uow:
+        close_abandoned_runs(session, agency.id)
+        run = PaymentRun(
+            id=new_id("prn"),
+            agency_id=agency.id,
+            council_id=agency.council_id,
+            gateway=gateway_name,
+            created_by=principal.id,
+            figures=dict.fromkeys(FIGURE_KEYS, 0),
+        )
+        session.add(run)
+        record = jobs.enqueue(
+            session,
+            "isf.payment_run",
+            {"payment_run_id": run.id},
+            scope=Scope.of(agency_ids=[agency.id], council_ids=[agency.council_id]),
+        )
+        run.job_id = record.id
+        audit(session, principal, "payment_run.started", run, None, {"gateway": gateway_name})
+        uow.commit()
     return run
 
 
 def get_payment_run(session: Session, principal: Principal, payment_run_id: str) -> PaymentRun:
     """A payment run as it really stands (see :func:`close_abandoned_runs`)."""
     run = load(session, principal, PaymentRun, payment_run_id, Action.READ)
-    if close_abandoned_runs(session, run.agency_id):
-        session.commit()
-        session.refresh(run)
+    with unit_of_work(session) as uow:
+        if close_abandoned_runs(session, run.agency_id):
+            uow.commit()
+            session.refresh(run)
     return run
 
 
@@ -112,13 +115,14 @@ def start_reconciliation(session: Session, principal: Principal, jobs):  # type:
         raise Forbidden("Reconciliation is started by the agency's manager.")
     agency = session.get(Agency, principal.agency_id)
     assert agency is not None
-    record = jobs.enqueue(
-        session,
-        "isf.reconcile",
-        {"agency_id": agency.id},
-        scope=Scope.of(agency_ids=[agency.id], council_ids=[agency.council_id]),
-    )
-    session.commit()
+    with unit_of_work(session) as uow:
+        record = jobs.enqueue(
+            session,
+            "isf.reconcile",
+            {"agency_id": agency.id},
+            scope=Scope.of(agency_ids=[agency.id], council_ids=[agency.council_id]),
+        )
+        uow.commit()
     return record
 
 
@@ -145,10 +149,11 @@ def run_payment_run(
     one transaction, then its transfers ``concurrency`` at a time (a real Stripe call takes
     a few hundred milliseconds), then their answers in one transaction.
     """
-    run = session.get(PaymentRun, payment_run_id)
-    assert run is not None
-    run.status = PaymentRunStatus.RUNNING
-    session.commit()
+    with unit_of_work(session, outermost=True) as uow:
+        run = session.get(PaymentRun, payment_run_id)
+        assert run is not None
+        run.status = PaymentRunStatus.RUNNING
+        uow.commit()
     invoice_ids = unpaid_isf_invoices(session, run.agency_id)
     outcomes: dict[str, str] = {}
     for chunk in batches.chunks(invoice_ids):
@@ -159,22 +164,23 @@ def run_payment_run(
         )
         for invoice_id in slow:  # a stored 5xx: ask Stripe first, one by one
             outcomes[invoice_id] = pay_invoice(session, invoice_id, gateway, payment_run_id)[0]
-    figures = run_figures(session, payment_run_id, outcomes)
-    run = session.get(PaymentRun, payment_run_id)
-    assert run is not None
-    run.figures = figures
-    before = run.status
-    run.status = PaymentRunStatus.FINISHED
-    run.finished_at = utcnow()
-    audit(
-        session,
-        None,
-        "payment_run.finished",
-        run,
-        {"status": before.value},
-        {"status": run.status.value, **figures},
-    )
-    session.commit()
+    with unit_of_work(session) as uow:
+        figures = run_figures(session, payment_run_id, outcomes)
+        run = session.get(PaymentRun, payment_run_id)
+        assert run is not None
+        run.figures = figures
+        before = run.status
+        run.status = PaymentRunStatus.FINISHED
+        run.finished_at = utcnow()
+        audit(
+            session,
+            None,
+            "payment_run.finished",
+            run,
+            {"status": before.value},
+            {"status": run.status.value, **figures},
+        )
+        uow.commit()
     return figures
 
 

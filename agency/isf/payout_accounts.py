@@ -12,6 +12,7 @@ from agency.ids import new_id
 from agency.isf.gateway import PaymentGateway
 from agency.isf.models import PayoutAccount, PayoutAccountStatus
 from agency.providers.models import Provider
+from agency.unit_of_work import unit_of_work
 
 
 def _own_provider(session: Session, principal: Principal) -> Provider:
@@ -39,18 +40,19 @@ def open_payout_account(
     onboarding = gateway.onboard(
         provider.id, user.email if user else None, account.external_id if account else None
     )
-    if account is None:
-        account = PayoutAccount(
-            id=new_id("poa"),
-            provider_id=provider.id,
-            gateway=gateway.name,
-            external_id=onboarding.account_id,
-        )
-        session.add(account)
-    account.details_submitted = onboarding.details_submitted
-    account.payouts_enabled = onboarding.payouts_enabled
-    account.status = _state(onboarding.payouts_enabled, onboarding.details_submitted)
-    session.commit()
+    with unit_of_work(session) as uow:
+        if account is None:
+            account = PayoutAccount(
+                id=new_id("poa"),
+                provider_id=provider.id,
+                gateway=gateway.name,
+                external_id=onboarding.account_id,
+            )
+            session.add(account)
+        account.details_submitted = onboarding.details_submitted
+        account.payouts_enabled = onboarding.payouts_enabled
+        account.status = _state(onboarding.payouts_enabled, onboarding.details_submitted)
+        uow.commit()
     return account, onboarding.onboarding_url
 
 

@@ -34,6 +34,7 @@ from agency.isf.models import (
     PayoutAccountStatus,
     PayoutStatus,
 )
+from agency.unit_of_work import UnitOfWork, unit_of_work
 
 RESENDABLE, RETRYABLE = batches.RESENDABLE, batches.RETRYABLE
 SERVER_ERRORS = batches.SERVER_ERRORS
@@ -82,18 +83,19 @@ def _destination(session: Session, provider_id: str, gateway: PaymentGateway) ->
     return account.external_id
 
 
-def _found_after_server_error(session: Session, payout: Payout, gateway: PaymentGateway) -> bool:
+def _found_after_server_error(uow: UnitOfWork, payout: Payout, gateway: PaymentGateway) -> bool:
     """Stripe replays a 5xx for the same key forever: ask whether the transfer exists.
 
     Found: it was paid, record it. Not found: nothing was paid, so reverse clearing and
     mark the attempt failed, which lets this run try again under the next key.
     """
+    session = uow.session
     found = gateway.find_payment(f"{payout.id}-{payout.attempt}")
     if found:
         payout.status = PayoutStatus.SENT
         payout.external_id = found
         payout.sent_at = utcnow()
-        session.commit()
+        uow.commit()
         return True
     entry = entry_by_key(session, f"payout-{payout.id}-{payout.attempt}")
     assert entry is not None
@@ -113,97 +115,101 @@ def pay_invoice(
     session: Session, invoice_id: str, gateway: PaymentGateway, payment_run_id: str | None = None
 ) -> tuple[str, int]:
     """Send one invoice's payment at most once; returns (outcome, pence)."""
-    invoice = session.get(Invoice, invoice_id, with_for_update=True, populate_existing=True)
-    assert invoice is not None
-    if invoice.status is not InvoiceStatus.APPROVED:
-        session.rollback()
-        return "already_paid", 0
-    payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice_id))
-    if payout is not None and payout.status in (PayoutStatus.SENT, PayoutStatus.SETTLED):
-        session.rollback()
-        return "already_sent", 0
-    if (
-        payout is not None
-        and payout.status is PayoutStatus.UNCERTAIN
-        and payout.error_code in SERVER_ERRORS
-        and _found_after_server_error(session, payout, gateway)
-    ):
-        return "sent", payout.amount_pence
-    destination = _destination(session, invoice.provider_id, gateway)
-    if destination is None:
-        session.rollback()
-        return "no_payout_account", 0
-    if payout is None:
-        payout = Payout(
-            id=new_id("pay"),
-            invoice_id=invoice.id,
-            payment_run_id=payment_run_id,
-            provider_id=invoice.provider_id,
-            agency_id=invoice.agency_id,
-            council_id=invoice.council_id,
-            amount_pence=invoice.total_pence,
-            gateway=gateway.name,
-            attempt=1,
-            idempotency_key=payout_key(invoice.id, 1),
-        )
-        session.add(payout)
+    with unit_of_work(session, outermost=True) as uow:
+        invoice = session.get(Invoice, invoice_id, with_for_update=True, populate_existing=True)
+        assert invoice is not None
+        if invoice.status is not InvoiceStatus.APPROVED:
+            uow.rollback()
+            return "already_paid", 0
+        payout = session.scalar(select(Payout).where(Payout.invoice_id == invoice_id))
+        if payout is not None and payout.status in (PayoutStatus.SENT, PayoutStatus.SETTLED):
+            uow.rollback()
+            return "already_sent", 0
+        if (
+            payout is not None
+            and payout.status is PayoutStatus.UNCERTAIN
+            and payout.error_code in SERVER_ERRORS
+            and _found_after_server_error(uow, payout, gateway)
+        ):
+            return "sent", payout.amount_pence
+        destination = _destination(session, invoice.provider_id, gateway)
+        if destination is None:
+            uow.rollback()
+            return "no_payout_account", 0
+        if payout is None:
+            payout = Payout(
+                id=new_id("pay"),
+                invoice_id=invoice.id,
+                payment_run_id=payment_run_id,
+                provider_id=invoice.provider_id,
+                agency_id=invoice.agency_id,
+                council_id=invoice.council_id,
+                amount_pence=invoice.total_pence,
+                gateway=gateway.name,
+                attempt=1,
+                idempotency_key=payout_key(invoice.id, 1),
+            )
+            session.add(payout)
+            try:
+                session.flush()
+            except IntegrityError:  # another run recorded it first: that run pays it
+                uow.rollback()
+                return "in_progress", 0
+            _post_to_clearing(session, payout)
+        elif payout.status in RETRYABLE:
+            payout.attempt += 1
+            payout.idempotency_key = payout_key(invoice.id, payout.attempt)
+            payout.status = PayoutStatus.PENDING
+            payout.external_id = None
+            payout.error_code = None
+            payout.payment_run_id = payment_run_id
+            _post_to_clearing(session, payout)
+        elif (
+            payment_run_id
+            and payout.payment_run_id != payment_run_id
+            and _run_is_over(session, payout)
+        ):
+            payout.payment_run_id = payment_run_id  # left unanswered by a failed run: ours now
+        uow.commit()  # recorded before the gateway call: a crash now resends the same key
+        attempt = payout.attempt
         try:
-            session.flush()
-        except IntegrityError:  # another run recorded it first: that run pays it
-            session.rollback()
-            return "in_progress", 0
-        _post_to_clearing(session, payout)
-    elif payout.status in RETRYABLE:
-        payout.attempt += 1
-        payout.idempotency_key = payout_key(invoice.id, payout.attempt)
-        payout.status = PayoutStatus.PENDING
-        payout.external_id = None
-        payout.error_code = None
-        payout.payment_run_id = payment_run_id
-        _post_to_clearing(session, payout)
-    elif (
-        payment_run_id and payout.payment_run_id != payment_run_id and _run_is_over(session, payout)
-    ):
-        payout.payment_run_id = payment_run_id  # left unanswered by a failed run: ours now
-    session.commit()  # recorded before the gateway call: a crash now resends the same key
-    attempt = payout.attempt
-    try:
-        external_id = gateway.pay(
-            amount_pence=payout.amount_pence,
-            destination=destination,
-            idempotency_key=payout.idempotency_key,
-            transfer_group=f"{payout.id}-{payout.attempt}",
-            metadata={
-                "payout_id": payout.id,
-                "invoice_id": invoice.id,
-                "attempt": str(payout.attempt),
-                "agency_id": payout.agency_id,
-            },
-        )
-    except PaymentRefused as refusal:
-        session.refresh(payout)
-        if payout.attempt != attempt or payout.status not in RESENDABLE:
-            session.rollback()  # another run already recorded this attempt's outcome
+            external_id = gateway.pay(
+                amount_pence=payout.amount_pence,
+                destination=destination,
+                idempotency_key=payout.idempotency_key,
+                transfer_group=f"{payout.id}-{payout.attempt}",
+                metadata={
+                    "payout_id": payout.id,
+                    "invoice_id": invoice.id,
+                    "attempt": str(payout.attempt),
+                    "agency_id": payout.agency_id,
+                },
+            )
+        except PaymentRefused as refusal:
+            session.refresh(payout)
+            if payout.attempt != attempt or payout.status not in RESENDABLE:
+                uow.rollback()  # another run already recorded this attempt's outcome
+                return "failed", payout.amount_pence
+            payout.status = PayoutStatus.FAILED
+            payout.error_code = refusal.code[:80]
+            entry = entry_by_key(session, f"payout-{payout.id}-{payout.attempt}")
+            assert entry is not None
+            reverse_entry(session, entry.id, f"Payout refused: {refusal.code}")
+            uow.commit()
             return "failed", payout.amount_pence
-        payout.status = PayoutStatus.FAILED
-        payout.error_code = refusal.code[:80]
-        entry = entry_by_key(session, f"payout-{payout.id}-{payout.attempt}")
-        assert entry is not None
-        reverse_entry(session, entry.id, f"Payout refused: {refusal.code}")
-        session.commit()
-        return "failed", payout.amount_pence
-    except PaymentUncertain as uncertain:
+        except PaymentUncertain as uncertain:
+            session.refresh(payout)
+            if payout.attempt == attempt and payout.status in RESENDABLE:
+                payout.status = PayoutStatus.UNCERTAIN
+                payout.error_code = uncertain.code[:80]
+            uow.commit()
+            return "uncertain", payout.amount_pence
         session.refresh(payout)
+        # A webhook may have settled it meanwhile.
         if payout.attempt == attempt and payout.status in RESENDABLE:
-            payout.status = PayoutStatus.UNCERTAIN
-            payout.error_code = uncertain.code[:80]
-        session.commit()
-        return "uncertain", payout.amount_pence
-    session.refresh(payout)
-    if payout.attempt == attempt and payout.status in RESENDABLE:  # a webhook may have settled it
-        payout.status = PayoutStatus.SENT
-        payout.external_id = external_id
-        payout.error_code = None
-        payout.sent_at = utcnow()
-    session.commit()
-    return "sent", payout.amount_pence
+            payout.status = PayoutStatus.SENT
+            payout.external_id = external_id
+            payout.error_code = None
+            payout.sent_at = utcnow()
+        uow.commit()
+        return "sent", payout.amount_pence

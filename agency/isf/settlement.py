@@ -16,6 +16,7 @@ from agency.isf.ledger import post_entry, reverse_entry
 from agency.isf.manual_gateway import MANUAL_BANK_TRANSFER
 from agency.isf.models import EntryKind, Invoice, InvoiceStatus, Payout, PayoutStatus
 from agency.isf.payouts import RESENDABLE, entry_by_key, ledger_accounts_of
+from agency.unit_of_work import unit_of_work
 
 
 def settle_payout(
@@ -112,6 +113,7 @@ def record_bank_reference(
         raise Conflict("This payout is already settled.", code="payout_settled")
     if payout.status is not PayoutStatus.SENT:
         raise Conflict("This payout is not awaiting a bank payment.", code="payout_not_sent")
-    settle_payout(session, payout, bank_reference, principal)
-    session.commit()
+    with unit_of_work(session) as uow:
+        settle_payout(session, payout, bank_reference, principal)
+        uow.commit()
     return payout

@@ -13,13 +13,13 @@ from typing import Any
 
 import stripe
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from agency.errors import DomainError
+from agency.errors import Conflict, DomainError
 from agency.isf.gateway import PaymentGateway
 from agency.isf.models import Payout, PayoutAccount, PayoutAccountStatus, StripeEvent
 from agency.isf.settlement import reverse_payout, settle_payout
+from agency.unit_of_work import unit_of_work
 
 log = logging.getLogger("agency.isf.webhooks")
 
@@ -44,18 +44,22 @@ def receive_stripe_event(
         raise BadSignature() from error
     if session.get(StripeEvent, event.id) is not None:
         return False
-    session.add(StripeEvent(id=event.id, type=event.type))
-    obj = event.to_dict()["data"]["object"]  # plain dicts: StripeObjects are not dicts
-    if event.type in ("transfer.created", "transfer.reversed"):
-        _transfer_event(session, event.type, obj)
-    elif event.type == "account.updated":
-        _account_updated(session, obj, gateway)
     try:
-        session.commit()
-    except IntegrityError:  # the same event processed concurrently: that one counts
-        session.rollback()
+        with unit_of_work(session, integrity_error=_AppliedElsewhere) as uow:
+            session.add(StripeEvent(id=event.id, type=event.type))
+            obj = event.to_dict()["data"]["object"]  # plain dicts: StripeObjects are not dicts
+            if event.type in ("transfer.created", "transfer.reversed"):
+                _transfer_event(session, event.type, obj)
+            elif event.type == "account.updated":
+                _account_updated(session, obj, gateway)
+            uow.commit()
+    except _AppliedElsewhere:  # the same event processed concurrently: that one counts
         return False
     return True
+
+
+class _AppliedElsewhere(Conflict):
+    """The event's row exists already: a concurrent delivery of it applied it."""
 
 
 def _payout_of(session: Session, transfer: Any) -> Payout | None:

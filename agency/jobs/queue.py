@@ -2,7 +2,8 @@
 
 A job function is registered with :func:`job` under a stable name and receives
 ``(session, job_record, settings=..., **arguments)``; it may call
-:func:`report_progress`, must commit its own work, and returns a dict (its
+:func:`report_progress`, must commit its own work (``agency.unit_of_work``; the job
+runs outside any unit of work, so its outermost one commits), and returns a dict (its
 result) that may hold a ``result_path`` link. :func:`execute` is what runs it:
 it marks the job started, runs it, and records finished or failed. RQ retries
 failures with back-off; a job must therefore be idempotent.
@@ -29,6 +30,7 @@ from agency.config import Settings
 from agency.db import after_commit, utcnow
 from agency.ids import new_id
 from agency.jobs.models import JobRecord, JobStatus
+from agency.unit_of_work import unit_of_work
 
 log = logging.getLogger("agency.jobs")
 
@@ -184,24 +186,28 @@ def rq_queue(redis_url: str, name: str) -> Any:
 
 
 def report_progress(session: Session, record: JobRecord, percent: int) -> None:
-    """Progress is written in its own short transaction so readers see it mid-job."""
-    session.execute(
-        update(JobRecord)
-        .where(JobRecord.id == record.id)
-        .values(progress=max(0, min(100, percent)))
-    )
-    session.commit()
+    """Progress is written in its own short transaction so readers see it mid-job.
+
+    Called between a job's units of work (never inside one): it commits the session.
+    """
+    with unit_of_work(session) as uow:
+        session.execute(
+            update(JobRecord)
+            .where(JobRecord.id == record.id)
+            .values(progress=max(0, min(100, percent)))
+        )
+        uow.commit()
 
 
 def mark_failed(sessions: sessionmaker[Session], job_id: str, code: str) -> None:
     """Record a job as failed with a stable code (never the exception's text)."""
-    with sessions() as session:
+    with sessions() as session, unit_of_work(session) as uow:
         session.execute(
             update(JobRecord)
             .where(JobRecord.id == job_id, JobRecord.status != JobStatus.FINISHED)
             .values(status=JobStatus.FAILED, error=code, ended_at=utcnow())
         )
-        session.commit()
+        uow.commit()
 
 
 def execute(
@@ -215,10 +221,11 @@ def execute(
             return None
         if record.status is JobStatus.FINISHED:
             return record.result  # a redelivered job that already ran: nothing to do
-        record.status = JobStatus.STARTED
-        record.started_at = utcnow()
-        record.attempts += 1
-        session.commit()
+        with unit_of_work(session) as uow:
+            record.status = JobStatus.STARTED
+            record.started_at = utcnow()
+            record.attempts += 1
+            uow.commit()
         name = record.name
         attempt = record.attempts
         log.info("job started", extra={"job_id": job_id, "job_name": name, "attempt": attempt})
@@ -242,14 +249,15 @@ def execute(
             if not settings.inline_jobs:
                 raise  # let RQ record the failure and schedule its retry
             return None
-        record = session.get(JobRecord, job_id)
-        assert record is not None
-        record.status = JobStatus.FINISHED
-        record.progress = 100
-        record.result = result
-        record.result_path = result.get("result_path")
-        record.error = None
-        record.ended_at = utcnow()
-        session.commit()
+        with unit_of_work(session) as uow:
+            record = session.get(JobRecord, job_id)
+            assert record is not None
+            record.status = JobStatus.FINISHED
+            record.progress = 100
+            record.result = result
+            record.result_path = result.get("result_path")
+            record.error = None
+            record.ended_at = utcnow()
+            uow.commit()
         log.info("job finished", extra={"job_id": job_id, "job_name": name})
         return result

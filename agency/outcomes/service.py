@@ -21,6 +21,7 @@ from agency.introductions.models import Arrangement
 from agency.outcomes.models import MEASURES, Occasion, RecordedBy, WellbeingAssessment
 from agency.seekers.models import CareSeeker
 from agency.seekers.service import current_consent, require_not_erased
+from agency.unit_of_work import unit_of_work
 
 PURPOSE = "outcomes"
 
@@ -86,8 +87,9 @@ def record_assessment(
         recorded_by=RecordedBy(principal.kind.value),
         **{m: answers.get(m) for m in MEASURES},
     )
-    session.add(assessment)
-    session.commit()
+    with unit_of_work(session) as uow:
+        session.add(assessment)
+        uow.commit()
     return assessment
 
 

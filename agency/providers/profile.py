@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agency.access import Principal
@@ -33,6 +32,7 @@ from agency.providers.service import (
     provider_for_owner,
 )
 from agency.schedule import mask_to_hex, mask_to_windows, windows_to_mask
+from agency.unit_of_work import unit_of_work
 
 # Council area used for local-spend placement until the provider applies to an agency
 # whose council names its boundary (Bristol is the programme's home).
@@ -87,42 +87,39 @@ def confirm_provider_registration(session: Session, token: str) -> Provider:
     """Create the provider's user (its argon2 hash from the request) and profile."""
     from agency.providers.schemas import ProviderProfileSchema
 
-    pending = take_pending(session, token)
-    if pending.role is not Role.PROVIDER:
-        raise NotFound("This confirmation code is unknown, used or expired; register again.")
-    if session.scalar(select(User.id).where(User.email == pending.email)):
-        raise EmailTaken()  # registered meanwhile; only the mailbox's reader holds the code
-    user = User(
-        id=new_id("usr"),
-        email=pending.email,
-        password_hash=pending.password_hash,
-        role=Role.PROVIDER,
-    )
-    session.add(user)
-    base = pending.payload["base"]
-    profile = ProviderProfileSchema(exclude=("base_postcode",)).load(pending.payload["profile"])
-    locality, basis = places.locality_of(base["outcode"], DEFAULT_COUNCIL_AREA)
-    provider = Provider(
-        id=new_id("prv"),
-        user_id=user.id,
-        base_outcode=base["outcode"],
-        lat=base["lat"],
-        lon=base["lon"],
-        locality=locality,
-        locality_basis=basis,
-        languages=[],
-        skills=[],
-        weekly_availability=[],
-        availability_mask=mask_to_hex(windows_to_mask([], "weekly")),
-    )
-    _apply_profile(provider, profile)
-    session.add(provider)
-    try:
-        session.commit()
-    except IntegrityError:
-        # Two confirmations for one email racing past the check above.
-        session.rollback()
-        raise EmailTaken() from None
+    # Two confirmations for one email racing past the check below: the second is refused.
+    with unit_of_work(session, integrity_error=EmailTaken) as uow:
+        pending = take_pending(session, token)
+        if pending.role is not Role.PROVIDER:
+            raise NotFound("This confirmation code is unknown, used or expired; register again.")
+        if session.scalar(select(User.id).where(User.email == pending.email)):
+            raise EmailTaken()  # registered meanwhile; only the mailbox's reader holds the code
+        user = User(
+            id=new_id("usr"),
+            email=pending.email,
+            password_hash=pending.password_hash,
+            role=Role.PROVIDER,
+        )
+        session.add(user)
+        base = pending.payload["base"]
+        profile = ProviderProfileSchema(exclude=("base_postcode",)).load(pending.payload["profile"])
+        locality, basis = places.locality_of(base["outcode"], DEFAULT_COUNCIL_AREA)
+        provider = Provider(
+            id=new_id("prv"),
+            user_id=user.id,
+            base_outcode=base["outcode"],
+            lat=base["lat"],
+            lon=base["lon"],
+            locality=locality,
+            locality_basis=basis,
+            languages=[],
+            skills=[],
+            weekly_availability=[],
+            availability_mask=mask_to_hex(windows_to_mask([], "weekly")),
+        )
+        _apply_profile(provider, profile)
+        session.add(provider)
+        uow.commit()
     return provider
 
 
@@ -131,12 +128,13 @@ def update_provider(
 ) -> Provider:
     """Change the profile; a new base postcode moves the provider and its locality."""
     provider = provider_for_owner(session, principal, provider_id)
-    _apply_profile(provider, changes)
-    if "base_postcode" in changes:
-        outcode, _sector, lat, lon = places.parse(changes["base_postcode"], "base_postcode")
-        provider.base_outcode, provider.lat, provider.lon = outcode, lat, lon
-        relocate(session, provider)
-    session.commit()
+    with unit_of_work(session) as uow:
+        _apply_profile(provider, changes)
+        if "base_postcode" in changes:
+            outcode, _sector, lat, lon = places.parse(changes["base_postcode"], "base_postcode")
+            provider.base_outcode, provider.lat, provider.lon = outcode, lat, lon
+            relocate(session, provider)
+        uow.commit()
     return provider
 
 
@@ -193,12 +191,13 @@ def set_services(
             "add a cqc_registration compliance item and have an agency verify it.",
             errors={"services": [f"{k} is a CQC-regulated service." for k in regulated]},
         )
-    current = {s.service_key: s for s in provider.services}
-    provider.services = [
-        _service_row(current.get(s["service_key"]), s["service_key"], s["rate_pence"])
-        for s in services
-    ]
-    session.commit()
+    with unit_of_work(session) as uow:
+        current = {s.service_key: s for s in provider.services}
+        provider.services = [
+            _service_row(current.get(s["service_key"]), s["service_key"], s["rate_pence"])
+            for s in services
+        ]
+        uow.commit()
     return provider
 
 
@@ -218,10 +217,11 @@ def set_availability(
     """Replace the weekly pattern (Europe/London wall time, 30-minute boundaries)."""
     provider = provider_for_owner(session, principal, provider_id)
     mask = windows_to_mask(weekly, "weekly")
-    # Stored in canonical form: overlapping or touching windows merged, sorted by day.
-    provider.weekly_availability = mask_to_windows(mask)
-    provider.availability_mask = mask_to_hex(mask)
-    session.commit()
+    with unit_of_work(session) as uow:
+        # Stored in canonical form: overlapping or touching windows merged, sorted by day.
+        provider.weekly_availability = mask_to_windows(mask)
+        provider.availability_mask = mask_to_hex(mask)
+        uow.commit()
     return provider
 
 
@@ -241,8 +241,9 @@ def add_exception(
     exception = AvailabilityException(
         id=new_id("off"), starts_on=starts_on, ends_on=ends_on, reason=reason
     )
-    provider.exceptions.append(exception)
-    session.commit()
+    with unit_of_work(session) as uow:
+        provider.exceptions.append(exception)
+        uow.commit()
     return exception
 
 
@@ -253,5 +254,6 @@ def delete_exception(
     exception = next((e for e in provider.exceptions if e.id == exception_id), None)
     if exception is None:
         raise NotFound(f"No availability exception with id {exception_id}.")
-    provider.exceptions.remove(exception)
-    session.commit()
+    with unit_of_work(session) as uow:
+        provider.exceptions.remove(exception)
+        uow.commit()

@@ -10,10 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from agency.access import Action, Kind, Principal, load
+from agency.access import Action, Kind, Principal, load, visible_to
 from agency.audit.service import record
 from agency.db import utcnow
 from agency.directory.models import Agency, Council
@@ -35,6 +34,7 @@ from agency.providers.service import (
     provider_for_owner,
     provider_for_read,
 )
+from agency.unit_of_work import unit_of_work
 
 S = ListingStatus
 DECISIONS = ("approve", "request_info", "reject", "suspend", "reinstate")
@@ -57,24 +57,21 @@ def apply_to_agency(
     )
     if existing is not None:
         raise AlreadyApplied(listing_id=existing.id, current_status=existing.status.value)
-    listing = ProviderListing(
-        id=new_id("lst"),
-        provider_id=provider.id,
-        agency_id=agency.id,
-        council_id=agency.council_id,
-        status=ListingStatus.APPLIED,
-    )
-    session.add(listing)
-    session.add(_decision(listing.id, None, ListingStatus.APPLIED, None, principal))
-    session.flush()
-    record(session, principal, "listing.applied", listing, None, {"status": "applied"})
-    # The first agency's council decides which local-spend circles the provider counts in.
-    relocate(session, provider)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise AlreadyApplied() from None
+    with unit_of_work(session, integrity_error=AlreadyApplied) as uow:
+        listing = ProviderListing(
+            id=new_id("lst"),
+            provider_id=provider.id,
+            agency_id=agency.id,
+            council_id=agency.council_id,
+            status=ListingStatus.APPLIED,
+        )
+        session.add(listing)
+        session.add(_decision(listing.id, None, ListingStatus.APPLIED, None, principal))
+        session.flush()
+        record(session, principal, "listing.applied", listing, None, {"status": "applied"})
+        # The first agency's council decides which local-spend circles the provider counts in.
+        relocate(session, provider)
+        uow.commit()
     return listing
 
 
@@ -87,15 +84,13 @@ def listings_query(
     sort: str | None = None,
 ) -> Select[Any]:
     """Listings the principal may see: its agency's, its council's, or its own."""
-    stmt = select(ProviderListing).options(selectinload(ProviderListing.provider))
-    if principal.kind is Kind.MANAGER:
-        stmt = stmt.where(ProviderListing.agency_id == principal.agency_id)
-    elif principal.kind is Kind.AUDITOR:
-        stmt = stmt.where(ProviderListing.council_id == principal.council_id)
-    elif principal.kind is Kind.PROVIDER:
-        stmt = stmt.where(ProviderListing.provider_id == principal.provider_id)
-    elif principal.kind is not Kind.ADMIN:
+    if principal.kind is Kind.PARTNER:
         raise Forbidden()
+    stmt = (
+        select(ProviderListing)
+        .options(selectinload(ProviderListing.provider))
+        .where(visible_to(ProviderListing, principal))
+    )
     if status is not None:
         stmt = stmt.where(ProviderListing.status == status)
     if agency_id is not None:
@@ -155,30 +150,31 @@ def _move(
     target = LISTING_STATES.target(listing, move)
     # Compare-and-set: only one of two concurrent decisions on the same status wins.
     now = utcnow()
-    moved = session.execute(
-        update(ProviderListing)
-        .where(ProviderListing.id == listing.id, ProviderListing.status == current)
-        .values(status=target, reason=reason, decided_by=principal.id, decided_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not moved:
-        session.rollback()
-        session.refresh(listing)
-        raise LISTING_STATES.illegal(listing, move)
-    session.add(_decision(listing.id, current, target, reason, principal))
-    record(
-        session,
-        principal,
-        f"listing.{move}",
-        listing,
-        {"status": current.value},
-        {"status": target.value, "reason": reason},
-    )
-    if {current, target} & MATCHER_READS:
-        # A Core update: the flush hook never sees it, so the re-match is asked for here.
-        # A suspension holds at every agency, so all of the provider's agencies re-match.
-        provider_inputs_changed(session, provider_ids=[listing.provider_id])
-    session.commit()
+    with unit_of_work(session) as uow:
+        moved = session.execute(
+            update(ProviderListing)
+            .where(ProviderListing.id == listing.id, ProviderListing.status == current)
+            .values(status=target, reason=reason, decided_by=principal.id, decided_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if not moved:
+            uow.rollback()
+            session.refresh(listing)
+            raise LISTING_STATES.illegal(listing, move)
+        session.add(_decision(listing.id, current, target, reason, principal))
+        record(
+            session,
+            principal,
+            f"listing.{move}",
+            listing,
+            {"status": current.value},
+            {"status": target.value, "reason": reason},
+        )
+        if {current, target} & MATCHER_READS:
+            # A Core update: the flush hook never sees it, so the re-match is asked for here.
+            # A suspension holds at every agency, so all of the provider's agencies re-match.
+            provider_inputs_changed(session, provider_ids=[listing.provider_id])
+        uow.commit()
     session.refresh(listing)
     return listing
 
@@ -230,22 +226,23 @@ def record_isf_approval(
             IsfApproval.provider_id == provider.id, IsfApproval.council_id == council_id
         )
     )
-    if approval is None:
-        approval = IsfApproval(id=new_id("isa"), provider_id=provider.id, council_id=council_id)
-        session.add(approval)
-    before = None if approval.recorded_by is None else {"approved": approval.approved}
-    approval.approved, approval.reason, approval.recorded_by = approved, reason, principal.id
-    session.flush()
-    record(
-        session,
-        principal,
-        "isf_approval.recorded",
-        approval,
-        before,
-        {"approved": approved, "reason": reason},
-        council_id=council_id,
-    )
-    session.commit()
+    with unit_of_work(session) as uow:
+        if approval is None:
+            approval = IsfApproval(id=new_id("isa"), provider_id=provider.id, council_id=council_id)
+            session.add(approval)
+        before = None if approval.recorded_by is None else {"approved": approval.approved}
+        approval.approved, approval.reason, approval.recorded_by = approved, reason, principal.id
+        session.flush()
+        record(
+            session,
+            principal,
+            "isf_approval.recorded",
+            approval,
+            before,
+            {"approved": approved, "reason": reason},
+            council_id=council_id,
+        )
+        uow.commit()
     return approval
 
 

@@ -11,16 +11,16 @@ import datetime as dt
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from agency.access import Action, Kind, Principal, authorize, load
+from agency.access import Action, Kind, Principal, authorize, load, visible_to
 from agency.db import utcnow
 from agency.directory import places
 from agency.errors import ReadOnly
 from agency.ids import new_id
 from agency.seekers.exceptions import PartnerOnly, Pseudonymised, ReferenceTaken, SeekerErased
 from agency.seekers.models import CareSeeker, Consent, ContactPreference
+from agency.unit_of_work import unit_of_work
 
 M = TypeVar("M")
 
@@ -90,20 +90,15 @@ def register_seeker(
         sector=sector,
     )
     seeker.consents = [_consent(seeker.id, **consent)]
-    session.add(seeker)
-    try:
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise _reference_taken(reference) from None
+    with unit_of_work(session, integrity_error=lambda: _reference_taken(reference)) as uow:
+        session.add(seeker)
+        uow.commit()
     return seeker
 
 
 def seekers_of_partner(principal: Principal, reference: str | None = None) -> Select[Any]:
     """The partner's own seekers, oldest first (a query for page_of)."""
-    stmt = select(CareSeeker).where(CareSeeker.partner_client_id == principal.id)
-    if principal.kind is Kind.ADMIN:
-        stmt = select(CareSeeker)
+    stmt = select(CareSeeker).where(visible_to(CareSeeker, principal))
     if reference is not None:
         stmt = stmt.where(CareSeeker.reference == reference)
     return stmt.order_by(CareSeeker.created_at, CareSeeker.id)
@@ -122,12 +117,13 @@ def change_seeker(
 ) -> CareSeeker:
     """Change a seeker's name, contact preference or postcode (kept as outcode and sector)."""
     seeker = writable_seeker(session, principal, seeker_id)
-    if "postcode" in changes:
-        seeker.outcode, seeker.sector, _lat, _lon = places.parse(changes["postcode"])
-    for name in ("display_name", "contact_preference"):
-        if name in changes:
-            setattr(seeker, name, changes[name])
-    session.commit()
+    with unit_of_work(session) as uow:
+        if "postcode" in changes:
+            seeker.outcode, seeker.sector, _lat, _lon = places.parse(changes["postcode"])
+        for name in ("display_name", "contact_preference"):
+            if name in changes:
+                setattr(seeker, name, changes[name])
+        uow.commit()
     return seeker
 
 
@@ -143,8 +139,9 @@ def record_consent(
     """Add a new version of the seeker's consent (earlier versions stay as they were)."""
     seeker = writable_seeker(session, principal, seeker_id)
     consent = _consent(seeker.id, terms_version=terms_version, purposes=purposes, given_at=given_at)
-    seeker.consents.append(consent)
-    session.commit()
+    with unit_of_work(session) as uow:
+        seeker.consents.append(consent)
+        uow.commit()
     return consent
 
 
@@ -153,8 +150,9 @@ def withdraw_consent(
 ) -> CareSeeker:
     """Withdraw every consent: no new care request can be made until consent is given again."""
     seeker = writable_seeker(session, principal, seeker_id)
-    _withdraw_all(seeker, withdrawn_at or utcnow())
-    session.commit()
+    with unit_of_work(session) as uow:
+        _withdraw_all(seeker, withdrawn_at or utcnow())
+        uow.commit()
     return seeker
 
 
@@ -170,8 +168,9 @@ def erase_seeker(session: Session, principal: Principal, seeker_id: str) -> Care
     from agency.erasure import erase  # it reaches into domains that depend on this one
 
     seeker = writable_seeker(session, principal, seeker_id)
-    erase(session, principal, seeker)
-    session.commit()
+    with unit_of_work(session) as uow:
+        erase(session, principal, seeker)
+        uow.commit()
     return seeker
 
 

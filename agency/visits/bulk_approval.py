@@ -26,7 +26,6 @@ from agency.db import utcnow
 from agency.directory.models import Agency
 from agency.errors import DomainError, NotFound
 from agency.introductions.models import Arrangement
-from agency.introductions.workflow import guarded
 from agency.isf.ledger import _overdraft_floors, balances, ledger_account
 from agency.isf.ledger_batch import Movement, post_entries
 from agency.isf.models import (
@@ -38,6 +37,7 @@ from agency.isf.models import (
     IsfStatus,
     LedgerAccount,
 )
+from agency.unit_of_work import unit_of_work
 from agency.visits.models import Timesheet, TimesheetStatus, VisitStatus
 from agency.visits.pricing import invoice_lines
 from agency.visits.timesheets import _manager_only, invoice_id_for
@@ -67,59 +67,59 @@ def approve_timesheets(
     return {"approved": outcome.approved, "refused": outcome.refused}
 
 
-@guarded
 def _approve_chunk(
     session: Session, principal: Principal, ids: Sequence[str], outcome: Outcome
 ) -> None:
-    timesheets = session.scalars(
-        select(Timesheet)
-        .where(Timesheet.id.in_(ids))
-        .order_by(Timesheet.id)
-        .with_for_update(of=Timesheet)
-        .options(selectinload(Timesheet.visits))
-        .execution_options(populate_existing=True)
-    ).all()
-    found = {t.id: t for t in timesheets}
-    arrangements = {
-        a.id: a
-        for a in session.scalars(
-            select(Arrangement)
-            .where(Arrangement.id.in_({t.arrangement_id for t in timesheets}))
-            .options(selectinload(Arrangement.versions))
-        )
-    }
-    isfs = {
-        i.id: i
-        for i in session.scalars(
-            select(IsfAccount).where(
-                IsfAccount.id.in_(
-                    {a.isf_account_id for a in arrangements.values() if a.isf_account_id}
+    with unit_of_work(session) as uow:
+        timesheets = session.scalars(
+            select(Timesheet)
+            .where(Timesheet.id.in_(ids))
+            .order_by(Timesheet.id)
+            .with_for_update(of=Timesheet)
+            .options(selectinload(Timesheet.visits))
+            .execution_options(populate_existing=True)
+        ).all()
+        found = {t.id: t for t in timesheets}
+        arrangements = {
+            a.id: a
+            for a in session.scalars(
+                select(Arrangement)
+                .where(Arrangement.id.in_({t.arrangement_id for t in timesheets}))
+                .options(selectinload(Arrangement.versions))
+            )
+        }
+        isfs = {
+            i.id: i
+            for i in session.scalars(
+                select(IsfAccount).where(
+                    IsfAccount.id.in_(
+                        {a.isf_account_id for a in arrangements.values() if a.isf_account_id}
+                    )
                 )
             )
-        )
-    }
-    ready = []
-    for timesheet_id in ids:
-        timesheet = found.get(timesheet_id)
-        refusal = _refusal(principal, timesheet, arrangements, isfs, timesheet_id)
-        if refusal is not None:
-            outcome.refuse(timesheet_id, *refusal)
-            continue
-        assert timesheet is not None
-        arrangement = arrangements[timesheet.arrangement_id]
-        try:
-            lines = invoice_lines(arrangement.versions, timesheet.visits)
-        except DomainError as error:
-            outcome.refuse(timesheet_id, error.code, str(error))
-            continue
-        ready.append((timesheet, arrangement, lines))
-    ready.sort(key=lambda item: (item[0].submitted_at, item[0].id))
-    accounts = _ledger_accounts(session, ready, isfs)
-    ready = _within_funds(session, ready, accounts, outcome)
-    _write(session, principal, ready, isfs, accounts)
-    approved = [t.id for t, _, _ in ready]
-    session.commit()  # expires the timesheets, written with Core above
-    outcome.approved.extend(approved)
+        }
+        ready = []
+        for timesheet_id in ids:
+            timesheet = found.get(timesheet_id)
+            refusal = _refusal(principal, timesheet, arrangements, isfs, timesheet_id)
+            if refusal is not None:
+                outcome.refuse(timesheet_id, *refusal)
+                continue
+            assert timesheet is not None
+            arrangement = arrangements[timesheet.arrangement_id]
+            try:
+                lines = invoice_lines(arrangement.versions, timesheet.visits)
+            except DomainError as error:
+                outcome.refuse(timesheet_id, error.code, str(error))
+                continue
+            ready.append((timesheet, arrangement, lines))
+        ready.sort(key=lambda item: (item[0].submitted_at, item[0].id))
+        accounts = _ledger_accounts(session, ready, isfs)
+        ready = _within_funds(session, ready, accounts, outcome)
+        _write(session, principal, ready, isfs, accounts)
+        approved = [t.id for t, _, _ in ready]
+        uow.commit()  # expires the timesheets, written with Core above
+        outcome.approved.extend(approved)
 
 
 def _refusal(

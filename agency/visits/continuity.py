@@ -20,11 +20,11 @@ from agency.dates import LONDON
 from agency.db import utcnow
 from agency.errors import Conflict, Forbidden, NotFound
 from agency.ids import new_id
-from agency.introductions.workflow import commit, guarded
 from agency.jobs.models import JobRecord
 from agency.jobs.queue import job
 from agency.providers.models import Provider
 from agency.seekers.models import CareSeeker
+from agency.unit_of_work import unit_of_work
 from agency.visits.planned_models import CoverStatus, PlannedStatus, PlannedVisit, RotaFeed
 from agency.visits.planning import HORIZON_DAYS
 from agency.webhooks.service import emit
@@ -113,78 +113,80 @@ def _event_data(planned: PlannedVisit) -> dict[str, Any]:
     }
 
 
-@guarded
 def cancel_planned_visit(
     session: Session, principal: Principal, planned_id: str, reason: str
 ) -> PlannedVisit:
     """The provider cancels a visit that has not started; the partner is told."""
-    planned = load(session, principal, PlannedVisit, planned_id, Action.WRITE)
-    if principal.kind not in (Kind.PROVIDER, Kind.ADMIN):
-        raise Forbidden("Only the visit's provider cancels it.")
-    session.refresh(planned, with_for_update=True)
-    if planned.status is not P.PLANNED or planned.starts_at <= utcnow():
-        raise Conflict(
-            "Only a planned visit that has not started can be cancelled.",
-            code="visit_not_cancellable",
-            current_status=planned.status.value,
+    with unit_of_work(session) as uow:
+        planned = load(session, principal, PlannedVisit, planned_id, Action.WRITE)
+        if principal.kind not in (Kind.PROVIDER, Kind.ADMIN):
+            raise Forbidden("Only the visit's provider cancels it.")
+        session.refresh(planned, with_for_update=True)
+        if planned.status is not P.PLANNED or planned.starts_at <= utcnow():
+            raise Conflict(
+                "Only a planned visit that has not started can be cancelled.",
+                code="visit_not_cancellable",
+                current_status=planned.status.value,
+            )
+        planned.status = P.CANCELLED
+        planned.cancelled_at, planned.cancelled_by = utcnow(), principal.id
+        planned.cancel_reason = reason
+        record(
+            session,
+            principal,
+            "planned_visit.cancelled",
+            planned,
+            {"status": P.PLANNED.value},
+            {"status": planned.status.value, "reason": reason},
         )
-    planned.status = P.CANCELLED
-    planned.cancelled_at, planned.cancelled_by = utcnow(), principal.id
-    planned.cancel_reason = reason
-    record(
-        session,
-        principal,
-        "planned_visit.cancelled",
-        planned,
-        {"status": P.PLANNED.value},
-        {"status": planned.status.value, "reason": reason},
-    )
-    emit(session, "visit.cancelled", planned.partner_client_id, _event_data(planned))
-    commit(session)
-    return planned
+        emit(session, "visit.cancelled", planned.partner_client_id, _event_data(planned))
+        uow.commit()
+        return planned
 
 
-@guarded
 def acknowledge_missed(session: Session, principal: Principal, planned_id: str) -> PlannedVisit:
     """The manager has dealt with a missed visit; it leaves the missed list."""
-    planned = load(session, principal, PlannedVisit, planned_id, Action.WRITE)
-    if principal.kind not in (Kind.MANAGER, Kind.ADMIN):
-        raise Forbidden("The agency's manager works through the missed list.")
-    if planned.status is not P.MISSED or planned.acknowledged_at is not None:
-        raise Conflict(
-            "Only a missed visit not yet dealt with can be acknowledged.",
-            code="not_missed",
-            current_status=planned.status.value,
-        )
-    planned.acknowledged_at, planned.acknowledged_by = utcnow(), principal.id
-    record(session, principal, "planned_visit.acknowledged", planned, None, {"status": "missed"})
-    commit(session)
-    return planned
+    with unit_of_work(session) as uow:
+        planned = load(session, principal, PlannedVisit, planned_id, Action.WRITE)
+        if principal.kind not in (Kind.MANAGER, Kind.ADMIN):
+            raise Forbidden("The agency's manager works through the missed list.")
+        if planned.status is not P.MISSED or planned.acknowledged_at is not None:
+            raise Conflict(
+                "Only a missed visit not yet dealt with can be acknowledged.",
+                code="not_missed",
+                current_status=planned.status.value,
+            )
+        planned.acknowledged_at, planned.acknowledged_by = utcnow(), principal.id
+        missed = {"status": "missed"}
+        record(session, principal, "planned_visit.acknowledged", planned, None, missed)
+        uow.commit()
+        return planned
 
 
 def mark_missed(session: Session, after_minutes: int, now: dt.datetime | None = None) -> int:
     """Planned visits with nothing logged ``after_minutes`` past their end become missed;
     each is audited and owed to the partner as ``visit.missed`` (one transaction)."""
     now = now or utcnow()
-    due = session.scalars(
-        select(PlannedVisit)
-        .where(
-            PlannedVisit.status == P.PLANNED,
-            PlannedVisit.ends_at <= now - dt.timedelta(minutes=after_minutes),
-            # A visit another provider accepted to cover is theirs to make (agency.visits.cover).
-            or_(
-                PlannedVisit.cover_status.is_(None),
-                PlannedVisit.cover_status != CoverStatus.ACCEPTED,
-            ),
-        )
-        .order_by(PlannedVisit.ends_at, PlannedVisit.id)
-        .with_for_update(skip_locked=True)
-    ).all()
-    for planned in due:
-        planned.status, planned.missed_at = P.MISSED, now
-        record(session, None, "planned_visit.missed", planned, {"status": "planned"}, None)
-        emit(session, "visit.missed", planned.partner_client_id, _event_data(planned))
-    session.commit()
+    with unit_of_work(session) as uow:
+        due = session.scalars(
+            select(PlannedVisit)
+            .where(
+                PlannedVisit.status == P.PLANNED,
+                PlannedVisit.ends_at <= now - dt.timedelta(minutes=after_minutes),
+                # A visit another provider accepted to cover is theirs to make (visits.cover).
+                or_(
+                    PlannedVisit.cover_status.is_(None),
+                    PlannedVisit.cover_status != CoverStatus.ACCEPTED,
+                ),
+            )
+            .order_by(PlannedVisit.ends_at, PlannedVisit.id)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for planned in due:
+            planned.status, planned.missed_at = P.MISSED, now
+            record(session, None, "planned_visit.missed", planned, {"status": "planned"}, None)
+            emit(session, "visit.missed", planned.partner_client_id, _event_data(planned))
+        uow.commit()
     return len(due)
 
 
@@ -255,11 +257,12 @@ def issue_rota_feed(session: Session, principal: Principal) -> str:
         raise Forbidden("A rota feed belongs to a provider.")
     token = secrets.token_urlsafe(32)
     feed = session.scalar(select(RotaFeed).where(RotaFeed.provider_id == principal.provider_id))
-    if feed is None:
-        feed = RotaFeed(id=new_id("rfd"), provider_id=principal.provider_id)
-        session.add(feed)
-    feed.token_digest, feed.created_at = digest(token), utcnow()
-    session.commit()
+    with unit_of_work(session) as uow:
+        if feed is None:
+            feed = RotaFeed(id=new_id("rfd"), provider_id=principal.provider_id)
+            session.add(feed)
+        feed.token_digest, feed.created_at = digest(token), utcnow()
+        uow.commit()
     return token
 
 
@@ -269,8 +272,9 @@ def revoke_rota_feed(session: Session, principal: Principal) -> None:
     feed = session.scalar(select(RotaFeed).where(RotaFeed.provider_id == principal.provider_id))
     if feed is None:
         raise NotFound("No rota feed.")
-    session.delete(feed)
-    session.commit()
+    with unit_of_work(session) as uow:
+        session.delete(feed)
+        uow.commit()
 
 
 def rota_feed_visits(session: Session, token: str) -> list[PlannedVisit]:

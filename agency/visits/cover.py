@@ -32,7 +32,6 @@ from agency.errors import Conflict, Forbidden, InvalidInput, NotFound
 from agency.ids import new_id
 from agency.introductions.models import Arrangement, ArrangementStatus
 from agency.introductions.pools import agency_weights, build_pool, request_spec
-from agency.introductions.workflow import commit, guarded
 from agency.providers.models import (
     AvailabilityException,
     Provider,
@@ -41,6 +40,7 @@ from agency.providers.models import (
 )
 from agency.schedule import windows_to_mask
 from agency.seekers.models import CareRequest, CareSeeker
+from agency.unit_of_work import unit_of_work
 from agency.visits import visits as visit_service
 from agency.visits.continuity import listed_here
 from agency.visits.models import Visit, VisitStatus
@@ -129,6 +129,23 @@ def _busy(session: Session, planned: PlannedVisit, provider_ids: list[str]) -> s
     return busy
 
 
+def _slot_bounds(planned: PlannedVisit) -> dict[str, str]:
+    """The visit's window on the matcher's 30-minute slots: every slot it touches (a visit
+    planned 09:00-09:25 asks for a provider free 09:00-09:30)."""
+
+    def minutes(clock: str) -> int:
+        hours, mins = clock.split(":")
+        return int(hours) * 60 + int(mins)
+
+    slot = matching.availability.SLOT_MINUTES
+    start = minutes(planned.start_time) // slot * slot
+    end = min(-(-minutes(planned.end_time) // slot) * slot, 24 * 60)
+    return {
+        "start": f"{start // 60:02d}:{start % 60:02d}",
+        "end": f"{end // 60:02d}:{end % 60:02d}",
+    }
+
+
 def _number(value: float) -> float | None:
     return round(value, 6) if isfinite(value) else None
 
@@ -151,8 +168,7 @@ def _ranked(session: Session, planned: PlannedVisit, k: int) -> list[dict[str, A
         request_spec(care_request).known_provider_ids
     )
     known |= set(team)  # the arrangement's team know the seeker: the engine's continuity
-    window = {"weekday": planned.date.weekday(), "start": planned.start_time}
-    window["end"] = planned.end_time
+    window = {"weekday": planned.date.weekday(), **_slot_bounds(planned)}
     spec = dataclasses.replace(
         request_spec(care_request),
         request_id=planned.id,
@@ -193,36 +209,36 @@ def _ranked(session: Session, planned: PlannedVisit, k: int) -> list[dict[str, A
     ]
 
 
-@guarded
 def offer_cover(
     session: Session, principal: Principal, planned_id: str, provider_id: str
 ) -> PlannedVisit:
     """The manager offers one visit to a provider the engine proposes for it."""
-    planned = _coverable(session, principal, planned_id)
-    _offer(session, principal, planned, provider_id, strict=True)
-    commit(session)
-    return planned
+    with unit_of_work(session) as uow:
+        planned = _coverable(session, principal, planned_id)
+        _offer(session, principal, planned, provider_id, strict=True)
+        uow.commit()
+        return planned
 
 
-@guarded
 def offer_absence_cover(
     session: Session, principal: Principal, absent_provider_id: str, provider_id: str
 ) -> list[PlannedVisit]:
     """The manager offers every affected visit of the absence that ``provider_id`` is
     proposed for (the others are left for another provider)."""
-    stmt = affected_visits(session, principal, absent_provider_id)
-    offered = []
-    for planned in session.scalars(stmt).all():
-        if planned.cover_status in (C.OFFERED, C.ACCEPTED) or planned.starts_at <= utcnow():
-            continue
-        if _offer(session, principal, planned, provider_id, strict=False):
-            offered.append(planned)
-    if not offered:
-        raise InvalidInput(
-            errors={"provider_id": ["Not proposed as cover for any affected visit."]}
-        )
-    commit(session)
-    return offered
+    with unit_of_work(session) as uow:
+        stmt = affected_visits(session, principal, absent_provider_id)
+        offered = []
+        for planned in session.scalars(stmt).all():
+            if planned.cover_status in (C.OFFERED, C.ACCEPTED) or planned.starts_at <= utcnow():
+                continue
+            if _offer(session, principal, planned, provider_id, strict=False):
+                offered.append(planned)
+        if not offered:
+            raise InvalidInput(
+                errors={"provider_id": ["Not proposed as cover for any affected visit."]}
+            )
+        uow.commit()
+        return offered
 
 
 def _offer(
@@ -280,24 +296,24 @@ def _offered_to(session: Session, principal: Principal, planned_id: str) -> Plan
     return planned
 
 
-@guarded
 def answer_cover(
     session: Session, principal: Principal, planned_id: str, accept: bool
 ) -> PlannedVisit:
     """The cover provider accepts (the visit is theirs to make) or declines."""
-    planned = _offered_to(session, principal, planned_id)
-    planned.cover_status = C.ACCEPTED if accept else C.DECLINED
-    planned.cover_answered_at = utcnow()
-    record(
-        session,
-        principal,
-        "planned_visit.cover_accepted" if accept else "planned_visit.cover_declined",
-        planned,
-        {"cover_status": C.OFFERED.value},
-        {"cover_status": planned.cover_status.value},
-    )
-    commit(session)
-    return planned
+    with unit_of_work(session) as uow:
+        planned = _offered_to(session, principal, planned_id)
+        planned.cover_status = C.ACCEPTED if accept else C.DECLINED
+        planned.cover_answered_at = utcnow()
+        record(
+            session,
+            principal,
+            "planned_visit.cover_accepted" if accept else "planned_visit.cover_declined",
+            planned,
+            {"cover_status": C.OFFERED.value},
+            {"cover_status": planned.cover_status.value},
+        )
+        uow.commit()
+        return planned
 
 
 def cover_offers_for(principal: Principal) -> Select[Any]:
@@ -338,26 +354,27 @@ def set_backup_provider(
         raise InvalidInput(errors={"provider_id": ["No such provider."]})
     row = session.scalar(select(BackupProvider).where(BackupProvider.seeker_id == seeker.id))
     before = {"provider_id": row.provider_id if row else None}
-    if provider_id is None:
-        if row is not None:
-            session.delete(row)
-    elif row is None:
-        row = BackupProvider(
-            id=new_id("bkp"), seeker_id=seeker.id, provider_id=provider_id, set_by=principal.id
+    with unit_of_work(session) as uow:
+        if provider_id is None:
+            if row is not None:
+                session.delete(row)
+        elif row is None:
+            row = BackupProvider(
+                id=new_id("bkp"), seeker_id=seeker.id, provider_id=provider_id, set_by=principal.id
+            )
+            session.add(row)
+        else:
+            row.provider_id, row.set_by, row.created_at = provider_id, principal.id, utcnow()
+        session.flush()
+        record(
+            session,
+            principal,
+            "care_seeker.backup_provider",
+            seeker,
+            before,
+            {"provider_id": provider_id},
         )
-        session.add(row)
-    else:
-        row.provider_id, row.set_by, row.created_at = provider_id, principal.id, utcnow()
-    session.flush()
-    record(
-        session,
-        principal,
-        "care_seeker.backup_provider",
-        seeker,
-        before,
-        {"provider_id": provider_id},
-    )
-    session.commit()
+        uow.commit()
     return {"seeker_id": seeker.id, "provider_id": provider_id}
 
 
@@ -387,7 +404,6 @@ def covered_arrangement(
     return arrangement if accepted else None
 
 
-@guarded
 def log_cover_visit(
     session: Session,
     principal: Principal,
@@ -398,55 +414,58 @@ def log_cover_visit(
 ) -> Visit:
     """The cover provider logs the visit they made for an accepted cover (on its date);
     it is theirs (their timesheet), priced at the rates fixed when cover was offered."""
-    if principal.kind is not Kind.PROVIDER:
-        raise Forbidden("A cover visit is logged by the provider who accepted the cover.")
-    planned = session.get(PlannedVisit, planned_id)
-    if planned is None or planned.cover_provider_id != principal.provider_id:
-        raise NotFound(f"No planned visit with id {planned_id}.")
-    if planned.cover_status is not C.ACCEPTED:
-        raise Conflict(
-            "The cover was not accepted.",
-            code="cover_not_accepted",
-            current_status=planned.cover_status.value if planned.cover_status else None,
+    with unit_of_work(session) as uow:
+        if principal.kind is not Kind.PROVIDER:
+            raise Forbidden("A cover visit is logged by the provider who accepted the cover.")
+        planned = session.get(PlannedVisit, planned_id)
+        if planned is None or planned.cover_provider_id != principal.provider_id:
+            raise NotFound(f"No planned visit with id {planned_id}.")
+        if planned.cover_status is not C.ACCEPTED:
+            raise Conflict(
+                "The cover was not accepted.",
+                code="cover_not_accepted",
+                current_status=planned.cover_status.value if planned.cover_status else None,
+            )
+        if planned.visit_id is not None:
+            raise Conflict("A visit is already logged for it.", code="visit_already_logged")
+        arrangement = session.get(Arrangement, planned.arrangement_id)
+        assert arrangement is not None
+        if arrangement.status is not ArrangementStatus.ACTIVE:
+            raise Conflict(
+                f"The arrangement is {arrangement.status.value}; "
+                "visits are logged while it is active.",
+                code="arrangement_not_active",
+                current_status=arrangement.status.value,
+            )
+        visit = Visit(
+            id=new_id("vis"),
+            arrangement_id=arrangement.id,
+            provider_id=principal.provider_id,
+            agency_id=arrangement.agency_id,
+            council_id=arrangement.council_id,
+            partner_client_id=arrangement.partner_client_id,
+            status=VisitStatus.LOGGED,
+            flags=[],
+            created_by=principal.id,
+            cover_rates_pence=dict(planned.cover_rates_pence or {}),
         )
-    if planned.visit_id is not None:
-        raise Conflict("A visit is already logged for it.", code="visit_already_logged")
-    arrangement = session.get(Arrangement, planned.arrangement_id)
-    assert arrangement is not None
-    if arrangement.status is not ArrangementStatus.ACTIVE:
-        raise Conflict(
-            f"The arrangement is {arrangement.status.value}; visits are logged while it is active.",
-            code="arrangement_not_active",
-            current_status=arrangement.status.value,
+        visit_service._apply(
+            visit, arrangement, {**fields, "date": planned.date}, today or london_today()
         )
-    visit = Visit(
-        id=new_id("vis"),
-        arrangement_id=arrangement.id,
-        provider_id=principal.provider_id,
-        agency_id=arrangement.agency_id,
-        council_id=arrangement.council_id,
-        partner_client_id=arrangement.partner_client_id,
-        status=VisitStatus.LOGGED,
-        flags=[],
-        created_by=principal.id,
-        cover_rates_pence=dict(planned.cover_rates_pence or {}),
-    )
-    visit_service._apply(
-        visit, arrangement, {**fields, "date": planned.date}, today or london_today()
-    )
-    session.add(visit)
-    visit_service._refresh_overlaps(session, [visit, *visit_service._overlapping(session, visit)])
-    planned.visit_id, planned.status = visit.id, P.DONE
-    record(
-        session,
-        principal,
-        "visit.logged",
-        visit,
-        None,
-        {**visit_service._audit_view(visit), "cover_for": planned.id},
-    )
-    commit(session)
-    return visit
+        session.add(visit)
+        overlapping = visit_service._overlapping(session, visit)
+        visit_service._refresh_overlaps(session, [visit, *overlapping])
+        planned.visit_id, planned.status = visit.id, P.DONE
+        record(
+            session,
+            principal,
+            "visit.logged",
+            visit,
+            None,
+            {**visit_service._audit_view(visit), "cover_for": planned.id},
+        )
+        uow.commit()
+        return visit
 
 
 # An arrangement's small team (Equal Care's teams): other providers who know the seeker.
@@ -472,58 +491,60 @@ def get_team(session: Session, principal: Principal, arrangement_id: str) -> dic
     return {"arrangement_id": arrangement.id, "provider_ids": team_of(session, arrangement.id)}
 
 
-@guarded
 def set_team(
     session: Session, principal: Principal, arrangement_id: str, provider_ids: list[str]
 ) -> dict[str, Any]:
     """The manager, or the partner for the seeker, sets the team (at most ``MAX_TEAM``
     other providers listed at the arrangement's agency); audited."""
-    arrangement = load(session, principal, Arrangement, arrangement_id, Action.WRITE)
-    if principal.kind not in (Kind.MANAGER, Kind.PARTNER, Kind.ADMIN):
-        raise Forbidden("An arrangement's team is set by the manager or the seeker's partner.")
-    wanted = list(dict.fromkeys(provider_ids))
-    if len(wanted) > MAX_TEAM:
-        raise InvalidInput(errors={"provider_ids": [f"A team has at most {MAX_TEAM} providers."]})
-    if arrangement.provider_id in wanted:
-        raise InvalidInput(
-            errors={"provider_ids": ["The arrangement's own provider is not cover."]}
-        )
-    listed = set(
-        session.scalars(
-            select(ProviderListing.provider_id).where(
-                ProviderListing.agency_id == arrangement.agency_id,
-                ProviderListing.provider_id.in_(wanted),
+    with unit_of_work(session) as uow:
+        arrangement = load(session, principal, Arrangement, arrangement_id, Action.WRITE)
+        if principal.kind not in (Kind.MANAGER, Kind.PARTNER, Kind.ADMIN):
+            raise Forbidden("An arrangement's team is set by the manager or the seeker's partner.")
+        wanted = list(dict.fromkeys(provider_ids))
+        if len(wanted) > MAX_TEAM:
+            at_most = f"A team has at most {MAX_TEAM} providers."
+            raise InvalidInput(errors={"provider_ids": [at_most]})
+        if arrangement.provider_id in wanted:
+            raise InvalidInput(
+                errors={"provider_ids": ["The arrangement's own provider is not cover."]}
             )
-        )
-    )
-    if missing := [p for p in wanted if p not in listed]:
-        raise InvalidInput(
-            errors={"provider_ids": [f"Not providers listed at this agency: {missing}."]}
-        )
-    before = team_of(session, arrangement.id)
-    rows = session.scalars(select(TeamMember).where(TeamMember.arrangement_id == arrangement.id))
-    for row in rows:
-        if row.provider_id not in wanted:
-            session.delete(row)
-    for provider_id in wanted:
-        if provider_id not in before:
-            session.add(
-                TeamMember(
-                    id=new_id("tmm"),
-                    arrangement_id=arrangement.id,
-                    provider_id=provider_id,
-                    added_by=principal.id,
+        listed = set(
+            session.scalars(
+                select(ProviderListing.provider_id).where(
+                    ProviderListing.agency_id == arrangement.agency_id,
+                    ProviderListing.provider_id.in_(wanted),
                 )
             )
-    session.flush()
-    after = team_of(session, arrangement.id)
-    record(
-        session,
-        principal,
-        "arrangement.team",
-        arrangement,
-        {"provider_ids": before},
-        {"provider_ids": after},
-    )
-    commit(session)
-    return {"arrangement_id": arrangement.id, "provider_ids": after}
+        )
+        if missing := [p for p in wanted if p not in listed]:
+            raise InvalidInput(
+                errors={"provider_ids": [f"Not providers listed at this agency: {missing}."]}
+            )
+        before = team_of(session, arrangement.id)
+        members = select(TeamMember).where(TeamMember.arrangement_id == arrangement.id)
+        rows = session.scalars(members)
+        for row in rows:
+            if row.provider_id not in wanted:
+                session.delete(row)
+        for provider_id in wanted:
+            if provider_id not in before:
+                session.add(
+                    TeamMember(
+                        id=new_id("tmm"),
+                        arrangement_id=arrangement.id,
+                        provider_id=provider_id,
+                        added_by=principal.id,
+                    )
+                )
+        session.flush()
+        after = team_of(session, arrangement.id)
+        record(
+            session,
+            principal,
+            "arrangement.team",
+            arrangement,
+            {"provider_ids": before},
+            {"provider_ids": after},
+        )
+        uow.commit()
+        return {"arrangement_id": arrangement.id, "provider_ids": after}

@@ -29,6 +29,7 @@ from agency.ids import new_id
 from agency.introductions.models import Arrangement, ArrangementStatus, ArrangementVersion
 from agency.jobs.models import JobRecord
 from agency.jobs.queue import job
+from agency.unit_of_work import unit_of_work
 from agency.visits.models import Flag, Visit
 from agency.visits.planned_models import CoverStatus, PlannedStatus, PlannedVisit
 from agency.visits.visit_rules import minutes_of_day, visit_instants
@@ -183,18 +184,19 @@ def plan_all(session: Session, now: dt.datetime | None = None) -> dict[str, int]
     session.rollback()
     totals = {"arrangements": 0, "added": 0, "changed": 0, "removed": 0}
     for arrangement_id in ids:
-        arrangement = session.scalar(
-            select(Arrangement)
-            .where(Arrangement.id == arrangement_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        if arrangement is None:
-            continue
-        for key, value in plan_arrangement(session, arrangement, now=now).items():
-            totals[key] += value
-        totals["arrangements"] += 1
-        session.commit()
+        with unit_of_work(session) as uow:
+            arrangement = session.scalar(
+                select(Arrangement)
+                .where(Arrangement.id == arrangement_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+            if arrangement is None:
+                continue
+            for key, value in plan_arrangement(session, arrangement, now=now).items():
+                totals[key] += value
+            totals["arrangements"] += 1
+            uow.commit()
     return totals
 
 

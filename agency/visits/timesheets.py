@@ -22,9 +22,9 @@ from agency.directory.models import Agency
 from agency.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from agency.ids import new_id
 from agency.introductions.models import Arrangement
-from agency.introductions.workflow import commit, guarded
 from agency.isf.invoices import approve_invoice
 from agency.isf.models import Invoice
+from agency.unit_of_work import unit_of_work
 from agency.visits.cover import covered_arrangement
 from agency.visits.models import TIMESHEET_STATES, Timesheet, TimesheetStatus, Visit, VisitStatus
 from agency.visits.pricing import invoice_lines
@@ -78,7 +78,6 @@ def _manager_only(principal: Principal) -> None:
         raise Forbidden("Timesheets are approved or queried by the agency's manager.")
 
 
-@guarded
 def submit_timesheet(
     session: Session,
     principal: Principal,
@@ -91,33 +90,39 @@ def submit_timesheet(
     A provider who accepted cover on the arrangement submits their own cover visits
     (their timesheet, invoiced to them at their rates against the same ISF).
     """
-    arrangement = covered_arrangement(session, principal, arrangement_id) or load(
-        session, principal, Arrangement, arrangement_id, Action.WRITE
-    )
-    _provider_only(principal)
-    provider_id = (
-        principal.provider_id if principal.kind is Kind.PROVIDER else arrangement.provider_id
-    )
-    _check_period(period_start, period_end)
-    timesheet = Timesheet(
-        id=new_id("tms"),
-        arrangement_id=arrangement.id,
-        provider_id=provider_id,
-        agency_id=arrangement.agency_id,
-        council_id=arrangement.council_id,
-        partner_client_id=arrangement.partner_client_id,
-        period_start=period_start,
-        period_end=period_end,
-        status=TS.SUBMITTED,
-        submitted_at=utcnow(),
-    )
-    session.add(timesheet)
-    visits = _gather(session, timesheet)
-    record(
-        session, principal, "timesheet.submitted", timesheet, None, _audit_view(timesheet, visits)
-    )
-    commit(session)
-    return timesheet
+    with unit_of_work(session) as uow:
+        arrangement = covered_arrangement(session, principal, arrangement_id) or load(
+            session, principal, Arrangement, arrangement_id, Action.WRITE
+        )
+        _provider_only(principal)
+        provider_id = (
+            principal.provider_id if principal.kind is Kind.PROVIDER else arrangement.provider_id
+        )
+        _check_period(period_start, period_end)
+        timesheet = Timesheet(
+            id=new_id("tms"),
+            arrangement_id=arrangement.id,
+            provider_id=provider_id,
+            agency_id=arrangement.agency_id,
+            council_id=arrangement.council_id,
+            partner_client_id=arrangement.partner_client_id,
+            period_start=period_start,
+            period_end=period_end,
+            status=TS.SUBMITTED,
+            submitted_at=utcnow(),
+        )
+        session.add(timesheet)
+        visits = _gather(session, timesheet)
+        record(
+            session,
+            principal,
+            "timesheet.submitted",
+            timesheet,
+            None,
+            _audit_view(timesheet, visits),
+        )
+        uow.commit()
+        return timesheet
 
 
 def _load_for_update(session: Session, principal: Principal, timesheet_id: str) -> Timesheet:
@@ -132,33 +137,38 @@ def _load_for_update(session: Session, principal: Principal, timesheet_id: str) 
     return load(session, principal, Timesheet, timesheet.id, Action.WRITE)
 
 
-@guarded
 def resubmit_timesheet(session: Session, principal: Principal, timesheet_id: str) -> Timesheet:
     """Send a corrected, queried timesheet back for approval (picking up new visits too)."""
-    timesheet = _load_for_update(session, principal, timesheet_id)
-    _provider_only(principal)
-    TIMESHEET_STATES.move(timesheet, TS.SUBMITTED)
-    timesheet.submitted_at = utcnow()
-    visits = _gather(session, timesheet)
-    record(
-        session, principal, "timesheet.resubmitted", timesheet, None, _audit_view(timesheet, visits)
-    )
-    commit(session)
-    return timesheet
+    with unit_of_work(session) as uow:
+        timesheet = _load_for_update(session, principal, timesheet_id)
+        _provider_only(principal)
+        TIMESHEET_STATES.move(timesheet, TS.SUBMITTED)
+        timesheet.submitted_at = utcnow()
+        visits = _gather(session, timesheet)
+        record(
+            session,
+            principal,
+            "timesheet.resubmitted",
+            timesheet,
+            None,
+            _audit_view(timesheet, visits),
+        )
+        uow.commit()
+        return timesheet
 
 
-@guarded
 def query_timesheet(
     session: Session, principal: Principal, timesheet_id: str, reason: str
 ) -> Timesheet:
     """Send a timesheet back to the provider with a reason."""
-    timesheet = _load_for_update(session, principal, timesheet_id)
-    _manager_only(principal)
-    TIMESHEET_STATES.move(timesheet, TS.QUERIED)
-    timesheet.queried_at, timesheet.query_reason = utcnow(), reason
-    record(session, principal, "timesheet.queried", timesheet, None, {"reason": reason})
-    commit(session)
-    return timesheet
+    with unit_of_work(session) as uow:
+        timesheet = _load_for_update(session, principal, timesheet_id)
+        _manager_only(principal)
+        TIMESHEET_STATES.move(timesheet, TS.QUERIED)
+        timesheet.queried_at, timesheet.query_reason = utcnow(), reason
+        record(session, principal, "timesheet.queried", timesheet, None, {"reason": reason})
+        uow.commit()
+        return timesheet
 
 
 def invoice_id_for(timesheet: Timesheet) -> str:
@@ -178,52 +188,53 @@ def next_invoice_number(session: Session, agency: Agency, when: dt.datetime) -> 
     return f"{prefix}{taken + 1:04d}"
 
 
-@guarded
 def approve_timesheet(session: Session, principal: Principal, timesheet_id: str) -> Timesheet:
     """Approve a submitted timesheet and write its invoice (and ISF charge) in one commit."""
-    timesheet = _load_for_update(session, principal, timesheet_id)
-    _manager_only(principal)
-    TIMESHEET_STATES.move(timesheet, TS.APPROVED)
-    disputed = [v.id for v in timesheet.visits if v.status is VisitStatus.DISPUTED]
-    if disputed:
-        session.rollback()
-        raise Conflict(
-            "Disputed visits must be resolved (query the timesheet) before approval.",
-            code="visit_disputed",
-            visit_ids=disputed,
-        )
-    arrangement = session.get(Arrangement, timesheet.arrangement_id)
-    agency = session.get(Agency, timesheet.agency_id)
-    assert arrangement is not None and agency is not None
-    try:
-        lines = invoice_lines(arrangement.versions, timesheet.visits)
-        now = utcnow()
-        timesheet.approved_at, timesheet.approved_by = now, principal.id
-        timesheet.invoice_id = invoice_id_for(timesheet)
-        record(
-            session,
-            principal,
-            "timesheet.approved",
-            timesheet,
-            None,
-            {"invoice_id": timesheet.invoice_id},
-        )
-        approve_invoice(  # commits the timesheet, its invoice and the ISF charge together
-            session,
-            principal,
-            arrangement_id=arrangement.id,
-            period_start=timesheet.period_start,
-            period_end=timesheet.period_end,
-            lines=lines,
-            total_pence=sum(line["amount_pence"] for line in lines),
-            invoice_id=timesheet.invoice_id,
-            number=next_invoice_number(session, agency, now),
-            provider_id=timesheet.provider_id,  # a cover provider's timesheet pays them
-        )
-    except DomainError:
-        session.rollback()  # nothing of this approval may survive a refusal
-        raise
-    return timesheet
+    with unit_of_work(session) as uow:
+        timesheet = _load_for_update(session, principal, timesheet_id)
+        _manager_only(principal)
+        TIMESHEET_STATES.move(timesheet, TS.APPROVED)
+        disputed = [v.id for v in timesheet.visits if v.status is VisitStatus.DISPUTED]
+        if disputed:
+            uow.rollback()
+            raise Conflict(
+                "Disputed visits must be resolved (query the timesheet) before approval.",
+                code="visit_disputed",
+                visit_ids=disputed,
+            )
+        arrangement = session.get(Arrangement, timesheet.arrangement_id)
+        agency = session.get(Agency, timesheet.agency_id)
+        assert arrangement is not None and agency is not None
+        try:
+            lines = invoice_lines(arrangement.versions, timesheet.visits)
+            now = utcnow()
+            timesheet.approved_at, timesheet.approved_by = now, principal.id
+            timesheet.invoice_id = invoice_id_for(timesheet)
+            record(
+                session,
+                principal,
+                "timesheet.approved",
+                timesheet,
+                None,
+                {"invoice_id": timesheet.invoice_id},
+            )
+            approve_invoice(  # the timesheet, its invoice and the ISF charge: one commit
+                session,
+                principal,
+                arrangement_id=arrangement.id,
+                period_start=timesheet.period_start,
+                period_end=timesheet.period_end,
+                lines=lines,
+                total_pence=sum(line["amount_pence"] for line in lines),
+                invoice_id=timesheet.invoice_id,
+                number=next_invoice_number(session, agency, now),
+                provider_id=timesheet.provider_id,  # a cover provider's timesheet pays them
+            )
+            uow.commit()
+        except DomainError:
+            uow.rollback()  # nothing of this approval may survive a refusal
+            raise
+        return timesheet
 
 
 def get_timesheet(session: Session, principal: Principal, timesheet_id: str) -> Timesheet:

@@ -18,7 +18,7 @@ from agency.db import utcnow
 from agency.errors import Conflict, Forbidden, InvalidInput
 from agency.ids import new_id
 from agency.introductions.models import Arrangement, ArrangementStatus
-from agency.introductions.workflow import commit, guarded
+from agency.unit_of_work import unit_of_work
 from agency.visits import planning, visit_rules
 from agency.visits.models import VISIT_STATES, Flag, TimesheetStatus, Visit, VisitStatus
 
@@ -95,7 +95,6 @@ def _arrangement_for_provider(
     return arrangement
 
 
-@guarded
 def log_visit(
     session: Session,
     principal: Principal,
@@ -105,31 +104,33 @@ def log_visit(
     today: dt.date | None = None,
 ) -> Visit:
     """Record a visit the provider made; flags say where it departs from what was agreed."""
-    arrangement = _arrangement_for_provider(session, principal, arrangement_id)
-    if arrangement.status is not ArrangementStatus.ACTIVE:
-        raise Conflict(
-            f"The arrangement is {arrangement.status.value}; visits are logged while it is active.",
-            code="arrangement_not_active",
-            current_status=arrangement.status.value,
+    with unit_of_work(session) as uow:
+        arrangement = _arrangement_for_provider(session, principal, arrangement_id)
+        if arrangement.status is not ArrangementStatus.ACTIVE:
+            raise Conflict(
+                f"The arrangement is {arrangement.status.value}; "
+                "visits are logged while it is active.",
+                code="arrangement_not_active",
+                current_status=arrangement.status.value,
+            )
+        visit = Visit(
+            id=new_id("vis"),
+            arrangement_id=arrangement.id,
+            provider_id=arrangement.provider_id,
+            agency_id=arrangement.agency_id,
+            council_id=arrangement.council_id,
+            partner_client_id=arrangement.partner_client_id,
+            status=VisitStatus.LOGGED,
+            flags=[],
+            created_by=principal.id,
         )
-    visit = Visit(
-        id=new_id("vis"),
-        arrangement_id=arrangement.id,
-        provider_id=arrangement.provider_id,
-        agency_id=arrangement.agency_id,
-        council_id=arrangement.council_id,
-        partner_client_id=arrangement.partner_client_id,
-        status=VisitStatus.LOGGED,
-        flags=[],
-        created_by=principal.id,
-    )
-    _apply(visit, arrangement, fields, today or visit_rules.london_today())
-    session.add(visit)
-    _refresh_overlaps(session, [visit, *_overlapping(session, visit)])
-    planning.link_logged_visit(session, visit)
-    record(session, principal, "visit.logged", visit, None, _audit_view(visit))
-    commit(session)
-    return visit
+        _apply(visit, arrangement, fields, today or visit_rules.london_today())
+        session.add(visit)
+        _refresh_overlaps(session, [visit, *_overlapping(session, visit)])
+        planning.link_logged_visit(session, visit)
+        record(session, principal, "visit.logged", visit, None, _audit_view(visit))
+        uow.commit()
+        return visit
 
 
 def _editable(session: Session, principal: Principal, visit_id: str) -> Visit:
@@ -147,7 +148,6 @@ def _editable(session: Session, principal: Principal, visit_id: str) -> Visit:
     return visit
 
 
-@guarded
 def update_visit(
     session: Session,
     principal: Principal,
@@ -157,39 +157,41 @@ def update_visit(
     today: dt.date | None = None,
 ) -> Visit:
     """Correct a visit; the seeker's side is asked to look at it again."""
-    visit = _editable(session, principal, visit_id)
-    arrangement = session.get(Arrangement, visit.arrangement_id)
-    assert arrangement is not None
-    before = _audit_view(visit)
-    old_neighbours = _overlapping(session, visit)
-    current = {
-        "date": visit.date,
-        "start": visit.start_time,
-        "end": visit.end_time,
-        "services": visit.services,
-        "notes": visit.notes,
-    }
-    changed = {k: v for k, v in changes.items() if current.get(k) != v}
-    _apply(visit, arrangement, {**current, **changes}, today or visit_rules.london_today())
-    if changed.keys() - {"notes"} and visit.status is not VisitStatus.LOGGED:
-        VISIT_STATES.move(visit, VisitStatus.LOGGED)  # what the seeker's side answered has changed
-    _refresh_overlaps(session, [visit, *old_neighbours, *_overlapping(session, visit)])
-    planning.link_logged_visit(session, visit)
-    record(session, principal, "visit.corrected", visit, before, _audit_view(visit))
-    commit(session)
-    return visit
+    with unit_of_work(session) as uow:
+        visit = _editable(session, principal, visit_id)
+        arrangement = session.get(Arrangement, visit.arrangement_id)
+        assert arrangement is not None
+        before = _audit_view(visit)
+        old_neighbours = _overlapping(session, visit)
+        current = {
+            "date": visit.date,
+            "start": visit.start_time,
+            "end": visit.end_time,
+            "services": visit.services,
+            "notes": visit.notes,
+        }
+        changed = {k: v for k, v in changes.items() if current.get(k) != v}
+        _apply(visit, arrangement, {**current, **changes}, today or visit_rules.london_today())
+        if changed.keys() - {"notes"} and visit.status is not VisitStatus.LOGGED:
+            # What the seeker's side answered has changed.
+            VISIT_STATES.move(visit, VisitStatus.LOGGED)
+        _refresh_overlaps(session, [visit, *old_neighbours, *_overlapping(session, visit)])
+        planning.link_logged_visit(session, visit)
+        record(session, principal, "visit.corrected", visit, before, _audit_view(visit))
+        uow.commit()
+        return visit
 
 
-@guarded
 def delete_visit(session: Session, principal: Principal, visit_id: str) -> None:
     """Remove a visit logged in error (not once its timesheet is submitted or approved)."""
-    visit = _editable(session, principal, visit_id)
-    neighbours = _overlapping(session, visit)
-    record(session, principal, "visit.deleted", visit, _audit_view(visit), None)
-    planning.unlink_logged_visit(session, visit)
-    session.delete(visit)
-    _refresh_overlaps(session, neighbours)
-    commit(session)
+    with unit_of_work(session) as uow:
+        visit = _editable(session, principal, visit_id)
+        neighbours = _overlapping(session, visit)
+        record(session, principal, "visit.deleted", visit, _audit_view(visit), None)
+        planning.unlink_logged_visit(session, visit)
+        session.delete(visit)
+        _refresh_overlaps(session, neighbours)
+        uow.commit()
 
 
 def _answer(session: Session, principal: Principal, visit_id: str, target: VisitStatus) -> Visit:
@@ -206,31 +208,31 @@ def _answer(session: Session, principal: Principal, visit_id: str, target: Visit
     return visit
 
 
-@guarded
 def confirm_visit(session: Session, principal: Principal, visit_id: str) -> Visit:
     """The seeker's side confirms the visit happened as logged."""
-    visit = _answer(session, principal, visit_id, VisitStatus.CONFIRMED)
-    visit.confirmed_at, visit.disputed_at, visit.dispute_reason = utcnow(), None, None
-    record(session, principal, "visit.confirmed", visit, None, {"status": visit.status.value})
-    commit(session)
-    return visit
+    with unit_of_work(session) as uow:
+        visit = _answer(session, principal, visit_id, VisitStatus.CONFIRMED)
+        visit.confirmed_at, visit.disputed_at, visit.dispute_reason = utcnow(), None, None
+        record(session, principal, "visit.confirmed", visit, None, {"status": visit.status.value})
+        uow.commit()
+        return visit
 
 
-@guarded
 def dispute_visit(session: Session, principal: Principal, visit_id: str, reason: str) -> Visit:
     """The seeker's side says the visit did not happen as logged; it blocks approval."""
-    visit = _answer(session, principal, visit_id, VisitStatus.DISPUTED)
-    visit.disputed_at, visit.dispute_reason, visit.confirmed_at = utcnow(), reason, None
-    record(
-        session,
-        principal,
-        "visit.disputed",
-        visit,
-        None,
-        {"status": visit.status.value, "reason": reason},
-    )
-    commit(session)
-    return visit
+    with unit_of_work(session) as uow:
+        visit = _answer(session, principal, visit_id, VisitStatus.DISPUTED)
+        visit.disputed_at, visit.dispute_reason, visit.confirmed_at = utcnow(), reason, None
+        record(
+            session,
+            principal,
+            "visit.disputed",
+            visit,
+            None,
+            {"status": visit.status.value, "reason": reason},
+        )
+        uow.commit()
+        return visit
 
 
 def get_visit(session: Session, principal: Principal, visit_id: str) -> Visit:

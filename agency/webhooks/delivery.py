@@ -25,6 +25,7 @@ from agency.errors import InvalidInput
 from agency.ids import new_id
 from agency.jobs.models import JobRecord
 from agency.jobs.queue import job
+from agency.unit_of_work import unit_of_work
 from agency.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
 from agency.webhooks.safety import check_url
 from agency.webhooks.service import DELIVER_JOB
@@ -53,9 +54,10 @@ def attempt(session: Session, delivery: WebhookDelivery, settings: Settings) -> 
     if endpoint.previous_secret and (endpoint.previous_secret_expires_at or now) > now:
         in_use.append(endpoint.previous_secret)
     if endpoint.disabled_at is not None:  # deleted since the event: nothing more to send
-        delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
-        delivery.last_error = "endpoint_deleted"
-        session.commit()
+        with unit_of_work(session) as uow:
+            delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
+            delivery.last_error = "endpoint_deleted"
+            uow.commit()
         return False
     started = time.perf_counter()
     try:
@@ -66,29 +68,30 @@ def attempt(session: Session, delivery: WebhookDelivery, settings: Settings) -> 
         )
     except InvalidInput:
         status_code, error = None, "unsafe_url"
-    session.add(
-        WebhookAttempt(
-            id=new_id("wha"),
-            delivery_id=delivery.id,
-            attempted_at=now,
-            status_code=status_code,
-            error=error,
-            duration_ms=int((time.perf_counter() - started) * 1000),
+    with unit_of_work(session) as uow:
+        session.add(
+            WebhookAttempt(
+                id=new_id("wha"),
+                delivery_id=delivery.id,
+                attempted_at=now,
+                status_code=status_code,
+                error=error,
+                duration_ms=int((time.perf_counter() - started) * 1000),
+            )
         )
-    )
-    delivery.attempts += 1
-    delivery.last_status_code = status_code
-    delivery.last_error = error
-    if error is None:
-        delivery.status = DeliveryStatus.SUCCEEDED
-        delivery.delivered_at = now
-        delivery.next_attempt_at = None
-    elif delivery.attempts > len(RETRY_DELAYS):
-        delivery.status = DeliveryStatus.FAILED
-        delivery.next_attempt_at = None
-    else:
-        delivery.next_attempt_at = now + RETRY_DELAYS[delivery.attempts - 1]
-    session.commit()
+        delivery.attempts += 1
+        delivery.last_status_code = status_code
+        delivery.last_error = error
+        if error is None:
+            delivery.status = DeliveryStatus.SUCCEEDED
+            delivery.delivered_at = now
+            delivery.next_attempt_at = None
+        elif delivery.attempts > len(RETRY_DELAYS):
+            delivery.status = DeliveryStatus.FAILED
+            delivery.next_attempt_at = None
+        else:
+            delivery.next_attempt_at = now + RETRY_DELAYS[delivery.attempts - 1]
+        uow.commit()
     if delivery.status is DeliveryStatus.PENDING and delivery.next_attempt_at:
         _schedule_retry(settings, delivery.id, delivery.next_attempt_at - now)
     log.info(
@@ -139,7 +142,8 @@ def deliver_due(
             break
         attempt(session, claimed[0], settings)
         attempted += 1
-    session.commit()
+    with unit_of_work(session) as uow:
+        uow.commit()  # the last claim's locks (nothing was due)
     return attempted
 
 

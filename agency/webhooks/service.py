@@ -13,6 +13,7 @@ from agency.db import utcnow
 from agency.errors import Conflict, NotFound
 from agency.ids import new_id
 from agency.jobs.queue import jobs_for
+from agency.unit_of_work import unit_of_work
 from agency.webhooks.models import (
     DeliveryStatus,
     WebhookDelivery,
@@ -63,8 +64,9 @@ def register_endpoint(
         description=description,
         secret=new_secret(),
     )
-    session.add(endpoint)
-    session.commit()
+    with unit_of_work(session) as uow:
+        session.add(endpoint)
+        uow.commit()
     return endpoint
 
 
@@ -89,17 +91,19 @@ def get_endpoint(session: Session, principal: Principal, endpoint_id: str) -> We
 def delete_endpoint(session: Session, principal: Principal, endpoint_id: str) -> None:
     """Stop sending to an endpoint; its delivery log stays."""
     endpoint = get_endpoint(session, principal, endpoint_id)
-    endpoint.disabled_at = utcnow()
-    session.commit()
+    with unit_of_work(session) as uow:
+        endpoint.disabled_at = utcnow()
+        uow.commit()
 
 
 def rotate_secret(session: Session, principal: Principal, endpoint_id: str) -> WebhookEndpoint:
     """New secret now; the old one keeps signing alongside it for 24 hours."""
     endpoint = get_endpoint(session, principal, endpoint_id)
-    endpoint.previous_secret = endpoint.secret
-    endpoint.previous_secret_expires_at = utcnow() + ROTATION_GRACE
-    endpoint.secret = new_secret()
-    session.commit()
+    with unit_of_work(session) as uow:
+        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_secret_expires_at = utcnow() + ROTATION_GRACE
+        endpoint.secret = new_secret()
+        uow.commit()
     return endpoint
 
 
@@ -168,9 +172,10 @@ def deliveries_of(session: Session, principal: Principal, endpoint_id: str) -> S
 def redeliver(session: Session, principal: Principal, delivery_id: str) -> WebhookDelivery:
     """Send a delivery again now, with a fresh retry schedule (whatever its status)."""
     delivery = load(session, principal, WebhookDelivery, delivery_id, Action.WRITE)
-    delivery.status = DeliveryStatus.PENDING
-    delivery.attempts = 0
-    delivery.next_attempt_at = utcnow()
-    _enqueue_delivery(session, delivery.event_id, delivery.partner_client_id)
-    session.commit()
+    with unit_of_work(session) as uow:
+        delivery.status = DeliveryStatus.PENDING
+        delivery.attempts = 0
+        delivery.next_attempt_at = utcnow()
+        _enqueue_delivery(session, delivery.event_id, delivery.partner_client_id)
+        uow.commit()
     return delivery

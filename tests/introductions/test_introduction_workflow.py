@@ -291,7 +291,7 @@ def test_a_lost_race_is_a_version_conflict(session):
     from sqlalchemy.orm import Session
 
     from agency.errors import Conflict
-    from agency.introductions.workflow import commit
+    from agency.unit_of_work import unit_of_work
 
     world = make_world(session)
     suggestion_id = world.suggestion.id
@@ -329,9 +329,10 @@ def test_a_lost_race_is_a_version_conflict(session):
     b = other.get(Introduction, "itr_race")
     a.note = "first"
     session.commit()
-    b.note = "second"
     try:
-        commit(other)
+        with unit_of_work(other) as uow:
+            b.note = "second"
+            uow.commit()
     except Conflict as error:
         assert error.code == "version_conflict"
     else:
