@@ -1,7 +1,8 @@
 """Engine, one session per request or job, the declarative Base, shared column types.
 
-Sessions are plain SQLAlchemy 2 sessions. A service function commits explicitly;
-whatever a request or job leaves uncommitted is rolled back when it ends.
+Sessions are plain SQLAlchemy 2 sessions. A service writes inside a unit of work
+(``agency.unit_of_work``), the one place that commits; whatever a request or job
+leaves uncommitted is rolled back when it ends.
 Callbacks registered with :func:`after_commit` run only once the transaction has
 committed (and are dropped on rollback), so a job is never enqueued for a row
 that does not exist.
