@@ -178,3 +178,24 @@ def test_only_the_seekers_partner_names_a_backup_provider(client, session):
         assert client.get(url, headers=refused[who]).status_code == 403, who
     assert client.put(url, json=body, headers=world.manager_headers).status_code == 403
     assert client.put(url, json=body).status_code == 401
+
+
+def test_cover_for_a_visit_off_the_half_hour_asks_for_the_slots_it_touches(client, session):
+    """Planned visits are in 5-minute steps; the matcher's slots are 30 minutes."""
+    from agency.visits.planning import plan_arrangement
+    from tests.continuity.continuity_helpers import EVERY_DAY_TEN
+    from tests.visits.visit_helpers import make_world
+
+    world = make_world(session, schedule=EVERY_DAY_TEN, minutes_per_week=7 * 25)
+    plan_arrangement(session, world.arrangement, now=dt.datetime.now(dt.UTC))
+    session.commit()
+    cover = make_provider(session, world.agency)
+    days = _weekdays_ahead(3)
+    _away(session, world, days[0], days[-1])
+    target = next(p for p in planned(session, world) if p.date == days[0])
+    assert (target.start_time, target.end_time) == ("10:00", "10:25")
+    suggestions = client.get(
+        f"/planned-visits/{target.id}/cover-suggestions", headers=world.manager_headers
+    )
+    assert suggestions.status_code == 200, suggestions.json
+    assert cover.id in {s["provider_id"] for s in suggestions.json}
