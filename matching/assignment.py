@@ -234,11 +234,11 @@ def assign_batch(
     ``per_request`` candidates of each request (scored with ``weights``) are
     computed here. Independent components are solved apart, up to
     ``part_requests`` requests a HiGHS solve (a larger component is cut
-    spatially, see ``matching.solve``); each part by relax-and-fix, and by its whole MIP (at
-    most ``mip_nodes`` nodes) when that is not within ``mip_rel_gap`` of the
-    part's LP bound. Parts are solved in ``workers`` threads (default: one per
-    available CPU); the plan is the same whatever ``workers`` and the machine's
-    load (work limits only, no time limits).
+    spatially, see ``matching.solve``); each part by its LP, an LP dive and a
+    greedy fill, and by its whole MIP (at most ``mip_nodes`` nodes) when that is
+    not within ``mip_rel_gap`` of the part's LP bound. Parts are solved in
+    ``workers`` threads (default: one per available CPU); the plan is the same
+    whatever ``workers`` and the machine's load (work limits only, no time limits).
     """
     pairs = pairs if pairs is not None else candidate_pairs(pool, requests, per_request, weights)
     started = time.perf_counter()

@@ -39,11 +39,13 @@ if len(LOAD_BREAKS) != len(LOAD_COSTS) or list(LOAD_COSTS) != sorted(LOAD_COSTS)
     raise ImportError("one cost per load segment, increasing (the load penalty must be convex)")
 _COSTS = np.array(LOAD_COSTS)
 SUBGRADIENT_STEPS = 20
-FIX_GAP = 0.02  # relative gap of the MIP over a part's split requests (a small share of all)
 # Work limits, never wall-clock ones: the same input gives the same plan on an idle
 # or a loaded machine. Each HiGHS solve runs in one thread with a fixed seed.
 LP_ITERATIONS = 5_000_000  # simplex iterations of one LP (far above what a part takes)
 MIP_NODES = 2_000  # branch-and-bound nodes of one MIP
+IMPROVE_PASSES = 5  # passes of moves of whole requests after the dive
+IMPROVE_MIN = 1e-7  # a move must gain more than this (far below a load cost step)
+DIVE_ROUNDS = 50  # LP re-solves of one part's dive (each fixes many pairs; ~10 needed)
 MIP_ROUND = 2  # parts re-solved as whole MIPs per round (fixed: not the number of threads)
 SEED = 0
 
@@ -142,7 +144,7 @@ def solve(
 ) -> tuple[FloatArray, float, str]:
     """(share per pair, bound, status): parts, their whole MIPs while needed, then the unplaced.
 
-    1. Each part by relax-and-fix (``solve_part``).
+    1. Each part by its LP, then an LP dive and a greedy fill (``solve_part``).
     2. While the parts' plans are further than ``mip_rel_gap`` from the sum of
        their LP values, the parts furthest from their own LP (in value) are
        solved as whole MIPs, ``MIP_ROUND`` at a time, keeping the better plan
@@ -318,10 +320,11 @@ def _highs(options: dict[str, bool | float | int | str]) -> highspy.Highs:
 def solve_part(part: Part, mip_rel_gap: float, mip_nodes: int = MIP_NODES) -> PartResult:
     """HiGHS on one part: (share per pair, LP bound, status, provider prices).
 
-    The LP relaxation gives the bound and the prices. Relax-and-fix: the LP's
-    integral part is kept and a small MIP places the requests it split (a
-    greedy rounding of the LP is kept instead wherever that MIP is not
-    better). ``solve`` then solves whole MIPs where the gap calls for them.
+    The LP relaxation gives the bound and the prices; then an LP dive
+    (``_dive``) on the same model makes the whole requests integral, a
+    greedy pass (``_fill``) gives what room is left to requests still
+    unplaced, and ``_improve`` moves whole requests where that gains.
+    ``solve`` then solves whole MIPs where the gap calls for them.
     """
     n_pairs = part.row.size
     # Presolve only slows these models down.
@@ -338,47 +341,157 @@ def solve_part(part: Part, mip_rel_gap: float, mip_nodes: int = MIP_NODES) -> Pa
     n_req = int(part.row.max()) + 1
     # The dual of a capacity row is what one more hour there would add.
     prices = np.maximum(-np.asarray(solution.row_dual[n_req:]), 0.0)
-    share, status = _fix_and_solve(part, lp_share, mip_rel_gap, mip_nodes)
-    return share, lp_value, status, prices
+    share, rounds = _dive(part, lp, lp_share)
+    share = _improve(part, _fill(part, share))
+    return share, lp_value, "LP integral" if rounds == 0 else "LP dive", prices
 
 
-def _fix_and_solve(
-    part: Part, lp_share: FloatArray, mip_rel_gap: float, mip_nodes: int
-) -> tuple[FloatArray, str]:
-    """Keep what the LP placed integrally; a small MIP places the requests it split."""
+def _dive(part: Part, lp: highspy.Highs, lp_share: FloatArray) -> tuple[FloatArray, int]:
+    """(plan, rounds): whole requests made integral by fixing pairs and re-solving the LP.
+
+    Each round fixes, for as many requests the LP splits as fit, their
+    largest-share pair to 1 (a provider takes no more than the hours the LP
+    gave it, or when nothing fits so, than its capacity holds beside the
+    requests it already has whole), then re-solves from the last
+    basis (a few simplex iterations). At most ``DIVE_ROUNDS`` rounds; whole
+    requests still split at the end are left out (``_fill`` may place them).
+    Every LP solved is feasible (a fix never exceeds a capacity), so the plan is.
+    """
+    n_pairs = part.row.size
+    capacity = part.segments.sum(axis=1)
+    share, rounds = lp_share, 0
+    while rounds < DIVE_ROUNDS:
+        split = np.flatnonzero(part.whole & (share > 1e-6) & (share < 1 - 1e-6))
+        if split.size == 0:
+            break
+        whole = np.flatnonzero(part.whole & (share >= 1 - 1e-6))
+        held = np.bincount(part.column[whole], weights=part.hours[whole], minlength=capacity.size)
+        # First within the hours the LP gave each provider (so the load stays spread as
+        # the LP spread it), else within capacity.
+        lp_load = np.bincount(part.column, weights=part.hours * share, minlength=capacity.size)
+        fix = _fixes(part, split, share, np.asarray(lp_load - held, dtype=np.float64))
+        if not fix:
+            fix = _fixes(part, split, share, np.asarray(capacity - held, dtype=np.float64))
+        if not fix:
+            break
+        rounds += 1
+        columns = np.array(fix, dtype=np.int32)
+        ones = np.ones(columns.size)
+        lp.changeColsBounds(columns.size, columns, ones, ones)
+        lp.run()
+        if lp.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            break  # keep the last optimal (feasible) solution
+        share = np.clip(np.asarray(lp.getSolution().col_value[:n_pairs]), 0.0, 1.0)
+    integral = np.where(share >= 1 - 1e-6, 1.0, 0.0)
+    return np.where(part.whole, integral, share), rounds
+
+
+def _fixes(part: Part, split: IntArray, share: FloatArray, room: FloatArray) -> list[int]:
+    """Largest shares first: each split request's pair that fits in ``room``, one per request."""
+    room = room.copy()
+    fix: list[int] = []
+    done: set[int] = set()
+    for e in split[np.argsort(-share[split], kind="stable")].tolist():
+        r, p = int(part.row[e]), int(part.column[e])
+        if r in done or room[p] < part.hours[e] - 1e-9:
+            continue
+        done.add(r)
+        room[p] -= part.hours[e]
+        fix.append(e)
+    return fix
+
+
+def _load_cost(segments: FloatArray, load: FloatArray) -> FloatArray:
+    """The load cost of each provider (row of ``segments``) at ``load`` hours, cheapest first."""
+    start = np.cumsum(segments, axis=1) - segments
+    used = np.clip(load[:, None] - start, 0.0, segments)
+    cost: FloatArray = used @ _COSTS
+    return cost
+
+
+def _improve(part: Part, share: FloatArray) -> FloatArray:
+    """The plan, whole requests moved to another candidate where that raises its value.
+
+    Rounding an LP leaves some loads uneven where the LP did not care; a move
+    gains the pairs' value difference plus the load cost it saves. Candidate
+    moves are found at once, then made best first, each re-checked against the
+    loads as they are by then (``IMPROVE_PASSES`` passes at most).
+    """
+    share = share.copy()
     n_req = int(part.row.max()) + 1
-    status = "LP integral"
-    fractional = part.whole & (lp_share > 1e-6) & (lp_share < 1 - 1e-6)
-    open_request = np.zeros(n_req, dtype=bool)
-    open_request[part.row[fractional]] = True
-    open_pair = open_request[part.row] & part.whole
-    # Splittable requests placed (by the LP) with a provider that a split whole
-    # one could use may make room there by moving: free them too.
-    near = np.zeros(part.segments.shape[0], dtype=bool)
-    near[part.column[open_pair]] = True
-    splittable = np.zeros(n_req, dtype=bool)
-    splittable[part.row[~part.whole & near[part.column] & (lp_share > 1e-9)]] = True
-    open_pair |= splittable[part.row]
-    share = np.where(open_pair, 0.0, lp_share)
-    share = np.where(part.whole & (share > 1 - 1e-6), 1.0, share)
-    if open_pair.any():
-        load = np.bincount(
-            part.column, weights=part.hours * share, minlength=part.segments.shape[0]
+    capacity = part.segments.sum(axis=1)
+    for _ in range(IMPROVE_PASSES):
+        load: FloatArray = np.asarray(
+            np.bincount(part.column, weights=part.hours * share, minlength=capacity.size),
+            dtype=np.float64,
         )
-        edges = np.flatnonzero(open_pair)
-        _, row = np.unique(part.row[edges], return_inverse=True)
-        sub = Part(
-            row=row,
-            column=part.column[edges],
-            hours=part.hours[edges],
-            value=part.value[edges],
-            whole=part.whole[edges],
-            segments=remaining(part.segments, np.asarray(load, dtype=np.float64)),
+        placed = np.full(n_req, -1)
+        whole_placed = np.flatnonzero(part.whole & (share > 0.5))
+        placed[part.row[whole_placed]] = whole_placed
+        src = placed[part.row]
+        alt = np.flatnonzero((src >= 0) & (part.column != part.column[np.maximum(src, 0)]))
+        if alt.size == 0:
+            break
+        p, q, h = part.column[src[alt]], part.column[alt], part.hours[alt]
+        gain = (
+            part.value[alt]
+            - part.value[src[alt]]
+            - (_load_cost(part.segments[q], load[q] + h) - _load_cost(part.segments[q], load[q]))
+            + (_load_cost(part.segments[p], load[p]) - _load_cost(part.segments[p], load[p] - h))
         )
-        start = _round(sub, lp_share[edges])
-        share[edges], status, _ = _mip(sub, start, max(mip_rel_gap, FIX_GAP), mip_nodes)
-        status = f"split requests: {status}"
-    return share, status
+        good = np.flatnonzero((gain > IMPROVE_MIN) & (load[q] + h <= capacity[q] + 1e-9))
+        if good.size == 0:
+            break
+        moved = 0
+        for i in good[np.argsort(-gain[good], kind="stable")].tolist():
+            e, f = int(src[alt[i]]), int(alt[i])
+            if share[e] < 0.5:  # the request moved already in this pass
+                continue
+            a, b, hours = int(part.column[e]), int(part.column[f]), float(part.hours[f])
+            if load[b] + hours > capacity[b] + 1e-9:
+                continue
+            before = np.array([load[a], load[b]])
+            after = before + np.array([-hours, hours])
+            rows = np.array([a, b])
+            saved = float(_load_cost(part.segments[rows], before).sum()) - float(
+                _load_cost(part.segments[rows], after).sum()
+            )
+            if part.value[f] - part.value[e] + saved <= IMPROVE_MIN:
+                continue
+            share[e], share[f] = 0.0, 1.0
+            load[a], load[b] = after
+            moved += 1
+        if moved == 0:
+            break
+    return share
+
+
+def _fill(part: Part, share: FloatArray) -> FloatArray:
+    """The plan, then each request not wholly placed takes room left with its candidates.
+
+    Pairs in order of value per hour (urgency first, then quality); a whole
+    request only where it fits entirely, a splittable one what room there is.
+    """
+    share = share.copy()
+    load = np.bincount(part.column, weights=part.hours * share, minlength=part.segments.shape[0])
+    room = part.segments.sum(axis=1) - load
+    placed = np.bincount(part.row, weights=share, minlength=int(part.row.max()) + 1)
+    open_pairs = np.flatnonzero(placed[part.row] < 1 - 1e-9)
+    order = open_pairs[np.argsort(-part.value[open_pairs] / part.hours[open_pairs], kind="stable")]
+    for e in order.tolist():
+        r, p = int(part.row[e]), int(part.column[e])
+        if part.whole[e]:
+            if placed[r] > 0 or room[p] < part.hours[e] - 1e-9:
+                continue
+            take = 1.0
+        else:
+            take = min(1.0 - placed[r], float(room[p]) / part.hours[e])
+            if take <= 1e-9:
+                continue
+        share[e] += take
+        placed[r] += take
+        room[p] -= take * part.hours[e]
+    return share
 
 
 def _mip(part: Part, start: FloatArray, gap: float, nodes: int) -> tuple[FloatArray, str, float]:
@@ -412,28 +525,6 @@ def _part_value(part: Part, share: FloatArray) -> float:
     load = np.bincount(part.column, weights=part.hours * share, minlength=part.segments.shape[0])
     used = part.segments - remaining(part.segments, np.asarray(load, dtype=np.float64))
     return float(part.value @ share - (used * _COSTS).sum())
-
-
-def _round(part: Part, lp_share: FloatArray) -> FloatArray:
-    """A feasible plan from LP shares: pairs by share, each request once, where room is left."""
-    share = np.zeros(lp_share.size)
-    room = part.segments.sum(axis=1)
-    placed = np.zeros(int(part.row.max()) + 1 if part.row.size else 0)
-    candidates = np.flatnonzero(lp_share > 1e-9)
-    for e in candidates[np.argsort(-lp_share[candidates], kind="stable")].tolist():
-        r, p = int(part.row[e]), int(part.column[e])
-        if part.whole[e]:
-            if placed[r] > 0 or room[p] < part.hours[e] - 1e-9:
-                continue
-            take = 1.0
-        else:
-            take = min(lp_share[e], 1.0 - placed[r], float(room[p]) / part.hours[e])
-            if take <= 1e-9:
-                continue
-        share[e] = take
-        placed[r] += take
-        room[p] -= take * part.hours[e]
-    return share
 
 
 def parts(problem: Problem, n_requests: int, part_requests: int) -> tuple[list[IntArray], bool]:
