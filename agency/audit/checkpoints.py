@@ -26,8 +26,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from agency.audit.service import ChainReport, verify_chain
-from agency.db import utcnow
+from agency.audit.service import AUDIT_KEY_INFO, ChainReport, verify_chain
+from agency.config import Settings
+from agency.db import session_scope, utcnow
 
 _PREFIX = "audit-checkpoint-"
 
@@ -110,3 +111,19 @@ def write_checkpoint(
         json.dump(asdict(checkpoint), out, sort_keys=True, indent=2)
     os.replace(temporary, folder / name)
     return checkpoint, report
+
+
+def checkpoint_job() -> dict[str, object]:
+    """What ``rq cron`` runs hourly: a signed checkpoint, if AUDIT_CHECKPOINT_DIR is set.
+
+    A broken chain raises (the job fails and shows in RQ's failed registry) instead of
+    being signed.
+    """
+    settings = Settings.from_env()
+    if not settings.audit_checkpoint_dir:
+        return {"written": False, "reason": "AUDIT_CHECKPOINT_DIR is not set"}
+    key = settings.audit_signing_key
+    with session_scope(settings.database_url) as session:
+        session.info[AUDIT_KEY_INFO] = key
+        checkpoint, _ = write_checkpoint(session, settings.audit_checkpoint_dir, key)
+    return {"written": True, "sequence": checkpoint.sequence, "hash": checkpoint.hash}

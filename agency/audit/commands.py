@@ -14,7 +14,6 @@ from flask import Flask, current_app
 
 from agency.audit.checkpoints import CheckpointError, latest_checkpoint, write_checkpoint
 from agency.audit.service import AUDIT_KEY_INFO, verify_chain
-from agency.config import Settings
 from agency.db import session_scope
 
 _DIR_HELP = "Checkpoint directory (default: AUDIT_CHECKPOINT_DIR)"
@@ -70,19 +69,3 @@ def register_audit_commands(app: Flask) -> None:
         click.echo(
             f"audit checkpoint written: sequence {checkpoint.sequence}, hash {checkpoint.hash}"
         )
-
-
-def checkpoint_job() -> dict[str, object]:
-    """What ``rq cron`` runs hourly: a signed checkpoint, if AUDIT_CHECKPOINT_DIR is set.
-
-    A broken chain raises (the job fails and shows in RQ's failed registry) instead of
-    being signed.
-    """
-    settings = Settings.from_env()
-    if not settings.audit_checkpoint_dir:
-        return {"written": False, "reason": "AUDIT_CHECKPOINT_DIR is not set"}
-    key = settings.audit_signing_key
-    with session_scope(settings.database_url) as session:
-        session.info[AUDIT_KEY_INFO] = key
-        checkpoint, _ = write_checkpoint(session, settings.audit_checkpoint_dir, key)
-    return {"written": True, "sequence": checkpoint.sequence, "hash": checkpoint.hash}

@@ -177,7 +177,7 @@ def test_entries_from_before_the_key_keep_their_plain_links(client, session):
 def test_the_periodic_job_writes_a_checkpoint_from_the_environment(
     app, client, session, settings, monkeypatch, tmp_path
 ):
-    from agency.audit.commands import checkpoint_job
+    from agency.audit.checkpoints import checkpoint_job
 
     confirmed(client, make_world(session))
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
