@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
 from agency.bootstrap import Container, build
 from agency.config import Settings
 from agency.jobs.queue import JobRunner
+
+if TYPE_CHECKING:  # the package's import loads no Flask: workers and scripts need none
+    from flask import Flask
 
 API_VERSION = "0.1.0"
 
@@ -27,8 +29,11 @@ class AgencyExtension:
 
 def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     """Build the app from the environment, overridden by ``config`` (a Settings or a dict)."""
+    from flask import Flask, has_app_context
+
     from agency.api import create_api
-    from agency.errors import register_error_handlers
+    from agency.error_handlers import register_error_handlers
+    from agency.introductions import match_triggers
     from agency.logs import configure_logging
     from agency.web import init_request_hooks
 
@@ -45,6 +50,8 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         container=container,
     )
     init_request_hooks(app)
+    # Provider changes re-match open requests inside an app context (requests, CLI commands).
+    match_triggers.rematch_when(has_app_context)
     register_error_handlers(app)
     from agency.accounts.throttle import init_throttling
 

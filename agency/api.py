@@ -9,15 +9,30 @@ from typing import Any
 import swagger_ui_bundle
 from flask import Flask, send_from_directory
 from flask_smorest import Api, Blueprint
+from flask_smorest.pagination import PaginationMetadataSchema
 from werkzeug.exceptions import HTTPException
 
-from agency.errors import ErrorSchema, http_error_response
+from agency.error_handlers import http_error_response
+from agency.errors import ErrorSchema
 from agency.openapi_examples import field_example
 from agency.openapi_responses import METHODS, complete_responses
-from agency.pagination import pagination_metadata
 
 SWAGGER_ASSETS = Path(swagger_ui_bundle.swagger_ui_path)
 DOCS_ASSETS_URL = "/docs/assets/"
+
+
+def pagination_metadata(page: int, page_size: int, item_count: int) -> dict[str, Any]:
+    """The X-Pagination header; unlike smorest's, it keeps ``page`` past the last page."""
+    metadata: dict[str, Any] = {"total": item_count, "page": page}
+    page_count = (item_count - 1) // page_size + 1 if item_count else 0
+    metadata["total_pages"] = page_count
+    if page_count:
+        metadata.update(first_page=1, last_page=page_count)
+        if page > 1:
+            metadata["previous_page"] = min(page - 1, page_count)
+        if page < page_count:
+            metadata["next_page"] = page + 1
+    return PaginationMetadataSchema().dump(metadata)  # type: ignore[no-any-return]
 
 
 class AgencyApi(Api):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, configure_mappers, sessionmaker
 
 from agency.config import Settings
 from agency.db import Base, session_factory
+from agency.isf.gateway import gateway_for
 from agency.jobs.queue import JobRunner, Routes, install_process_runner, registered
 
 # Every module that registers jobs or session hooks; imported before any job runs.
@@ -81,12 +82,10 @@ class Container:
     jobs: JobRunner
     webhook_sender: Callable[..., Any]
 
-    @cached_property
+    @property
     def gateway(self) -> Any:
         """The payment gateway these settings name (Stripe, or manual bank transfer)."""
-        from agency.isf.gateway import gateway_for
-
-        return gateway_for(self.settings)
+        return self.sessions.kw["info"]["gateway"]()
 
     def redis(self) -> Any:
         from redis import Redis
@@ -109,8 +108,14 @@ def build(settings: Settings | None = None) -> Container:
     runner = JobRunner(settings, sessions, routes_for(settings))
     sender = HttpSender.from_settings(settings)
     # "audit_key": agency.audit.service.AUDIT_KEY_INFO, the key of the audit chain's links.
+    # "gateway": agency.isf.gateway.gateway_of(session), made on first use, once per process.
     sessions.configure(
-        info={"jobs": runner, "webhook_sender": sender, "audit_key": settings.audit_signing_key}
+        info={
+            "jobs": runner,
+            "webhook_sender": sender,
+            "audit_key": settings.audit_signing_key,
+            "gateway": cache(partial(gateway_for, settings)),
+        }
     )
     install_process_runner(runner)
     missing = set(QUEUE_KIND_OF) - registered()

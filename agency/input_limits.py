@@ -22,8 +22,6 @@ import math
 import re
 from typing import Any
 
-from flask import Request
-
 from agency.errors import DomainError, InvalidInput
 
 MAX_JSON_DEPTH = 32
@@ -42,8 +40,11 @@ class _NumberTooLarge(ValueError):
     pass
 
 
-def check_request(request: Request) -> None:
-    """Raise :class:`InvalidInput` (422) or :class:`UnreadableBody` (400) for unsafe input."""
+def check_request(request: Any) -> None:
+    """Raise :class:`InvalidInput` (422) or :class:`UnreadableBody` (400) for unsafe input.
+
+    ``request`` is the web layer's werkzeug request (agency.web passes it in).
+    """
     errors: dict[str, list[str]] = {}
     for name, value in (request.view_args or {}).items():
         if isinstance(value, str) and _UNSAFE.search(value):

@@ -30,22 +30,6 @@ def page_of(session: Session, stmt: Select[Any], pagination_parameters: Any) -> 
     return list(session.scalars(stmt.limit(size).offset((page - 1) * size)))
 
 
-def pagination_metadata(page: int, page_size: int, item_count: int) -> dict[str, Any]:
-    """The X-Pagination header; unlike smorest's, it keeps ``page`` past the last page."""
-    from flask_smorest.pagination import PaginationMetadataSchema
-
-    metadata: dict[str, Any] = {"total": item_count, "page": page}
-    page_count = (item_count - 1) // page_size + 1 if item_count else 0
-    metadata["total_pages"] = page_count
-    if page_count:
-        metadata.update(first_page=1, last_page=page_count)
-        if page > 1:
-            metadata["previous_page"] = min(page - 1, page_count)
-        if page < page_count:
-            metadata["next_page"] = page + 1
-    return PaginationMetadataSchema().dump(metadata)  # type: ignore[no-any-return]
-
-
 def sort_clause(sort: str | None, allowed: dict[str, Any], default: str) -> list[Any]:
     """``sort=name`` or ``sort=-created_at`` among ``allowed`` columns; id breaks ties."""
     key = sort or default

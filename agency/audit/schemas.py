@@ -3,7 +3,7 @@
 import marshmallow as ma
 from marshmallow import post_dump
 
-from agency.privacy import auditor_is_reading, seeker_pseudonym
+from agency.web import auditor_is_reading, seeker_pseudonym
 
 
 class AuditQuerySchema(ma.Schema):

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from sqlalchemy import Select, event, select, text
 from sqlalchemy.orm import Session
 
-from agency.access import Kind, Principal
+from agency.access import Kind, Principal, visible_to
 from agency.audit.models import AuditChainKeying, AuditEntry
 from agency.db import utcnow
 from agency.errors import Forbidden
@@ -166,13 +166,9 @@ def entries_for(
     principal: Principal, object_id: str | None = None, action: str | None = None
 ) -> Select[Any]:
     """The entries a principal may read, oldest first (managers: agency; auditors: council)."""
-    stmt = select(AuditEntry).order_by(AuditEntry.sequence)
-    if principal.kind is Kind.MANAGER:
-        stmt = stmt.where(AuditEntry.agency_id == principal.agency_id)
-    elif principal.kind is Kind.AUDITOR:
-        stmt = stmt.where(AuditEntry.council_id == principal.council_id)
-    elif principal.kind is not Kind.ADMIN:
+    if principal.kind not in (Kind.MANAGER, Kind.AUDITOR, Kind.ADMIN):
         raise Forbidden("The audit log is for managers, auditors and admins.")
+    stmt = select(AuditEntry).where(visible_to(AuditEntry, principal)).order_by(AuditEntry.sequence)
     if object_id:
         stmt = stmt.where(AuditEntry.object_id == object_id)
     if action:

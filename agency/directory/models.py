@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import enum
+from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, false, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from agency.access import Scope
+from agency.access import Kind, Principal, Scope
 from agency.db import Base, IdMixin, TimestampMixin, str_enum
 
 
@@ -48,6 +49,16 @@ class Council(IdMixin, TimestampMixin, Base):
 
     def access_scope(self) -> Scope:
         return Scope.of(council_ids=[self.id])
+
+    @classmethod
+    def visibility(cls, principal: Principal) -> Any:
+        """Listed to its auditors and to the managers of its agencies (agency.access.visible_to)."""
+        if principal.kind is Kind.MANAGER:
+            own = select(Agency.council_id).where(Agency.id == principal.agency_id)
+            return cls.id.in_(own.scalar_subquery())
+        if principal.kind is Kind.AUDITOR:
+            return cls.id == principal.council_id
+        return false()
 
 
 class Agency(IdMixin, TimestampMixin, Base):

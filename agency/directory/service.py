@@ -10,7 +10,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 import matching
-from agency.access import Action, Kind, Principal, load
+from agency.access import Action, Kind, Principal, load, visible_to
 from agency.directory.models import Agency, Council, Neighbourhood, ServiceType
 from agency.errors import Conflict, Forbidden, InvalidInput, NotFound
 from agency.ids import new_id
@@ -67,15 +67,9 @@ def create_agency(
 
 def councils_query(principal: Principal) -> Select[Any]:
     """Councils the principal may read: all for admins, its own for auditors and managers."""
-    stmt = select(Council).order_by(Council.name, Council.id)
-    if principal.kind is Kind.ADMIN:
-        return stmt
-    if principal.kind is Kind.AUDITOR:
-        return stmt.where(Council.id == principal.council_id)
-    if principal.kind is Kind.MANAGER:
-        own = select(Agency.council_id).where(Agency.id == principal.agency_id)
-        return stmt.where(Council.id.in_(own.scalar_subquery()))
-    raise Forbidden("Councils are for managers, auditors and admins.")
+    if principal.kind not in (Kind.ADMIN, Kind.AUDITOR, Kind.MANAGER):
+        raise Forbidden("Councils are for managers, auditors and admins.")
+    return select(Council).where(visible_to(Council, principal)).order_by(Council.name, Council.id)
 
 
 def agencies_query(council_id: str | None = None) -> Select[Any]:

@@ -30,24 +30,15 @@ from agency.introductions.pools import agency_weights, london_today, request_spe
 from agency.introductions.replan import plan_agency
 from agency.jobs.models import JobRecord, JobStatus
 from agency.jobs.queue import job, jobs_for, report_progress
+from agency.seekers.match_queue import MATCH_JOB
+from agency.seekers.match_queue import enqueue_match as enqueue_match
 from agency.seekers.models import CareRequest, RequestStatus
 
-MATCH_JOB = "match_care_request"
 REMATCH_JOB = "rematch_agency"
 PLAN_JOB = "replan_agency"
 SUGGESTIONS_KEPT = 20
 MATCHABLE = (RequestStatus.OPEN, RequestStatus.MATCHING)
 LIVE_INTRODUCTIONS = (IntroductionStatus.AWAITING_PROVIDER, IntroductionStatus.AWAITING_SEEKER)
-
-
-def enqueue_match(session: Session, care_request: CareRequest) -> JobRecord:
-    """Queue a match run for ``care_request`` (dispatched after the caller commits)."""
-    runner = jobs_for(session)
-    record = runner.enqueue(
-        session, MATCH_JOB, {"care_request_id": care_request.id}, scope=care_request.access_scope()
-    )
-    care_request.last_match_job_id = record.id
-    return record
 
 
 def enqueue_rematch_for_agencies(session: Session, agency_ids: list[str]) -> list[JobRecord]:

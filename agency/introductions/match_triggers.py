@@ -16,13 +16,13 @@ agency (see ``match_jobs.enqueue_rematch_for_agencies``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import has_app_context
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
+from agency.introductions.match_jobs import enqueue_rematch_for_agencies
 from agency.introductions.pool_cache import bump_generation
 from agency.providers.models import (
     AvailabilityException,
@@ -55,6 +55,17 @@ MATCHER_FIELDS: dict[type, tuple[str, ...]] = {
 
 PROVIDER_COLLECTIONS = ("services", "exceptions", "compliance_items", "listings", "isf_approvals")
 
+# Whether a change seen here also queues the re-match of the agencies' open requests (their
+# pools are marked stale either way). The web app's factory says "inside an app context"
+# (requests and CLI commands; agency.create_app); a process that never says stays quiet.
+_rematch_here: Callable[[], bool] = lambda: False  # noqa: E731
+
+
+def rematch_when(predicate: Callable[[], bool]) -> None:
+    """Name the condition under which provider changes queue re-matches (the composition root)."""
+    global _rematch_here
+    _rematch_here = predicate
+
 
 def provider_inputs_changed(
     session: Session, provider_ids: Iterable[str] = (), agency_ids: Iterable[str] = ()
@@ -81,10 +92,8 @@ def provider_inputs_changed(
                 )
             if not agencies:
                 return []
-            bump_generation(session, agencies)
-            if has_app_context():
-                from agency.introductions.match_jobs import enqueue_rematch_for_agencies
-
+            bump_generation(session, agencies, providers)
+            if _rematch_here():
                 enqueue_rematch_for_agencies(session, sorted(agencies))
     finally:
         session.info.pop("no_rematch", None)

@@ -4,7 +4,7 @@ import marshmallow as ma
 from marshmallow import post_dump, validate, validates_schema
 
 from agency.introductions.models import ArrangementStatus, IntroductionStatus
-from agency.privacy import auditor_is_reading, seeker_pseudonym
+from agency.web import auditor_is_reading, seeker_pseudonym
 
 REASON = {"validate": validate.Length(min=1, max=2000)}
 

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sqlalchemy.orm import Session
+
 from agency.config import Settings
 
 
@@ -76,3 +78,13 @@ def gateway_for(settings: Settings) -> PaymentGateway:
     from agency.isf.manual_gateway import ManualBankTransferGateway
 
     return ManualBankTransferGateway()
+
+
+def gateway_of(session: Session, settings: Settings) -> PaymentGateway:
+    """The gateway the composition root put beside ``session`` (``agency.bootstrap``).
+
+    A session the composition root did not make (a script's own) gets the one
+    ``settings`` name.
+    """
+    provider = session.info.get("gateway")
+    return provider() if provider is not None else gateway_for(settings)

@@ -7,8 +7,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from agency.config import Settings
-from agency.isf.gateway import gateway_for
+from agency.isf.gateway import gateway_of
 from agency.isf.payment_runs import PaymentsUncertain, run_payment_run
+from agency.isf.reconciliation import reconcile
 from agency.jobs.models import JobRecord
 from agency.jobs.queue import job
 
@@ -21,7 +22,7 @@ def payment_run(
     # PostgreSQL takes concurrent writers; SQLite has one writer at a time anyway.
     default = 1 if settings.database_url.startswith("sqlite") else 8
     concurrency = int(settings.extra.get("payment_run_concurrency", default))  # type: ignore[call-overload]
-    figures = run_payment_run(session, payment_run_id, gateway_for(settings), concurrency)
+    figures = run_payment_run(session, payment_run_id, gateway_of(session, settings), concurrency)
     if figures.get("uncertain"):
         raise PaymentsUncertain(f"{figures['uncertain']} payments got no definitive answer")
     return {"payment_run_id": payment_run_id, **figures}
@@ -32,6 +33,4 @@ def reconcile_job(
     session: Session, record: JobRecord, *, settings: Settings, agency_id: str
 ) -> dict[str, Any]:
     """Compare the agency's payouts and ledger with the gateway's transfers."""
-    from agency.isf.reconciliation import reconcile
-
-    return reconcile(session, agency_id, gateway_for(settings))
+    return reconcile(session, agency_id, gateway_of(session, settings))

@@ -24,10 +24,11 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    select,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from agency.access import Scope
+from agency.access import Kind, Principal, Scope, owner_clause
 from agency.db import Base, IdMixin, TimestampMixin, str_enum, utcnow
 
 
@@ -167,6 +168,17 @@ class Invoice(IdMixin, TimestampMixin, Base):
         return Scope.of(
             agency_ids=[self.agency_id], council_ids=[self.council_id], provider_id=self.provider_id
         )
+
+    @classmethod
+    def visibility(cls, principal: Principal) -> Any:
+        """A partner sees the invoices of its arrangements; others by the owner columns."""
+        if principal.kind is Kind.PARTNER:
+            arrangements = cls.metadata.tables["arrangements"]
+            theirs = select(arrangements.c.id).where(
+                arrangements.c.partner_client_id == principal.id
+            )
+            return cls.arrangement_id.in_(theirs)
+        return owner_clause(cls, principal)
 
 
 class PayoutAccountStatus(enum.StrEnum):

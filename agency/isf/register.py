@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from agency.access import Kind, Principal
+from agency.access import Kind, Principal, visible_to
 from agency.csv_format import pounds
-from agency.directory.models import Agency
+from agency.directory.models import Agency, Council
 from agency.isf import isf_accounts
 from agency.isf.models import Invoice, InvoiceStatus, IsfAccount
 from agency.privacy import pseudonym
@@ -101,10 +101,8 @@ def approved_providers(session: Session, principal: Principal) -> list[dict[str,
     (the council's decision on each, and what its ISFs paid them).
     """
     council_id = principal.council_id
-    if principal.kind is Kind.MANAGER:
-        council_id = session.scalar(
-            select(Agency.council_id).where(Agency.id == principal.agency_id)
-        )
+    if principal.kind is Kind.MANAGER:  # the council of the manager's agency
+        council_id = session.scalar(select(Council.id).where(visible_to(Council, principal)))
     paid = (
         select(
             Invoice.provider_id,
@@ -118,9 +116,7 @@ def approved_providers(session: Session, principal: Principal) -> list[dict[str,
         .subquery()
     )
     if principal.kind is Kind.MANAGER:
-        listed = select(ProviderListing.provider_id).where(
-            ProviderListing.agency_id == principal.agency_id
-        )
+        listed = select(ProviderListing.provider_id).where(visible_to(ProviderListing, principal))
         condition = Provider.id.in_(listed)
     else:
         approved_here = select(IsfApproval.provider_id).where(IsfApproval.council_id == council_id)

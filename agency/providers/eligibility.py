@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from agency.access import Kind, Principal
+from agency.access import Action, Kind, Principal, allows
 from agency.providers.compliance import (
     best_verified_item,
     compliance_valid_until,
@@ -56,7 +56,7 @@ def eligibility(
         listing
         for listing in provider.listings
         if (agency_id is None or listing.agency_id == agency_id)
-        and (principal.kind is not Kind.AUDITOR or listing.council_id == principal.council_id)
+        and allows(principal, Action.READ, listing)
     ]
     approved = [lst.agency_id for lst in listings if lst.status is ListingStatus.APPROVED]
     regulated = regulated_service_keys(session)

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
-from agency.access import Kind, Principal
+from agency.access import Action, Kind, Principal, allows, visible_to
 from agency.db import utcnow
 from agency.directory.models import Agency, Council, Neighbourhood, ServiceType
 from agency.errors import InvalidInput, NotFound
@@ -120,14 +120,15 @@ def resolve_scope(
     parts = [_scope_name(session, agency_id, council_id)]
     if agency_id:
         agency = session.get(Agency, agency_id)
-        if agency is None or (council_id and agency.council_id != council_id):
+        if agency is None or not allows(principal, Action.READ, agency):
             raise NotFound(f"No agency with id {agency_id}.")
     if neighbourhood_id:
-        hood = session.get(Neighbourhood, neighbourhood_id)
-        visible = hood is not None and (
-            (not agency_id or hood.agency_id == agency_id)
-            and (not council_id or hood.council_id == council_id)
+        hood = session.scalar(
+            select(Neighbourhood).where(
+                Neighbourhood.id == neighbourhood_id, visible_to(Neighbourhood, principal)
+            )
         )
+        visible = hood is not None and (not agency_id or hood.agency_id == agency_id)
         if not visible:
             raise NotFound(f"No neighbourhood with id {neighbourhood_id}.")
         parts.append(hood.name)  # type: ignore[union-attr]

@@ -21,12 +21,12 @@ from agency.directory import places
 from agency.directory.models import Agency, ServiceType
 from agency.errors import Forbidden, InvalidInput
 from agency.ids import new_id
-from agency.introductions.match_jobs import enqueue_match
 from agency.jobs.models import JobRecord
 from agency.pagination import sort_clause
 from agency.schedule import mask_from_hex, mask_to_hex, mask_to_windows, windows_to_mask
 from agency.seekers.exceptions import ConsentRequired, ManagerOnly, VersionConflict
 from agency.seekers.lifecycle import EDITABLE_STATUSES, transition_request
+from agency.seekers.match_queue import enqueue_match
 from agency.seekers.models import CareRequest, RequestStatus, Urgency
 from agency.seekers.service import (
     REQUEST_PURPOSE,

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from agency.access import Action, Kind, Principal, authorize
+from agency.access import Action, Kind, Principal, authorize, visible_to
 from agency.csv_format import pounds
 from agency.directory.models import Agency
 from agency.errors import InvalidInput, NotFound
@@ -49,19 +49,7 @@ def get_invoice(session: Session, principal: Principal, invoice_id: str) -> Invo
 
 def invoices_for(principal: Principal, filters: dict[str, Any]) -> Select[Any]:
     """The invoices the principal may see, newest first, filtered."""
-    stmt = select(Invoice)
-    if principal.kind is Kind.MANAGER:
-        stmt = stmt.where(Invoice.agency_id == principal.agency_id)
-    elif principal.kind is Kind.PROVIDER:
-        stmt = stmt.where(Invoice.provider_id == principal.provider_id)
-    elif principal.kind is Kind.PARTNER:
-        stmt = stmt.join(Arrangement, Arrangement.id == Invoice.arrangement_id).where(
-            Arrangement.partner_client_id == principal.id
-        )
-    elif principal.kind is Kind.AUDITOR:
-        stmt = stmt.where(Invoice.council_id == principal.council_id)
-    elif principal.kind is not Kind.ADMIN:
-        stmt = stmt.where(Invoice.id.is_(None))
+    stmt = select(Invoice).where(visible_to(Invoice, principal))
     if filters.get("status"):
         stmt = stmt.where(Invoice.status == filters["status"])
     if filters.get("provider_id"):

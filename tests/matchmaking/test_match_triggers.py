@@ -154,11 +154,10 @@ def test_a_periodic_run_is_an_ordinary_recorded_job(app, session, settings):
     from dataclasses import replace
 
     from agency import create_app
-    from agency.jobs.periodic import enqueue_periodic
+    from agency.worker import enqueue_periodic
 
     inline = create_app(replace(settings, redis_url=None))
-    with inline.app_context():
-        job_id = enqueue_periodic("expire_introductions")
+    job_id = enqueue_periodic("expire_introductions", inline.extensions["agency"].container)
     session.expire_all()
     job = session.get(JobRecord, job_id)
     assert job.name == "expire_introductions" and job.status.value == "finished"
