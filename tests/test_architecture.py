@@ -250,28 +250,9 @@ def test_cycle_finder_finds_a_cycle() -> None:
     assert _cycles({"a": {"b"}, "b": set()}) == []
 
 
-# Blueprints still glued across files by bottom-of-module imports; the move to one blueprint
-# per file (issue 18) removes them. Only these may remain; any other cycle fails.
-BLUEPRINT_GLUE = {
-    frozenset({"agency.isf.payout_routes", "agency.isf.register_routes", "agency.isf.routes"}),
-    frozenset({"agency.directory.provider_routes", "agency.directory.routes"}),
-    frozenset(
-        {
-            "agency.providers.compliance_routes",
-            "agency.providers.routes",
-            "agency.providers.vetting_routes",
-        }
-    ),
-    frozenset({"agency.seekers.request_routes", "agency.seekers.routes"}),
-    frozenset(
-        {"agency.visits.continuity_routes", "agency.visits.invoice_routes", "agency.visits.routes"}
-    ),
-}
-
-
 def test_no_module_level_import_cycle() -> None:
     graph = {module: _agency_imports(module) for module in MODULES}
-    cycles = [c for c in _cycles(graph) if not any(set(c) <= glue for glue in BLUEPRINT_GLUE)]
+    cycles = _cycles(graph)
     assert not cycles, "import cycles:\n" + "\n".join(" <-> ".join(c) for c in cycles)
 
 
