@@ -35,6 +35,7 @@ JOB_MODULES = (
     "agency.webhooks.delivery",
     "agency.visits.planning",
     "agency.visits.continuity",
+    "agency.reports.jobs",
 )
 # Which queue each job goes to (anything not named here: matching).
 QUEUE_KIND_OF = {

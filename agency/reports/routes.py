@@ -7,30 +7,20 @@ and providers are refused (403). The reports are aggregates: no seeker appears i
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-import marshmallow as ma
-from flask import Response
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from sqlalchemy.exc import DBAPIError
 
-from agency.access import Kind
+from agency.access import Action, Kind, load
 from agency.auth import current_principal, requires
-from agency.equality import report as equal_access
-from agency.equality.schemas import EqualAccessSchema
-from agency.outcomes import report as outcomes
-from agency.outcomes.schemas import OutcomesReportSchema
-from agency.reports import charts, fairness, funnel, local_spend, prompt_payment, unmet_need
-from agency.reports.schemas import (
-    FairnessSchema,
-    FunnelSchema,
-    LocalSpendSchema,
-    PromptPaymentQuerySchema,
-    PromptPaymentSchema,
-    ReportQuerySchema,
-    UnmetNeedSchema,
-)
+from agency.db import is_statement_timeout
+from agency.errors import NotFound
+from agency.jobs.models import JobRecord, JobStatus
+from agency.reports import charts, jobs
+from agency.reports.registry import FILTERS, REPORTS, Report
 from agency.reports.scope import resolve_scope
 from agency.web import csv_response, db_session
 
@@ -43,75 +33,27 @@ blp = Blueprint(
 )
 
 READERS = (Kind.MANAGER, Kind.AUDITOR)
-FILTERS = ("period_start", "period_end", "agency_id", "neighbourhood_id", "service")
 
 
-@dataclass(frozen=True)
-class Report:
-    compute: Callable[..., dict[str, Any]]
-    csv_rows: Callable[[dict[str, Any]], tuple[list[str], list[list[Any]]]]
-    schema: type[ma.Schema]
-    summary: str
-    query: type[ma.Schema] = ReportQuerySchema
-    options: tuple[str, ...] = ()
-
-
-REPORTS = {
-    "local-spend": Report(
-        local_spend.local_spend,
-        local_spend.csv_rows,
-        LocalSpendSchema,
-        "Local spend in concentric circles, by provider size and sector",
-    ),
-    "unmet-need": Report(
-        unmet_need.unmet_need,
-        unmet_need.csv_rows,
-        UnmetNeedSchema,
-        "Unmet need by neighbourhood and service, waits, and where supply is shortest",
-    ),
-    "funnel": Report(
-        funnel.funnel,
-        funnel.csv_rows,
-        FunnelSchema,
-        "The matching funnel: conversion, median times and decline reasons",
-    ),
-    "prompt-payment": Report(
-        prompt_payment.prompt_payment,
-        prompt_payment.csv_rows,
-        PromptPaymentSchema,
-        "Prompt payment: days from approval to paid, and invoices waiting too long",
-        PromptPaymentQuerySchema,
-        ("threshold_days",),
-    ),
-    "fairness": Report(
-        fairness.fairness,
-        fairness.csv_rows,
-        FairnessSchema,
-        "Fairness of work: top-10 % share and Gini of weekly hours across providers",
-    ),
-    "outcomes": Report(
-        outcomes.outcomes,
-        outcomes.csv_rows,
-        OutcomesReportSchema,
-        "Wellbeing outcomes (ONS4): change from baseline with 95 % CIs, small numbers suppressed",
-    ),
-    "equal-access": Report(
-        equal_access.equal_access,
-        equal_access.csv_rows,
-        EqualAccessSchema,
-        "Equal access by characteristic beside the whole population, small cells suppressed",
-    ),
-}
-
-
-def compute(report: Report, args: dict[str, Any]) -> dict[str, Any]:
-    session = db_session()
+def compute(name: str, args: dict[str, Any]) -> dict[str, Any]:
+    """The report's body; past the web's statement timeout, a 503 naming the job that will
+    compute it instead (agency.reports.jobs)."""
+    report = REPORTS[name]
+    session, principal = db_session(), current_principal()
+    assert principal is not None
     scope = resolve_scope(
         session,
-        current_principal(),
+        principal,
         **{k: args.get(k) for k in FILTERS},  # type: ignore[arg-type]
     )
-    return report.compute(session, scope, **{k: args[k] for k in report.options if k in args})
+    try:
+        return report.compute(session, scope, **{k: args[k] for k in report.options if k in args})
+    except DBAPIError as error:
+        if not is_statement_timeout(error):
+            raise
+        session.rollback()
+        query = {k: v for k, v in request.args.items() if k != "format"}
+        raise jobs.run_later(session, name, query, principal) from None
 
 
 def report_csv(name: str, report: Report, body: dict[str, Any]) -> Response:
@@ -131,6 +73,11 @@ def refusals(view: Callable[..., Any]) -> Callable[..., Any]:
     """Document the refusals every report route gives."""
     view = blp.alt_response(403, description="Partners and providers may not read reports")(view)
     view = blp.alt_response(404, description="Agency or neighbourhood not visible to you")(view)
+    view = blp.alt_response(
+        503,
+        description="query_timeout: the report ran past the request's time bound; it is "
+        "being prepared as a job (job_id, job_path): poll it, then read its result_path",
+    )(view)
     return blp.alt_response(422, description="Invalid filter (field named)")(view)
 
 
@@ -162,7 +109,7 @@ def register_report(name: str, report: Report) -> None:
         @requires(*READERS)
         @summary(report.summary)
         def get(self, args: dict[str, Any]) -> Any:
-            body = compute(report, args)
+            body = compute(name, args)
             return report_csv(name, report, body) if args["format"] == "csv" else body
 
     @blp.route(f"/{name}.csv", endpoint=f"{camel}Csv")
@@ -173,7 +120,7 @@ def register_report(name: str, report: Report) -> None:
         @requires(*READERS)
         @summary(f"{report.summary} (CSV)")
         def get(self, args: dict[str, Any]) -> Response:
-            return report_csv(name, report, compute(report, args))
+            return report_csv(name, report, compute(name, args))
 
     @blp.route(f"/{name}.png", endpoint=f"{camel}Png")
     class ReportPng(MethodView):
@@ -183,7 +130,7 @@ def register_report(name: str, report: Report) -> None:
         @requires(*READERS)
         @summary(f"{report.summary} (PNG chart)")
         def get(self, args: dict[str, Any]) -> Response:
-            return chart_response(name, compute(report, args), "png")
+            return chart_response(name, compute(name, args), "png")
 
     @blp.route(f"/{name}.svg", endpoint=f"{camel}Svg")
     class ReportSvg(MethodView):
@@ -193,8 +140,21 @@ def register_report(name: str, report: Report) -> None:
         @requires(*READERS)
         @summary(f"{report.summary} (SVG chart)")
         def get(self, args: dict[str, Any]) -> Response:
-            return chart_response(name, compute(report, args), "svg")
+            return chart_response(name, compute(name, args), "svg")
 
 
 for _name, _report in REPORTS.items():
     register_report(_name, _report)
+
+
+@blp.route("/results/<job_id>")
+class ReportResult(MethodView):
+    @blp.response(200)
+    @blp.alt_response(404, description="No such finished report job, or not yours")
+    @requires(*READERS)
+    def get(self, job_id: str) -> Any:
+        """A report prepared as a job (after a 503 query_timeout), as its route's JSON"""
+        record = load(db_session(), current_principal(), JobRecord, job_id, Action.READ)
+        if record.name != jobs.REPORT_JOB or record.status is not JobStatus.FINISHED:
+            raise NotFound(f"No finished report job with id {job_id}.")
+        return (record.result or {}).get("body")
