@@ -7,7 +7,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from agency.access import Kind, Principal, digest
@@ -75,14 +75,18 @@ def list_api_keys(session: Session, partner_client_id: str) -> list[ApiKey]:
     )
 
 
+# Built once: read on every request with an API key (no statement construction per request).
+_KEY_PRINCIPAL = (
+    select(ApiKey.id, ApiKey.partner_client_id, ApiKey.revoked_at, ApiKey.last_used_at)
+    .join(PartnerClient, PartnerClient.id == ApiKey.partner_client_id)
+    .where(ApiKey.key_digest == bindparam("digest"), PartnerClient.active.is_(True))
+)
+
+
 def principal_for_api_key(session: Session, secret: str) -> Principal:
     """The key's partner in one narrow query (key and client), no ORM; nothing is cached,
     so a revoked key or a deactivated client is refused from the next request on."""
-    row = session.execute(
-        select(ApiKey.id, ApiKey.partner_client_id, ApiKey.revoked_at, ApiKey.last_used_at)
-        .join(PartnerClient, PartnerClient.id == ApiKey.partner_client_id)
-        .where(ApiKey.key_digest == digest(secret), PartnerClient.active.is_(True))
-    ).first()
+    row = session.execute(_KEY_PRINCIPAL, {"digest": digest(secret)}).first()
     if row is None or row[2] is not None:
         raise Unauthenticated("The API key is invalid or revoked.")
     key_id, partner_client_id, _, last_used_at = row
