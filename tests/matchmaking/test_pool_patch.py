@@ -1,0 +1,152 @@
+"""The stored pool patched with the changed providers is the pool a full build gives (issue 15)."""
+
+import dataclasses
+import datetime as dt
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+
+from agency.introductions import pool_cache, pool_patch
+from agency.introductions.pool_cache import MatchPoolCache, MatchPoolChange
+from agency.introductions.pools import london_today
+from agency.providers.models import (
+    AvailabilityException,
+    ComplianceItem,
+    ComplianceKind,
+    ComplianceStatus,
+    ListingStatus,
+    ProviderService,
+)
+from agency.schedule import mask_to_hex, windows_to_mask
+from matching import index as matching_index
+from tests.factories import make_agency, make_provider
+
+DAY = dt.date(2027, 1, 4)
+
+
+def _same_pool(a, b):
+    """Every array of the day's pools and their engine indexes equal (patterns by value)."""
+    for f in dataclasses.fields(a):
+        x, y = getattr(a, f.name), getattr(b, f.name)
+        if isinstance(x, np.ndarray):
+            np.testing.assert_array_equal(x, y, err_msg=f.name)
+        else:
+            assert x == y, f.name
+    ia, ib = matching_index.pool_index(a), matching_index.pool_index(b)
+    for f in dataclasses.fields(ia):
+        x, y = getattr(ia, f.name), getattr(ib, f.name)
+        if f.name in ("pattern", "pattern_small", "patterns"):
+            continue
+        np.testing.assert_array_equal(x, y, err_msg=f.name)
+    np.testing.assert_array_equal(ia.patterns[ia.pattern], ib.patterns[ib.pattern])
+
+
+@pytest.fixture
+def agency_of_five(session):
+    agency = make_agency(session)
+    providers = [make_provider(session, agency) for _ in range(5)]
+    return agency, providers
+
+
+def _stored_then_changed(session, agency, change):
+    """The stored snapshot, then ``change(session)`` committed: (loaded, fresh build)."""
+    today = london_today()
+    pool_cache.load_snapshot(session, agency.id, today)  # builds and stores
+    session.commit()
+    change(session)
+    session.commit()
+    state = session.get(MatchPoolCache, agency.id)
+    session.refresh(state)
+    assert state.built_generation < state.generation
+    loaded = pool_cache.load_snapshot(session, agency.id, today)
+    session.commit()
+    return loaded, pool_cache.build_snapshot(session, agency.id, today)
+
+
+def _patched_equals_build(session, agency, change):
+    calls = []
+    real = pool_patch.patch
+
+    def spy(*args):
+        result = real(*args)
+        calls.append(result is not None)
+        return result
+
+    pool_patch.patch = spy
+    try:
+        loaded, built = _stored_then_changed(session, agency, change)
+    finally:
+        pool_patch.patch = real
+    for day in (DAY, dt.date(2026, 12, 25)):
+        _same_pool(loaded.on(day, {}), built.on(day, {}))
+    return calls
+
+
+def test_profile_services_compliance_and_time_off_are_patched(session, agency_of_five):
+    agency, (a, b, c, d, e) = agency_of_five
+    evenings = [{"weekday": 2, "start": "17:00", "end": "21:00"}]
+
+    def change(s):
+        a.lat, a.travel_radius_km, a.capacity_hours_per_week = 51.47, 2.5, 7.5
+        b.weekly_availability = evenings
+        b.availability_mask = mask_to_hex(windows_to_mask(evenings, "w"))
+        c.services[0].rate_pence = 2500
+        s.delete(c.services[1])
+        item = s.scalar(
+            select(ComplianceItem).where(
+                ComplianceItem.provider_id == d.id, ComplianceItem.kind == ComplianceKind.DBS
+            )
+        )
+        item.expires_on = dt.date(2026, 12, 31)
+        s.add(
+            AvailabilityException(
+                id="avx_patch_test_000000000001", provider_id=e.id, reason="holiday",
+                starts_on=dt.date(2026, 12, 20), ends_on=dt.date(2027, 1, 3),
+            )
+        )  # fmt: skip
+
+    assert _patched_equals_build(session, agency, change) == [True]
+    assert session.scalar(select(func.count()).select_from(MatchPoolChange)) == 0  # cleaned
+
+
+def test_a_suspended_listing_and_a_cqc_registration_are_patched(session, agency_of_five):
+    agency, (a, b, *_) = agency_of_five
+
+    def change(s):
+        a.listings[0].status = ListingStatus.SUSPENDED
+        s.add(
+            ComplianceItem(
+                id="cmp_patch_test_000000000001", provider_id=b.id,
+                kind=ComplianceKind.CQC_REGISTRATION, evidence_reference="cqc",
+                issued_on=dt.date(2024, 1, 1), expires_on=dt.date(2027, 1, 1),
+                status=ComplianceStatus.VERIFIED,
+            )
+        )  # fmt: skip
+
+    assert _patched_equals_build(session, agency, change) == [True]
+
+
+@pytest.mark.parametrize("what", ["joins", "leaves", "new service"])
+def test_what_a_patch_cannot_express_is_rebuilt(session, agency_of_five, what):
+    agency, (a, *_) = agency_of_five
+
+    def change(s):
+        if what == "joins":
+            make_provider(s, agency)
+        elif what == "leaves":
+            s.delete(a.listings[0])
+        else:
+            s.add(ProviderService(provider_id=a.id, service_key="domestic_help", rate_pence=1500))
+
+    assert True not in _patched_equals_build(session, agency, change)  # built afresh
+
+
+def test_a_change_to_the_whole_agency_rebuilds(session, agency_of_five):
+    from agency.introductions.match_triggers import provider_inputs_changed
+
+    agency, _ = agency_of_five
+    calls = _patched_equals_build(
+        session, agency, lambda s: provider_inputs_changed(s, agency_ids=[agency.id])
+    )
+    assert calls == []  # not even tried: the change log names no provider
