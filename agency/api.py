@@ -90,7 +90,7 @@ def create_api(app: Flask) -> AgencyApi:
     from agency.audit.routes import blp as audit_blp
     from agency.directory.routes import blp as directory_blp
     from agency.equality.routes import blp as equality_blp
-    from agency.health import blp as health_blp
+    from agency.health_routes import blp as health_blp
     from agency.introductions.arrangement_routes import blp as arrangements_blp
     from agency.introductions.match_routes import blp as matching_blp
     from agency.introductions.routes import blp as introductions_blp

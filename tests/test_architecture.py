@@ -35,7 +35,7 @@ WEB_SIDE = (
     "agency.*.commands",  # the domains' CLI commands
     "agency.*routes",  # blueprints, one resource each
     "agency.*.*routes",
-    "agency.health",  # the health blueprint
+    "agency.health_routes",  # the health blueprint (liveness, readiness)
     "agency.csv_export",  # streamed text/csv responses (rows come from agency.csv_format)
     "agency.accounts.throttle",  # flask-limiter on the sign-in and registration views
     "agency.directory.read_cache",  # the routes' cache of serialised public pages
