@@ -212,6 +212,22 @@ def stop(process: subprocess.Popen) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
+def workers_cpu_s(master: subprocess.Popen) -> float:
+    """User + system CPU seconds used so far by a gunicorn master's workers (Linux /proc)."""
+    try:
+        children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
+    except OSError:
+        return float("nan")
+    total = 0
+    for child in children:
+        try:
+            fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def load(port: int, path: str, headers: dict[str, str], seconds: float, concurrency: int):
     """``concurrency`` keep-alive clients for ``seconds``: (requests/s, p50 ms, p99 ms, errors).
 
@@ -278,6 +294,7 @@ def main(argv: list[str] | None = None) -> None:
         (floor_dir / "floor.py").write_text(FLOOR_APP, encoding="utf-8")
         processes.append(start_gunicorn("wsgi:app", api_port, env, ROOT))
         processes.append(start_gunicorn("floor:app", floor_port, dict(os.environ), floor_dir))
+        master_of = {api_port: processes[0], floor_port: processes[1]}
         partner = {"X-API-Key": creds["partner_key"]}
         manager = {"Authorization": creds["manager_auth"]}
         cases = [
@@ -301,15 +318,23 @@ def main(argv: list[str] | None = None) -> None:
             load(port, path, headers, 1.0, 2)
         print(
             f"\n{args.providers} providers, gunicorn 2 sync workers, concurrency "
-            f"{args.concurrency}, {args.seconds:g} s per endpoint, CPUs: {os.cpu_count()}"
+            f"{args.concurrency}, {args.seconds:g} s per endpoint, CPUs: {os.cpu_count()}, "
+            f"load average {os.getloadavg()[0]:.1f}"
         )
-        heading = ("endpoint", "req/s", "p50 ms", "p99 ms", "floor", "errors")
-        print("{:40} {:>8} {:>8} {:>8} {:>7} {:>6}".format(*heading))
+        print("cpu ms/req: the gunicorn workers' CPU per request (PostgreSQL's not included)")
+        heading = ("endpoint", "req/s", "p50 ms", "p99 ms", "floor", "cpu ms/req", "errors")
+        print("{:40} {:>8} {:>8} {:>8} {:>7} {:>10} {:>6}".format(*heading))
         floor = None
         for label, port, path, headers in cases:
+            cpu_before = workers_cpu_s(master_of[port])
             rps, p50, p99, errors = load(port, path, headers, args.seconds, args.concurrency)
+            cpu = (workers_cpu_s(master_of[port]) - cpu_before) / max(rps * args.seconds, 1)
             floor = floor or rps
-            print(f"{label:40} {rps:8.0f} {p50:8.1f} {p99:8.1f} {rps / floor:7.1%} {errors:6d}")
+            print(
+                f"{label:40} {rps:8.0f} {p50:8.1f} {p99:8.1f} {rps / floor:7.1%} "
+                f"{cpu * 1000:10.2f} {errors:6d}"
+            )
+        print(f"load average after: {os.getloadavg()[0]:.1f}")
     finally:
         for process in processes:
             stop(process)
