@@ -6,6 +6,12 @@ the worker and RQ's cron with the Makefile's (`make worker`, `make cron`), each 
 a fresh shell's environment. The test then speaks HTTP only, as each role with the
 credentials the README gives, and verifies every webhook it receives with the
 independent `standardwebhooks` library. Each step's wall time is printed.
+
+Continuity (issue 19): one missed visit (the mark-missed job sent to the real worker
+with `flask mark-missed-visits --queue`, the partner's signed `visit.missed`) and one
+week of cover, paid. Two things go to the database directly: a planned visit is moved
+to yesterday or today (the journey cannot wait for a visit's time to come), and the
+cover provider's README e-mail is read by their id (not found by signing in as each).
 """
 
 from __future__ import annotations
@@ -178,6 +184,7 @@ def _journey(system, base, partner, receiver):
                     "introduction.accepted",
                     "arrangement.started",
                     "care_request.matched",
+                    "visit.missed",
                 ],
             },
         )
@@ -281,7 +288,7 @@ def _journey(system, base, partner, receiver):
         wait_for(lambda: wanted <= {r.json["type"] for r in receiver.received}, 60, what="webhooks")
         for received in receiver.received:
             payload = signer.verify(received.body, received.headers)
-            assert payload["type"] in wanted | {"care_request.matched"}
+            assert payload["type"] in wanted | {"care_request.matched", "visit.missed"}
 
     system["journey"] = {
         "partner": partner,
@@ -332,6 +339,9 @@ def _journey(system, base, partner, receiver):
             paid = _items(manager.get(f"/payment-runs/{second['id']}/payouts"))
             assert [p for p in paid if p.get("invoice_id") == invoice["id"]] == []
 
+    _missed_visit(system, base, partner, manager, receiver, signer, arrangement_id)
+    _a_week_of_cover(system, base, partner, manager, provider, arrangement_id, isf["id"])
+
     auditor = sign_in(base, "auditor@bristol.example", README_PASSWORDS["auditor@bristol.example"])
     with step("the auditor reads the ISF register (JSON and CSV), the audit log and reports"):
         register = auditor.get("/isf-approved-providers")
@@ -348,6 +358,164 @@ def _journey(system, base, partner, receiver):
         assert receiver.received
         for received in receiver.received:
             signer.verify(received.body, received.headers)
+
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def _move_planned_visit(system, planned_id: str, day: dt.date, start: str, end: str) -> None:
+    """Move one planned visit to ``day`` (start-end, London wall time) in the database: the
+    journey cannot wait for a visit's time to pass, so the visit's time comes to it."""
+
+    def instant(wall: str) -> dt.datetime:
+        clock = dt.time.fromisoformat(wall)
+        return dt.datetime.combine(day, clock, tzinfo=LONDON).astimezone(dt.UTC)
+
+    engine = create_engine(system["env"]["DATABASE_URL"])
+    try:
+        with engine.begin() as connection:
+            moved = connection.execute(
+                text(
+                    "UPDATE planned_visits SET date = :day, start_time = :start, "
+                    "end_time = :end, starts_at = :starts_at, ends_at = :ends_at, "
+                    "minutes = :minutes WHERE id = :id"
+                ),
+                {
+                    "id": planned_id,
+                    "day": day,
+                    "start": start,
+                    "end": end,
+                    "starts_at": instant(start),
+                    "ends_at": instant(end),
+                    "minutes": int((instant(end) - instant(start)).total_seconds() // 60),
+                },
+            )
+            assert moved.rowcount == 1
+    finally:
+        engine.dispose()
+
+
+def _missed_visit(system, base, partner, manager, receiver, signer, arrangement_id):
+    """A planned visit nobody logged is marked missed by the job on the real worker, and the
+    partner receives a signed visit.missed."""
+    today = system["journey"]["today"]
+    with step("a planned visit nobody logs (the last of the horizon, moved to yesterday)"):
+        planned = _items(
+            partner.get(f"/arrangements/{arrangement_id}/planned-visits?page_size=100")
+        )
+        assert planned, "the arrangement planned no visits"
+        last = planned[-1]
+        _move_planned_visit(system, last["id"], today - dt.timedelta(days=1), "09:00", "09:30")
+
+    with step("flask mark-missed-visits --queue: the job runs on the worker; visit.missed"):
+        cli = [str(BIN / "flask"), "--app", "wsgi", "mark-missed-visits", "--queue"]
+        done = subprocess.run(cli, cwd=ROOT, env=system["env"], capture_output=True)
+        assert done.returncode == 0, done.stderr.decode()[-3000:]
+        assert "queued job" in done.stdout.decode(), done.stdout.decode()
+
+        def missed_webhook():
+            for received in receiver.received:
+                event = received.json
+                if event["type"] == "visit.missed" and (
+                    event["data"].get("planned_visit_id") == last["id"]
+                ):
+                    return received
+            return None
+
+        received = wait_for(missed_webhook, 60, interval=0.2, what="the visit.missed webhook")
+        payload = signer.verify(received.body, received.headers)
+        assert payload["type"] == "visit.missed"
+        assert payload["data"]["planned_visit_id"] == last["id"], payload
+        assert manager.get(f"/planned-visits/{last['id']}")["status"] == "missed"
+
+
+def _a_week_of_cover(system, base, partner, manager, provider, arrangement_id, isf_id):
+    """The provider takes a week off; the engine proposes cover; the manager offers the week;
+    the cover provider accepts, makes a visit, is invoiced at their rate against the same
+    ISF and paid by the payment run."""
+    today = system["journey"]["today"]
+    provider_id = manager.get(f"/arrangements/{arrangement_id}")["provider_id"]
+    with step("the provider records a week off from tomorrow; the affected visits"):
+        provider.post(
+            f"/providers/{provider_id}/availability/exceptions",
+            json={
+                "starts_on": (today + dt.timedelta(days=1)).isoformat(),
+                "ends_on": (today + dt.timedelta(days=7)).isoformat(),
+                "reason": "holiday",
+            },
+        )
+        affected = _items(manager.get(f"/providers/{provider_id}/affected-visits?page_size=100"))
+        ours = [a for a in affected if a["arrangement_id"] == arrangement_id]
+        assert ours, "no planned visits of the arrangement in the week off"
+
+    with step("the manager reads the explained cover suggestions and offers the week"):
+        suggestions = manager.get(f"/planned-visits/{ours[0]['id']}/cover-suggestions")
+        assert suggestions, "no cover proposed"
+        cover_id = suggestions[0]["provider_id"]
+        assert cover_id != provider_id and "rating" in suggestions[0]["explanation"]
+        offered = manager.post(
+            f"/providers/{provider_id}/absence-cover", json={"provider_id": cover_id}
+        )
+        assert ours[0]["id"] in {o["id"] for o in offered}
+        assert {o["cover_status"] for o in offered} == {"offered"}
+        first = next(o for o in offered if o["id"] == ours[0]["id"])
+        rate = first["cover_rates_pence"]["companionship"]
+
+    with step("the cover provider signs in and accepts each visit of the week"):
+        # The README's provider<n>@demo.example whose provider this is, read from the
+        # database (signing in as each demo provider in turn takes a minute).
+        engine = create_engine(system["env"]["DATABASE_URL"])
+        try:
+            with engine.connect() as connection:
+                email = connection.execute(
+                    text(
+                        "SELECT users.email FROM users JOIN providers "
+                        "ON providers.user_id = users.id WHERE providers.id = :id"
+                    ),
+                    {"id": cover_id},
+                ).scalar_one()
+        finally:
+            engine.dispose()
+        cover = sign_in(base, email, PROVIDER_PASSWORD)
+        offers = _items(cover.get("/cover-offers?page_size=100"))
+        assert {o["id"] for o in offered} <= {o["id"] for o in offers}
+        for o in offered:
+            cover.post(f"/planned-visits/{o['id']}/cover/accept", expect=200)
+
+    with step("the first covered visit's day comes; the cover provider logs it"):
+        _move_planned_visit(system, first["id"], today, "21:00", "21:30")
+        visit = cover.post(
+            f"/planned-visits/{first['id']}/cover/visit",
+            json={"start": "21:00", "end": "21:30", "services": ["companionship"]},
+        )
+        assert visit["provider_id"] == cover_id and visit["cover_rates_pence"] == {
+            "companionship": rate
+        }
+        partner.post(f"/visits/{visit['id']}/confirm", expect=200)
+
+    with step("the cover provider's timesheet is approved: invoiced at their rate, same ISF"):
+        before = manager.get(f"/isf-accounts/{isf_id}")["balance_pence"]
+        timesheet = cover.post(
+            f"/arrangements/{arrangement_id}/timesheets",
+            json={"period_start": today.isoformat(), "period_end": today.isoformat()},
+        )
+        assert [v["id"] for v in timesheet["visits"]] == [visit["id"]]
+        approved = manager.post(f"/timesheets/{timesheet['id']}/approve", expect=200)
+        invoice = manager.get(f"/invoices/{approved['invoice_id']}")
+        cover_pence = (30 * rate * 2 + 60) // 120  # 30 minutes at the cover rate
+        assert invoice["provider_id"] == cover_id and invoice["total_pence"] == cover_pence
+        after = manager.get(f"/isf-accounts/{isf_id}")["balance_pence"]
+        assert after == before - cover_pence
+
+    with step("a payment run on the worker pays the cover provider through the ledger"):
+        run = manager.post("/payment-runs", expect=(201, 202))
+        poll_job(manager, run["job_id"])
+        payouts = _items(manager.get(f"/payment-runs/{run['id']}/payouts?page_size=100"))
+        ours = [p for p in payouts if p.get("invoice_id") == invoice["id"]]
+        assert [p["amount_pence"] for p in ours] == [cover_pence], payouts
+        assert manager.get(f"/isf-accounts/{isf_id}")["balance_pence"] == after
+        funnel = manager.get("/reports/funnel")
+        assert funnel["cover"]["accepted"] >= 1 and funnel["cover"]["visits_made"] >= 1
 
 
 def _transfers(standin_port: int) -> list[dict]:
