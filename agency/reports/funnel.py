@@ -96,6 +96,9 @@ def summary_statement(scope: ReportScope) -> Any:
             *(case((REACHED[name](), 1), else_=0).label(name) for name in steps),
         )
         .where(*requests_in_scope(scope))
+        # OFFSET 0 keeps the subquery whole: flattened, PostgreSQL would repeat the probe
+        # for each aggregate that reads the first suggestion (five probes, not one).
+        .offset(0)
         .subquery()
     )
     hours = cast(
