@@ -33,6 +33,7 @@ from agency.jobs.queue import job, jobs_for, report_progress
 from agency.seekers.match_queue import MATCH_JOB
 from agency.seekers.match_queue import enqueue_match as enqueue_match
 from agency.seekers.models import CareRequest, RequestStatus
+from agency.unit_of_work import unit_of_work
 
 REMATCH_JOB = "rematch_agency"
 PLAN_JOB = "replan_agency"
@@ -203,8 +204,9 @@ def match_care_request(
     pool = AgencyPools(session, care_request.agency_id, london_today()).pool(
         care_request.start_date
     )
-    stored = match_request(session, care_request, pool, record.id)
-    session.commit()
+    with unit_of_work(session) as uow:
+        stored = match_request(session, care_request, pool, record.id)
+        uow.commit()
     return {
         "result_path": result_path,
         "suggestions": len(stored),
@@ -225,8 +227,9 @@ def rematch_agency(
     )
     loader = AgencyPools(session, agency_id, london_today())
     for i, care_request in enumerate(requests):
-        match_request(session, care_request, loader.pool(care_request.start_date), record.id)
-        session.commit()  # one request at a time: each ranking is whole on its own
+        with unit_of_work(session) as uow:
+            match_request(session, care_request, loader.pool(care_request.start_date), record.id)
+            uow.commit()  # one request at a time: each ranking is whole on its own
         if i % 20 == 19:
             report_progress(session, record, int(100 * (i + 1) / len(requests)))
     return {"result_path": None, "requests": len(requests)}
@@ -240,18 +243,19 @@ def replan_agency(
     if agency is None:
         return {"skipped": True}
     report_progress(session, record, 10)
-    planned = plan_agency(session, agency)  # see agency.introductions.replan
-    figures = planned.figures
-    plan = MatchPlan(
-        id=new_id("pln"),
-        agency_id=agency.id,
-        council_id=agency.council_id,
-        figures=figures,
-        placements=planned.placements,
-        job_id=record.id,
-    )
-    session.add(plan)
-    session.commit()
+    with unit_of_work(session) as uow:
+        planned = plan_agency(session, agency)  # see agency.introductions.replan
+        figures = planned.figures
+        plan = MatchPlan(
+            id=new_id("pln"),
+            agency_id=agency.id,
+            council_id=agency.council_id,
+            figures=figures,
+            placements=planned.placements,
+            job_id=record.id,
+        )
+        session.add(plan)
+        uow.commit()
     return {
         "result_path": f"/agencies/{agency_id}/match-plans/{plan.id}",
         "plan_id": plan.id,

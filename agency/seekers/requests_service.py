@@ -12,7 +12,6 @@ from typing import Any
 
 from sqlalchemy import Select, String, case, cast, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 import matching
 from agency.access import Action, Kind, Principal, load, visible_to
@@ -37,6 +36,7 @@ from agency.seekers.service import (
     writable_seeker,
 )
 from agency.state_machine import IllegalTransition
+from agency.unit_of_work import unit_of_work
 
 # Changing any of these changes who can help, so the request is routed and matched again
 # (the rate cap and splitting are hard constraints of the matcher too).
@@ -72,28 +72,29 @@ def create_care_request(
     consent = current_consent(seeker)
     if consent is None or REQUEST_PURPOSE not in consent.purposes:
         raise ConsentRequired()
-    care_request = CareRequest(
-        id=new_id("req"), seeker_id=seeker.id, partner_client_id=seeker.partner_client_id
-    )
-    for name in PLAIN_FIELDS:
-        setattr(care_request, name, fields.get(name))
-    _set_need(session, care_request, fields)
-    postcode = fields.get("postcode")
-    _route(session, care_request, postcode or seeker.outcode or "")
-    if not postcode:
-        care_request.sector = seeker.sector
-    session.add(care_request)
-    job = enqueue_match(session, care_request) if care_request.agency_id else None
-    session.flush()
-    record(
-        session,
-        principal,
-        "care_request.created",
-        care_request,
-        None,
-        snapshot(care_request, AUDITED_FIELDS),
-    )
-    session.commit()
+    with unit_of_work(session) as uow:
+        care_request = CareRequest(
+            id=new_id("req"), seeker_id=seeker.id, partner_client_id=seeker.partner_client_id
+        )
+        for name in PLAIN_FIELDS:
+            setattr(care_request, name, fields.get(name))
+        _set_need(session, care_request, fields)
+        postcode = fields.get("postcode")
+        _route(session, care_request, postcode or seeker.outcode or "")
+        if not postcode:
+            care_request.sector = seeker.sector
+        session.add(care_request)
+        job = enqueue_match(session, care_request) if care_request.agency_id else None
+        session.flush()
+        record(
+            session,
+            principal,
+            "care_request.created",
+            care_request,
+            None,
+            snapshot(care_request, AUDITED_FIELDS),
+        )
+        uow.commit()
     return care_request, job
 
 
@@ -141,33 +142,30 @@ def change_care_request(
             f"A care request that is {care_request.status.value} can no longer be changed.",
             current_status=care_request.status.value,
         )
-    before = snapshot(care_request, AUDITED_FIELDS)
-    for name in PLAIN_FIELDS:
-        if name in changes:
-            setattr(care_request, name, changes[name])
-    job = None
-    if REMATCH_FIELDS & changes.keys():
-        _set_need(session, care_request, changes)
-        if "postcode" in changes:
-            _route(session, care_request, changes["postcode"])
-        else:  # the same place, but neighbourhoods may have moved between agencies since
-            sector = care_request.sector
-            _route(session, care_request, care_request.outcode)
-            care_request.sector = sector
-        job = enqueue_match(session, care_request) if care_request.agency_id else None
-    record(
-        session,
-        principal,
-        "care_request.changed",
-        care_request,
-        before,
-        snapshot(care_request, AUDITED_FIELDS),
-    )
-    try:
-        session.commit()
-    except StaleDataError:
-        session.rollback()
-        raise _version_conflict(None) from None
+    with unit_of_work(session, stale_data=lambda: _version_conflict(None)) as uow:
+        before = snapshot(care_request, AUDITED_FIELDS)
+        for name in PLAIN_FIELDS:
+            if name in changes:
+                setattr(care_request, name, changes[name])
+        job = None
+        if REMATCH_FIELDS & changes.keys():
+            _set_need(session, care_request, changes)
+            if "postcode" in changes:
+                _route(session, care_request, changes["postcode"])
+            else:  # the same place, but neighbourhoods may have moved between agencies since
+                sector = care_request.sector
+                _route(session, care_request, care_request.outcode)
+                care_request.sector = sector
+            job = enqueue_match(session, care_request) if care_request.agency_id else None
+        record(
+            session,
+            principal,
+            "care_request.changed",
+            care_request,
+            before,
+            snapshot(care_request, AUDITED_FIELDS),
+        )
+        uow.commit()
     return care_request, job
 
 
@@ -176,10 +174,11 @@ def withdraw_care_request(
 ) -> CareRequest:
     """The partner withdraws a request that is open, matching or matched."""
     care_request = _writable_request(session, principal, request_id)
-    before = care_request.status.value
-    transition_request(session, care_request, RequestStatus.WITHDRAWN, reason)
-    _record_status(session, principal, care_request, before, reason)
-    session.commit()
+    with unit_of_work(session) as uow:
+        before = care_request.status.value
+        transition_request(session, care_request, RequestStatus.WITHDRAWN, reason)
+        _record_status(session, principal, care_request, before, reason)
+        uow.commit()
     return care_request
 
 
@@ -190,10 +189,11 @@ def close_care_request(
     care_request = load_for_write(session, principal, CareRequest, request_id)
     if principal.kind not in (Kind.MANAGER, Kind.ADMIN):
         raise ManagerOnly("Only the agency's managers close care requests.")
-    before = care_request.status.value
-    transition_request(session, care_request, RequestStatus.CLOSED, reason)
-    _record_status(session, principal, care_request, before, reason)
-    session.commit()
+    with unit_of_work(session) as uow:
+        before = care_request.status.value
+        transition_request(session, care_request, RequestStatus.CLOSED, reason)
+        _record_status(session, principal, care_request, before, reason)
+        uow.commit()
     return care_request
 
 
