@@ -24,9 +24,12 @@ run: install
 	@echo "Serving on http://127.0.0.1:5000  (interactive docs: http://127.0.0.1:5000/docs)"
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-## test: the whole suite (PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set)
+## test: the whole suite (PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set), on
+## TEST_WORKERS pytest-xdist workers (one per core by default; each has its own database and
+## queues); the long groups (acceptance, schemathesis, browser, processes) start first
+TEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
 
 ## schemathesis: only the zero-5xx gate (part of `make test`; needs DATABASE_URL on PostgreSQL and REDIS_URL)
 schemathesis: install

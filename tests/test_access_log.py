@@ -11,6 +11,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,6 +61,7 @@ def _get_or_none(url):  # type: ignore[no-untyped-def]
         return None
 
 
+@pytest.mark.committed  # another process reads what the test wrote
 def test_the_access_log_holds_no_postcode_even_when_turned_on(app, settings):
     log = _serve_and_request(settings, "--access-logfile", "-")
     assert '"GET - HTTP/1.1"' in log  # the access line is there, without its path
@@ -66,6 +69,7 @@ def test_the_access_log_holds_no_postcode_even_when_turned_on(app, settings):
     assert "/postcodes/<postcode>" in log  # the app's request log names the route template
 
 
+@pytest.mark.committed  # another process reads what the test wrote
 def test_by_default_gunicorn_writes_no_access_line(app, settings):
     log = _serve_and_request(settings)
     assert "BS3" not in log

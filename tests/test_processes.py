@@ -36,6 +36,7 @@ def _env(settings):
     return env
 
 
+@pytest.mark.committed  # another process reads what the test wrote
 def test_gunicorn_serves_the_app(app, settings):
     port = _free_port()
     server = subprocess.Popen(
@@ -72,6 +73,7 @@ def test_gunicorn_serves_the_app(app, settings):
 
 
 @pytest.mark.redis
+@pytest.mark.committed  # another process reads what the test wrote
 def test_the_rq_worker_command_runs_a_job_from_the_api(app, session, settings, rq_queue):
     record = app.extensions["agency"].jobs.enqueue(session, "ping", {"message": "from a worker"})
     session.commit()
@@ -177,6 +179,7 @@ def _match_world(session):
 
 
 @pytest.mark.redis
+@pytest.mark.committed  # another process reads what the test wrote
 def test_the_makefile_worker_runs_a_match_job_to_finished_and_logs_json(
     app, settings, makefile_worker, request
 ):
@@ -199,6 +202,7 @@ def test_the_makefile_worker_runs_a_match_job_to_finished_and_logs_json(
 
 
 @pytest.mark.redis
+@pytest.mark.committed  # another process reads what the test wrote
 def test_a_killed_work_horse_is_noticed_and_its_job_retried_within_a_minute(
     app, settings, makefile_worker, request
 ):
@@ -215,7 +219,9 @@ def test_a_killed_work_horse_is_noticed_and_its_job_retried_within_a_minute(
     wait_for(lambda: _job(session, record.id).status is JobStatus.STARTED, 30, what="start")
     redis = split.extensions["agency"].container.redis()
     [rq_worker] = Worker.all(queue=Queue(f"{prefix}-matching", connection=redis))
-    [horse] = wait_for(lambda: children_of(rq_worker.pid, own_group=True), 10, what="the work horse")
+    [horse] = wait_for(
+        lambda: children_of(rq_worker.pid, own_group=True), 10, what="the work horse"
+    )
     os.kill(horse, signal.SIGKILL)
     killed = time.monotonic()
     _wait_finished(session, record.id, 60)
@@ -225,6 +231,7 @@ def test_a_killed_work_horse_is_noticed_and_its_job_retried_within_a_minute(
 
 
 @pytest.mark.redis
+@pytest.mark.committed  # another process reads what the test wrote
 def test_a_slow_partner_receiver_does_not_delay_a_match_job(
     app, settings, makefile_worker, request
 ):

@@ -10,6 +10,7 @@ from agency.web import db_session
 
 
 @pytest.mark.postgres
+@pytest.mark.committed  # the web's own engine and bound, on real connections
 def test_a_statement_past_the_web_bound_answers_a_json_503_not_a_500(settings, app):
     bounded = create_app(replace(settings, web_statement_timeout_ms=200))
 
@@ -26,6 +27,7 @@ def test_a_statement_past_the_web_bound_answers_a_json_503_not_a_500(settings, a
 
 
 @pytest.mark.postgres
+@pytest.mark.committed  # the web's own engine and bound, on real connections
 def test_the_bound_holds_after_a_commit_and_never_reaches_a_jobs_session(settings, app):
     bounded = create_app(replace(settings, web_statement_timeout_ms=150))
 

@@ -21,6 +21,7 @@ def _app(settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.postgres
+@pytest.mark.committed  # the web's own engine and bound, on real connections
 def test_a_request_sends_no_set_and_no_ping_on_a_connection_just_used(settings, app):
     bounded = _app(settings)
     client = bounded.test_client()
@@ -37,6 +38,7 @@ def test_a_request_sends_no_set_and_no_ping_on_a_connection_just_used(settings, 
 
 
 @pytest.mark.postgres
+@pytest.mark.committed  # the web's own engine and bound, on real connections
 def test_an_idle_connection_the_server_closed_is_replaced_not_a_failed_request(
     settings, app, monkeypatch
 ):

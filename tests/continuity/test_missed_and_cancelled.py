@@ -145,6 +145,7 @@ def test_cancelling_is_validated_and_refused_to_everyone_but_the_provider(client
 
 
 @pytest.mark.redis
+@pytest.mark.committed  # the worker process and the receiver read what the test wrote
 def test_the_missed_job_runs_on_a_real_worker_and_the_partner_receives_it_signed(
     app, client, session, settings, rq_queue, receiver
 ):

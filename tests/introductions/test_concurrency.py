@@ -35,6 +35,7 @@ def _race(app, requests):
 
 
 @pytest.mark.postgres
+@pytest.mark.committed  # threads write and read at once: real transactions
 def test_two_managers_approving_the_same_suggestion_at_once_make_one_introduction(app, session):
     world = make_world(session)
     second_manager = bearer(session, make_manager(session, world.agency))
@@ -54,6 +55,7 @@ def test_two_managers_approving_the_same_suggestion_at_once_make_one_introductio
 
 
 @pytest.mark.postgres
+@pytest.mark.committed  # threads write and read at once: real transactions
 def test_a_double_clicked_accept_is_accepted_once(app, session):
     world = make_world(session)
     with app.test_client() as client:

@@ -122,6 +122,7 @@ def test_postgres_refuses_to_update_or_delete_postings_and_entries(session):
 
 
 @pytest.mark.postgres
+@pytest.mark.committed  # PostgreSQL checks the balance at COMMIT (a deferred trigger)
 def test_postgres_refuses_to_commit_an_unbalanced_entry_written_behind_the_ledgers_back(session):
     isf = make_isf_account(session)
     fund(session, isf, 700)

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, update
 
 from agency.accounts.models import Role, User
@@ -99,6 +100,7 @@ def _kill_mid_run(standin, stripe_settings, run_id):
         worker.wait()
 
 
+@pytest.mark.committed  # another process reads what the test wrote
 def test_a_run_whose_worker_is_killed_mid_way_ends_finished_with_every_payout_counted_once(
     stripe_app, stripe_settings, session, standin
 ):
@@ -136,6 +138,7 @@ def test_a_run_whose_worker_is_killed_mid_way_ends_finished_with_every_payout_co
     assert {p.status for p in session.scalars(select(Payout))} == {PayoutStatus.SENT}
 
 
+@pytest.mark.committed  # another process reads what the test wrote
 def test_a_run_whose_job_gave_up_after_a_kill_reads_failed_and_the_next_run_finishes_it(
     stripe_app, stripe_settings, session, standin, monkeypatch
 ):

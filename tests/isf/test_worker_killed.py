@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from agency.isf.gateway import gateway_for
@@ -18,6 +19,7 @@ from tests.isf.stripe_fixtures import standin, stripe_app, stripe_settings  # no
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.committed  # another process reads what the test wrote
 def test_a_worker_killed_mid_payment_leaves_a_payout_the_next_run_resends_once(
     stripe_app, stripe_settings, session, standin, monkeypatch
 ):

@@ -14,6 +14,7 @@ from tests.factories import bearer, make_agency, make_provider
 
 
 @pytest.mark.postgres
+@pytest.mark.committed  # threads write and read at once: real transactions
 def test_concurrent_time_off_for_two_providers_of_one_agency_all_land(
     settings, app, session, monkeypatch
 ):

@@ -235,6 +235,7 @@ def test_a_job_that_dies_half_way_leaves_the_previous_ranking_whole(
     assert session.get(JobRecord, record.id).status is JobStatus.FAILED
 
 
+@pytest.mark.committed  # counts the statements on the engine (a test's savepoints would count)
 def test_loading_the_pool_takes_the_same_number_of_queries_for_5_or_40_providers(session, settings):
     agency = make_agency(session)
     from agency.db import get_engine

@@ -228,6 +228,7 @@ def test_isf_approval_is_validated_and_refused_to_everyone_else(client, session,
 
 
 @pytest.mark.postgres
+@pytest.mark.committed  # threads write and read at once: real transactions
 def test_two_managers_deciding_at_once_on_postgresql_only_one_wins(app, client, session, w):
     """Real concurrency: both read "applied"; the row lock + status check lets one through."""
     import threading

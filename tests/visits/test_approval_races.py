@@ -34,6 +34,7 @@ def _race(app, url, headers_list):  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.postgres
+@pytest.mark.committed  # threads write and read at once: real transactions
 def test_two_managers_approving_at_once_make_one_invoice_and_one_charge(app, client, session):
     world = make_isf_world(session, 10_000)
     log(client, world, day=2, start="10:00", end="11:00")

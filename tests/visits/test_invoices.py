@@ -4,6 +4,7 @@ import csv
 import datetime as dt
 import io
 
+import pytest
 from sqlalchemy import func, select
 
 from agency.ids import new_id
@@ -206,6 +207,7 @@ def test_an_invoice_as_csv_has_a_header_its_lines_and_a_total(client, session):
     assert rows[-1][1] == "total" and rows[-1][-1] == "57.05"
 
 
+@pytest.mark.committed  # the streamed body reads through a session of its own, after the request's
 def test_the_invoice_list_as_csv_streams_with_the_same_filters(client, session):
     world = make_world(session)
     _three_visits_approved(client, world)
