@@ -31,8 +31,11 @@ from sqlalchemy import select
 from agency.bootstrap import Container, build
 from agency.config import Settings
 from agency.db import utcnow
+from agency.directory.models import Agency
+from agency.introductions.match_jobs import enqueue_replan
 from agency.jobs.models import JobRecord, JobStatus
 from agency.jobs.queue import execute, mark_failed
+from agency.logs import configure_logging
 from agency.unit_of_work import unit_of_work
 
 log = logging.getLogger("agency.worker")
@@ -70,9 +73,6 @@ def enqueue_periodic(name: str, c: Container | None = None) -> str:
 
 def replan_all_agencies(c: Container | None = None) -> int:
     """Queue a batch re-plan for every agency (called by rq cron, hourly)."""
-    from agency.directory.models import Agency
-    from agency.introductions.match_jobs import enqueue_replan
-
     c = c or container()
     with c.sessions() as session, unit_of_work(session) as uow:
         agencies = list(session.scalars(select(Agency).order_by(Agency.name)))
@@ -217,7 +217,6 @@ def _supervise(groups: list[list[str]], burst: bool) -> int:
 def main(argv: list[str] | None = None) -> int:
     """``agency-worker [--burst] [--together] [--queues payments matching webhooks]``."""
     from agency.jobs.queue import QUEUE_KINDS
-    from agency.logs import configure_logging
 
     parser = argparse.ArgumentParser(prog="agency-worker", description=__doc__.splitlines()[0])
     parser.add_argument("--burst", action="store_true", help="stop when the queues are empty")

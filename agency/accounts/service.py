@@ -23,6 +23,7 @@ from agency.accounts.passwords import password_problems
 from agency.db import utcnow
 from agency.errors import Conflict, InvalidInput, Unauthenticated
 from agency.ids import new_id
+from agency.providers.models import Provider
 from agency.unit_of_work import unit_of_work
 
 _hasher = PasswordHasher()
@@ -200,8 +201,6 @@ def describe(session: Session, principal: Principal) -> dict[str, str | None]:
 @cache
 def _token_principal() -> Select[Any]:
     """The access token's principal query, built once (it runs on every signed-in request)."""
-    from agency.providers.models import Provider
-
     return (
         select(
             AuthToken.id,

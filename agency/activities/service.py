@@ -18,6 +18,7 @@ from agency.access import Action, Kind, Principal, load, visible_to
 from agency.activities.models import Activity, ActivityAttendance, ActivityReferral
 from agency.activities.suggest import ActivityOffer, suggest
 from agency.directory import places
+from agency.directory.models import Agency
 from agency.errors import Conflict, InvalidInput, ReadOnly
 from agency.ids import new_id
 from agency.introductions.models import Arrangement, ArrangementStatus
@@ -70,8 +71,6 @@ def publish_activity(session: Session, principal: Principal, fields: dict[str, A
     _manager(principal)
     outcode, _sector, lat, lon = places.parse(fields["outcode"], "outcode")
     windows_to_mask(fields["schedule"], "schedule")  # 422 on windows that are not valid
-    from agency.directory.models import Agency
-
     agency = session.get(Agency, principal.agency_id)
     assert agency is not None
     activity = Activity(

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from agency.access import Kind, Principal, visible_to
 from agency.audit.models import AuditChainKeying, AuditEntry
+from agency.config import Settings
 from agency.db import utcnow
 from agency.errors import Forbidden
 from agency.ids import new_id
@@ -68,8 +69,6 @@ def chain_key(session: Session | None = None) -> bytes:
     """The HMAC key: the session's (set by whoever built it), else the environment's settings."""
     if session is not None and session.info.get(AUDIT_KEY_INFO):
         return session.info[AUDIT_KEY_INFO]
-    from agency.config import Settings
-
     return Settings.from_env().audit_signing_key
 
 

@@ -32,6 +32,8 @@ from agency.providers.models import Provider
 from agency.schedule import mask_to_hex, windows_to_mask
 from agency.seekers.models import CareRequest, RequestStatus
 from agency.unit_of_work import unit_of_work
+from agency.visits.planning import plan_arrangement
+from agency.webhooks.service import emit
 
 A = ArrangementStatus
 TERMS = ("version", "rates_pence", "minutes_per_week", "schedule", "effective_from")
@@ -98,8 +100,6 @@ def start_arrangement(
     )
     arrangement_event(session, "arrangement.started", arrangement)
     _plan(session, arrangement)
-    from agency.webhooks.service import emit
-
     emit(
         session,
         "care_request.matched",
@@ -240,8 +240,6 @@ def new_version(
 
 def _plan(session: Session, arrangement: Arrangement) -> None:
     """Future planned visits follow the new terms or status (past ones stay as they were)."""
-    from agency.visits.planning import plan_arrangement
-
     plan_arrangement(session, arrangement)
 
 

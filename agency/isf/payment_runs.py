@@ -24,6 +24,7 @@ from agency.isf.models import (
     PayoutStatus,
 )
 from agency.isf.payouts import pay_invoice
+from agency.jobs.models import JobRecord, JobStatus
 from agency.unit_of_work import unit_of_work
 
 
@@ -79,8 +80,6 @@ def close_abandoned_runs(session: Session, agency_id: str) -> int:
     the job failed, and this brings the run's own record in line (figures counted from its
     payouts), at the next read or run of the agency. Not committed.
     """
-    from agency.jobs.models import JobRecord, JobStatus
-
     stuck = session.scalars(
         select(PaymentRun)
         .join(JobRecord, JobRecord.id == PaymentRun.job_id)

@@ -20,6 +20,7 @@ from agency.dates import LONDON
 from agency.db import utcnow
 from agency.errors import Conflict, Forbidden, NotFound
 from agency.ids import new_id
+from agency.introductions.models import Arrangement
 from agency.jobs.models import JobRecord
 from agency.jobs.queue import job
 from agency.providers.models import Provider
@@ -58,8 +59,6 @@ def planned_visits_for(principal: Principal, filters: dict[str, Any]) -> Select[
 def planned_visits_of(
     session: Session, principal: Principal, arrangement_id: str, filters: dict[str, Any]
 ) -> Select[Any]:
-    from agency.introductions.models import Arrangement
-
     arrangement = load(session, principal, Arrangement, arrangement_id, Action.READ)
     stmt = select(PlannedVisit).where(PlannedVisit.arrangement_id == arrangement.id)
     return _filtered(stmt, filters)
