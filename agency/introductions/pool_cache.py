@@ -405,26 +405,18 @@ def load_snapshot(session: Session, agency_id: str, today: dt.date) -> PoolSnaps
     it was built when that is all that moved; else a fresh one. Stored for the next job."""
     from agency.introductions import pool_patch
 
-    state = session.execute(
-        select(
-            MatchPoolCache.generation,
-            MatchPoolCache.built_generation,
-            MatchPoolCache.built_on,
-        ).where(MatchPoolCache.agency_id == agency_id)
-    ).one_or_none()
+    state = _fetch_state(session, agency_id, today)
     stored = None
-    if state is not None and state.built_generation is not None and state.built_on == today:
-        payload = _fetch_payload(session, agency_id, state.built_generation)
-        if payload is not None:
-            stored = pickle.loads(payload)  # noqa: S301 - our own rows, written below
-            if getattr(stored, "format", None) != FORMAT:
-                stored = None
+    if state is not None and state.built_generation is not None and state.payload is not None:
+        stored = pickle.loads(state.payload)  # noqa: S301 - our own rows, written below
+        if getattr(stored, "format", None) != FORMAT:
+            stored = None
     if stored is not None and state is not None and state.built_generation == state.generation:
         return stored  # type: ignore[no-any-return]
     # The generation was read before the data: data at least as new as it, so storing
     # under it can only be conservative (a later bump forces a rebuild or another patch).
     snapshot = None
-    if stored is not None and state is not None:
+    if stored is not None and state is not None and state.built_generation is not None:
         snapshot = pool_patch.patched(
             session, agency_id, today, stored, state.built_generation, state.generation
         )
@@ -434,27 +426,46 @@ def load_snapshot(session: Session, agency_id: str, today: dt.date) -> PoolSnaps
     return snapshot
 
 
-def _fetch_payload(session: Session, agency_id: str, generation: int) -> bytes | None:
-    """The stored arrays; on PostgreSQL in binary (as text, bytea travels hex: 10x slower)."""
+@dataclass(frozen=True)
+class _State:
+    generation: int
+    built_generation: int | None
+    payload: bytes | None  # the stored arrays, only when built today
+
+
+def _fetch_state(session: Session, agency_id: str, today: dt.date) -> _State | None:
+    """The pool's generations and, when built today, its stored arrays: one round trip.
+
+    On PostgreSQL in binary (as text, bytea travels hex: 10x slower).
+    """
     connection = session.connection()
     if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
         cursor = connection.connection.driver_connection.cursor(binary=True)  # type: ignore[union-attr]
         try:
             cursor.execute(
-                "SELECT payload FROM match_pool_cache WHERE agency_id = %s"
-                " AND built_generation = %s",
-                (agency_id, generation),
+                "SELECT generation, built_generation,"
+                " CASE WHEN built_on = %s THEN payload END"
+                " FROM match_pool_cache WHERE agency_id = %s",
+                (today, agency_id),
             )
             row = cursor.fetchone()
         finally:
             cursor.close()
-        return bytes(row[0]) if row and row[0] is not None else None
-    return session.scalar(
-        select(MatchPoolCache.payload).where(
-            MatchPoolCache.agency_id == agency_id,
-            MatchPoolCache.built_generation == generation,
-        )
-    )
+    else:
+        row = session.execute(
+            select(
+                MatchPoolCache.generation,
+                MatchPoolCache.built_generation,
+                MatchPoolCache.built_on,
+                MatchPoolCache.payload,
+            ).where(MatchPoolCache.agency_id == agency_id)
+        ).one_or_none()
+        if row is not None:
+            row = (row[0], row[1], row[3] if row[2] == today else None)
+    if row is None:
+        return None
+    payload = bytes(row[2]) if row[2] is not None else None
+    return _State(int(row[0]), row[1], payload)
 
 
 def _store(
