@@ -86,7 +86,8 @@ _KEY_PRINCIPAL = (
 def principal_for_api_key(session: Session, secret: str) -> Principal:
     """The key's partner in one narrow query (key and client), no ORM; nothing is cached,
     so a revoked key or a deactivated client is refused from the next request on."""
-    row = session.execute(_KEY_PRINCIPAL, {"digest": digest(secret)}).first()
+    # Core on the session's connection: no ORM execution layer for a plain row.
+    row = session.connection().execute(_KEY_PRINCIPAL, {"digest": digest(secret)}).first()
     if row is None or row[2] is not None:
         raise Unauthenticated("The API key is invalid or revoked.")
     key_id, partner_client_id, _, last_used_at = row

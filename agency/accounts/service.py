@@ -224,7 +224,8 @@ def principal_for_access_token(session: Session, access_token: str) -> Principal
 
     Revocation and expiry are read on every request: nothing is cached.
     """
-    row = session.execute(_token_principal(), {"digest": digest(access_token)}).first()
+    # Core on the session's connection: no ORM execution layer for a plain row.
+    row = session.connection().execute(_token_principal(), {"digest": digest(access_token)}).first()
     if row is None or row[1] is not None or row[2] <= utcnow():
         raise Unauthenticated("The access token is invalid, expired or revoked.")
     token_id, _, _, user_id, role, agency_id, council_id, active, provider_id = row
