@@ -7,7 +7,6 @@ from flask_smorest import Blueprint
 from agency.access import Kind
 from agency.auth import current_principal, requires
 from agency.isf import payment_runs, payout_accounts, settlement
-from agency.isf.gateway import gateway_for
 from agency.isf.models import Invoice
 from agency.isf.route_common import READERS
 from agency.isf.schemas import (
@@ -29,6 +28,11 @@ def _settings():  # type: ignore[no-untyped-def]
     return current_app.extensions["agency"].settings
 
 
+def _gateway():  # type: ignore[no-untyped-def]
+    """The payment gateway the composition root made (agency.bootstrap)."""
+    return current_app.extensions["agency"].container.gateway
+
+
 def _account_body(account, onboarding_url=None):  # type: ignore[no-untyped-def]
     body = {f: getattr(account, f) for f in PayoutAccountSchema().fields if hasattr(account, f)}
     if onboarding_url:
@@ -43,7 +47,7 @@ class PayoutAccounts(MethodView):
     def post(self):
         """Open (or resume onboarding of) the calling provider's payout account"""
         account, url = payout_accounts.open_payout_account(
-            db_session(), current_principal(), gateway_for(_settings())
+            db_session(), current_principal(), _gateway()
         )
         return _account_body(account, url)
 
@@ -67,7 +71,7 @@ class PaymentRuns(MethodView):
             db_session(),
             current_principal(),
             current_app.extensions["agency"].jobs,
-            gateway_for(_settings()).name,
+            _gateway().name,
         )
 
 
@@ -147,7 +151,7 @@ class StripeWebhook(MethodView):
     def post(self):
         """Stripe events (signed with Stripe-Signature): transfers and connected accounts"""
         settings = _settings()
-        gateway = gateway_for(settings) if settings.stripe_api_key else None
+        gateway = _gateway() if settings.stripe_api_key else None
         fresh = receive_stripe_event(
             db_session(),
             request.get_data(),
