@@ -46,7 +46,7 @@ def reports() -> str:
 def report(name: str) -> str:
     report = _report(name)
     filters = _filters()
-    body = report_routes.compute(report, filters)
+    body = report_routes.compute(name, filters)
     header, rows = report.csv_rows(body)
     query = {k: v.isoformat() for k, v in filters.items() if v}
     return render_template(
@@ -63,12 +63,12 @@ def report(name: str) -> str:
 @bp.route("/reports/<name>.png")
 @staff(Kind.MANAGER, Kind.AUDITOR)
 def report_chart(name: str) -> Response:
-    report = _report(name)
-    return report_routes.chart_response(name, report_routes.compute(report, _filters()), "png")
+    _report(name)  # 404 for an unknown report
+    return report_routes.chart_response(name, report_routes.compute(name, _filters()), "png")
 
 
 @bp.route("/reports/<name>.csv")
 @staff(Kind.MANAGER, Kind.AUDITOR)
 def report_csv(name: str) -> Response:
     report = _report(name)
-    return report_routes.report_csv(name, report, report_routes.compute(report, _filters()))
+    return report_routes.report_csv(name, report, report_routes.compute(name, _filters()))
