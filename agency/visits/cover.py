@@ -30,7 +30,7 @@ from agency.db import utcnow
 from agency.directory.models import Agency
 from agency.errors import Conflict, Forbidden, InvalidInput, NotFound
 from agency.ids import new_id
-from agency.introductions.models import Arrangement, ArrangementStatus
+from agency.introductions.models import Arrangement
 from agency.introductions.pools import agency_weights, build_pool, request_spec
 from agency.providers.models import (
     AvailabilityException,
@@ -43,7 +43,7 @@ from agency.seekers.models import CareRequest, CareSeeker
 from agency.unit_of_work import unit_of_work
 from agency.visits import visits as visit_service
 from agency.visits.continuity import listed_here
-from agency.visits.models import Visit, VisitStatus
+from agency.visits.models import Visit
 from agency.visits.planned_models import (
     BackupProvider,
     CoverStatus,
@@ -51,7 +51,6 @@ from agency.visits.planned_models import (
     PlannedVisit,
     TeamMember,
 )
-from agency.visits.visit_rules import london_today
 
 COVER_K = 5
 BACKUP_DEPTH = 200
@@ -430,31 +429,15 @@ def log_cover_visit(
             raise Conflict("A visit is already logged for it.", code="visit_already_logged")
         arrangement = session.get(Arrangement, planned.arrangement_id)
         assert arrangement is not None
-        if arrangement.status is not ArrangementStatus.ACTIVE:
-            raise Conflict(
-                f"The arrangement is {arrangement.status.value}; "
-                "visits are logged while it is active.",
-                code="arrangement_not_active",
-                current_status=arrangement.status.value,
-            )
-        visit = Visit(
-            id=new_id("vis"),
-            arrangement_id=arrangement.id,
+        visit = visit_service.add_logged_visit(
+            session,
+            principal,
+            arrangement,
+            {**fields, "date": planned.date},
+            today,
             provider_id=principal.provider_id,
-            agency_id=arrangement.agency_id,
-            council_id=arrangement.council_id,
-            partner_client_id=arrangement.partner_client_id,
-            status=VisitStatus.LOGGED,
-            flags=[],
-            created_by=principal.id,
             cover_rates_pence=dict(planned.cover_rates_pence or {}),
         )
-        visit_service._apply(
-            visit, arrangement, {**fields, "date": planned.date}, today or london_today()
-        )
-        session.add(visit)
-        overlapping = visit_service._overlapping(session, visit)
-        visit_service._refresh_overlaps(session, [visit, *overlapping])
         planned.visit_id, planned.status = visit.id, P.DONE
         record(
             session,

@@ -95,6 +95,43 @@ def _arrangement_for_provider(
     return arrangement
 
 
+def add_logged_visit(
+    session: Session,
+    principal: Principal,
+    arrangement: Arrangement,
+    fields: dict[str, Any],
+    today: dt.date | None,
+    *,
+    provider_id: str,
+    **extra: Any,
+) -> Visit:
+    """Add a LOGGED visit under an active arrangement (``fields`` as the visit schema loads
+    them, ``extra`` further columns) and refresh the overlap flags around it; the caller
+    links, audits and commits."""
+    if arrangement.status is not ArrangementStatus.ACTIVE:
+        raise Conflict(
+            f"The arrangement is {arrangement.status.value}; visits are logged while it is active.",
+            code="arrangement_not_active",
+            current_status=arrangement.status.value,
+        )
+    visit = Visit(
+        id=new_id("vis"),
+        arrangement_id=arrangement.id,
+        provider_id=provider_id,
+        agency_id=arrangement.agency_id,
+        council_id=arrangement.council_id,
+        partner_client_id=arrangement.partner_client_id,
+        status=VisitStatus.LOGGED,
+        flags=[],
+        created_by=principal.id,
+        **extra,
+    )
+    _apply(visit, arrangement, fields, today or visit_rules.london_today())
+    session.add(visit)
+    _refresh_overlaps(session, [visit, *_overlapping(session, visit)])
+    return visit
+
+
 def log_visit(
     session: Session,
     principal: Principal,
@@ -106,27 +143,9 @@ def log_visit(
     """Record a visit the provider made; flags say where it departs from what was agreed."""
     with unit_of_work(session) as uow:
         arrangement = _arrangement_for_provider(session, principal, arrangement_id)
-        if arrangement.status is not ArrangementStatus.ACTIVE:
-            raise Conflict(
-                f"The arrangement is {arrangement.status.value}; "
-                "visits are logged while it is active.",
-                code="arrangement_not_active",
-                current_status=arrangement.status.value,
-            )
-        visit = Visit(
-            id=new_id("vis"),
-            arrangement_id=arrangement.id,
-            provider_id=arrangement.provider_id,
-            agency_id=arrangement.agency_id,
-            council_id=arrangement.council_id,
-            partner_client_id=arrangement.partner_client_id,
-            status=VisitStatus.LOGGED,
-            flags=[],
-            created_by=principal.id,
+        visit = add_logged_visit(
+            session, principal, arrangement, fields, today, provider_id=arrangement.provider_id
         )
-        _apply(visit, arrangement, fields, today or visit_rules.london_today())
-        session.add(visit)
-        _refresh_overlaps(session, [visit, *_overlapping(session, visit)])
         planning.link_logged_visit(session, visit)
         record(session, principal, "visit.logged", visit, None, _audit_view(visit))
         uow.commit()
