@@ -1,11 +1,11 @@
 """Request and response bodies for planned visits, rotas and rota feeds."""
 
 import marshmallow as ma
-from marshmallow import validate, validates_schema
+from marshmallow import validate
 
 from agency.visits.feedback_models import Concern, FeedbackSide
 from agency.visits.planned_models import PlannedStatus
-from agency.visits.schemas import END, REASON, SERVICE_KEY, START
+from agency.visits.schemas import END, REASON, VisitCreateSchema
 
 
 class PlannedVisitQuerySchema(ma.Schema):
@@ -164,32 +164,21 @@ class BackupProviderSchema(ma.Schema):
     )
 
 
-class CoverVisitSchema(ma.Schema):
-    """The visit the cover provider made, on the planned visit's date."""
+class CoverVisitSchema(VisitCreateSchema):
+    """The visit the cover provider made, on the planned visit's date: a logged visit's
+    body (and its checks) without ``date``."""
 
-    start = ma.fields.String(
-        required=True, validate=START, metadata={"description": "Wall time", "example": "10:00"}
-    )
+    class Meta:
+        exclude = ("date",)
+
     end = ma.fields.String(
         required=True, validate=END, metadata={"description": "Wall time", "example": "11:00"}
-    )
-    services = ma.fields.List(
-        SERVICE_KEY,
-        required=True,
-        validate=validate.Length(min=1, max=10),
-        metadata={"description": "Service keys delivered", "example": ["companionship"]},
     )
     notes = ma.fields.String(
         allow_none=True,
         validate=validate.Length(max=500),
         metadata={"description": "What was done; no health details", "example": "Walk"},
     )
-
-    @validates_schema
-    def _end_after_start(self, data, **_kwargs):
-        start, end = data.get("start"), data.get("end")
-        if start and end and end <= start:
-            raise ma.ValidationError("Must be after start.", "end")
 
 
 class TeamSchema(ma.Schema):
