@@ -171,6 +171,7 @@ TEXT_COLUMNS: dict[str, dict[str, Text]] = {
         "provider_id": N,
     },
     "match_plans": {"figures": N, "placements": N, "job_id": N},
+    "match_pool_changes": {"provider_id": N},  # an id, no foreign key (a change log)
     "webhook_events": {"type": N, "payload": N},  # ids and statuses (introductions/events.py)
     "webhook_endpoints": {
         "url": P,
