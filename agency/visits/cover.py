@@ -280,19 +280,42 @@ def cover_rates(session: Session, planned: PlannedVisit, provider_id: str) -> di
     return {key: int(rate) for key, rate in rows}
 
 
-def _offered_to(session: Session, principal: Principal, planned_id: str) -> PlannedVisit:
+def _cover_of_provider(
+    session: Session,
+    principal: Principal,
+    planned_id: str,
+    status: C,
+    *,
+    forbidden: str,
+    conflict: str,
+    code: str,
+) -> PlannedVisit:
+    """The planned visit whose cover the calling provider holds, with its cover in
+    ``status``: 403 ``forbidden`` for other principals, 404 for anyone else's, 409 ``code``."""
     if principal.kind is not Kind.PROVIDER:
-        raise Forbidden("Cover is answered by the provider it was offered to.")
+        raise Forbidden(forbidden)
     planned = session.get(PlannedVisit, planned_id)
     if planned is None or planned.cover_provider_id != principal.provider_id:
         raise NotFound(f"No planned visit with id {planned_id}.")
-    if planned.cover_status is not C.OFFERED:
+    if planned.cover_status is not status:
         raise Conflict(
-            "The cover is not waiting for an answer.",
-            code="cover_not_offered",
+            conflict,
+            code=code,
             current_status=planned.cover_status.value if planned.cover_status else None,
         )
     return planned
+
+
+def _offered_to(session: Session, principal: Principal, planned_id: str) -> PlannedVisit:
+    return _cover_of_provider(
+        session,
+        principal,
+        planned_id,
+        C.OFFERED,
+        forbidden="Cover is answered by the provider it was offered to.",
+        conflict="The cover is not waiting for an answer.",
+        code="cover_not_offered",
+    )
 
 
 def answer_cover(
@@ -414,17 +437,15 @@ def log_cover_visit(
     """The cover provider logs the visit they made for an accepted cover (on its date);
     it is theirs (their timesheet), priced at the rates fixed when cover was offered."""
     with unit_of_work(session) as uow:
-        if principal.kind is not Kind.PROVIDER:
-            raise Forbidden("A cover visit is logged by the provider who accepted the cover.")
-        planned = session.get(PlannedVisit, planned_id)
-        if planned is None or planned.cover_provider_id != principal.provider_id:
-            raise NotFound(f"No planned visit with id {planned_id}.")
-        if planned.cover_status is not C.ACCEPTED:
-            raise Conflict(
-                "The cover was not accepted.",
-                code="cover_not_accepted",
-                current_status=planned.cover_status.value if planned.cover_status else None,
-            )
+        planned = _cover_of_provider(
+            session,
+            principal,
+            planned_id,
+            C.ACCEPTED,
+            forbidden="A cover visit is logged by the provider who accepted the cover.",
+            conflict="The cover was not accepted.",
+            code="cover_not_accepted",
+        )
         if planned.visit_id is not None:
             raise Conflict("A visit is already logged for it.", code="visit_already_logged")
         arrangement = session.get(Arrangement, planned.arrangement_id)
