@@ -49,6 +49,28 @@ def _arrangement(session: Session, principal: Principal, arrangement_id: str) ->
     return arrangement
 
 
+def new_assessment(
+    arrangement: Arrangement,
+    occasion: Occasion,
+    assessed_on: dt.date,
+    recorded_by: RecordedBy,
+    **answers: int | None,
+) -> WellbeingAssessment:
+    """An (unsaved) set of ONS4 answers for ``arrangement``'s seeker, scoped like it."""
+    return WellbeingAssessment(
+        id=new_id("wba"),
+        arrangement_id=arrangement.id,
+        seeker_id=arrangement.seeker_id,
+        agency_id=arrangement.agency_id,
+        council_id=arrangement.council_id,
+        partner_client_id=arrangement.partner_client_id,
+        occasion=occasion,
+        assessed_on=assessed_on,
+        recorded_by=recorded_by,
+        **answers,
+    )
+
+
 def record_assessment(
     session: Session,
     principal: Principal,
@@ -75,16 +97,11 @@ def record_assessment(
         )
     ):
         raise BaselineExists()
-    assessment = WellbeingAssessment(
-        id=new_id("wba"),
-        arrangement_id=arrangement.id,
-        seeker_id=arrangement.seeker_id,
-        agency_id=arrangement.agency_id,
-        council_id=arrangement.council_id,
-        partner_client_id=arrangement.partner_client_id,
-        occasion=occasion,
-        assessed_on=assessed_on,
-        recorded_by=RecordedBy(principal.kind.value),
+    assessment = new_assessment(
+        arrangement,
+        occasion,
+        assessed_on,
+        RecordedBy(principal.kind.value),
         **{m: answers.get(m) for m in MEASURES},
     )
     with unit_of_work(session) as uow:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from agency.db import utcnow
 from agency.ids import new_id
 from agency.outcomes.models import Occasion, RecordedBy, WellbeingAssessment
+from agency.outcomes.service import new_assessment
 from agency.seekers.models import CareSeeker, Consent
 
 
@@ -31,18 +32,7 @@ def consent_to(session: Session, seeker: CareSeeker, *purposes: str) -> None:
 def make_assessment(
     session: Session, arrangement: Any, occasion: Occasion, on: dt.date, **answers: int | None
 ) -> WellbeingAssessment:
-    assessment = WellbeingAssessment(
-        id=new_id("wba"),
-        arrangement_id=arrangement.id,
-        seeker_id=arrangement.seeker_id,
-        agency_id=arrangement.agency_id,
-        council_id=arrangement.council_id,
-        partner_client_id=arrangement.partner_client_id,
-        occasion=occasion,
-        assessed_on=on,
-        recorded_by=RecordedBy.MANAGER,
-        **answers,
-    )
+    assessment = new_assessment(arrangement, occasion, on, RecordedBy.MANAGER, **answers)
     session.add(assessment)
     session.commit()
     return assessment
