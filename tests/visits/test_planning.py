@@ -30,6 +30,17 @@ def _planned(session, arrangement_id):  # type: ignore[no-untyped-def]
     ).all()
 
 
+def _plan_nine_o_clocks(session, start_date, now, horizon_days):  # type: ignore[no-untyped-def]
+    """The planned visits of a Monday-and-Sunday 09:00 arrangement from ``start_date``,
+    planned at ``now`` for ``horizon_days``."""
+    world = make_world(
+        session, schedule=MONDAY_AND_SUNDAY_NINE, start_date=start_date, minutes_per_week=120
+    )
+    plan_arrangement(session, world.arrangement, now=now, horizon_days=horizon_days)
+    session.commit()
+    return _planned(session, world.arrangement.id)
+
+
 def test_minutes_are_spread_over_the_windows_each_visit_starting_at_its_window():
     windows = [
         {"weekday": 2, "start": "14:00", "end": "18:00"},
@@ -43,15 +54,7 @@ def test_minutes_are_spread_over_the_windows_each_visit_starting_at_its_window()
 
 
 def test_a_nine_o_clock_visit_stays_nine_in_london_across_the_spring_clock_change(session):
-    world = make_world(
-        session,
-        schedule=MONDAY_AND_SUNDAY_NINE,
-        start_date=dt.date(2027, 3, 1),
-        minutes_per_week=120,
-    )
-    plan_arrangement(session, world.arrangement, now=_utc(2027, 3, 20, 12), horizon_days=17)
-    session.commit()
-    rows = _planned(session, world.arrangement.id)
+    rows = _plan_nine_o_clocks(session, dt.date(2027, 3, 1), _utc(2027, 3, 20, 12), 17)
     assert [(r.date, r.start_time, r.end_time) for r in rows] == [
         (dt.date(2027, 3, 21), "09:00", "10:00"),
         (dt.date(2027, 3, 22), "09:00", "10:00"),
@@ -72,15 +75,7 @@ def test_a_nine_o_clock_visit_stays_nine_in_london_across_the_spring_clock_chang
 
 
 def test_a_nine_o_clock_visit_stays_nine_in_london_across_the_autumn_clock_change(session):
-    world = make_world(
-        session,
-        schedule=MONDAY_AND_SUNDAY_NINE,
-        start_date=dt.date(2027, 10, 1),
-        minutes_per_week=120,
-    )
-    plan_arrangement(session, world.arrangement, now=_utc(2027, 10, 23, 12), horizon_days=10)
-    session.commit()
-    rows = _planned(session, world.arrangement.id)
+    rows = _plan_nine_o_clocks(session, dt.date(2027, 10, 1), _utc(2027, 10, 23, 12), 10)
     assert [(r.date, r.starts_at, r.ends_at) for r in rows] == [
         (dt.date(2027, 10, 24), _utc(2027, 10, 24, 8), _utc(2027, 10, 24, 9)),
         (dt.date(2027, 10, 25), _utc(2027, 10, 25, 8), _utc(2027, 10, 25, 9)),
