@@ -284,7 +284,7 @@ def _cover_of_provider(
     session: Session,
     principal: Principal,
     planned_id: str,
-    status: C,
+    status: CoverStatus,
     *,
     forbidden: str,
     conflict: str,
