@@ -11,8 +11,7 @@ from agency.console import queries
 from agency.console.blueprint import bp, principal, refusal_message, staff
 from agency.console.forms import PlainForm, ReasonForm
 from agency.errors import DomainError
-from agency.isf import isf_accounts, payouts
-from agency.isf.gateway import gateway_for
+from agency.isf import isf_accounts, payment_runs
 from agency.isf.models import IsfAccount, PaymentRun
 from agency.jobs.models import JobRecord
 from agency.privacy import pseudonym
@@ -104,8 +103,8 @@ def query_timesheet(timesheet_id: str) -> Response:
 @staff(Kind.MANAGER)
 def start_payment_run() -> Response:
     extension = current_app.extensions["agency"]
-    run = payouts.start_payment_run(
-        db_session(), principal(), extension.jobs, gateway_for(extension.settings).name
+    run = payment_runs.start_payment_run(
+        db_session(), principal(), extension.jobs, extension.container.gateway.name
     )
     return redirect(url_for("console.payment_run", payment_run_id=run.id))
 
@@ -116,7 +115,7 @@ def payment_run(payment_run_id: str) -> str:
     db, me = db_session(), principal()
     run = load(db, me, PaymentRun, payment_run_id, Action.READ)
     job = load(db, me, JobRecord, run.job_id, Action.READ) if run.job_id else None
-    rows = payouts.payouts_of_run(db, me, payment_run_id)
+    rows = payment_runs.payouts_of_run(db, me, payment_run_id)
     return render_template(
         "console/payment_run.html",
         run=run,
