@@ -36,7 +36,6 @@ WEB_SIDE = (
     "agency.*routes",  # blueprints, one resource each
     "agency.*.*routes",
     "agency.health_routes",  # the health blueprint (liveness, readiness)
-    "agency.csv_export",  # streamed text/csv responses (rows come from agency.csv_format)
     "agency.accounts.throttle",  # flask-limiter on the sign-in and registration views
     "agency.directory.read_cache",  # the routes' cache of serialised public pages
     "agency.console",  # the staff console: server-rendered pages over the services
