@@ -29,7 +29,7 @@ run: install
 ## queues); the long groups (acceptance, schemathesis, browser, processes) start first
 TEST_WORKERS ?= auto
 test: install
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
 
 ## schemathesis: only the zero-5xx gate (part of `make test`; needs DATABASE_URL on PostgreSQL and REDIS_URL)
 schemathesis: install

@@ -106,7 +106,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         group = _long_group(item)
         if group:
             item.add_marker(pytest.mark.xdist_group(group))
-    # The long groups first (in LONG_GROUPS' order), so that under `--dist loadgroup` each
+    # The long groups first (in LONG_GROUPS' order), so that under `--dist loadscope` each
     # starts at once on a worker of its own and the short tests fill in around them.
     order = list(LONG_GROUPS.values())
     items.sort(key=lambda i: order.index(g) if (g := _long_group(i)) else len(order))
