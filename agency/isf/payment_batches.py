@@ -78,6 +78,33 @@ def payout_key(invoice_id: str, attempt: int) -> str:
     return f"invoice-{invoice_id}-payout" + ("" if attempt == 1 else f"-{attempt}")
 
 
+def first_attempt(invoice: Invoice, payment_run_id: str | None, gateway_name: str) -> Payout:
+    """An invoice's first payout: its pence, its run, the key of attempt 1 (not yet added)."""
+    return Payout(
+        id=new_id("pay"),
+        invoice_id=invoice.id,
+        payment_run_id=payment_run_id,
+        provider_id=invoice.provider_id,
+        agency_id=invoice.agency_id,
+        council_id=invoice.council_id,
+        amount_pence=invoice.total_pence,
+        gateway=gateway_name,
+        attempt=1,
+        idempotency_key=payout_key(invoice.id, 1),
+        status=PayoutStatus.PENDING,
+    )
+
+
+def next_attempt(payout: Payout, payment_run_id: str | None) -> None:
+    """A failed or reversed payout tried again: a new attempt number and key, pending."""
+    payout.attempt += 1
+    payout.idempotency_key = payout_key(payout.invoice_id, payout.attempt)
+    payout.status = PayoutStatus.PENDING
+    payout.external_id = None
+    payout.error_code = None
+    payout.payment_run_id = payment_run_id
+
+
 def destinations(session: Session, provider_ids: set[str], gateway: PaymentGateway) -> dict:  # type: ignore[type-arg]
     """provider id -> where its money goes (missing: no enabled payout account)."""
     accounts = session.scalars(
@@ -136,28 +163,11 @@ def record_chunk(
                 outcomes[invoice.id] = "no_payout_account"
                 continue
             if payout is None:
-                payout = Payout(
-                    id=new_id("pay"),
-                    invoice_id=invoice.id,
-                    payment_run_id=payment_run_id,
-                    provider_id=invoice.provider_id,
-                    agency_id=invoice.agency_id,
-                    council_id=invoice.council_id,
-                    amount_pence=invoice.total_pence,
-                    gateway=gateway.name,
-                    attempt=1,
-                    idempotency_key=payout_key(invoice.id, 1),
-                    status=PayoutStatus.PENDING,
-                )
+                payout = first_attempt(invoice, payment_run_id, gateway.name)
                 session.add(payout)
                 movements.append(payout)
             elif payout.status in RETRYABLE:
-                payout.attempt += 1
-                payout.idempotency_key = payout_key(invoice.id, payout.attempt)
-                payout.status = PayoutStatus.PENDING
-                payout.external_id = None
-                payout.error_code = None
-                payout.payment_run_id = payment_run_id
+                next_attempt(payout, payment_run_id)
                 movements.append(payout)
             elif payout.payment_run_id != payment_run_id and payout.payment_run_id in over:
                 payout.payment_run_id = payment_run_id  # left unanswered by a failed run: ours now

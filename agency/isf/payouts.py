@@ -16,7 +16,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agency.db import utcnow
-from agency.ids import new_id
 from agency.isf import payment_batches as batches
 from agency.isf.gateway import PaymentGateway, PaymentRefused, PaymentUncertain
 from agency.isf.ledger import ledger_account, post_entry, reverse_entry
@@ -137,18 +136,7 @@ def pay_invoice(
             uow.rollback()
             return "no_payout_account", 0
         if payout is None:
-            payout = Payout(
-                id=new_id("pay"),
-                invoice_id=invoice.id,
-                payment_run_id=payment_run_id,
-                provider_id=invoice.provider_id,
-                agency_id=invoice.agency_id,
-                council_id=invoice.council_id,
-                amount_pence=invoice.total_pence,
-                gateway=gateway.name,
-                attempt=1,
-                idempotency_key=payout_key(invoice.id, 1),
-            )
+            payout = batches.first_attempt(invoice, payment_run_id, gateway.name)
             session.add(payout)
             try:
                 session.flush()
@@ -157,12 +145,7 @@ def pay_invoice(
                 return "in_progress", 0
             _post_to_clearing(session, payout)
         elif payout.status in RETRYABLE:
-            payout.attempt += 1
-            payout.idempotency_key = payout_key(invoice.id, payout.attempt)
-            payout.status = PayoutStatus.PENDING
-            payout.external_id = None
-            payout.error_code = None
-            payout.payment_run_id = payment_run_id
+            batches.next_attempt(payout, payment_run_id)
             _post_to_clearing(session, payout)
         elif (
             payment_run_id
