@@ -165,10 +165,22 @@ def allows(principal: Principal, action: Action, obj: Owned) -> bool:
 
 
 def load(
-    session: Session, principal: Principal, model: type[M], object_id: str, action: Action
+    session: Session,
+    principal: Principal,
+    model: type[M],
+    object_id: str,
+    action: Action,
+    *,
+    for_update: bool = False,
 ) -> M:
-    """Fetch an object by id and authorise it in one step (404 when absent or hidden)."""
-    obj = session.get(model, object_id)
+    """Fetch an object by id and authorise it in one step (404 when absent or hidden).
+
+    ``for_update``: lock the row first (SELECT ... FOR UPDATE on PostgreSQL, read fresh
+    from the database), so a second writer waits and then sees the first one's change.
+    """
+    obj = session.get(
+        model, object_id, with_for_update=for_update or None, populate_existing=for_update
+    )
     if obj is None:
         raise not_found(model, object_id)
     authorize(principal, action, obj)  # type: ignore[arg-type]

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agency.access import Action, Principal, authorize, load
+from agency.access import Action, Principal, load
 from agency.audit.service import record
 from agency.db import utcnow
 from agency.errors import Conflict, InvalidInput, NotFound
@@ -39,17 +39,8 @@ OPEN_REQUEST = frozenset({RequestStatus.OPEN, RequestStatus.MATCHING})
 
 
 def _lock_request(session: Session, principal: Principal, care_request_id: str) -> CareRequest:
-    # FOR UPDATE (PostgreSQL): a second approval for this request waits, then sees the first.
-    care_request = session.scalar(
-        select(CareRequest)
-        .where(CareRequest.id == care_request_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if care_request is None:
-        raise NotFound(f"No care request with id {care_request_id}.")
-    authorize(principal, Action.WRITE, care_request)
-    return care_request
+    # Locked: a second approval for this request waits, then sees the first.
+    return load(session, principal, CareRequest, care_request_id, Action.WRITE, for_update=True)
 
 
 def _pick_provider(

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from agency.access import Action, Kind, Principal, authorize, visible_to
+from agency.access import Action, Kind, Principal, authorize, load, visible_to
 from agency.audit.service import record
 from agency.db import utcnow
 from agency.errors import Forbidden, InvalidInput, NotFound
@@ -116,16 +116,7 @@ def start_arrangement(
 def _load_for_update(
     session: Session, principal: Principal, arrangement_id: str, action: Action
 ) -> Arrangement:
-    arrangement = session.scalar(
-        select(Arrangement)
-        .where(Arrangement.id == arrangement_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if arrangement is None:
-        raise NotFound(f"No arrangement with id {arrangement_id}.")
-    authorize(principal, action, arrangement)
-    return arrangement
+    return load(session, principal, Arrangement, arrangement_id, action, for_update=True)
 
 
 def get_arrangement(session: Session, principal: Principal, arrangement_id: str) -> Arrangement:

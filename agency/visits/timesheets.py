@@ -19,7 +19,7 @@ from agency.access import Action, Kind, Principal, load
 from agency.audit.service import record
 from agency.db import utcnow
 from agency.directory.models import Agency
-from agency.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from agency.errors import Conflict, DomainError, Forbidden, InvalidInput
 from agency.ids import new_id
 from agency.introductions.models import Arrangement
 from agency.isf.invoices import approve_invoice
@@ -126,15 +126,7 @@ def submit_timesheet(
 
 
 def _load_for_update(session: Session, principal: Principal, timesheet_id: str) -> Timesheet:
-    timesheet = session.scalar(
-        select(Timesheet)
-        .where(Timesheet.id == timesheet_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if timesheet is None:
-        raise NotFound(f"No timesheet with id {timesheet_id}.")
-    return load(session, principal, Timesheet, timesheet.id, Action.WRITE)
+    return load(session, principal, Timesheet, timesheet_id, Action.WRITE, for_update=True)
 
 
 def resubmit_timesheet(session: Session, principal: Principal, timesheet_id: str) -> Timesheet:
