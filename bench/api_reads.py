@@ -9,6 +9,16 @@ only returns ``jsonify`` under the same gunicorn settings (the floor), then driv
 endpoint with a bounded loopback load generator: 16 keep-alive connections in threads
 for ``--seconds`` each. Prints requests/s, p50 and p99 latency and the ratio to the
 floor measured in the same run. Target (issue 15): every read >= 40 % of the floor.
+
+The last row, ``POST /care-seekers/{id}/care-requests`` (a partner creating a care
+request with its API key; target >= 20 %), runs after the reads on a second gunicorn of
+the same app whose jobs go to Redis (``REDIS_URL``, default redis://127.0.0.1:6379/0)
+under a queue prefix of its own that no worker reads (``RQ_QUEUE=bench-<random>``,
+emptied at the end): each POST stores the request, its consent check, audit record and
+job row, and dispatches the match job after commit, as deployed, without a worker
+matching 10k providers on the same CPUs. It posts for seekers of their own (a pool of
+``--post-seekers``), so the read rows' data set is untouched. Without Redis the row is
+skipped (inline jobs would run the match in the request).
 """
 
 from __future__ import annotations
@@ -16,6 +26,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import http.client
+import json
 import os
 import random
 import signal
@@ -27,6 +38,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -71,7 +83,7 @@ def scratch_database() -> tuple[str, object]:
     return base.rsplit("/", 1)[0] + "/" + name, drop
 
 
-def populate(url: str, n: int) -> dict[str, str]:
+def populate(url: str, n: int, post_seekers: int = 64) -> dict[str, Any]:
     """10k providers (90 % approved and in date) by bulk INSERT; the principals' credentials."""
     import matching
     from agency.accounts.models import User
@@ -88,6 +100,7 @@ def populate(url: str, n: int) -> dict[str, str]:
         bearer,
         make_care_request,
         make_manager,
+        make_neighbourhood,
         make_partner,
         make_seeker,
     )
@@ -141,6 +154,10 @@ def populate(url: str, n: int) -> dict[str, str]:
     manager = make_manager(session, agency_row)
     seeker = make_seeker(session, partner.id)
     request = make_care_request(session, seeker, agency_row)
+    # The POST row's seekers (never the read rows' one), in an outcode the agency covers,
+    # so each new request is routed and gets a match job.
+    make_neighbourhood(session, agency_row, outcodes=("BS3",))
+    posting = [make_seeker(session, partner.id).id for _ in range(post_seekers)]
     from agency.introductions.models import Suggestion
 
     with session.begin():
@@ -173,6 +190,7 @@ def populate(url: str, n: int) -> dict[str, str]:
         "manager_auth": headers["Authorization"],
         "agency_id": agency["id"],
         "request_id": request.id,
+        "post_seekers": posting,
     }
 
 
@@ -228,12 +246,24 @@ def workers_cpu_s(master: subprocess.Popen) -> float:
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def load(port: int, path: str, headers: dict[str, str], seconds: float, concurrency: int):
+def load(
+    port: int,
+    path: str,
+    headers: dict[str, str],
+    seconds: float,
+    concurrency: int,
+    body: bytes | None = None,
+    picks: list[str] | None = None,
+):
     """``concurrency`` keep-alive clients for ``seconds``: (requests/s, p50 ms, p99 ms, errors).
 
     A ``{n}`` in ``path`` becomes a number unique to each request (to measure a page that
-    is never in the read cache).
+    is never in the read cache). With a ``body`` each request is a POST of it (JSON) that
+    must answer 201, and a ``{pick}`` in ``path`` takes the next of ``picks`` in turn.
     """
+    method, expected = ("POST", 201) if body is not None else ("GET", 200)
+    if body is not None:
+        headers = {**headers, "Content-Type": "application/json"}
     latencies: list[list[float]] = [[] for _ in range(concurrency)]
     errors = [0] * concurrency
     stop_at = time.perf_counter() + seconds
@@ -245,12 +275,13 @@ def load(port: int, path: str, headers: dict[str, str], seconds: float, concurre
             began = time.perf_counter()
             n += 1
             try:
-                connection.request(
-                    "GET", path.replace("{n}", f"{k:02d}{n % 10000:04d}"), headers=headers
-                )
+                url = path.replace("{n}", f"{k:02d}{n % 10000:04d}")
+                if picks:
+                    url = url.replace("{pick}", picks[(k + n * concurrency) % len(picks)])
+                connection.request(method, url, body=body, headers=headers)
                 response = connection.getresponse()
                 response.read()
-                if response.status != 200:
+                if response.status != expected:
                     errors[k] += 1
             except OSError:
                 errors[k] += 1
@@ -276,27 +307,69 @@ def load(port: int, path: str, headers: dict[str, str], seconds: float, concurre
     )
 
 
+def redis_for_posts() -> str | None:
+    """The Redis the POST row's app queues its jobs in (None: not reachable, row skipped)."""
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    try:
+        from redis import Redis
+
+        Redis.from_url(url, socket_timeout=2).ping()
+    except Exception:
+        return None
+    return url
+
+
+def empty_queues(redis_url: str, prefix: str) -> None:
+    from redis import Redis
+    from rq import Queue
+
+    from agency.jobs.queue import QUEUE_KINDS
+
+    connection = Redis.from_url(redis_url)
+    for name in (prefix, *(f"{prefix}-{kind}" for kind in QUEUE_KINDS)):
+        Queue(name, connection=connection).delete(delete_jobs=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--providers", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--post-seekers", type=int, default=64)
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated: only rows whose label holds one (and the floor)",
+    )
     args = parser.parse_args(argv)
     url, drop = scratch_database()
     processes: list[subprocess.Popen] = []
+    redis_url, queue_prefix = redis_for_posts(), f"bench-{uuid.uuid4().hex[:8]}"
     try:
         upgrade(url)
-        creds = populate(url, args.providers)
+        creds = populate(url, args.providers, args.post_seekers)
         env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
         env.pop("REDIS_URL", None)
-        api_port, floor_port = free_port(), free_port()
+        api_port, floor_port, post_port = free_port(), free_port(), free_port()
         floor_dir = Path(tempfile.mkdtemp())
         (floor_dir / "floor.py").write_text(FLOOR_APP, encoding="utf-8")
         processes.append(start_gunicorn("wsgi:app", api_port, env, ROOT))
         processes.append(start_gunicorn("floor:app", floor_port, dict(os.environ), floor_dir))
         master_of = {api_port: processes[0], floor_port: processes[1]}
+        if redis_url:  # the same app, its jobs queued where no worker reads them
+            post_env = {**env, "REDIS_URL": redis_url, "RQ_QUEUE": queue_prefix}
+            processes.append(start_gunicorn("wsgi:app", post_port, post_env, ROOT))
+            master_of[post_port] = processes[2]
         partner = {"X-API-Key": creds["partner_key"]}
         manager = {"Authorization": creds["manager_auth"]}
+        new_request = json.dumps(
+            {"services": ["companionship", "shopping_errands"], "hours_per_week": 3,
+             "windows": [{"weekday": 1, "start": "10:00", "end": "12:00"},
+                         {"weekday": 3, "start": "14:00", "end": "16:00"}],
+             "start_date": (dt.date.today() + dt.timedelta(days=7)).isoformat(),
+             "urgency": "soon", "funding": "isf", "max_rate_pence": 2200,
+             "preferences": {"languages": ["en"]}, "notes": "Bench request."}
+        ).encode()  # fmt: skip
         cases = [
             ("floor: bare Flask jsonify", floor_port, "/health/live", {}),
             ("/health/live", api_port, "/health/live", {}),
@@ -314,20 +387,36 @@ def main(argv: list[str] | None = None) -> None:
             ("/care-requests/{id}/suggestions", api_port,
              f"/care-requests/{creds['request_id']}/suggestions", manager),
         ]  # fmt: skip
-        for _, port, path, headers in cases:  # warm up: imports, connection pools, caches
-            load(port, path, headers, 1.0, 2)
+        # Writes last: they add rows (care requests, jobs, audit records) the reads never see.
+        posts = [
+            ("POST /care-seekers/{id}/care-requests", post_port,
+             "/care-seekers/{pick}/care-requests", partner),
+        ] if redis_url else []  # fmt: skip
+        cases = [
+            case
+            for case in cases + posts
+            if case[1] == floor_port or any(part in case[0] for part in args.only.split(","))
+        ]
+        for label, port, path, headers in cases:  # warm up: imports, connection pools, caches
+            body = new_request if label.startswith("POST") else None
+            load(port, path, headers, 1.0, 2, body, creds["post_seekers"])
         print(
             f"\n{args.providers} providers, gunicorn 2 sync workers, concurrency "
             f"{args.concurrency}, {args.seconds:g} s per endpoint, CPUs: {os.cpu_count()}, "
             f"load average {os.getloadavg()[0]:.1f}"
         )
         print("cpu ms/req: the gunicorn workers' CPU per request (PostgreSQL's not included)")
+        if not redis_url:
+            print("POST row skipped: no Redis to queue its match jobs in (REDIS_URL)")
         heading = ("endpoint", "req/s", "p50 ms", "p99 ms", "floor", "cpu ms/req", "errors")
         print("{:40} {:>8} {:>8} {:>8} {:>7} {:>10} {:>6}".format(*heading))
         floor = None
         for label, port, path, headers in cases:
+            body = new_request if label.startswith("POST") else None
             cpu_before = workers_cpu_s(master_of[port])
-            rps, p50, p99, errors = load(port, path, headers, args.seconds, args.concurrency)
+            rps, p50, p99, errors = load(
+                port, path, headers, args.seconds, args.concurrency, body, creds["post_seekers"]
+            )
             cpu = (workers_cpu_s(master_of[port]) - cpu_before) / max(rps * args.seconds, 1)
             floor = floor or rps
             print(
@@ -338,6 +427,8 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         for process in processes:
             stop(process)
+        if redis_url:
+            empty_queues(redis_url, queue_prefix)
         drop()
 
 
