@@ -173,9 +173,19 @@ def populate(url: str, n: int, post_seekers: int = 64) -> dict[str, Any]:
                     "partner_client_id": partner.id,
                     "rank": r + 1,
                     "score": 1.0 - r / 100,
-                    "explanation": {},
-                    "distance_km": 1.0,
-                    "status": "proposed",
+                    # What a match run stores: every feature's raw and normalised value,
+                    # weight and contribution (a page of 20 shaped like production's).
+                    "explanation": {
+                        name: {
+                            "raw": 1.0 + r / 10,
+                            "normalised": 0.8 - r / 50,
+                            "weight": round(1 / len(matching.FEATURES), 6),
+                            "contribution": round((0.8 - r / 50) / len(matching.FEATURES), 6),
+                        }
+                        for name in matching.FEATURES
+                    },
+                    "distance_km": 1.0 + r / 10,
+                    "status": "active",
                 }
                 for r in range(20)
             ],  # fmt: skip

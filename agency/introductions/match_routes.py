@@ -1,11 +1,12 @@
 """HTTP routes of the matcher: suggestions with explanations, re-match, why-not, batch plans."""
 
+from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from agency.access import Kind
 from agency.auth import current_principal, requires
-from agency.introductions import matchmaking
+from agency.introductions import matchmaking, suggestion_pages
 from agency.introductions.match_schemas import (
     JobLinkSchema,
     MatchingStatusSchema,
@@ -14,11 +15,23 @@ from agency.introductions.match_schemas import (
     SuggestionSchema,
     WhyNotSchema,
 )
-from agency.web import db_session
+from agency.web import autocommit_session, db_session
 
 blp = Blueprint(
     "matching", __name__, url_prefix="/", description="Suggestions, re-matching and batch plans"
 )
+
+
+def _suggestion_pages() -> suggestion_pages.SuggestionPages:
+    return current_app.extensions.setdefault(  # type: ignore[no-any-return]
+        "agency.suggestion_pages", suggestion_pages.SuggestionPages()
+    )
+
+
+def _render_suggestions(suggestions) -> bytes:
+    # What @blp.response would send: the schema's dump through the app's JSON provider.
+    data = SuggestionSchema(many=True).dump(suggestions)
+    return (current_app.json.dumps(data) + "\n").encode()
 
 
 def _job_link(record):
@@ -27,14 +40,23 @@ def _job_link(record):
 
 @blp.route("/care-requests/<request_id>/suggestions")
 class Suggestions(MethodView):
-    @blp.arguments(SuggestionQuerySchema, location="query")
+    @blp.arguments(SuggestionQuerySchema(), location="query")  # one instance: no per-call build
     @blp.response(200, SuggestionSchema(many=True))
     @requires(Kind.MANAGER, Kind.AUDITOR)
     def get(self, query, request_id):
         """Ranked suggestions for a care request, each with its score explanation"""
-        return matchmaking.list_suggestions(
-            db_session(), current_principal(), request_id, query["status"]
-        )
+        # Authorised on every read; the body is reused while its rows are unchanged
+        # (agency.introductions.suggestion_pages).
+        with autocommit_session() as session:
+            body = suggestion_pages.suggestions_body(
+                session,
+                current_principal(),
+                request_id,
+                query["status"],
+                _suggestion_pages(),
+                _render_suggestions,
+            )
+        return Response(body, status=200, mimetype="application/json")
 
 
 @blp.route("/care-requests/<request_id>/rematch")

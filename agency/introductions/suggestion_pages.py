@@ -1,0 +1,152 @@
+"""A care request's suggestions as last sent, kept per state of their rows (PostgreSQL).
+
+Managers reload a request's suggestions far more often than a match run, a rejection or
+an introduction changes them. Each read still asks the database, in one statement on an
+autocommit connection (one round trip, one snapshot), for the request's owners (agency,
+council, partner), which are authorised on every read exactly as
+:func:`matchmaking.list_suggestions` does (same 404 for a missing or hidden request,
+same 403 for a partner), and for the **state** of the suggestions the status filter
+selects: the md5 of their ids, each with its row version's ``xmin`` (the transaction that
+wrote that version of the row). A row inserted, updated (a new match run superseding
+the ranking, a rejection, an introduction) or deleted changes the state, so a body kept
+under the old state is never served again; only the serialised body is reused, never a
+decision about who may read it. A body is stored under the state read in the same
+statement as its rows, so the two always agree.
+
+Other databases (the embedded SQLite default) have no ``xmin``: they read and serialise
+every time, through :func:`matchmaking.list_suggestions`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import String, and_, bindparam, cast, func, literal_column, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.orm import Session
+
+from agency.access import Action, Kind, Principal, authorize, not_found
+from agency.errors import Forbidden
+from agency.introductions.matchmaking import BEST_FIRST, list_suggestions
+from agency.introductions.models import Suggestion, SuggestionStatus
+from agency.seekers.models import CareRequest
+
+MAX_ENTRIES = 256  # a page of 20 explained suggestions is ~12 kB
+MAX_AGE_S = 300.0  # a safety net only: the state check alone keeps bodies current
+Render = Callable[[list[Suggestion]], bytes]
+
+
+class SuggestionPages:
+    """Serialised bodies by (request, status filter, reader kind, state); LRU, per process."""
+
+    def __init__(self) -> None:
+        self._bodies: OrderedDict[tuple[Any, ...], tuple[float, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...]) -> bytes | None:
+        with self._lock:
+            hit = self._bodies.get(key)
+            if hit is None or time.monotonic() - hit[0] > MAX_AGE_S:
+                return None
+            self._bodies.move_to_end(key)
+            return hit[1]
+
+    def put(self, key: tuple[Any, ...], body: bytes) -> None:
+        with self._lock:
+            self._bodies[key] = (time.monotonic(), body)
+            self._bodies.move_to_end(key)
+            while len(self._bodies) > MAX_ENTRIES:
+                self._bodies.popitem(last=False)
+
+
+def _selected(status: str) -> Any:
+    """The status filter's rows of the request in the enclosing query."""
+    of_request = Suggestion.care_request_id == CareRequest.id
+    if status == "all":
+        return of_request
+    return and_(of_request, Suggestion.status == SuggestionStatus(status))
+
+
+def _state(status: str) -> Any:
+    """md5 of the selected suggestions' ids and row versions, in id order ('' hashed if none)."""
+    version = Suggestion.id + ":" + cast(literal_column("suggestions.xmin"), String)
+    listed = func.string_agg(version, aggregate_order_by(",", Suggestion.id))
+    return (
+        select(func.md5(func.coalesce(listed, "")))
+        .where(_selected(status))
+        .correlate(CareRequest)
+        .scalar_subquery()
+        .label("state")
+    )
+
+
+# Built once per filter value (SQLAlchemy caches their compiled form by structure too).
+_OWNERS = {
+    status: select(
+        CareRequest.agency_id, CareRequest.council_id, CareRequest.partner_client_id, _state(status)
+    ).where(CareRequest.id == bindparam("request_id"))
+    for status in ("active", "superseded", "rejected", "introduced", "all")
+}
+
+
+def _rows_with_state(
+    session: Session, principal: Principal, request_id: str, status: str
+) -> tuple[list[Any], str]:
+    """The request's selected suggestions, best first, and their state: one snapshot.
+
+    The request is authorised again as this snapshot has it, so a body is only ever
+    served to a reader its own rows allow.
+    """
+    rows = session.execute(
+        select(CareRequest, Suggestion, _state(status))
+        .outerjoin(Suggestion, _selected(status))
+        .where(CareRequest.id == request_id)
+        .order_by(*BEST_FIRST)
+    ).all()
+    if not rows:
+        raise not_found(CareRequest, request_id)
+    authorize(principal, Action.READ, rows[0][0])
+    return [suggestion for _, suggestion, _ in rows if suggestion is not None], rows[0][2]
+
+
+def suggestions_body(
+    session: Session,
+    principal: Principal,
+    request_id: str,
+    status: str,
+    pages: SuggestionPages,
+    render: Render,
+) -> bytes:
+    """The JSON body of a request's suggestions for ``principal`` (404/403 as before).
+
+    ``session`` should be an autocommit one (each statement its own snapshot, no
+    BEGIN/ROLLBACK); ``render`` turns the suggestions into the response body.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return render(list_suggestions(session, principal, request_id, status))
+    # Core on the session's connection: no ORM execution layer for one plain row.
+    owners = session.connection().execute(_OWNERS[status], {"request_id": request_id}).first()
+    if owners is None:
+        raise not_found(CareRequest, request_id)
+    agency_id, council_id, partner_client_id, state = owners
+    care_request = CareRequest(
+        id=request_id,
+        agency_id=agency_id,
+        council_id=council_id,
+        partner_client_id=partner_client_id,
+    )
+    authorize(principal, Action.READ, care_request)
+    if principal.kind is Kind.PARTNER:
+        raise Forbidden(
+            "Suggestions are for the agency's managers; partners see the matching status."
+        )
+    body = pages.get((request_id, status, principal.kind, state))
+    if body is None:
+        suggestions, state = _rows_with_state(session, principal, request_id, status)
+        body = render(suggestions)
+        pages.put((request_id, status, principal.kind, state), body)
+    return body
