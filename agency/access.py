@@ -80,9 +80,13 @@ class Owned(Protocol):
     def access_scope(self) -> Scope: ...
 
 
-def authorize(principal: Principal, action: Action, obj: Owned) -> None:
-    """Raise NotFound or Forbidden unless ``principal`` may do ``action`` to ``obj``."""
-    scope = obj.access_scope()
+def authorize(principal: Principal, action: Action, obj: Owned, scope: Scope | None = None) -> None:
+    """Raise NotFound or Forbidden unless ``principal`` may do ``action`` to ``obj``.
+
+    ``scope``: ``obj.access_scope()`` when the caller already has it (one check after
+    another on the same object need not read its owners twice).
+    """
+    scope = obj.access_scope() if scope is None else scope
     if principal.kind is Kind.ADMIN:
         return
     if principal.kind is Kind.AUDITOR:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import matching
-from agency.directory.models import Locality, Neighbourhood, NeighbourhoodOutcode
+from agency.directory.models import Agency, Locality, Neighbourhood, NeighbourhoodOutcode
 from agency.errors import InvalidInput
 
 
@@ -26,6 +26,7 @@ class Place:
     neighbourhood_id: str | None = None
     agency_id: str | None = None
     council_id: str | None = None
+    agency_council_id: str | None = None  # the covering agency's council (read with it)
 
 
 def parse(postcode: str, field: str = "postcode") -> tuple[str, str | None, float, float]:
@@ -46,15 +47,18 @@ def locate(session: Session, postcode: str, field: str = "postcode") -> Place:
     """Resolve a postcode to its place and the agency (if any) whose neighbourhood covers it."""
     outcode, sector, lat, lon = parse(postcode, field)
     # Several neighbourhoods may share an outcode; the first by name decides (docs/data.md).
-    neighbourhood = session.scalar(
-        select(Neighbourhood)
+    # The covering agency's council comes in the same round trip.
+    found = session.execute(
+        select(Neighbourhood, Agency.council_id)
         .join(NeighbourhoodOutcode)
+        .outerjoin(Agency, Agency.id == Neighbourhood.agency_id)
         .where(NeighbourhoodOutcode.outcode == outcode)
         .order_by(Neighbourhood.agency_id.is_(None), Neighbourhood.name)
         .limit(1)
-    )
-    if neighbourhood is None:
+    ).first()
+    if found is None:
         return Place(outcode, sector, lat, lon)
+    neighbourhood, agency_council_id = found
     return Place(
         outcode,
         sector,
@@ -63,6 +67,7 @@ def locate(session: Session, postcode: str, field: str = "postcode") -> Place:
         neighbourhood.id,
         neighbourhood.agency_id,
         neighbourhood.council_id,
+        agency_council_id,
     )
 
 

@@ -121,7 +121,7 @@ class JobRunner:
             provider_id=scope.provider_id,
         )
         session.add(record)
-        after_commit(session, lambda: self.dispatch(record.id))
+        after_commit(session, lambda: self.dispatch(record.id, name))  # name known: no read
         return record
 
     def dispatch(self, job_id: str, name: str | None = None) -> bool:

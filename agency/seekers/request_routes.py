@@ -65,23 +65,26 @@ def _if_match() -> int | None:
     return int(text)
 
 
-def _created(care_request: CareRequest) -> tuple[dict[str, Any], int, dict[str, str]]:
-    db_session().refresh(care_request)  # an inline match job may already have moved it
+def _created(
+    care_request: CareRequest, job: object | None
+) -> tuple[dict[str, Any], int, dict[str, str]]:
+    if job is not None and current_app.extensions["agency"].settings.inline_jobs:
+        db_session().refresh(care_request)  # the inline match job has already moved it
     view = request_view(care_request, current_principal())
     return view, 201, {"Location": f"/care-requests/{care_request.id}"}
 
 
 @blp.route("/care-seekers/<seeker_id>/care-requests")
 class SeekerCareRequests(MethodView):
-    @blp.arguments(CareRequestCreateSchema)
+    @blp.arguments(CareRequestCreateSchema())  # one instance: not rebuilt per request
     @blp.response(201, CareRequestSchema)
     @blp.alt_response(409, description="consent_required or seeker_erased")
     def post(self, body, seeker_id):
         """Ask for care for a seeker: stored, routed to an agency and queued for matching"""
-        care_request, _job = service.create_care_request(
+        care_request, job = service.create_care_request(
             db_session(), current_principal(), seeker_id, body
         )
-        return _created(care_request)
+        return _created(care_request, job)
 
 
 @blp.route("/care-requests")

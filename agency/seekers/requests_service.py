@@ -17,7 +17,7 @@ import matching
 from agency.access import Action, Kind, Principal, load, visible_to
 from agency.audit.service import record, snapshot
 from agency.directory import places
-from agency.directory.models import Agency, ServiceType
+from agency.directory.models import ServiceType
 from agency.errors import Forbidden, InvalidInput
 from agency.ids import new_id
 from agency.jobs.models import JobRecord
@@ -286,8 +286,7 @@ def _route(session: Session, care_request: CareRequest, postcode: str) -> None:
     care_request.neighbourhood_id = place.neighbourhood_id
     care_request.agency_id = place.agency_id
     # The request answers to the council of the agency that covers it (None when uncovered).
-    agency = session.get(Agency, place.agency_id) if place.agency_id else None
-    care_request.council_id = agency.council_id if agency else None
+    care_request.council_id = place.agency_council_id if place.agency_id else None
 
 
 def _version_conflict(current: int | None) -> VersionConflict:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from agency.access import Action, Kind, Principal, authorize, load, visible_to
+from agency.access import Action, Kind, Principal, authorize, load, not_found, visible_to
 from agency.db import utcnow
 from agency.directory import places
 from agency.errors import ReadOnly
@@ -49,11 +49,16 @@ def load_for_write(session: Session, principal: Principal, model: type[M], objec
     """``load(..., Action.WRITE)``, refusing an auditor who may read the object with 403.
 
     An auditor outside the owner's council still gets 404 (it may not know the object).
+    The object's owners are read once for both checks (a seeker's are a query).
     """
-    obj = load(session, principal, model, object_id, Action.READ)
+    obj = session.get(model, object_id)
+    if obj is None:
+        raise not_found(model, object_id)
+    scope = obj.access_scope()  # type: ignore[attr-defined]
+    authorize(principal, Action.READ, obj, scope)  # type: ignore[arg-type]
     if principal.kind is Kind.AUDITOR:
         raise ReadOnly()
-    authorize(principal, Action.WRITE, obj)  # type: ignore[arg-type]
+    authorize(principal, Action.WRITE, obj, scope)  # type: ignore[arg-type]
     return obj
 
 

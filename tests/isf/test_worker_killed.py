@@ -26,7 +26,7 @@ def test_a_worker_killed_mid_payment_leaves_a_payout_the_next_run_resends_once(
     client = stripe_app.test_client()
     world = money_world(session, client, standin)
     runner = stripe_app.extensions["agency"].jobs
-    monkeypatch.setattr(type(runner), "dispatch", lambda self, job_id: None)
+    monkeypatch.setattr(type(runner), "dispatch", lambda self, *job: None)
     run = client.post("/payment-runs", headers=world["manager"]).get_json()
     standin.hang_seconds = 60  # Stripe commits the transfer, then the answer never comes
     standin.fail_next("timeout_after_commit")

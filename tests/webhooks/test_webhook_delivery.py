@@ -153,7 +153,7 @@ def test_no_event_is_lost_when_the_worker_dies_before_sending(
     world = make_world(session)
     endpoint = _subscribe(client, world, receiver)
     runner = app.extensions["agency"].jobs
-    monkeypatch.setattr(type(runner), "dispatch", lambda self, job_id: None)  # the job is lost
+    monkeypatch.setattr(type(runner), "dispatch", lambda self, *job: None)  # the job is lost
     approved(client, world)
     assert receiver.received == []
     monkeypatch.undo()
