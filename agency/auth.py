@@ -23,6 +23,28 @@ from agency.accounts import service as accounts
 from agency.errors import Forbidden, Unauthenticated
 from agency.web import autocommit_session
 
+# A read a view makes on every request, carried by the bearer token's own statement: by
+# endpoint, a function of the request giving (statement, parameters), or None to skip.
+ReadWithToken = Callable[[], "tuple[Any, dict[str, Any]] | None"]
+_reads_with_token: dict[str, ReadWithToken] = {}
+NOT_READ = object()
+
+
+def read_with_token(endpoint: str, build: ReadWithToken) -> None:
+    """Let requests to ``endpoint`` (its view's name) signed in with a bearer token read
+    ``build()``'s statement in the token's round trip and snapshot; see :func:`token_read`.
+    """
+    _reads_with_token[endpoint] = build
+
+
+def token_read() -> Any:
+    """The row read with this request's token (None: no row), or ``NOT_READ``.
+
+    Read before any authorisation: the view authorises what it holds, as it would have
+    after reading it itself.
+    """
+    return g.get("token_read", NOT_READ)
+
 
 def current_principal(required: bool = True) -> Principal | None:
     """The authenticated principal of this request (401 when required and absent)."""
@@ -43,8 +65,16 @@ def _authenticate() -> Principal | None:
         scheme, _, value = authorization.partition(" ")
         if scheme.lower() != "bearer" or not value.strip():
             raise Unauthenticated("Use 'Authorization: Bearer <token>'.")
+        build = _reads_with_token.get((request.endpoint or "").rpartition(".")[2])
+        read = build() if build is not None and request.method == "GET" else None
         with autocommit_session() as session:
-            return accounts.principal_for_access_token(session, value.strip())
+            if read is None:
+                return accounts.principal_for_access_token(session, value.strip())
+            principal, row = accounts.principal_and_read_for_access_token(
+                session, value.strip(), *read
+            )
+        g.token_read = row if row is None or any(v is not None for v in row) else None
+        return principal
     return None
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy import Select, bindparam, select, true, update
 from sqlalchemy.orm import Session
 
 from agency.access import Kind, Principal, digest
@@ -219,19 +219,54 @@ def _token_principal() -> Select[Any]:
     )
 
 
+_TOKEN_COLUMNS = 9  # the columns of _token_principal()
+_with_read: dict[int, tuple[Select[Any], Select[Any]]] = {}  # id(read): (read, combined)
+
+
+def _token_principal_with(read: Select[Any]) -> Select[Any]:
+    """The token's principal query with ``read``'s columns beside it (NULLs if none), once."""
+    known = _with_read.get(id(read))
+    if known is None or known[0] is not read:
+        token, extra = _token_principal().subquery(), read.subquery()
+        combined = select(token, extra).select_from(token.outerjoin(extra, true()))
+        known = _with_read[id(read)] = (read, combined)
+    return known[1]
+
+
 def principal_for_access_token(session: Session, access_token: str) -> Principal:
     """The token's principal in one narrow query (token, user and a provider's id), no ORM.
 
     Revocation and expiry are read on every request: nothing is cached.
     """
+    return principal_and_read_for_access_token(session, access_token)[0]
+
+
+def principal_and_read_for_access_token(
+    session: Session,
+    access_token: str,
+    read: Select[Any] | None = None,
+    parameters: dict[str, Any] | None = None,
+) -> tuple[Principal, tuple[Any, ...] | None]:
+    """:func:`principal_for_access_token`, and ``read``'s row from the same statement.
+
+    ``read`` (built once, at most one row, with its own bind ``parameters``) is what the
+    request's view reads on every call: it rides along in the token's round trip and
+    snapshot. Its row has None in every column when it found nothing; it is read before
+    anything is authorised, so the caller must authorise what it holds.
+    """
+    digested = {"digest": digest(access_token)}
+    if read is None:
+        statement, values = _token_principal(), digested
+    else:
+        statement, values = _token_principal_with(read), {**(parameters or {}), **digested}
     # Core on the session's connection: no ORM execution layer for a plain row.
-    row = session.connection().execute(_token_principal(), {"digest": digest(access_token)}).first()
+    row = session.connection().execute(statement, values).first()
     if row is None or row[1] is not None or row[2] <= utcnow():
         raise Unauthenticated("The access token is invalid, expired or revoked.")
-    token_id, _, _, user_id, role, agency_id, council_id, active, provider_id = row
+    token_id, _, _, user_id, role, agency_id, council_id, active, provider_id = row[:_TOKEN_COLUMNS]
     if not active:
         raise Unauthenticated("This account is disabled.")
-    return Principal(
+    principal = Principal(
         kind=Kind(role.value),
         id=user_id,
         agency_id=agency_id,
@@ -239,6 +274,7 @@ def principal_for_access_token(session: Session, access_token: str) -> Principal
         provider_id=provider_id if role is Role.PROVIDER else None,
         token_id=token_id,
     )
+    return principal, (row[_TOKEN_COLUMNS:] if read is not None else None)
 
 
 def principal_for_user(session: Session, user: User, token_id: str | None = None) -> Principal:

@@ -1,11 +1,11 @@
 """HTTP routes of the matcher: suggestions with explanations, re-match, why-not, batch plans."""
 
-from flask import Response, current_app
+from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from agency.access import Kind
-from agency.auth import current_principal, requires
+from agency.auth import NOT_READ, current_principal, read_with_token, requires, token_read
 from agency.introductions import matchmaking, suggestion_pages
 from agency.introductions.match_schemas import (
     JobLinkSchema,
@@ -15,7 +15,7 @@ from agency.introductions.match_schemas import (
     SuggestionSchema,
     WhyNotSchema,
 )
-from agency.web import autocommit_session, db_session
+from agency.web import autocommit_session, db_session, web_sessionmaker
 
 blp = Blueprint(
     "matching", __name__, url_prefix="/", description="Suggestions, re-matching and batch plans"
@@ -34,6 +34,64 @@ def _render_suggestions(suggestions) -> bytes:
     return (current_app.json.dumps(data) + "\n").encode()
 
 
+def _suggestions(request_id: str, status: str, owners: object = False) -> Response:
+    # Authorised on every read; the body is reused while its rows are unchanged
+    # (agency.introductions.suggestion_pages).
+    body = suggestion_pages.suggestions_body(
+        autocommit_session,
+        current_principal(),
+        request_id,
+        status,
+        _suggestion_pages(),
+        _render_suggestions,
+        owners,  # type: ignore[arg-type]
+    )
+    return Response(body, status=200, mimetype="application/json")
+
+
+_STATUSES = frozenset(SuggestionQuerySchema().fields["status"].validate.choices)
+
+
+def _plain_status() -> str | None:
+    """The ``status`` of a query that needs no parsing (none or one valid value), else None."""
+    statuses = request.args.getlist("status")
+    if len(request.args) != len(statuses) or len(statuses) > 1:
+        return None
+    status = statuses[0] if statuses else "active"
+    return status if status in _STATUSES else None
+
+
+def _owners_with_token():
+    """The request's owners and suggestions' state, read in the bearer token's statement."""
+    status = _plain_status()
+    bind = web_sessionmaker(current_app).kw["bind"]
+    if status is None or bind.dialect.name != "postgresql":
+        return None
+    return suggestion_pages.OWNERS[status], {"request_id": (request.view_args or {})["request_id"]}
+
+
+read_with_token("Suggestions", _owners_with_token)
+
+
+@blp.before_request
+def answer_suggestions_early() -> Response | None:
+    """A GET of suggestions whose query needs no parsing, answered before the view.
+
+    It runs after the app's authentication and input checks (401, 403 by kind first,
+    as for every route) and serves what the view would: no ``status`` or one valid
+    value. Any other query goes to the view, whose argument parsing answers it (422).
+    """
+    if request.method != "GET" or (request.endpoint or "").rpartition(".")[2] != "Suggestions":
+        return None
+    status = _plain_status()
+    if status is None:
+        return None
+    owners = token_read()  # read with a bearer token: no query of our own on a kept body
+    return _suggestions(
+        (request.view_args or {})["request_id"], status, False if owners is NOT_READ else owners
+    )
+
+
 def _job_link(record):
     return {"id": record.id, "status": record.status.value, "status_url": f"/jobs/{record.id}"}
 
@@ -45,18 +103,8 @@ class Suggestions(MethodView):
     @requires(Kind.MANAGER, Kind.AUDITOR)
     def get(self, query, request_id):
         """Ranked suggestions for a care request, each with its score explanation"""
-        # Authorised on every read; the body is reused while its rows are unchanged
-        # (agency.introductions.suggestion_pages).
-        with autocommit_session() as session:
-            body = suggestion_pages.suggestions_body(
-                session,
-                current_principal(),
-                request_id,
-                query["status"],
-                _suggestion_pages(),
-                _render_suggestions,
-            )
-        return Response(body, status=200, mimetype="application/json")
+        # Usually answered by answer_suggestions_early; here for queries it leaves.
+        return _suggestions(request_id, query["status"])
 
 
 @blp.route("/care-requests/<request_id>/rematch")

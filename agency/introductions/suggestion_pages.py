@@ -13,6 +13,11 @@ under the old state is never served again; only the serialised body is reused, n
 decision about who may read it. A body is stored under the state read in the same
 statement as its rows, so the two always agree.
 
+The route has that statement read in the same round trip as the caller's bearer token
+(``agency.auth.read_with_token``: one statement, one snapshot, the token's revocation
+and expiry checked as always), so a kept body costs one round trip, as a cached
+directory page does. The row is authorised here, after the principal is known.
+
 Other databases (the embedded SQLite default) have no ``xmin``: they read and serialise
 every time, through :func:`matchmaking.list_suggestions`.
 """
@@ -22,8 +27,9 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from typing import Any, Literal
 
 from sqlalchemy import String, and_, bindparam, cast, func, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
@@ -85,9 +91,15 @@ def _state(status: str) -> Any:
 
 
 # Built once per filter value (SQLAlchemy caches their compiled form by structure too).
-_OWNERS = {
+# Bind parameter: ``request_id``. A route may have it read with the caller's credential
+# (agency.auth.read_with_token) and pass the row in as ``owners``.
+OWNERS = {
     status: select(
-        CareRequest.agency_id, CareRequest.council_id, CareRequest.partner_client_id, _state(status)
+        CareRequest.id,
+        CareRequest.agency_id,
+        CareRequest.council_id,
+        CareRequest.partner_client_id,
+        _state(status),
     ).where(CareRequest.id == bindparam("request_id"))
     for status in ("active", "superseded", "rejected", "introduced", "all")
 }
@@ -114,25 +126,31 @@ def _rows_with_state(
 
 
 def suggestions_body(
-    session: Session,
+    sessions: Callable[[], AbstractContextManager[Session]],
     principal: Principal,
     request_id: str,
     status: str,
     pages: SuggestionPages,
     render: Render,
+    owners: Sequence[Any] | None | Literal[False] = False,
 ) -> bytes:
     """The JSON body of a request's suggestions for ``principal`` (404/403 as before).
 
-    ``session`` should be an autocommit one (each statement its own snapshot, no
-    BEGIN/ROLLBACK); ``render`` turns the suggestions into the response body.
+    ``sessions`` opens a session, best an autocommit one (each statement its own
+    snapshot, no BEGIN/ROLLBACK), used only for what ``owners`` does not hold: the row
+    of ``OWNERS[status]`` when the caller has read it already (None: it found no
+    request), or False to read it here. ``render`` turns suggestions into the body.
     """
-    if session.get_bind().dialect.name != "postgresql":
-        return render(list_suggestions(session, principal, request_id, status))
-    # Core on the session's connection: no ORM execution layer for one plain row.
-    owners = session.connection().execute(_OWNERS[status], {"request_id": request_id}).first()
+    if owners is False:
+        with sessions() as session:
+            if session.get_bind().dialect.name != "postgresql":
+                return render(list_suggestions(session, principal, request_id, status))
+            # Core on the session's connection: no ORM execution layer for one plain row.
+            statement = OWNERS[status]
+            owners = session.connection().execute(statement, {"request_id": request_id}).first()
     if owners is None:
         raise not_found(CareRequest, request_id)
-    agency_id, council_id, partner_client_id, state = owners
+    _, agency_id, council_id, partner_client_id, state = owners
     care_request = CareRequest(
         id=request_id,
         agency_id=agency_id,
@@ -146,7 +164,8 @@ def suggestions_body(
         )
     body = pages.get((request_id, status, principal.kind, state))
     if body is None:
-        suggestions, state = _rows_with_state(session, principal, request_id, status)
-        body = render(suggestions)
+        with sessions() as session:
+            suggestions, state = _rows_with_state(session, principal, request_id, status)
+            body = render(suggestions)
         pages.put((request_id, status, principal.kind, state), body)
     return body

@@ -156,3 +156,35 @@ def test_a_revoked_token_is_refused_though_the_body_is_kept(client, world):
     assert client.get(world["url"], headers=world["manager"]).status_code == 200
     assert client.post("/auth/logout", headers=world["manager"]).status_code in (200, 204)
     assert client.get(world["url"], headers=world["manager"]).status_code == 401
+
+
+def test_a_kept_body_costs_one_statement_read_with_the_token(client, world):
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    assert client.get(world["url"], headers=world["manager"]).status_code == 200
+    statements = []
+
+    def seen(_connection, _cursor, statement, *_):
+        if "SAVEPOINT" not in statement.upper():
+            statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        assert _ids(client.get(world["url"], headers=world["manager"])) == world["ids"]
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    [statement] = statements
+    assert "auth_tokens" in statement and "suggestions" in statement
+
+
+def test_queries_the_early_answer_leaves_to_the_view_are_answered_as_before(client, world):
+    url, manager = world["url"], world["manager"]
+    assert client.get(url + "?status=bogus", headers=manager).status_code == 422
+    twice = client.get(url + "?status=active&status=active", headers=manager)
+    assert _ids(twice) == world["ids"]
+    first = world["ids"][0]
+    client.post(f"/suggestions/{first}/reject", json={"reason": "Too far"}, headers=manager)
+    assert (
+        _ids(client.get(url + "?status=active&status=active", headers=manager)) == world["ids"][1:]
+    )
