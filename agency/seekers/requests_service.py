@@ -68,7 +68,7 @@ def create_care_request(
     session: Session, principal: Principal, seeker_id: str, fields: dict[str, Any]
 ) -> tuple[CareRequest, JobRecord | None]:
     """Store a care request for a consenting seeker, route it, and queue its match job."""
-    seeker = writable_seeker(session, principal, seeker_id)
+    seeker = writable_seeker(session, principal, seeker_id, with_consents=True)
     consent = current_consent(seeker)
     if consent is None or REQUEST_PURPOSE not in consent.purposes:
         raise ConsentRequired()

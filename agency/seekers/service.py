@@ -8,10 +8,11 @@ refused here: they see seekers only pseudonymised (the ISF register).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from agency.access import Action, Kind, Principal, authorize, load, not_found, visible_to
 from agency.db import utcnow
@@ -45,13 +46,20 @@ def require_not_erased(seeker: CareSeeker) -> None:
         raise SeekerErased()
 
 
-def load_for_write(session: Session, principal: Principal, model: type[M], object_id: str) -> M:
+def load_for_write(
+    session: Session,
+    principal: Principal,
+    model: type[M],
+    object_id: str,
+    options: Sequence[Any] = (),
+) -> M:
     """``load(..., Action.WRITE)``, refusing an auditor who may read the object with 403.
 
     An auditor outside the owner's council still gets 404 (it may not know the object).
     The object's owners are read once for both checks (a seeker's are a query).
+    ``options``: loader options for the object's query (what the caller reads next).
     """
-    obj = session.get(model, object_id)
+    obj = session.get(model, object_id, options=options)
     if obj is None:
         raise not_found(model, object_id)
     scope = obj.access_scope()  # type: ignore[attr-defined]
@@ -62,9 +70,15 @@ def load_for_write(session: Session, principal: Principal, model: type[M], objec
     return obj
 
 
-def writable_seeker(session: Session, principal: Principal, seeker_id: str) -> CareSeeker:
-    """A seeker the principal (its partner) may change: 404 hidden, 403 other kinds, 409 erased."""
-    seeker = load_for_write(session, principal, CareSeeker, seeker_id)
+def writable_seeker(
+    session: Session, principal: Principal, seeker_id: str, *, with_consents: bool = False
+) -> CareSeeker:
+    """A seeker the principal (its partner) may change: 404 hidden, 403 other kinds, 409 erased.
+
+    ``with_consents``: read the seeker's consents in the same query (for a consent check).
+    """
+    options = (joinedload(CareSeeker.consents),) if with_consents else ()
+    seeker = load_for_write(session, principal, CareSeeker, seeker_id, options)
     require_partner(principal)
     require_not_erased(seeker)
     return seeker
