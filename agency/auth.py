@@ -31,7 +31,7 @@ NOT_READ = object()
 
 
 def read_with_token(endpoint: str, build: ReadWithToken) -> None:
-    """Let requests to ``endpoint`` (its view's name) signed in with a bearer token read
+    """Let requests to ``endpoint`` (its full name) signed in with a bearer token read
     ``build()``'s statement in the token's round trip and snapshot; see :func:`token_read`.
     """
     _reads_with_token[endpoint] = build
@@ -65,7 +65,7 @@ def _authenticate() -> Principal | None:
         scheme, _, value = authorization.partition(" ")
         if scheme.lower() != "bearer" or not value.strip():
             raise Unauthenticated("Use 'Authorization: Bearer <token>'.")
-        build = _reads_with_token.get((request.endpoint or "").rpartition(".")[2])
+        build = _reads_with_token.get(request.endpoint or "")
         read = build() if build is not None and request.method == "GET" else None
         with autocommit_session() as session:
             if read is None:

@@ -63,14 +63,14 @@ def _plain_status() -> str | None:
 
 def _owners_with_token():
     """The request's owners and suggestions' state, read in the bearer token's statement."""
-    status = _plain_status()
+    status, request_id = _plain_status(), (request.view_args or {}).get("request_id")
     bind = web_sessionmaker(current_app).kw["bind"]
-    if status is None or bind.dialect.name != "postgresql":
+    if status is None or request_id is None or bind.dialect.name != "postgresql":
         return None
-    return suggestion_pages.OWNERS[status], {"request_id": (request.view_args or {})["request_id"]}
+    return suggestion_pages.OWNERS[status], {"request_id": request_id}
 
 
-read_with_token("Suggestions", _owners_with_token)
+read_with_token(f"{blp.name}.Suggestions", _owners_with_token)  # not activities.Suggestions
 
 
 @blp.before_request

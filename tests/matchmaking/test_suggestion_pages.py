@@ -188,3 +188,12 @@ def test_queries_the_early_answer_leaves_to_the_view_are_answered_as_before(clie
     assert (
         _ids(client.get(url + "?status=active&status=active", headers=manager)) == world["ids"][1:]
     )
+
+
+def test_another_view_of_the_same_name_reads_nothing_with_the_token(client, world):
+    # activities.Suggestions is for partners: a manager's token gets 403, as before.
+    seeker_id = world["request"].seeker_id
+    response = client.get(
+        f"/care-seekers/{seeker_id}/activity-suggestions", headers=world["manager"]
+    )
+    assert response.status_code == 403, response.get_json()
