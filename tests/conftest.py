@@ -39,6 +39,7 @@ from agency.config import Settings
 from agency.db import Base, dispose_engines
 from agency.migrate import upgrade
 from agency.models import REFERENCE_TABLES
+from tests import demo_database
 
 DATABASE_URL = os.environ.get("DATABASE_URL") or None
 REDIS_URL = os.environ.get("REDIS_URL") or None
@@ -167,6 +168,33 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def _server_url() -> str | None:
+    """The PostgreSQL server of DATABASE_URL, or None (the suite is on SQLite)."""
+    if DATABASE_URL and DATABASE_URL.startswith("postgres"):
+        return _normalised(DATABASE_URL)
+    return None
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> demo_database.DemoTemplate:
+    """The Bristol demo, seeded once per run by the CLI (tests/demo_database.py).
+
+    Take a copy of your own with ``demo_database.demo_clone(demo_template, prefix, folder)``.
+    """
+    base = tmp_path_factory.getbasetemp()
+    return demo_database.demo_template(_server_url(), RUN_ID, base.parent if WORKER else base)
+
+
+@pytest.fixture
+def demo_copy(
+    settings: Settings, demo_template: demo_database.DemoTemplate, tmp_path: Any
+) -> Iterator[tuple[Settings, str]]:
+    """A copy of the demo for this test alone: settings that point at it (jobs inline, as
+    ``make run``), and what ``seed-demo`` printed. Dropped after the test."""
+    with demo_database.demo_clone(demo_template, "agency_democopy", tmp_path) as url:
+        yield replace(settings, database_url=url, redis_url=None), demo_template.output
 
 
 @pytest.fixture(scope="session")
@@ -473,3 +501,5 @@ def rq_queue(settings: Settings, monkeypatch: pytest.MonkeyPatch):  # type: igno
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     dispose_engines()
+    if not hasattr(session.config, "workerinput"):  # the controller (or a run without xdist)
+        demo_database.drop_demo_template(_server_url(), RUN_ID)

@@ -1,7 +1,5 @@
 """The demo's history: after matching, the whole money journey exists and the reports show it."""
 
-from dataclasses import replace
-
 from sqlalchemy import func, select
 
 from agency import create_app
@@ -10,14 +8,11 @@ from agency.isf.models import Invoice, InvoiceStatus, Payout, PayoutStatus, Post
 from agency.visits.models import Flag, Timesheet, TimesheetStatus, Visit
 
 
-def test_the_seeded_demo_has_a_history_that_every_report_shows(app, settings):
-    from agency.demo import seed
-
-    inline = create_app(replace(settings, redis_url=None))  # `app` empties the tables after
+def test_the_seeded_demo_has_a_history_that_every_report_shows(demo_copy):
+    demo_settings, output = demo_copy  # a copy of the demo seed-demo made
+    inline = create_app(demo_settings)
     session = inline.extensions["agency"].sessionmaker()
     try:
-        with inline.app_context():
-            output = seed(session)
         assert output is not None and "History (last 4 weeks): 60 introductions" in output
         count = lambda stmt: session.scalar(stmt)  # noqa: E731
 

@@ -15,20 +15,20 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from agency import create_app
 from agency.accounts.models import User
 from agency.accounts.service import principal_for_user
-from agency.db import Base, get_engine, session_factory
+from agency.db import session_factory
 from agency.introductions.models import Arrangement, ArrangementStatus
 from agency.isf.isf_accounts import figures_for
-from agency.models import REFERENCE_TABLES
 from agency.providers.models import Provider
 from agency.visits.timesheets import submit_timesheet
 from agency.visits.visit_rules import london_today
 from agency.visits.visits import log_visit
 from tests.console.browser import Browser, browser_session
+from tests.demo_database import demo_clone
 
 ROOT = Path(__file__).absolute().parents[2]
 BIN = Path(sys.executable).parent
@@ -47,18 +47,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def empty_tables(url: str) -> None:
-    tables = [t for t in reversed(Base.metadata.sorted_tables) if t.name not in REFERENCE_TABLES]
-    engine = get_engine(url)
-    with engine.begin() as connection:
-        if engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            connection.execute(text(f"TRUNCATE {names} CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(table.delete())
 
 
 def _submit_a_southmead_timesheet(session) -> str:  # type: ignore[no-untyped-def]
@@ -86,29 +74,21 @@ def _submit_a_southmead_timesheet(session) -> str:  # type: ignore[no-untyped-de
 
 
 @pytest.fixture(scope="module")
-def demo_site(settings) -> Iterator[DemoSite]:  # type: ignore[no-untyped-def]
+def demo_site(settings, demo_template, tmp_path_factory) -> Iterator[DemoSite]:  # type: ignore[no-untyped-def]
     """The Bristol demo (with its four weeks of history) served by gunicorn on loopback.
 
-    Jobs run inline in the server (no REDIS_URL), as with `make run`: a payment run is done
-    by the time its page loads, and the page shows the job's status.
+    A copy of the run's demo database (tests/demo_database.py). Jobs run inline in the
+    server (no REDIS_URL), as with `make run`: a payment run is done by the time its page
+    loads, and the page shows the job's status.
     """
-    from agency.demo import seed
-
-    inline = create_app(replace(settings, redis_url=None))
-    session = inline.extensions["agency"].sessionmaker()
-    server = None
-    try:
-        with inline.app_context():
-            seed(session)
+    folder = tmp_path_factory.mktemp("console")
+    with demo_clone(demo_template, "agency_console", folder) as database_url:
+        inline = create_app(replace(settings, database_url=database_url, redis_url=None))
+        with inline.app_context(), inline.extensions["agency"].sessionmaker() as session:
             timesheet_id = _submit_a_southmead_timesheet(session)
-        session.close()
         port = _free_port()
         env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "AGENCY_ENV")}
-        env.update(
-            DATABASE_URL=settings.database_url,
-            SECRET_KEY=settings.secret_key,
-            LOG_LEVEL="WARNING",
-        )
+        env.update(DATABASE_URL=database_url, SECRET_KEY=settings.secret_key, LOG_LEVEL="WARNING")
         server = subprocess.Popen(
             [
                 BIN / "gunicorn",
@@ -127,25 +107,23 @@ def demo_site(settings) -> Iterator[DemoSite]:  # type: ignore[no-untyped-def]
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        base_url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base_url + "/console/sign-in", timeout=30)
-                break
-            except (urllib.error.URLError, OSError):
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        "gunicorn did not start: " + server.stderr.read().decode()[-3000:]
-                    ) from None
-                time.sleep(0.3)
-        yield DemoSite(base_url, settings.database_url, timesheet_id)
-    finally:
-        if server is not None:
+        try:
+            base_url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    urllib.request.urlopen(base_url + "/console/sign-in", timeout=30)
+                    break
+                except (urllib.error.URLError, OSError):
+                    if server.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(
+                            "gunicorn did not start: " + server.stderr.read().decode()[-3000:]
+                        ) from None
+                    time.sleep(0.3)
+            yield DemoSite(base_url, database_url, timesheet_id)
+        finally:
             server.terminate()
             server.wait(timeout=20)
-        session.close()
-        empty_tables(settings.database_url)
 
 
 @pytest.fixture(scope="module")

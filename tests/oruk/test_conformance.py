@@ -7,7 +7,7 @@ shows the counts (``pytest -s tests/oruk``).
 
 import json
 
-from agency import demo
+from agency import create_app
 from agency.providers.models import ComplianceKind
 from tests.factories import make_agency, make_arrangement, make_partner, make_provider, make_seeker
 from tests.oruk.conformance import Tally
@@ -54,9 +54,9 @@ def _crawl(client, tally: Tally, per_page: int = 50) -> None:
             tally.check(client, f"{listing}?{query}")
 
 
-def test_the_demo_feed_validates_against_the_uk_profile(app, client, session):
-    with app.app_context():
-        demo.seed(session)
+def test_the_demo_feed_validates_against_the_uk_profile(demo_copy):
+    demo_settings, _ = demo_copy  # a copy of the demo seed-demo made
+    client = create_app(demo_settings).test_client()
     tally = Tally()
     _crawl(client, tally)
     print(f"\nORUK demo: {tally.responses} responses validated, {len(tally.errors)} errors")

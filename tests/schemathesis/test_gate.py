@@ -1,7 +1,7 @@
 """The zero-5xx gate: schemathesis over the committed document, against a real server.
 
-A scratch PostgreSQL database is migrated and seeded with the Bristol demo, gunicorn
-serves it exactly as in production (jobs go to a Redis queue of the run's own, which no
+A copy of the run's Bristol demo database (seeded once by the CLI: tests/demo_database.py)
+is served by gunicorn exactly as in production (jobs go to a Redis queue of the run's own, which no
 worker reads), and schemathesis runs once per kind of caller with a fixed seed and a
 bounded number of examples. Four checks must hold for every generated request:
 no 5xx, a status code the document lists, a documented content type, and a body that
@@ -36,7 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+
+from tests.demo_database import demo_clone
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -120,33 +121,20 @@ def _operation_access(database_url: str) -> dict[tuple[str, str], object]:
 
 
 @pytest.fixture(scope="module")
-def demo_server(settings) -> Iterator[DemoServer]:  # type: ignore[no-untyped-def]
-    base = settings.database_url
-    name = f"agency_gate_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    database_url = base.rsplit("/", 1)[0] + "/" + name
+def demo_server(settings, demo_template, tmp_path_factory) -> Iterator[DemoServer]:  # type: ignore[no-untyped-def]
     queue = f"agency-gate-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "REDIS_URL": settings.redis_url,
-        "RQ_QUEUE": queue,
-        "LOG_LEVEL": "WARNING",
-        "ACCESS_TOKEN_MINUTES": "240",
-    }
-    flask = [str(BIN / "flask"), "--app", "wsgi"]
-    port = _free_port()
-    server = None
-    try:
-        for step in ("db-upgrade", "seed-demo"):
-            done = subprocess.run(
-                [*flask, step], env=env, cwd=ROOT, timeout=600, capture_output=True, text=True
-            )
-            assert done.returncode == 0, f"flask {step}: {done.stderr[-3000:]}"
-        seeded = done
-        partner_key = re.findall(r"\biak_\S+", seeded.stdout)[-1]
+    folder = tmp_path_factory.mktemp("gate")
+    with demo_clone(demo_template, "agency_gate", folder) as database_url:
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "REDIS_URL": settings.redis_url,
+            "RQ_QUEUE": queue,
+            "LOG_LEVEL": "WARNING",
+            "ACCESS_TOKEN_MINUTES": "240",
+        }
+        partner_key = re.findall(r"\biak_\S+", demo_template.output)[-1]
+        port = _free_port()
         server = subprocess.Popen(
             [
                 str(BIN / "gunicorn"),
@@ -163,24 +151,18 @@ def demo_server(settings) -> Iterator[DemoServer]:  # type: ignore[no-untyped-de
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        url = f"http://127.0.0.1:{port}"
-        _wait_until_serving(url, server)
-        credentials = {"anonymous": {}, "partner": {"X-API-Key": partner_key}}
-        for caller, _kind, email, password in USERS:
-            token = _post_json(f"{url}/auth/token", {"email": email, "password": password})
-            credentials[caller] = {"Authorization": f"Bearer {token['access_token']}"}
-        yield DemoServer(url, credentials, _operation_access(database_url))
-    finally:
-        if server is not None:
+        try:
+            url = f"http://127.0.0.1:{port}"
+            _wait_until_serving(url, server)
+            credentials = {"anonymous": {}, "partner": {"X-API-Key": partner_key}}
+            for caller, _kind, email, password in USERS:
+                token = _post_json(f"{url}/auth/token", {"email": email, "password": password})
+                credentials[caller] = {"Authorization": f"Bearer {token['access_token']}"}
+            yield DemoServer(url, credentials, _operation_access(database_url))
+        finally:
             server.terminate()
             server.wait(timeout=30)
-        from agency.db import dispose_engines
-
-        dispose_engines()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-        _drop_queues(settings.redis_url, queue)
+            _drop_queues(settings.redis_url, queue)
 
 
 def _drop_queues(redis_url: str, prefix: str) -> None:
