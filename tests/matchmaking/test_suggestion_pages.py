@@ -197,3 +197,17 @@ def test_another_view_of_the_same_name_reads_nothing_with_the_token(client, worl
         f"/care-seekers/{seeker_id}/activity-suggestions", headers=world["manager"]
     )
     assert response.status_code == 403, response.get_json()
+
+
+def test_the_body_is_byte_for_byte_what_jsonify_sends(app, client, world):
+    import json
+
+    kept = client.get(world["url"], headers=world["manager"])  # answered before the view
+    assert kept.status_code == 200 and kept.mimetype == "application/json"
+    with app.app_context():
+        sent = app.json.response(kept.get_json()).get_data()  # what @blp.response returns
+    assert kept.get_data() == sent
+    assert (
+        kept.get_data()
+        == (json.dumps(kept.get_json(), separators=(",", ":"), sort_keys=True) + "\n").encode()
+    )
