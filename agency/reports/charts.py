@@ -6,8 +6,12 @@ Agg canvas, with the bundled DejaVu fonts; SVG keeps text as text so it stays se
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import textwrap
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import matplotlib
@@ -42,6 +46,35 @@ def render(figure: Figure, fmt: str) -> bytes:
     buffer = io.BytesIO()
     figure.savefig(buffer, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
     return buffer.getvalue()
+
+
+_DRAWN: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
+_DRAWN_LOCK = threading.Lock()
+DRAWN_KEPT = 64  # charts kept per process (~20-90 KB each)
+
+
+def drawn(name: str, report: dict[str, Any], fmt: str) -> bytes:
+    """The chart ``name`` of ``report`` as ``fmt`` bytes, drawn once per distinct report.
+
+    Drawing is the costly part of a chart request (matplotlib: 50-250 ms; the report's
+    figures are a few ms), and the same figures are asked for again and again (a console
+    page reloaded, a council's dashboard polling). The figures are computed afresh every
+    request; only the drawing of figures already drawn is reused, keyed by every value of
+    the report except ``scope.generated_at``, which no chart draws.
+    """
+    scope = {k: v for k, v in report["scope"].items() if k != "generated_at"}
+    canonical = json.dumps({**report, "scope": scope}, sort_keys=True, default=str)
+    key = (name, fmt, hashlib.sha256(canonical.encode()).hexdigest())
+    with _DRAWN_LOCK:
+        if key in _DRAWN:
+            _DRAWN.move_to_end(key)
+            return _DRAWN[key]
+    image = render(CHARTS[name](report), fmt)
+    with _DRAWN_LOCK:
+        _DRAWN[key] = image
+        while len(_DRAWN) > DRAWN_KEPT:
+            _DRAWN.popitem(last=False)
+    return image
 
 
 def _pounds(pence: int) -> str:

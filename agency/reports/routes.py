@@ -65,8 +65,7 @@ def report_csv(name: str, report: Report, body: dict[str, Any]) -> Response:
 
 
 def chart_response(name: str, body: dict[str, Any], fmt: str) -> Response:
-    figure = charts.CHARTS[name](body)
-    return Response(charts.render(figure, fmt), mimetype=charts.CONTENT_TYPES[fmt])
+    return Response(charts.drawn(name, body, fmt), mimetype=charts.CONTENT_TYPES[fmt])
 
 
 def refusals(view: Callable[..., Any]) -> Callable[..., Any]:

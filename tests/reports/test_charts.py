@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
-from agency.directory.models import Locality, Sector, SupplierSize
+from agency.directory.models import Agency, Locality, Sector, SupplierSize
 from tests.factories import (
     bearer,
     make_agency,
@@ -84,3 +85,44 @@ def test_each_chart_renders_with_no_data_at_all(client, session, name):
     response = client.get(f"/reports/{name}.svg", query_string=QUERY, headers=empty)
     assert response.status_code == 200
     assert TITLES[name] in response.get_data(as_text=True).replace("&amp;", "&")
+
+
+def test_a_chart_is_drawn_once_per_distinct_figures_and_redrawn_when_they_change(
+    client, session, headers, monkeypatch
+):
+    from agency.reports import charts
+
+    monkeypatch.setattr(charts, "_DRAWN", type(charts._DRAWN)())
+    drawings = []
+    real = charts.CHARTS["local-spend"]
+    monkeypatch.setitem(
+        charts.CHARTS, "local-spend", lambda report: drawings.append(report) or real(report)
+    )
+
+    def svg():  # type: ignore[no-untyped-def]
+        response = client.get("/reports/local-spend.svg", query_string=QUERY, headers=headers)
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    first, again = svg(), svg()
+    assert again == first and len(drawings) == 1  # same figures: the drawing is reused
+    agency = session.scalar(select(Agency).where(Agency.name == "Bedminster Agency"))
+    provider = make_provider(session, agency, locality=Locality.REGION)
+    request = make_care_request(
+        session,
+        make_seeker(session, make_partner(session)[0].id),
+        agency,
+        created_at=dt.datetime(2026, 7, 1, tzinfo=dt.UTC),
+    )
+    paid_at = dt.datetime(2026, 7, 20, tzinfo=dt.UTC)
+    make_invoice(
+        session,
+        make_arrangement(session, request, provider),
+        98765,
+        approved_at=paid_at - dt.timedelta(days=2),
+        paid_at=paid_at,
+    )
+    session.commit()
+    changed = svg()  # one more invoice paid: new figures, drawn anew
+    assert len(drawings) == 2 and changed != first
+    assert drawings[1]["total"] != drawings[0]["total"]
