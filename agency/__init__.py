@@ -53,7 +53,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     # Provider changes re-match open requests inside an app context (requests, CLI commands).
     match_triggers.rematch_when(has_app_context)
     register_error_handlers(app)
-    from agency.accounts.throttle import init_throttling
+    from agency.web.throttle import init_throttling
 
     init_throttling(app, settings.redis_url)
     create_api(app)

@@ -380,7 +380,12 @@ def _forget_process_state() -> None:
 
 
 _apps: dict[str, Any] = {}
-_PER_TEST_EXTENSIONS = ("agency.web_sessions", "agency.autocommit_sessions", "agency_page_cache")
+_PER_TEST_EXTENSIONS = (
+    "agency.web_sessions",
+    "agency.autocommit_sessions",
+    "agency_page_cache",
+    "agency.suggestion_pages",
+)
 
 
 def _app_for(settings: Settings) -> Any:
@@ -398,8 +403,8 @@ def _app_for(settings: Settings) -> Any:
 
 def _fresh_for_a_test(application: Any, bind: Any) -> None:
     """Undo what an earlier test left on a shared app: caches, sessions' bind, rate counts."""
-    from agency.accounts.throttle import init_throttling
     from agency.jobs.queue import install_process_runner
+    from agency.web.throttle import init_throttling
 
     extension = application.extensions["agency"]
     for key in _PER_TEST_EXTENSIONS:

@@ -30,14 +30,13 @@ WEB_SIDE = (
     "agency.api",  # flask-smorest Api, blueprints, pagination header
     "agency.auth",  # the request's principal, @requires
     "agency.web",  # per-request session, request hooks, what an auditor reads
+    "agency.web.*",  # the web side's helpers: throttling, the public pages' cache
     "agency.error_handlers",  # DomainError and HTTP errors as JSON responses
     "agency.cli",  # flask --app wsgi <command>
     "agency.*.commands",  # the domains' CLI commands
     "agency.*routes",  # blueprints, one resource each
     "agency.*.*routes",
     "agency.health_routes",  # the health blueprint (liveness, readiness)
-    "agency.accounts.throttle",  # flask-limiter on the sign-in and registration views
-    "agency.directory.read_cache",  # the routes' cache of serialised public pages
     "agency.console",  # the staff console: server-rendered pages over the services
     "agency.console.*",
 )

@@ -15,9 +15,9 @@ from agency.accounts.schemas import (
     SignInSchema,
     TokenPairSchema,
 )
-from agency.accounts.throttle import throttled_sign_in
 from agency.auth import current_principal, requires
 from agency.web import db_session
+from agency.web.throttle import throttled_sign_in
 
 blp = Blueprint("auth", __name__, url_prefix="/auth", description="Sign-in, tokens and API keys")
 

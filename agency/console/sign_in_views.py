@@ -7,11 +7,11 @@ from werkzeug.wrappers import Response
 
 from agency.access import Kind
 from agency.accounts import service as accounts
-from agency.accounts.throttle import throttled_sign_in
 from agency.console.blueprint import STAFF, TOKEN_KEY, bp, principal
 from agency.console.forms import PlainForm, SignInForm
 from agency.errors import Unauthenticated
 from agency.web import db_session
+from agency.web.throttle import throttled_sign_in
 
 
 def _safe_next(target: str | None) -> str:

@@ -2,7 +2,7 @@
 
 The public directory and the Open Referral UK feed are read far more than they change
 (partner front ends on every page load, social prescribers' directories polling the
-feed). :mod:`agency.directory.read_cache` keeps their rendered pages keyed by this
+feed). :mod:`agency.web.read_cache` keeps their rendered pages keyed by this
 counter, so a page is built once per change instead of once per request.
 
 Every process that imports the models (``agency.models`` imports this module) counts

@@ -13,9 +13,9 @@ from agency.directory.provider_schemas import (
     PublicProviderQuerySchema,
     PublicProviderSchema,
 )
-from agency.directory.read_cache import cached_json, serve_cached_pages
 from agency.directory.route_common import ANY
 from agency.web import db_session
+from agency.web.read_cache import cached_json, serve_cached_pages
 
 # Nested under the directory blueprint (agency.directory.routes), whose tag it shares.
 blp = Blueprint("provider_directory", __name__)

@@ -5,7 +5,6 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from agency.directory.read_cache import cached_json, serve_cached_pages
 from agency.oruk import service
 from agency.oruk.schemas import (
     OrukInfoSchema,
@@ -21,6 +20,7 @@ from agency.oruk.schemas import (
     OrukTaxonomyTermSchema,
 )
 from agency.web import db_session
+from agency.web.read_cache import cached_json, serve_cached_pages
 
 blp = Blueprint(
     "oruk", __name__, url_prefix="/oruk", description="Open Referral UK view of approved providers"
@@ -42,7 +42,7 @@ def _base_url() -> str:
 
 
 def _cached(schema, build):  # type: ignore[no-untyped-def]
-    """The rendered page from the public read cache (agency.directory.read_cache)."""
+    """The rendered page from the public read cache (agency.web.read_cache)."""
     session = db_session()
     response, _ = cached_json(session, lambda: (schema().dump(build(session)), {}))
     return response

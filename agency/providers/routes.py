@@ -10,7 +10,6 @@ from flask_smorest import Blueprint
 
 from agency.access import Kind
 from agency.accounts.schemas import RegistrationAcceptedSchema, RegistrationConfirmSchema
-from agency.accounts.throttle import throttled_registration
 from agency.auth import current_principal, requires
 from agency.mail import mailer_for
 from agency.providers import profile, service
@@ -27,6 +26,7 @@ from agency.providers.schemas import (
 )
 from agency.providers.vetting_routes import blp as vetting_blp
 from agency.web import db_session
+from agency.web.throttle import throttled_registration
 
 blp = Blueprint(
     "providers",
