@@ -12,10 +12,30 @@ from flask_smorest import Api, Blueprint
 from flask_smorest.pagination import PaginationMetadataSchema
 from werkzeug.exceptions import HTTPException
 
+from agency import API_VERSION
+from agency.accounts.routes import blp as accounts_blp
+from agency.activities.routes import blp as activities_blp
+from agency.audit.routes import blp as audit_blp
+from agency.directory.routes import blp as directory_blp
+from agency.equality.routes import blp as equality_blp
 from agency.error_handlers import http_error_response
 from agency.errors import ErrorSchema
+from agency.health_routes import blp as health_blp
+from agency.introductions.arrangement_routes import blp as arrangements_blp
+from agency.introductions.match_routes import blp as matching_blp
+from agency.introductions.routes import blp as introductions_blp
+from agency.isf.routes import blp as isf_blp
+from agency.jobs.routes import blp as jobs_blp
 from agency.openapi_examples import field_example
 from agency.openapi_responses import METHODS, complete_responses
+from agency.oruk.routes import blp as oruk_blp
+from agency.outcomes.routes import blp as outcomes_blp
+from agency.providers.routes import blp as providers_blp
+from agency.reports.routes import blp as reports_blp
+from agency.seekers.routes import blp as seekers_blp
+from agency.visits.routes import blp as visits_blp
+from agency.web import OperationAccess
+from agency.webhooks.routes import blp as webhooks_blp
 
 SWAGGER_ASSETS = Path(swagger_ui_bundle.swagger_ui_path)
 DOCS_ASSETS_URL = "/docs/assets/"
@@ -46,7 +66,6 @@ class AgencyApi(Api):
 
 
 def create_api(app: Flask) -> AgencyApi:
-    from agency import API_VERSION
 
     app.config.update(
         API_TITLE="Introductory Agency API",
@@ -84,25 +103,6 @@ def create_api(app: Flask) -> AgencyApi:
     @app.get(f"{DOCS_ASSETS_URL}<path:filename>")
     def swagger_assets(filename: str):  # type: ignore[no-untyped-def]
         return send_from_directory(SWAGGER_ASSETS, filename, max_age=86400)
-
-    from agency.accounts.routes import blp as accounts_blp
-    from agency.activities.routes import blp as activities_blp
-    from agency.audit.routes import blp as audit_blp
-    from agency.directory.routes import blp as directory_blp
-    from agency.equality.routes import blp as equality_blp
-    from agency.health_routes import blp as health_blp
-    from agency.introductions.arrangement_routes import blp as arrangements_blp
-    from agency.introductions.match_routes import blp as matching_blp
-    from agency.introductions.routes import blp as introductions_blp
-    from agency.isf.routes import blp as isf_blp
-    from agency.jobs.routes import blp as jobs_blp
-    from agency.oruk.routes import blp as oruk_blp
-    from agency.outcomes.routes import blp as outcomes_blp
-    from agency.providers.routes import blp as providers_blp
-    from agency.reports.routes import blp as reports_blp
-    from agency.seekers.routes import blp as seekers_blp
-    from agency.visits.routes import blp as visits_blp
-    from agency.webhooks.routes import blp as webhooks_blp
 
     blueprints = (
         health_blp,
@@ -178,7 +178,6 @@ def _method_function(app: Flask, endpoint: str, method: str) -> Any:
 def record_operation_access(app: Flask, api_names: set[str]) -> dict[tuple[str, str], Any]:
     """Who may call each API operation, read from its routes: agency.web enforces it
     before any input is read (401 before 422), and the document states it."""
-    from agency.web import OperationAccess
 
     operations = {}
     for rule in app.url_map.iter_rules():

@@ -6,10 +6,21 @@ import click
 from flask import Flask, current_app
 from sqlalchemy import select
 
+from agency import create_app
 from agency.accounts import api_keys
 from agency.accounts import service as accounts
 from agency.accounts.models import Role
+from agency.audit.commands import register_audit_commands
 from agency.db import session_scope
+from agency.demo import seed
+from agency.directory import service as directory
+from agency.directory.models import Agency, Council
+from agency.introductions.expiry import expire_overdue
+from agency.jobs.models import JobRecord, JobStatus
+from agency.migrate import upgrade
+from agency.visits.commands import register_visit_commands
+from agency.webhooks.commands import register_webhook_commands
+from agency.worker import replan_all_agencies
 
 
 def _url() -> str:
@@ -17,9 +28,6 @@ def _url() -> str:
 
 
 def register_commands(app: Flask) -> None:
-    from agency.audit.commands import register_audit_commands
-    from agency.visits.commands import register_visit_commands
-    from agency.webhooks.commands import register_webhook_commands
 
     register_audit_commands(app)
     register_webhook_commands(app)
@@ -28,7 +36,6 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("expire-introductions")
     def expire_introductions_command() -> None:
         """Expire introductions the provider did not answer in time (run by a scheduler)."""
-        from agency.introductions.expiry import expire_overdue
 
         with session_scope(_url()) as session:
             count = expire_overdue(session)
@@ -38,7 +45,6 @@ def register_commands(app: Flask) -> None:
     @click.argument("revision", default="head")
     def db_upgrade(revision: str) -> None:
         """Apply the Alembic migrations (to head by default)."""
-        from agency.migrate import upgrade
 
         upgrade(_url(), revision)
         click.echo(f"database at {revision}")
@@ -48,7 +54,6 @@ def register_commands(app: Flask) -> None:
     @click.option("--slug", required=True)
     def create_council(name: str, slug: str) -> None:
         """Create a council (a local authority that funds ISFs)."""
-        from agency.directory import service as directory
 
         with session_scope(_url()) as session:
             council = directory.create_council(session, name=name, slug=slug)
@@ -60,8 +65,6 @@ def register_commands(app: Flask) -> None:
     @click.option("--slug", required=True)
     def create_agency(council_slug: str, name: str, slug: str) -> None:
         """Create an introductory agency under a council."""
-        from agency.directory import service as directory
-        from agency.directory.models import Council
 
         with session_scope(_url()) as session:
             council = session.scalar(select(Council).where(Council.slug == council_slug))
@@ -80,7 +83,6 @@ def register_commands(app: Flask) -> None:
         email: str, role: str, agency_slug: str | None, council_slug: str | None, password: str
     ) -> None:
         """Create a user (asks for the password)."""
-        from agency.directory.models import Agency, Council
 
         with session_scope(_url()) as session:
             agency_id = council_id = None
@@ -128,9 +130,6 @@ def register_commands(app: Flask) -> None:
         """Load the Bristol demo and print its credentials."""
         from dataclasses import replace
 
-        from agency import create_app
-        from agency.demo import seed
-
         # The demo's own jobs (matching, the history's payment runs) run here, inline, so
         # the demo is the same, history included, whether or not a worker is up.
         inline = create_app(replace(current_app.extensions["agency"].settings, redis_url=None))
@@ -144,7 +143,6 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("replan")
     def replan() -> None:
         """Queue a batch re-plan of every agency (call hourly from cron without Redis)."""
-        from agency.worker import replan_all_agencies
 
         count = replan_all_agencies(current_app.extensions["agency"].container)
         click.echo(f"re-plan queued for {count} agencies")
@@ -152,7 +150,6 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("requeue-jobs")
     def requeue_jobs() -> None:
         """Send again every job still marked queued (after Redis was unreachable)."""
-        from agency.jobs.models import JobRecord, JobStatus
 
         runner = current_app.extensions["agency"].jobs
         with session_scope(_url()) as session:
