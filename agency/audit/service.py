@@ -9,9 +9,9 @@ What a key cannot catch (the newest entries deleted, or a re-chaining by someone
 does hold the key) signed checkpoints of the head catch: see ``agency.audit.checkpoints``.
 Appends are serialised so the chain stays linear: entries are linked when their
 transaction commits; on PostgreSQL a transaction-scoped advisory lock is taken
-then, before reading the last entry (held until commit); SQLite allows one writer
-at a time anyway; and the unique ``sequence`` column refuses a second "entry n"
-should both ever slip through.
+then, and the last entry read after it in the same round trip (held until commit);
+SQLite allows one writer at a time anyway; and the unique ``sequence`` column
+refuses a second "entry n" should both ever slip through.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Select, event, select, text
+from sqlalchemy import Select, Table, event, insert, select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from agency.access import Kind, Principal, visible_to
@@ -142,18 +143,43 @@ def _chain_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
-    last = session.execute(
-        select(AuditEntry.sequence, AuditEntry.hash).order_by(AuditEntry.sequence.desc()).limit(1)
-    ).first()
-    sequence, prev_hash = (last.sequence, last.hash) if last else (0, GENESIS_HASH)
     key = chain_key(session)
+    connection = session.connection()
+    sequence, prev_hash = _locked_head(connection)
+    rows = []
     for entry in pending:
         sequence += 1
         entry.sequence, entry.prev_hash = sequence, prev_hash
         entry.hash = prev_hash = entry_hash(entry, key)
-        session.add(entry)
+        rows.append({name: getattr(entry, name) for name in _COLUMNS})
+    # A Core insert of the rows (the entries stay plain objects, outside the session):
+    # the ORM's flush of them cost more CPU, spent while the lock is held.
+    connection.execute(_INSERT, rows)
+
+
+_TABLE: Table = AuditEntry.__table__  # type: ignore[assignment]
+_COLUMNS = tuple(column.key for column in _TABLE.columns)
+_INSERT = insert(_TABLE)
+_HEAD = "SELECT sequence, hash FROM audit_entries ORDER BY sequence DESC LIMIT 1"
+# PostgreSQL: the lock, then the head read in a snapshot taken after it (one round trip;
+# in a multi-statement simple query each statement gets its own snapshot under READ
+# COMMITTED, so the head read sees the commit of whoever held the lock before).
+_LOCK_THEN_HEAD = f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK_KEY}); {_HEAD}"
+
+
+def _locked_head(connection: Connection) -> tuple[int, str]:
+    """Take the appenders' lock (PostgreSQL) and read the chain's head: (sequence, hash)."""
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.cursor()  # the driver's: two results in one round trip
+        try:
+            cursor.execute(_LOCK_THEN_HEAD)
+            cursor.nextset()
+            last = cursor.fetchone()
+        finally:
+            cursor.close()
+    else:
+        last = connection.execute(text(_HEAD)).first()
+    return (last[0], last[1]) if last else (0, GENESIS_HASH)
 
 
 @event.listens_for(Session, "after_soft_rollback")

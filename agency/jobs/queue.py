@@ -136,14 +136,19 @@ class JobRunner:
 
         try:
             queue = rq_queue(self.settings.redis_url or "", self.routes.queue_for(name or ""))
-            queue.enqueue(
-                RQ_ENTRY,
-                job_id,
-                job_id=job_id,
-                retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
-                failure_ttl=7 * 24 * 3600,
-                result_ttl=24 * 3600,
-            )
+            # One pipeline, one round trip to Redis (RQ alone sends the queue's registration
+            # and the job in two).
+            with queue.connection.pipeline() as pipeline:
+                queue.enqueue(
+                    RQ_ENTRY,
+                    job_id,
+                    job_id=job_id,
+                    retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+                    failure_ttl=7 * 24 * 3600,
+                    result_ttl=24 * 3600,
+                    pipeline=pipeline,
+                )
+                pipeline.execute()
         except Exception as error:  # Redis down: the row says queued; the sweep resends it.
             log.error(
                 "enqueue failed", extra={"job_id": job_id, "error_type": type(error).__name__}
