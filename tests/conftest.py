@@ -499,9 +499,23 @@ def rq_queue(settings: Settings, monkeypatch: pytest.MonkeyPatch):  # type: igno
     from agency.jobs.queue import rq_queue as queue_for
 
     queue = queue_for(REDIS_URL, QUEUE_NAME)
-    queue.empty()
+    _empty_queue(queue)
     yield queue
+    _empty_queue(queue)
+
+
+def _empty_queue(queue: Any) -> None:
+    """The queue and its registries (a retry scheduled by an earlier test, a failed job)."""
     queue.empty()
+    for registry in (
+        queue.scheduled_job_registry,
+        queue.deferred_job_registry,
+        queue.failed_job_registry,
+        queue.finished_job_registry,
+        queue.canceled_job_registry,
+    ):
+        for job_id in registry.get_job_ids():
+            registry.remove(job_id, delete_job=True)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
