@@ -24,6 +24,7 @@ from agency.config import Settings
 from agency.db import Base, session_factory
 from agency.isf.gateway import gateway_for
 from agency.jobs.queue import JobRunner, Routes, install_process_runner, registered
+from agency.webhooks.transport import HttpSender
 
 # Every module that registers jobs or session hooks; imported before any job runs.
 JOB_MODULES = (
@@ -103,7 +104,6 @@ def build(settings: Settings | None = None) -> Container:
         Path(settings.database_url.removeprefix("sqlite:///")).parent.mkdir(
             parents=True, exist_ok=True
         )
-    from agency.webhooks.transport import HttpSender
 
     sessions = session_factory(settings.database_url)
     runner = JobRunner(settings, sessions, routes_for(settings))

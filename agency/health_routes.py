@@ -15,6 +15,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import text
 
+from agency.db import utcnow
 from agency.errors import DomainError
 from agency.web import db_session
 
@@ -49,8 +50,6 @@ class HealthSchema(ma.Schema):
 def queue_report(redis: Any, names: list[str]) -> dict[str, dict[str, Any]]:
     """Workers listening on each queue and the age of its oldest queued job (RQ's registries)."""
     from rq import Queue, Worker
-
-    from agency.db import utcnow
 
     report: dict[str, dict[str, Any]] = {}
     for name in names:

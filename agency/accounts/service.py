@@ -21,6 +21,7 @@ from agency.access import Kind, Principal, digest
 from agency.accounts.models import AuthToken, Role, User
 from agency.accounts.passwords import password_problems
 from agency.db import utcnow
+from agency.directory.models import Agency
 from agency.errors import Conflict, InvalidInput, Unauthenticated
 from agency.ids import new_id
 from agency.providers.models import Provider
@@ -184,8 +185,6 @@ def describe(session: Session, principal: Principal) -> dict[str, str | None]:
     """``/auth/me``: the principal, with a manager's council (the one their agency is in)."""
     council_id = principal.council_id
     if principal.kind is Kind.MANAGER and principal.agency_id:
-        from agency.directory.models import Agency
-
         council_id = session.scalar(
             select(Agency.council_id).where(Agency.id == principal.agency_id)
         )
@@ -280,8 +279,6 @@ def principal_and_read_for_access_token(
 def principal_for_user(session: Session, user: User, token_id: str | None = None) -> Principal:
     provider_id = None
     if user.role is Role.PROVIDER:
-        from agency.providers.models import Provider
-
         provider_id = session.scalar(select(Provider.id).where(Provider.user_id == user.id))
     return Principal(
         kind=Kind(user.role.value),

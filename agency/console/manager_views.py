@@ -14,8 +14,11 @@ from agency.errors import DomainError
 from agency.introductions import approval, matchmaking
 from agency.introductions import service as introductions
 from agency.introductions.models import IntroductionStatus
+from agency.reports import unmet_need
+from agency.reports.scope import resolve_scope
 from agency.seekers import requests_service
 from agency.seekers.models import CareRequest, RequestStatus
+from agency.visits import continuity
 from agency.visits.visit_rules import london_today
 from agency.web import db_session
 
@@ -58,12 +61,9 @@ def today() -> str:
             )
         )
     )
-    from agency.reports import unmet_need
-    from agency.reports.scope import resolve_scope
 
     unmet = unmet_need.unmet_need(db, resolve_scope(db, me))
     expiring = queries.expiring_compliance(db, me, london_today())
-    from agency.visits import continuity
 
     missed = list(
         db.scalars(

@@ -47,9 +47,16 @@ def locate(session: Session, postcode: str, field: str = "postcode") -> Place:
     """Resolve a postcode to its place and the agency (if any) whose neighbourhood covers it."""
     outcode, sector, lat, lon = parse(postcode, field)
     # Several neighbourhoods may share an outcode; the first by name decides (docs/data.md).
-    # The covering agency's council comes in the same round trip.
+    # The covering agency's council comes in the same round trip; plain columns, not a
+    # Neighbourhood object (a request's routing reads three of its fields).
     found = session.execute(
-        select(Neighbourhood, Agency.council_id)
+        select(
+            Neighbourhood.id,
+            Neighbourhood.agency_id,
+            Neighbourhood.council_id,
+            Agency.council_id.label("agency_council_id"),
+        )
+        .select_from(Neighbourhood)
         .join(NeighbourhoodOutcode)
         .outerjoin(Agency, Agency.id == Neighbourhood.agency_id)
         .where(NeighbourhoodOutcode.outcode == outcode)
@@ -58,16 +65,9 @@ def locate(session: Session, postcode: str, field: str = "postcode") -> Place:
     ).first()
     if found is None:
         return Place(outcode, sector, lat, lon)
-    neighbourhood, agency_council_id = found
+    neighbourhood_id, agency_id, council_id, agency_council_id = found
     return Place(
-        outcode,
-        sector,
-        lat,
-        lon,
-        neighbourhood.id,
-        neighbourhood.agency_id,
-        neighbourhood.council_id,
-        agency_council_id,
+        outcode, sector, lat, lon, neighbourhood_id, agency_id, council_id, agency_council_id
     )
 
 

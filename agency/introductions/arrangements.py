@@ -20,6 +20,7 @@ from agency.errors import Forbidden, InvalidInput, NotFound
 from agency.ids import new_id
 from agency.introductions.arrangement_funding import attach_isf_account, isf_account_for
 from agency.introductions.events import arrangement_event
+from agency.introductions.match_jobs import enqueue_match
 from agency.introductions.models import (
     ARRANGEMENT_STATES,
     Arrangement,
@@ -165,7 +166,6 @@ def change_status(
             care_request = session.get(CareRequest, arrangement.care_request_id)
             assert care_request is not None
             set_request_status(session, principal, care_request, RequestStatus.OPEN, reason)
-            from agency.introductions.match_jobs import enqueue_match
 
             enqueue_match(session, care_request)
         _plan(session, arrangement)

@@ -20,6 +20,7 @@ import matching
 from agency.dates import london_today as london_today
 from agency.directory.models import Agency, ServiceType
 from agency.introductions.models import Arrangement, ArrangementStatus, ArrangementVersion
+from agency.introductions.pool_cache import AgencyPools
 from agency.providers.compliance import compliance_valid_until, cqc_registered
 from agency.providers.models import ListingStatus, Provider, ProviderListing
 from agency.schedule import mask_from_hex
@@ -149,7 +150,6 @@ class PoolLoader:
 
 def build_pool(session: Session, agency_id: str, on: dt.date) -> matching.ProviderPool:
     """The agency's pool for work starting ``on``, from the stored arrays (pool_cache)."""
-    from agency.introductions.pool_cache import AgencyPools
 
     return AgencyPools(session, agency_id, london_today()).pool(on)
 

@@ -13,7 +13,7 @@ from agency.db import utcnow
 from agency.errors import Conflict, InvalidInput
 from agency.ids import new_id
 from agency.isf.isf_accounts import IsfAccountClosed, figures_for, isf_ledger_account
-from agency.isf.ledger import ledger_account, post_entry
+from agency.isf.ledger import ledger_account, post_entry, reverse_entry
 from agency.isf.models import (
     AccountKind,
     EntryKind,
@@ -151,7 +151,6 @@ def reverse(
     session: Session, principal: Principal, entry_id: str, memo: str | None
 ) -> JournalEntry:
     """A manager corrects an allocation or return of their agency by reversing it."""
-    from agency.isf.ledger import reverse_entry
 
     entry = load(session, principal, JournalEntry, entry_id, Action.WRITE)
     if entry.kind not in (EntryKind.ALLOCATION, EntryKind.RETURN):

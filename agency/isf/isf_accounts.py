@@ -16,6 +16,7 @@ from agency.audit.service import record
 from agency.directory.models import Agency
 from agency.errors import Conflict, Forbidden, InvalidInput, NotFound
 from agency.ids import new_id
+from agency.introductions.arrangement_funding import link_isf_account
 from agency.isf.ledger import ledger_account
 from agency.isf.models import (
     AccountKind,
@@ -118,7 +119,6 @@ def open_isf_account(
                 "plan_end": plan_end,
             },
         )
-        from agency.introductions.arrangement_funding import link_isf_account
 
         link_isf_account(session, principal, isf)  # arrangements confirmed before it existed
         uow.commit()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from agency.access import Action, Kind, Principal, load
+from agency.access import Action, Kind, Principal, Scope, load
 from agency.audit.service import record as audit
 from agency.db import utcnow
 from agency.directory.models import Agency
@@ -34,7 +34,6 @@ class PaymentsUncertain(RuntimeError):
 
 def start_payment_run(session: Session, principal: Principal, jobs, gateway_name: str):  # type: ignore[no-untyped-def]
     """Queue a payment run of the manager's agency (the job runs after commit)."""
-    from agency.access import Scope
 
     if principal.kind is not Kind.MANAGER or not principal.agency_id:
         raise Forbidden("Payment runs are started by the agency's manager.")
@@ -108,7 +107,6 @@ def close_abandoned_runs(session: Session, agency_id: str) -> int:
 
 def start_reconciliation(session: Session, principal: Principal, jobs):  # type: ignore[no-untyped-def]
     """Queue a comparison of the manager's agency's payouts with the gateway's transfers."""
-    from agency.access import Scope
 
     if principal.kind is not Kind.MANAGER or not principal.agency_id:
         raise Forbidden("Reconciliation is started by the agency's manager.")

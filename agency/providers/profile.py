@@ -25,6 +25,7 @@ from agency.providers.models import (
     ProviderListing,
     ProviderService,
 )
+from agency.providers.schemas import ProviderProfileSchema
 from agency.providers.service import (
     CqcRegistrationRequired,
     EmailTaken,
@@ -85,7 +86,6 @@ def request_provider_registration(
 
 def confirm_provider_registration(session: Session, token: str) -> Provider:
     """Create the provider's user (its argon2 hash from the request) and profile."""
-    from agency.providers.schemas import ProviderProfileSchema
 
     # Two confirmations for one email racing past the check below: the second is refused.
     with unit_of_work(session, integrity_error=EmailTaken) as uow:

@@ -23,6 +23,7 @@ from agency.introductions.models import Arrangement, Introduction, IntroductionS
 from agency.reports.portable import _figures, grouped_percentiles, hours_between
 from agency.reports.scope import ReportScope
 from agency.seekers.models import CareRequest
+from agency.visits.planned_models import CoverStatus, PlannedVisit
 
 I = IntroductionStatus  # noqa: E741
 DECLINES = (I.PROVIDER_DECLINED, I.SEEKER_DECLINED)
@@ -155,7 +156,6 @@ def funnel(session: Session, scope: ReportScope) -> dict[str, Any]:
 
 def cover_counts(session: Session, scope: ReportScope) -> dict[str, int]:
     """Planned visits of the period (in scope) by cover status: cover, not new matches."""
-    from agency.visits.planned_models import CoverStatus, PlannedVisit
 
     accepted = PlannedVisit.cover_status == CoverStatus.ACCEPTED
     stmt = (

@@ -19,6 +19,8 @@ from agency.access import Kind, Principal, Scope
 from agency.errors import DomainError
 from agency.jobs.models import JobRecord
 from agency.jobs.queue import job, jobs_for
+from agency.reports.registry import FILTERS, REPORTS
+from agency.reports.scope import resolve_scope
 from agency.unit_of_work import unit_of_work
 
 REPORT_JOB = "report"
@@ -71,8 +73,6 @@ def run_report(
     principal: dict[str, Any],
 ) -> dict[str, Any]:
     """The report as its route would have answered it (JSON), for the same principal."""
-    from agency.reports.registry import FILTERS, REPORTS
-    from agency.reports.scope import resolve_scope
 
     entry = REPORTS[report]
     args = entry.query().load(query)

@@ -22,6 +22,7 @@ from agency.errors import Forbidden, InvalidInput
 from agency.ids import new_id
 from agency.jobs.models import JobRecord
 from agency.pagination import sort_clause
+from agency.providers.models import Provider
 from agency.schedule import mask_from_hex, mask_to_hex, mask_to_windows, windows_to_mask
 from agency.seekers.exceptions import ConsentRequired, ManagerOnly, VersionConflict
 from agency.seekers.lifecycle import EDITABLE_STATUSES, transition_request
@@ -264,8 +265,6 @@ def _set_need(session: Session, care_request: CareRequest, fields: dict[str, Any
 
 
 def _checked_preferences(session: Session, preferences: dict[str, Any]) -> dict[str, Any]:
-    from agency.providers.models import Provider
-
     known = list(dict.fromkeys(preferences.get("known_provider_ids") or []))
     if known:
         found = set(session.scalars(select(Provider.id).where(Provider.id.in_(known))))

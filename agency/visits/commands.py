@@ -11,11 +11,12 @@ import click
 from flask import Flask, current_app
 
 from agency.db import session_scope
+from agency.visits.continuity import MISSED_JOB, mark_missed
+from agency.visits.planning import PLAN_JOB, plan_all
+from agency.worker import enqueue_periodic
 
 
 def _queued(name: str) -> str:
-    from agency.worker import enqueue_periodic
-
     return enqueue_periodic(name, current_app.extensions["agency"].container)
 
 
@@ -24,7 +25,6 @@ def register_visit_commands(app: Flask) -> None:
     @click.option("--queue", is_flag=True, help="Send the job to the worker instead.")
     def plan_visits(queue: bool) -> None:
         """Extend every live arrangement's planned visits to the 4-week horizon (hourly)."""
-        from agency.visits.planning import PLAN_JOB, plan_all
 
         if queue:
             click.echo(f"queued job {_queued(PLAN_JOB)}")
@@ -39,7 +39,6 @@ def register_visit_commands(app: Flask) -> None:
     def mark_missed_visits(queue: bool) -> None:
         """Mark planned visits with nothing logged VISIT_MISSED_AFTER_MINUTES after their
         window missed, and owe each partner a visit.missed webhook (every 5 minutes)."""
-        from agency.visits.continuity import MISSED_JOB, mark_missed
 
         if queue:
             click.echo(f"queued job {_queued(MISSED_JOB)}")

@@ -23,7 +23,7 @@ from agency.ids import new_id
 from agency.introductions.models import Arrangement
 from agency.jobs.models import JobRecord
 from agency.jobs.queue import job
-from agency.providers.models import Provider
+from agency.providers.models import Provider, ProviderListing
 from agency.seekers.models import CareSeeker
 from agency.unit_of_work import unit_of_work
 from agency.visits.planned_models import CoverStatus, PlannedStatus, PlannedVisit, RotaFeed
@@ -234,8 +234,6 @@ def provider_visit_record(
 
 
 def listed_here(session: Session, principal: Principal, provider: Provider) -> bool:
-    from agency.providers.models import ProviderListing
-
     return (
         session.scalar(
             select(ProviderListing.id).where(

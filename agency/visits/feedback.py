@@ -25,6 +25,7 @@ from agency.introductions.models import Arrangement
 from agency.unit_of_work import unit_of_work
 from agency.visits.feedback_models import Concern, FeedbackSide, VisitFeedback
 from agency.visits.models import Visit, VisitStatus
+from matching.features import shrunk_rating
 
 MIN_RATINGS_SHOWN = 5
 
@@ -121,7 +122,6 @@ def agency_ratings(session: Session, agency_id: str) -> tuple[dict[str, float], 
     agency's mean (``matching.features.shrunk_rating``), and that mean (what a provider
     with no ratings has); ``({}, None)`` when the agency has no ratings at all. Only these
     aggregates leave this module: never a single rating or who gave it."""
-    from matching.features import shrunk_rating
 
     rows = session.execute(
         select(

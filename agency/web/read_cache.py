@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from agency.directory import feed_version
 from agency.directory.eligibility import london_today
+from agency.web import autocommit_session
 
 MAX_ENTRIES = 512
 MAX_AGE_S = 300.0
@@ -92,7 +93,6 @@ def _cache() -> PageCache:
 
 def _read_version() -> int:
     # One autocommit round trip, and only once a second per process (agency.web).
-    from agency.web import autocommit_session
 
     with autocommit_session() as session:
         return feed_version.current(session)
