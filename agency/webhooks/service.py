@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from agency.access import Action, Principal, Scope, load
+from agency.access import Action, Kind, Principal, Scope, load, visible_to
 from agency.db import utcnow
-from agency.errors import Conflict, NotFound
+from agency.errors import Conflict, Forbidden, NotFound
 from agency.ids import new_id
 from agency.jobs.queue import jobs_for
 from agency.unit_of_work import unit_of_work
@@ -50,8 +50,17 @@ def register_endpoint(
     allow_private: bool,
 ) -> WebhookEndpoint:
     """Add an endpoint for the calling partner; the returned row carries its secret."""
+    if principal.kind is not Kind.PARTNER:  # an admin passes the route's check, owns none
+        raise Forbidden("Webhook endpoints belong to a partner: sign in with its API key.")
     check_url(url, allow_private=allow_private)
-    existing = session.scalar(select(func.count()).select_from(endpoints_of(principal).subquery()))
+    existing = session.scalar(
+        select(func.count())
+        .select_from(WebhookEndpoint)
+        .where(
+            WebhookEndpoint.partner_client_id == principal.id,
+            WebhookEndpoint.disabled_at.is_(None),
+        )
+    )
     if (existing or 0) >= MAX_ENDPOINTS:
         raise Conflict(
             f"A partner may register at most {MAX_ENDPOINTS} endpoints.", code="too_many_endpoints"
@@ -71,12 +80,10 @@ def register_endpoint(
 
 
 def endpoints_of(principal: Principal) -> Select[Any]:
+    """The live endpoints ``principal`` may see: a partner its own, an admin every one."""
     return (
         select(WebhookEndpoint)
-        .where(
-            WebhookEndpoint.partner_client_id == principal.id,
-            WebhookEndpoint.disabled_at.is_(None),
-        )
+        .where(visible_to(WebhookEndpoint, principal), WebhookEndpoint.disabled_at.is_(None))
         .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
     )
 

@@ -2,8 +2,9 @@
 
 import pytest
 
+from agency.accounts.models import Role
 from agency.webhooks.safety import UnsafeUrl, check_url
-from tests.factories import api_key, bearer, make_manager, make_partner
+from tests.factories import api_key, bearer, make_manager, make_partner, make_user
 
 BODY = {"url": "https://partner.example/hooks", "events": ["introduction.accepted"]}
 
@@ -113,3 +114,18 @@ def test_a_partner_may_register_at_most_ten_endpoints(client, session):
     response = _register(client, headers)
     assert response.status_code == 409
     assert response.get_json()["code"] == "too_many_endpoints"
+
+
+def test_an_admin_lists_every_partners_live_endpoints_but_registers_none(client, session):
+    first, second = (api_key(make_partner(session)[1]) for _ in range(2))
+    kept = _register(client, first).get_json()["id"]
+    gone = _register(client, second).get_json()["id"]
+    assert client.delete(f"/webhook-endpoints/{gone}", headers=second).status_code == 204
+    also = _register(client, second).get_json()["id"]
+    admin = bearer(session, make_user(session, role=Role.ADMIN))
+    listed = client.get("/webhook-endpoints", headers=admin).get_json()
+    assert sorted(e["id"] for e in listed) == sorted([kept, also])
+    assert [e["id"] for e in client.get("/webhook-endpoints", headers=first).get_json()] == [kept]
+    refused = _register(client, admin)
+    assert refused.status_code == 403
+    assert refused.get_json()["code"] == "forbidden"
