@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -157,3 +157,24 @@ def list_service_types(session: Session) -> list[ServiceType]:
 
 def service_keys(session: Session) -> dict[str, ServiceType]:
     return {s.key: s for s in list_service_types(session)}
+
+
+# Service type keys read from each database (its URL's text): they are reference data
+# that only migrations write (agency.models.REFERENCE_TABLES) and none removes at run time.
+_known_keys: dict[str, frozenset[str]] = {}
+
+
+def unknown_service_keys(session: Session, keys: Iterable[str]) -> list[str]:
+    """The keys that name no service type, sorted (empty: every key is known).
+
+    A key once read from the database stays known for the life of the process, so a
+    request naming only keys already seen costs no query; any other key is looked up,
+    with the whole (small) taxonomy, every time.
+    """
+    wanted = set(keys)
+    database = str(session.get_bind().engine.url)
+    if wanted <= _known_keys.get(database, frozenset()):
+        return []
+    found = frozenset(session.scalars(select(ServiceType.key)))
+    _known_keys[database] = found
+    return sorted(wanted - found)

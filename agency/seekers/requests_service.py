@@ -17,7 +17,7 @@ import matching
 from agency.access import Action, Kind, Principal, load, visible_to
 from agency.audit.service import record, snapshot
 from agency.directory import places
-from agency.directory.models import ServiceType
+from agency.directory.service import unknown_service_keys
 from agency.errors import Forbidden, InvalidInput
 from agency.ids import new_id
 from agency.jobs.models import JobRecord
@@ -237,8 +237,7 @@ def _writable_request(session: Session, principal: Principal, request_id: str) -
 def _set_need(session: Session, care_request: CareRequest, fields: dict[str, Any]) -> None:
     """Services, hours, windows and preferences, checked against each other and the taxonomy."""
     if "services" in fields:
-        known = set(session.scalars(select(ServiceType.key)))
-        unknown = sorted(set(fields["services"]) - known)
+        unknown = unknown_service_keys(session, fields["services"])
         if unknown:
             raise InvalidInput(
                 errors={"services": [f"Unknown service types: {', '.join(unknown)}."]}

@@ -163,3 +163,16 @@ def test_only_the_seekers_partner_asks_for_care(client, session):
         assert response.status_code == status
     assert len(session.scalars(select(CareRequest)).all()) == 1
     assert session.scalars(select(CareRequest)).one().status is RequestStatus.OPEN
+
+
+def test_an_unknown_service_is_refused_beside_keys_already_accepted(client, session):
+    # Known keys are remembered per process (reference data); an unknown one is still read
+    # from the taxonomy and refused.
+    covered_agency(session)
+    _, secret = make_partner(session)
+    seeker = register(client, secret)
+    assert ask(client, secret, seeker["id"]).status_code == 201
+    known = request_body()["services"]
+    response = ask(client, secret, seeker["id"], services=[*known, "astrology"])
+    assert response.status_code == 422
+    assert response.get_json()["errors"]["services"] == ["Unknown service types: astrology."]
