@@ -61,10 +61,19 @@ def measure_change(measure: str, changes: list[int]) -> dict[str, Any]:
 
 
 def arrangement_rows(session: Session, scope: ReportScope) -> dict[str, dict[str, Any]]:
-    """arrangement id -> funding, service mix, baseline and latest in-period review."""
+    """arrangement id -> funding, service mix, baseline and latest in-period review.
+
+    The baseline and review are rows of the assessment's columns the reports read (not ORM
+    objects: a council's year is ~10,000 assessments, and loading them as objects was most of
+    the outcomes and equal-access reports' time in ``bench/bench_reports.py``).
+    """
     stmt = (
         select(
-            WellbeingAssessment,
+            WellbeingAssessment.arrangement_id,
+            WellbeingAssessment.seeker_id,
+            WellbeingAssessment.occasion,
+            WellbeingAssessment.assessed_on,
+            *(getattr(WellbeingAssessment, measure) for measure in MEASURES),
             Arrangement.funding,
             ArrangementVersion.services,
         )
@@ -86,12 +95,12 @@ def arrangement_rows(session: Session, scope: ReportScope) -> dict[str, dict[str
             *conditions
         )
     arrangements: dict[str, dict[str, Any]] = {}
-    for assessment, funding, services in session.execute(stmt):
+    for assessment in session.execute(stmt):
         row = arrangements.setdefault(
             assessment.arrangement_id,
             {
-                "funding": funding,
-                "mix": " + ".join(sorted(services)),
+                "funding": assessment.funding,
+                "mix": " + ".join(sorted(assessment.services)),
                 "baseline": None,
                 "review": None,
             },
