@@ -30,11 +30,10 @@ from agency.seekers.match_queue import enqueue_match
 from agency.seekers.models import CareRequest, RequestStatus, Urgency
 from agency.seekers.service import (
     REQUEST_PURPOSE,
-    current_consent,
     load_for_write,
+    requesting_seeker,
     require_not_erased,
     require_partner,
-    writable_seeker,
 )
 from agency.state_machine import IllegalTransition
 from agency.unit_of_work import unit_of_work
@@ -69,9 +68,8 @@ def create_care_request(
     session: Session, principal: Principal, seeker_id: str, fields: dict[str, Any]
 ) -> tuple[CareRequest, JobRecord | None]:
     """Store a care request for a consenting seeker, route it, and queue its match job."""
-    seeker = writable_seeker(session, principal, seeker_id, with_consents=True)
-    consent = current_consent(seeker)
-    if consent is None or REQUEST_PURPOSE not in consent.purposes:
+    seeker = requesting_seeker(session, principal, seeker_id)
+    if seeker.consent_purposes is None or REQUEST_PURPOSE not in seeker.consent_purposes:
         raise ConsentRequired()
     with unit_of_work(session) as uow:
         care_request = CareRequest(

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from agency.access import Action, Kind, Principal, Scope, authorize, load, not_found, visible_to
@@ -97,6 +98,63 @@ def writable_seeker(
     require_partner(principal)
     require_not_erased(seeker)
     return seeker
+
+
+@dataclass(frozen=True)
+class RequestingSeeker:
+    """What a new care request reads of its seeker (:func:`requesting_seeker`)."""
+
+    id: str
+    partner_client_id: str
+    outcode: str | None
+    sector: str | None
+    consent_purposes: list[str] | None  # the current consent's (None: no consent in force)
+
+
+# The seeker's row and its current consent's purposes (what current_consent picks: the
+# newest by recorded_at, then given_at, not withdrawn), in one statement.
+_CURRENT_PURPOSES = (
+    select(Consent.purposes)
+    .where(Consent.seeker_id == CareSeeker.id, Consent.withdrawn_at.is_(None))
+    .order_by(Consent.recorded_at.desc(), Consent.given_at.desc())
+    .limit(1)
+    .correlate(CareSeeker)
+    .scalar_subquery()
+)
+_REQUESTING_SEEKER = select(
+    CareSeeker.partner_client_id,
+    CareSeeker.outcode,
+    CareSeeker.sector,
+    CareSeeker.erased_at,
+    _CURRENT_PURPOSES,
+).where(CareSeeker.id == bindparam("seeker_id"))
+
+
+def requesting_seeker(session: Session, principal: Principal, seeker_id: str) -> RequestingSeeker:
+    """:func:`writable_seeker` with its current consent, narrowed to what a request needs.
+
+    The same answers: 404 for a seeker that is absent or another partner's, 403 for
+    principals that are not partners, 409 ``seeker_erased``. A partner's (every request
+    a front end makes) is one Core statement, no ORM objects: it is authorised by the
+    seeker's own partner column. Other principals go through :func:`writable_seeker`.
+    """
+    if principal.kind is not Kind.PARTNER:
+        seeker = writable_seeker(session, principal, seeker_id, with_consents=True)
+        consent = current_consent(seeker)
+        return RequestingSeeker(
+            seeker.id,
+            seeker.partner_client_id,
+            seeker.outcode,
+            seeker.sector,
+            consent.purposes if consent is not None else None,
+        )
+    row = session.connection().execute(_REQUESTING_SEEKER, {"seeker_id": seeker_id}).first()
+    if row is None or row[0] != principal.id:
+        raise not_found(CareSeeker, seeker_id)
+    partner_client_id, outcode, sector, erased_at, purposes = row
+    if erased_at is not None:
+        raise SeekerErased()
+    return RequestingSeeker(seeker_id, partner_client_id, outcode, sector, purposes)
 
 
 def register_seeker(
