@@ -3,8 +3,9 @@
 ``DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test .venv/bin/python
 bench/bench_reports.py`` (``--scale 0.1`` for a tenth, ``--runs``) creates a scratch database
 on that server, migrates it, fills it, times every report of ``agency.reports.registry`` for
-the whole council (an auditor) and for one agency (a manager) over the year to NOW, prints
-which indexes and sequential scans PostgreSQL's plans use (EXPLAIN), and drops the database.
+the whole council (an auditor), for one agency (a manager), and for the council filtered to one
+neighbourhood (Easton) and to one service (companionship), over the year to NOW; prints which
+indexes and sequential scans PostgreSQL's plans use (EXPLAIN), and drops the database.
 
 The data set is Bristol in its second year (requests from the last 15 months):
 
@@ -295,7 +296,8 @@ def populate(session: Session, rng: random.Random, scale: float) -> dict[str, ob
     session.commit()
     session.execute(text("ANALYZE"))
     session.commit()  # statistics gathered in a rolled-back transaction are lost
-    return {"council_id": council["id"], "agency_id": next(iter(agencies))}
+    easton = next(h for h, _ in hoods if h["name"] == "Easton")
+    return {"council_id": council["id"], "agency_id": next(iter(agencies)), "hood": easton["id"]}
 
 
 def _assessments(add, model, arrangement, start, last, rng) -> None:  # type: ignore[no-untyped-def]
@@ -508,7 +510,9 @@ def plan_indexes(session: Session, statements: list[tuple[str, object]]) -> tupl
     return indexes, scans
 
 
-def time_reports(session: Session, principal: Principal, label: str, runs: int) -> None:
+def time_reports(
+    session: Session, principal: Principal, label: str, runs: int, **filters: str
+) -> None:
     captured: list[tuple[str, object]] = []
 
     def capture(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
@@ -522,7 +526,12 @@ def time_reports(session: Session, principal: Principal, label: str, runs: int) 
                 event.listen(engine, "before_cursor_execute", capture)
             started = time.perf_counter()
             scope = resolve_scope(
-                session, principal, period_start=YEAR_START.date(), period_end=NOW.date(), now=NOW
+                session,
+                principal,
+                period_start=YEAR_START.date(),
+                period_end=NOW.date(),
+                now=NOW,
+                **filters,
             )
             report.compute(session, scope)
             timings.append(time.perf_counter() - started)
@@ -559,6 +568,9 @@ def main(argv: list[str] | None = None) -> None:
             manager = Principal(Kind.MANAGER, "usr_bench", agency_id=ids["agency_id"])
             time_reports(session, auditor, "council", args.runs)
             time_reports(session, manager, "agency", args.runs)
+            # The council with a filter: through the care requests' neighbourhood or services.
+            time_reports(session, auditor, "easton", args.runs, neighbourhood_id=ids["hood"])
+            time_reports(session, auditor, "service", args.runs, service="companionship")
         engine.dispose()
     finally:
         from agency.db import dispose_engines
