@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 import matching
@@ -43,26 +43,30 @@ def parse(postcode: str, field: str = "postcode") -> tuple[str, str | None, floa
     return parts.outcode, parts.sector, lat, lon
 
 
+# Several neighbourhoods may share an outcode; the first by name decides (docs/data.md).
+# The covering agency's council comes in the same round trip; plain columns, not a
+# Neighbourhood object (a request's routing reads three of its fields). Built once: every
+# care request is routed through it.
+_PLACE_OF_OUTCODE = (
+    select(
+        Neighbourhood.id,
+        Neighbourhood.agency_id,
+        Neighbourhood.council_id,
+        Agency.council_id.label("agency_council_id"),
+    )
+    .select_from(Neighbourhood)
+    .join(NeighbourhoodOutcode)
+    .outerjoin(Agency, Agency.id == Neighbourhood.agency_id)
+    .where(NeighbourhoodOutcode.outcode == bindparam("outcode"))
+    .order_by(Neighbourhood.agency_id.is_(None), Neighbourhood.name)
+    .limit(1)
+)
+
+
 def locate(session: Session, postcode: str, field: str = "postcode") -> Place:
     """Resolve a postcode to its place and the agency (if any) whose neighbourhood covers it."""
     outcode, sector, lat, lon = parse(postcode, field)
-    # Several neighbourhoods may share an outcode; the first by name decides (docs/data.md).
-    # The covering agency's council comes in the same round trip; plain columns, not a
-    # Neighbourhood object (a request's routing reads three of its fields).
-    found = session.execute(
-        select(
-            Neighbourhood.id,
-            Neighbourhood.agency_id,
-            Neighbourhood.council_id,
-            Agency.council_id.label("agency_council_id"),
-        )
-        .select_from(Neighbourhood)
-        .join(NeighbourhoodOutcode)
-        .outerjoin(Agency, Agency.id == Neighbourhood.agency_id)
-        .where(NeighbourhoodOutcode.outcode == outcode)
-        .order_by(Neighbourhood.agency_id.is_(None), Neighbourhood.name)
-        .limit(1)
-    ).first()
+    found = session.execute(_PLACE_OF_OUTCODE, {"outcode": outcode}).first()
     if found is None:
         return Place(outcode, sector, lat, lon)
     neighbourhood_id, agency_id, council_id, agency_council_id = found
