@@ -170,13 +170,15 @@ _LOCK_THEN_HEAD = f"SELECT pg_advisory_xact_lock({_ADVISORY_LOCK_KEY}); {_HEAD}"
 def _locked_head(connection: Connection) -> tuple[int, str]:
     """Take the appenders' lock (PostgreSQL) and read the chain's head: (sequence, hash)."""
     if connection.dialect.name == "postgresql":
-        cursor = connection.connection.cursor()  # the driver's: two results in one round trip
+        # Through SQLAlchemy (its errors, e.g. a statement timeout, and its events), then the
+        # driver's cursor for the second statement's result.
+        result = connection.exec_driver_sql(_LOCK_THEN_HEAD)
         try:
-            cursor.execute(_LOCK_THEN_HEAD)
+            cursor = result.cursor
             cursor.nextset()
             last = cursor.fetchone()
         finally:
-            cursor.close()
+            result.close()
     else:
         last = connection.execute(text(_HEAD)).first()
     return (last[0], last[1]) if last else (0, GENESIS_HASH)
