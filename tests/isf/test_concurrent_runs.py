@@ -14,6 +14,7 @@ from tests.isf.payment_helpers import deliver, money_world
 from tests.isf.stripe_fixtures import standin, stripe_app, stripe_settings  # noqa: F401
 
 
+@pytest.mark.postgres  # runs claim invoices with row locks; SQLite has one writer at a time
 @pytest.mark.committed  # threads write and read at once: real transactions
 def test_two_runs_at_once_pay_each_invoice_once(stripe_app, stripe_settings, session, standin):
     client = stripe_app.test_client()
