@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agency.access import Scope
 from agency.config import Settings
-from agency.db import after_commit, utcnow
+from agency.db import after_commit, insert_now, utcnow
 from agency.ids import new_id
 from agency.jobs.models import JobRecord, JobStatus
 from agency.unit_of_work import unit_of_work
@@ -120,7 +120,7 @@ class JobRunner:
             partner_client_id=scope.partner_client_id,
             provider_id=scope.provider_id,
         )
-        session.add(record)
+        insert_now(session, record)  # a row in this transaction, without an ORM flush
         after_commit(session, lambda: self.dispatch(record.id, name))  # name known: no read
         return record
 

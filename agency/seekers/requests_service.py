@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 import matching
 from agency.access import Action, Kind, Principal, load, visible_to
 from agency.audit.service import record, snapshot
+from agency.db import insert_now
 from agency.directory import places
 from agency.directory.service import unknown_service_keys
 from agency.errors import Forbidden, InvalidInput
@@ -82,9 +83,8 @@ def create_care_request(
         _route(session, care_request, postcode or seeker.outcode or "")
         if not postcode:
             care_request.sector = seeker.sector
-        session.add(care_request)
         job = enqueue_match(session, care_request) if care_request.agency_id else None
-        session.flush()
+        insert_now(session, care_request)  # the row now, without an ORM flush (hot path)
         record(
             session,
             principal,
