@@ -5,7 +5,9 @@ generation (``pool_cache.bump_generation``: rows of ``match_pool_changes``). A m
 whose stored arrays are a few generations old reads only those providers (the same narrow
 queries as a full build, filtered to them), builds their rows with the engine's own
 ``ProviderPool.build`` and ``matching.index``, and writes those rows into copies of the
-stored arrays: milliseconds at 10,000 providers instead of seconds.
+stored arrays: milliseconds at 10,000 providers instead of seconds. Those rows are kept
+as a :class:`PoolDelta` beside the stored arrays, so the next job applies them in memory
+without reading any provider (``pool_cache.load_snapshot``).
 
 It declines (the caller then rebuilds everything) whenever a patch could differ from a
 build: a change to the whole agency, more than :data:`MAX_PATCHED` providers, a provider
@@ -19,13 +21,19 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import matching
-from agency.introductions.pool_cache import MatchPoolChange, PoolSnapshot, build_snapshot
+from agency.introductions.pool_cache import (
+    FORMAT,
+    MatchPoolChange,
+    PoolSnapshot,
+    build_snapshot,
+)
 from matching import index as matching_index
 from matching.index import PoolIndex
 
@@ -39,6 +47,25 @@ _COLUMNS = {
     "languages": "language_index",
 }
 _PATTERN_FIELDS = frozenset({"pattern", "pattern_small", "patterns"})
+
+
+@dataclass(frozen=True)
+class PoolDelta:
+    """The rows of the providers changed since the stored arrays were built (generation
+    ``built``): those arrays patched with them are the pool at ``generation``."""
+
+    built: int
+    generation: int
+    changed: frozenset[str]
+    fresh: PoolSnapshot | None  # their rows as read at ``generation`` (None: none changed)
+    format: int = FORMAT
+
+
+def apply(stored: PoolSnapshot, delta: PoolDelta) -> PoolSnapshot | None:
+    """``stored`` (the arrays built at ``delta.built``) patched to ``delta.generation``."""
+    if not delta.changed or delta.fresh is None:
+        return stored
+    return patch(stored, delta.fresh, set(delta.changed))
 
 
 def changed_providers(
@@ -67,13 +94,14 @@ def patched(
     stored: PoolSnapshot,
     built: int,
     current: int,
-) -> PoolSnapshot | None:
-    """``stored`` (built at generation ``built``) brought up to ``current``, or None."""
+) -> tuple[PoolSnapshot, PoolDelta] | None:
+    """``stored`` (built at generation ``built``) brought up to ``current``, with the delta
+    that does it (every provider changed since ``built``), or None: rebuild."""
     changed = changed_providers(session, agency_id, built, current)
     if changed is None:
         return None
     if not changed:
-        return stored
+        return stored, PoolDelta(built, current, frozenset(), None)
     base = stored.base
     if any(pid not in base.row_of for pid in changed):
         return None  # a provider joined the agency's list: no row to patch (read nothing)
@@ -82,7 +110,10 @@ def patched(
         fresh = build_snapshot(session, agency_id, today, only=changed, services=catalogue)
     except KeyError:  # a service the stored pool has no column for
         return None
-    return patch(stored, fresh, changed)
+    result = patch(stored, fresh, changed)
+    if result is None:
+        return None
+    return result, PoolDelta(built, current, frozenset(changed), fresh)
 
 
 def patch(stored: PoolSnapshot, fresh: PoolSnapshot, changed: set[str]) -> PoolSnapshot | None:

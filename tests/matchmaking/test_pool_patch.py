@@ -107,7 +107,8 @@ def test_profile_services_compliance_and_time_off_are_patched(session, agency_of
         )  # fmt: skip
 
     assert _patched_equals_build(session, agency, change) == [True]
-    assert session.scalar(select(func.count()).select_from(MatchPoolChange)) == 0  # cleaned
+    # Kept as a delta beside the arrays: the change log stays until the arrays are stored.
+    assert session.scalar(select(func.count()).select_from(MatchPoolChange)) == 5
 
 
 def test_a_suspended_listing_and_a_cqc_registration_are_patched(session, agency_of_five):
@@ -150,3 +151,72 @@ def test_a_change_to_the_whole_agency_rebuilds(session, agency_of_five):
         session, agency, lambda s: provider_inputs_changed(s, agency_ids=[agency.id])
     )
     assert calls == []  # not even tried: the change log names no provider
+
+
+def _state(session, agency):
+    state = session.get(MatchPoolCache, agency.id)
+    session.refresh(state)
+    return state
+
+
+def test_a_change_is_kept_as_a_delta_the_next_job_applies_without_reading_providers(
+    session, agency_of_five
+):
+    """Issue 15: a job after one provider's change stores only that provider's rows, not the
+    arrays again; the next job applies them in memory; a later change is never missed."""
+    agency, (a, b, *_) = agency_of_five
+    today = london_today()
+    pool_cache.load_snapshot(session, agency.id, today)
+    session.commit()
+    payload = _state(session, agency).payload
+
+    a.capacity_hours_per_week = 3.5
+    session.commit()
+    pool_cache.load_snapshot(session, agency.id, today)
+    session.commit()
+    state = _state(session, agency)
+    assert state.payload == payload and state.built_generation < state.generation
+    assert state.delta is not None and len(state.delta) < len(payload)
+
+    def no_reads(*args, **kwargs):
+        raise AssertionError("the stored delta is current: nothing to read")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pool_patch, "changed_providers", no_reads)
+        patch.setattr(pool_patch, "build_snapshot", no_reads)
+        patch.setattr(pool_cache, "build_snapshot", no_reads)
+        again = pool_cache.load_snapshot(session, agency.id, today)
+    session.commit()
+    built = pool_cache.build_snapshot(session, agency.id, today)
+    for day in (DAY, dt.date(2026, 12, 25)):
+        _same_pool(again.on(day, {}), built.on(day, {}))
+    assert again.base.capacity_hours[again.base.row_of[a.id]] == 3.5
+
+    b.travel_radius_km = 1.5  # the delta is now a generation old: never applied as current
+    session.commit()
+    later = pool_cache.load_snapshot(session, agency.id, today)
+    session.commit()
+    built = pool_cache.build_snapshot(session, agency.id, today)
+    for day in (DAY, dt.date(2026, 12, 25)):
+        _same_pool(later.on(day, {}), built.on(day, {}))
+    assert later.base.capacity_hours[later.base.row_of[a.id]] == 3.5
+    assert later.base.radius_km[later.base.row_of[b.id]] == 1.5
+    assert _state(session, agency).payload == payload
+
+
+def test_past_max_delta_changed_providers_the_arrays_are_stored_whole(
+    session, agency_of_five, monkeypatch
+):
+    agency, (a, b, *_) = agency_of_five
+    monkeypatch.setattr(pool_cache, "MAX_DELTA", 1)
+    today = london_today()
+    pool_cache.load_snapshot(session, agency.id, today)
+    session.commit()
+    a.capacity_hours_per_week, b.capacity_hours_per_week = 4.0, 5.0
+    session.commit()
+    loaded = pool_cache.load_snapshot(session, agency.id, today)
+    session.commit()
+    state = _state(session, agency)
+    assert state.built_generation == state.generation and state.delta is None
+    assert session.scalar(select(func.count()).select_from(MatchPoolChange)) == 0  # cleaned
+    _same_pool(loaded.on(DAY, {}), pool_cache.build_snapshot(session, agency.id, today).on(DAY, {}))
