@@ -182,10 +182,16 @@ def _patch_pool(
         changes[f.name] = new
     lat, radius = changes["lat"], changes["radius_km"]
     assert isinstance(lat, np.ndarray) and isinstance(radius, np.ndarray)
-    order = np.argsort(lat, kind="stable")
+    if np.array_equal(lat[rows], base.lat[rows]):
+        # Nobody moved: a stable sort of the same latitudes gives the same order (the
+        # usual case, and the sort is most of a patch's own time at 10k providers).
+        order, lat_sorted = base.lat_order, base.lat_sorted
+    else:
+        order = np.argsort(lat, kind="stable").astype(np.int64)
+        lat_sorted = lat[order]
     changes.update(
-        lat_order=order.astype(np.int64),
-        lat_sorted=lat[order],
+        lat_order=order,
+        lat_sorted=lat_sorted,
         max_radius_km=float(radius.max()) if n else 0.0,
     )
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
