@@ -18,7 +18,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import DateTime, Enum, MetaData, String, create_engine, event, insert
+from sqlalchemy import (
+    DateTime,
+    Enum,
+    MetaData,
+    String,
+    bindparam,
+    create_engine,
+    event,
+    insert,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import (
@@ -228,18 +237,46 @@ def _run_after_commit(session: Session) -> None:
         callback()
 
 
-def insert_now(session: Session, obj: Any) -> None:
-    """INSERT a new object's row now, as a Core statement in the session's transaction.
+def insert_now(session: Session, *objects: Any) -> None:
+    """INSERT new objects' rows now, as Core statements in the session's transaction.
 
     For hot write paths: the ORM's flush of one new row (unit-of-work sorting, state
-    bookkeeping, its events) costs more CPU than the INSERT itself. The object becomes
+    bookkeeping, its events) costs more CPU than the INSERT itself. Each object becomes
     persistent in ``session`` as if it had been flushed: its columns' Python defaults are
     applied to it first (every column is then loaded; nothing is read back), later
-    changes to it flush as UPDATEs, and a rollback of the transaction removes the row.
-    No flush hook sees it (no ``before_flush``/``after_flush`` listener watches the
-    models written this way: care requests and job rows). Columns with server defaults
-    are refused: their value would have to be read back.
+    changes to it flush as UPDATEs, and a rollback of the transaction removes the rows.
+    Several objects go in one round trip on PostgreSQL (the first ones' INSERTs as
+    data-modifying CTEs of the last's), in order; elsewhere one statement each. No flush
+    hook sees them (no ``before_flush``/``after_flush`` listener watches the models
+    written this way: care requests and job rows). Columns with server defaults are
+    refused: their value would have to be read back.
     """
+    rows = [_new_row(obj) for obj in objects]
+    connection = session.connection()
+    if len(rows) > 1 and connection.dialect.name == "postgresql":
+        tables = tuple(table for table, _ in rows)
+        statement = _INSERTS.get(tables)
+        if statement is None:
+            statement = _INSERTS[tables] = _inserts_in_one(tables)
+        parameters = {
+            f"r{i}_{key}": value
+            for i, (_, values) in enumerate(rows)
+            for key, value in values.items()
+        }
+        connection.execute(statement, parameters)
+    else:
+        for table, values in rows:
+            statement = _INSERTS.get(table)
+            if statement is None:
+                statement = _INSERTS[table] = insert(table)
+            connection.execute(statement, values)
+    for obj in objects:
+        make_transient_to_detached(obj)
+        session.add(obj)
+
+
+def _new_row(obj: Any) -> tuple[Any, dict[str, Any]]:
+    """(table, column values) of a new object, its columns' Python defaults applied to it."""
     mapper = type(obj).__mapper__
     state = obj.__dict__
     values: dict[str, Any] = {}
@@ -254,13 +291,21 @@ def insert_now(session: Session, obj: Any) -> None:
                 value = default.arg(None) if default.is_callable else default.arg
             setattr(obj, prop.key, value)
         values[column.key] = state[prop.key]
-    table = mapper.local_table
-    statement = _INSERTS.get(table)
-    if statement is None:
-        statement = _INSERTS[table] = insert(table)
-    session.connection().execute(statement, values)
-    make_transient_to_detached(obj)
-    session.add(obj)
+    return mapper.local_table, values
+
+
+def _inserts_in_one(tables: tuple[Any, ...]) -> Any:
+    """WITH r0 AS (INSERT INTO first ...), ... INSERT INTO last ...: one statement (PostgreSQL)."""
+    inserts = [
+        insert(table).values(
+            {column.key: bindparam(f"r{i}_{column.key}", type_=column.type) for column in table.c}
+        )
+        for i, table in enumerate(tables)
+    ]
+    statement = inserts[-1]
+    for i, earlier in enumerate(inserts[:-1]):
+        statement = statement.add_cte(earlier.cte(f"r{i}"))
+    return statement
 
 
 _INSERTS: dict[Any, Any] = {}

@@ -7,10 +7,11 @@ no agency: the request is kept and reported as unmet need.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, ScalarSelect, bindparam, select
+from sqlalchemy.orm import Session, aliased
 
 import matching
 from agency.directory.models import Agency, Locality, Neighbourhood, NeighbourhoodOutcode
@@ -47,13 +48,14 @@ def parse(postcode: str, field: str = "postcode") -> tuple[str, str | None, floa
 # The covering agency's council comes in the same round trip; plain columns, not a
 # Neighbourhood object (a request's routing reads three of its fields). Built once: every
 # care request is routed through it.
+ROUTE_COLUMNS = (
+    Neighbourhood.id,
+    Neighbourhood.agency_id,
+    Neighbourhood.council_id,
+    Agency.council_id.label("agency_council_id"),
+)
 _PLACE_OF_OUTCODE = (
-    select(
-        Neighbourhood.id,
-        Neighbourhood.agency_id,
-        Neighbourhood.council_id,
-        Agency.council_id.label("agency_council_id"),
-    )
+    select(*ROUTE_COLUMNS)
     .select_from(Neighbourhood)
     .join(NeighbourhoodOutcode)
     .outerjoin(Agency, Agency.id == Neighbourhood.agency_id)
@@ -63,10 +65,43 @@ _PLACE_OF_OUTCODE = (
 )
 
 
-def locate(session: Session, postcode: str, field: str = "postcode") -> Place:
-    """Resolve a postcode to its place and the agency (if any) whose neighbourhood covers it."""
+def routing_neighbourhood(outcode: ColumnElement[str]) -> ScalarSelect[str]:
+    """The id of the neighbourhood that routes ``outcode`` (an SQL expression), as a subquery.
+
+    For a statement that reads the routing with other rows in one round trip: it outer
+    joins ``Neighbourhood`` on this id and ``Agency`` on its agency, selects
+    :data:`ROUTE_COLUMNS`, and passes them to :func:`locate` (``read=``).
+    """
+    return (
+        select(_CANDIDATE.id)
+        .join(NeighbourhoodOutcode, NeighbourhoodOutcode.neighbourhood_id == _CANDIDATE.id)
+        .where(NeighbourhoodOutcode.outcode == outcode)
+        .order_by(_CANDIDATE.agency_id.is_(None), _CANDIDATE.name)
+        .limit(1)
+        .scalar_subquery()
+    )
+
+
+_CANDIDATE = aliased(Neighbourhood, name="candidate")  # not the caller's neighbourhoods
+
+
+def locate(
+    session: Session,
+    postcode: str,
+    field: str = "postcode",
+    read: Sequence[str | None] | None = None,
+) -> Place:
+    """Resolve a postcode to its place and the agency (if any) whose neighbourhood covers it.
+
+    ``read``: the :data:`ROUTE_COLUMNS` of the postcode's outcode, already read by the
+    caller's statement (all None: no neighbourhood), so none is run here.
+    """
     outcode, sector, lat, lon = parse(postcode, field)
-    found = session.execute(_PLACE_OF_OUTCODE, {"outcode": outcode}).first()
+    found: Sequence[str | None] | None
+    if read is None:
+        found = session.execute(_PLACE_OF_OUTCODE, {"outcode": outcode}).first()
+    else:
+        found = read if read[0] is not None else None
     if found is None:
         return Place(outcode, sector, lat, lon)
     neighbourhood_id, agency_id, council_id, agency_council_id = found

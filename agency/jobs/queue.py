@@ -105,8 +105,13 @@ class JobRunner:
         *,
         scope: Scope | None = None,
         job_id: str | None = None,
+        with_new: tuple[object, ...] = (),
     ) -> JobRecord:
-        """Record the job in this transaction; dispatch it once the transaction commits."""
+        """Record the job in this transaction; dispatch it once the transaction commits.
+
+        ``with_new``: the caller's new objects (not yet in the database) whose rows go in
+        with the job's, in one round trip (``agency.db.insert_now``).
+        """
         if name not in _registry:
             raise KeyError(f"no job registered as {name!r}")
         scope = scope or Scope()
@@ -120,7 +125,7 @@ class JobRunner:
             partner_client_id=scope.partner_client_id,
             provider_id=scope.provider_id,
         )
-        insert_now(session, record)  # a row in this transaction, without an ORM flush
+        insert_now(session, record, *with_new)  # rows in this transaction, no ORM flush
         after_commit(session, lambda: self.dispatch(record.id, name))  # name known: no read
         return record
 

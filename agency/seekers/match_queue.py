@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from agency.ids import new_id
 from agency.jobs.models import JobRecord
 from agency.jobs.queue import jobs_for
 from agency.seekers.models import CareRequest
@@ -16,11 +17,21 @@ from agency.seekers.models import CareRequest
 MATCH_JOB = "match_care_request"
 
 
-def enqueue_match(session: Session, care_request: CareRequest) -> JobRecord:
-    """Queue a match run for ``care_request`` (dispatched after the caller commits)."""
-    runner = jobs_for(session)
-    record = runner.enqueue(
-        session, MATCH_JOB, {"care_request_id": care_request.id}, scope=care_request.access_scope()
+def enqueue_match(
+    session: Session, care_request: CareRequest, *, new_request: bool = False
+) -> JobRecord:
+    """Queue a match run for ``care_request`` (dispatched after the caller commits).
+
+    ``new_request``: the request is not in the database yet; its row is INSERTed with the
+    job's, in one round trip.
+    """
+    job_id = new_id("job")
+    care_request.last_match_job_id = job_id
+    return jobs_for(session).enqueue(
+        session,
+        MATCH_JOB,
+        {"care_request_id": care_request.id},
+        scope=care_request.access_scope(),
+        job_id=job_id,
+        with_new=(care_request,) if new_request else (),
     )
-    care_request.last_match_job_id = record.id
-    return record

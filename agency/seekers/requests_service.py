@@ -69,7 +69,8 @@ def create_care_request(
     session: Session, principal: Principal, seeker_id: str, fields: dict[str, Any]
 ) -> tuple[CareRequest, JobRecord | None]:
     """Store a care request for a consenting seeker, route it, and queue its match job."""
-    seeker = requesting_seeker(session, principal, seeker_id)
+    postcode = fields.get("postcode")
+    seeker = requesting_seeker(session, principal, seeker_id, _outcode_or_none(postcode))
     if seeker.consent_purposes is None or REQUEST_PURPOSE not in seeker.consent_purposes:
         raise ConsentRequired()
     with unit_of_work(session) as uow:
@@ -79,12 +80,15 @@ def create_care_request(
         for name in PLAIN_FIELDS:
             setattr(care_request, name, fields.get(name))
         _set_need(session, care_request, fields)
-        postcode = fields.get("postcode")
-        _route(session, care_request, postcode or seeker.outcode or "")
+        _route(session, care_request, postcode or seeker.outcode or "", seeker.route)
         if not postcode:
             care_request.sector = seeker.sector
-        job = enqueue_match(session, care_request) if care_request.agency_id else None
-        insert_now(session, care_request)  # the row now, without an ORM flush (hot path)
+        # The request's row goes in now (no ORM flush: the hot path), with its job's if any.
+        job = None
+        if care_request.agency_id:
+            job = enqueue_match(session, care_request, new_request=True)
+        else:
+            insert_now(session, care_request)
         record(
             session,
             principal,
@@ -273,8 +277,25 @@ def _checked_preferences(session: Session, preferences: dict[str, Any]) -> dict[
     return {**preferences, "known_provider_ids": known}
 
 
-def _route(session: Session, care_request: CareRequest, postcode: str) -> None:
-    place = places.locate(session, postcode)
+def _outcode_or_none(postcode: str | None) -> str | None:
+    """The outcode to route by, read with the seeker; None: the seeker's own (or no postcode
+    given), and an unusable postcode is refused when the request is routed, after the
+    seeker's own checks (404, 409) and the need's, as before."""
+    if not postcode:
+        return None
+    try:
+        return places.parse(postcode)[0]
+    except InvalidInput:
+        return None
+
+
+def _route(
+    session: Session,
+    care_request: CareRequest,
+    postcode: str,
+    read: tuple[str | None, ...] | None = None,
+) -> None:
+    place = places.locate(session, postcode, read=read)
     care_request.outcode = place.outcode
     care_request.sector = place.sector
     care_request.lat = place.lat

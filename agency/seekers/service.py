@@ -12,12 +12,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, String, bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from agency.access import Action, Kind, Principal, Scope, authorize, load, not_found, visible_to
 from agency.db import utcnow
 from agency.directory import places
+from agency.directory.models import Agency, Neighbourhood
 from agency.errors import ReadOnly
 from agency.ids import new_id
 from agency.seekers.exceptions import PartnerOnly, Pseudonymised, ReferenceTaken, SeekerErased
@@ -109,6 +110,9 @@ class RequestingSeeker:
     outcode: str | None
     sector: str | None
     consent_purposes: list[str] | None  # the current consent's (None: no consent in force)
+    # places.ROUTE_COLUMNS of the outcode the request is routed by, read with the seeker
+    # (None: not read, places.locate reads them).
+    route: tuple[str | None, ...] | None = None
 
 
 # The seeker's row and its current consent's purposes (what current_consent picks: the
@@ -121,22 +125,40 @@ _CURRENT_PURPOSES = (
     .correlate(CareSeeker)
     .scalar_subquery()
 )
-_REQUESTING_SEEKER = select(
-    CareSeeker.partner_client_id,
-    CareSeeker.outcode,
-    CareSeeker.sector,
-    CareSeeker.erased_at,
-    _CURRENT_PURPOSES,
-).where(CareSeeker.id == bindparam("seeker_id"))
+# With the routing of the request's outcode (the body's, else the seeker's) in the same
+# round trip: the neighbourhood that covers it and its agency's council.
+_REQUESTING_SEEKER = (
+    select(
+        CareSeeker.partner_client_id,
+        CareSeeker.outcode,
+        CareSeeker.sector,
+        CareSeeker.erased_at,
+        _CURRENT_PURPOSES,
+        *places.ROUTE_COLUMNS,
+    )
+    .select_from(CareSeeker)
+    .outerjoin(
+        Neighbourhood,
+        Neighbourhood.id
+        == places.routing_neighbourhood(
+            func.coalesce(bindparam("outcode", type_=String()), CareSeeker.outcode)
+        ),
+    )
+    .outerjoin(Agency, Agency.id == Neighbourhood.agency_id)
+    .where(CareSeeker.id == bindparam("seeker_id"))
+)
 
 
-def requesting_seeker(session: Session, principal: Principal, seeker_id: str) -> RequestingSeeker:
+def requesting_seeker(
+    session: Session, principal: Principal, seeker_id: str, outcode: str | None = None
+) -> RequestingSeeker:
     """:func:`writable_seeker` with its current consent, narrowed to what a request needs.
 
     The same answers: 404 for a seeker that is absent or another partner's, 403 for
     principals that are not partners, 409 ``seeker_erased``. A partner's (every request
     a front end makes) is one Core statement, no ORM objects: it is authorised by the
-    seeker's own partner column. Other principals go through :func:`writable_seeker`.
+    seeker's own partner column, and the routing of ``outcode`` (the seeker's own when
+    None) comes with it (``route``). Other principals go through :func:`writable_seeker`.
     """
     if principal.kind is not Kind.PARTNER:
         seeker = writable_seeker(session, principal, seeker_id, with_consents=True)
@@ -148,13 +170,19 @@ def requesting_seeker(session: Session, principal: Principal, seeker_id: str) ->
             seeker.sector,
             consent.purposes if consent is not None else None,
         )
-    row = session.connection().execute(_REQUESTING_SEEKER, {"seeker_id": seeker_id}).first()
+    row = (
+        session.connection()
+        .execute(_REQUESTING_SEEKER, {"seeker_id": seeker_id, "outcode": outcode})
+        .first()
+    )
     if row is None or row[0] != principal.id:
         raise not_found(CareSeeker, seeker_id)
-    partner_client_id, outcode, sector, erased_at, purposes = row
+    partner_client_id, own_outcode, sector, erased_at, purposes, *route = row
     if erased_at is not None:
         raise SeekerErased()
-    return RequestingSeeker(seeker_id, partner_client_id, outcode, sector, purposes)
+    return RequestingSeeker(
+        seeker_id, partner_client_id, own_outcode, sector, purposes, tuple(route)
+    )
 
 
 def register_seeker(

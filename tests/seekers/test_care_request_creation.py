@@ -75,6 +75,25 @@ def test_the_seekers_outcode_is_used_when_no_postcode_is_given(client, session):
     assert body["agency_id"] == agency.id
 
 
+def test_the_bodys_postcode_routes_over_the_seekers_outcode(client, session):
+    # Both are read with the seeker in one statement: the body's outcode decides.
+    covered_agency(session, outcodes=("BS4",))
+    body_agency = covered_agency(session, outcodes=("BS5",))
+    _, secret = make_partner(session)
+    seeker = register(client, secret, postcode="BS4 2AB")
+    body = ask(client, secret, seeker["id"], postcode="BS5 6XX").get_json()
+    assert (body["outcode"], body["agency_id"]) == ("BS5", body_agency.id)
+    assert session.get(CareRequest, body["id"]).council_id == body_agency.council_id
+
+
+def test_another_partners_seeker_is_404_before_a_bad_postcode_is_422(client, session):
+    _, secret = make_partner(session)
+    _, other_secret = make_partner(session)
+    seeker = register(client, other_secret)
+    response = ask(client, secret, seeker["id"], postcode="ZZ9 9ZZ")
+    assert response.status_code == 404
+
+
 def test_bad_postcodes_are_422_naming_postcode(client, session):
     _, secret = make_partner(session)
     seeker = register(client, secret)
