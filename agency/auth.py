@@ -37,6 +37,22 @@ def read_with_token(endpoint: str, build: ReadWithToken) -> None:
     _reads_with_token[endpoint] = build
 
 
+# The same for requests with a partner's API key (any method: the function decides).
+_reads_with_api_key: dict[str, ReadWithToken] = {}
+
+
+def read_with_api_key(endpoint: str, build: ReadWithToken) -> None:
+    """Let requests to ``endpoint`` (its full name) made with an API key read ``build()``'s
+    statement in the key's round trip; see :func:`api_key_read`."""
+    _reads_with_api_key[endpoint] = build
+
+
+def api_key_read() -> Any:
+    """The row read with this request's API key (None in every column: no row), or
+    ``NOT_READ``. Read before any authorisation: the view authorises what it holds."""
+    return g.get("api_key_read", NOT_READ)
+
+
 def token_read() -> Any:
     """The row read with this request's token (None: no row), or ``NOT_READ``.
 
@@ -59,8 +75,14 @@ def _authenticate() -> Principal | None:
     api_key = request.headers.get("X-API-Key")
     authorization = request.headers.get("Authorization", "")
     if api_key:
+        build = _reads_with_api_key.get(request.endpoint or "")
+        read = build() if build is not None else None
+        principal: Principal
         with autocommit_session() as session:  # one round trip, no transaction
-            return api_keys.principal_for_api_key(session, api_key)
+            principal, row = api_keys.principal_and_read_for_api_key(session, api_key, *read or ())
+        if read is not None:
+            g.api_key_read = row
+        return principal
     if authorization:
         scheme, _, value = authorization.partition(" ")
         if scheme.lower() != "bearer" or not value.strip():

@@ -6,8 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Select, bindparam, select, true, update
 from sqlalchemy.orm import Session
 
 from agency.access import Kind, Principal, digest
@@ -81,20 +82,58 @@ _KEY_PRINCIPAL = (
     .join(PartnerClient, PartnerClient.id == ApiKey.partner_client_id)
     .where(ApiKey.key_digest == bindparam("digest"), PartnerClient.active.is_(True))
 )
+_KEY_COLUMNS = 4  # the read's columns follow these
+
+
+_with_read: dict[int, tuple[Select[Any], Select[Any]]] = {}  # id(read): (read, combined)
+
+
+def _key_principal_with(read: Select[Any]) -> Select[Any]:
+    """The key's principal query with ``read``'s columns beside it (NULLs if none), once."""
+    known = _with_read.get(id(read))
+    if known is None or known[0] is not read:
+        key, extra = _KEY_PRINCIPAL.subquery(), read.subquery()
+        combined = select(key, extra).select_from(key.outerjoin(extra, true()))
+        known = _with_read[id(read)] = (read, combined)
+    return known[1]
 
 
 def principal_for_api_key(session: Session, secret: str) -> Principal:
     """The key's partner in one narrow query (key and client), no ORM; nothing is cached,
     so a revoked key or a deactivated client is refused from the next request on."""
+    return principal_and_read_for_api_key(session, secret)[0]
+
+
+def principal_and_read_for_api_key(
+    session: Session,
+    secret: str,
+    read: Select[Any] | None = None,
+    parameters: dict[str, Any] | None = None,
+) -> tuple[Principal, tuple[Any, ...] | None]:
+    """:func:`principal_for_api_key`, and ``read``'s row from the same statement.
+
+    ``read`` (built once, at most one row, with its own bind ``parameters``) is what the
+    request's view reads on every call: it rides along in the key's round trip. Its row
+    has None in every column when it found nothing; it is read before anything is
+    authorised, so the caller must authorise what it holds.
+    """
+    digested = {"digest": digest(secret)}
+    if read is None:
+        statement, values = _KEY_PRINCIPAL, digested
+    else:
+        statement, values = _key_principal_with(read), {**(parameters or {}), **digested}
     # Core on the session's connection: no ORM execution layer for a plain row.
-    row = session.connection().execute(_KEY_PRINCIPAL, {"digest": digest(secret)}).first()
+    row = session.connection().execute(statement, values).first()
     if row is None or row[2] is not None:
         raise Unauthenticated("The API key is invalid or revoked.")
-    key_id, partner_client_id, _, last_used_at = row
+    key_id: str = row[0]
+    partner_client_id: str = row[1]
+    last_used_at: dt.datetime | None = row[3]
     now = utcnow()
     # Record use at most once a minute: no write on every request.
     if last_used_at is None or now - last_used_at > dt.timedelta(minutes=1):
         with unit_of_work(session) as uow:
             session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
             uow.commit()
-    return Principal(kind=Kind.PARTNER, id=partner_client_id)
+    principal = Principal(kind=Kind.PARTNER, id=partner_client_id)
+    return principal, (tuple(row[_KEY_COLUMNS:]) if read is not None else None)

@@ -9,7 +9,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from agency.access import Kind, Principal
-from agency.auth import current_principal, requires
+from agency.auth import NOT_READ, api_key_read, current_principal, read_with_api_key, requires
 from agency.errors import InvalidInput
 from agency.pagination import page_of
 from agency.privacy import pseudonym
@@ -22,6 +22,7 @@ from agency.seekers.request_schemas import (
     CareRequestSchema,
     ReasonSchema,
 )
+from agency.seekers.service import requesting_seeker_read
 from agency.web import db_session
 
 # Nested under the seekers blueprint (agency.seekers.routes), whose tag it shares.
@@ -81,10 +82,29 @@ class SeekerCareRequests(MethodView):
     @blp.alt_response(409, description="consent_required or seeker_erased")
     def post(self, body, seeker_id):
         """Ask for care for a seeker: stored, routed to an agency and queued for matching"""
+        read = api_key_read()
         care_request, job = service.create_care_request(
-            db_session(), current_principal(), seeker_id, body
+            db_session(),
+            current_principal(),
+            seeker_id,
+            body,
+            None if read is NOT_READ else read,
         )
         return _created(care_request, job)
+
+
+def _seeker_with_api_key() -> tuple[Any, dict[str, Any]] | None:
+    """A partner's new request reads its seeker (consent, routing) in the key's round trip,
+    when the body gives no postcode (the seeker's own outcode routes it)."""
+    if request.method != "POST" or not request.view_args:
+        return None
+    raw = request.get_json(silent=True)
+    if not isinstance(raw, dict) or raw.get("postcode"):
+        return None
+    return requesting_seeker_read(str(request.view_args["seeker_id"]))
+
+
+read_with_api_key("seekers.care_requests.SeekerCareRequests", _seeker_with_api_key)
 
 
 @blp.route("/care-requests")

@@ -66,11 +66,25 @@ SORTS = {
 
 
 def create_care_request(
-    session: Session, principal: Principal, seeker_id: str, fields: dict[str, Any]
+    session: Session,
+    principal: Principal,
+    seeker_id: str,
+    fields: dict[str, Any],
+    seeker_read: tuple[Any, ...] | None = None,
 ) -> tuple[CareRequest, JobRecord | None]:
-    """Store a care request for a consenting seeker, route it, and queue its match job."""
+    """Store a care request for a consenting seeker, route it, and queue its match job.
+
+    ``seeker_read``: the seeker's row already read with the caller's credential
+    (``seekers.service.requesting_seeker_read``); used when no postcode was given.
+    """
     postcode = fields.get("postcode")
-    seeker = requesting_seeker(session, principal, seeker_id, _outcode_or_none(postcode))
+    seeker = requesting_seeker(
+        session,
+        principal,
+        seeker_id,
+        _outcode_or_none(postcode),
+        None if postcode else seeker_read,
+    )
     if seeker.consent_purposes is None or REQUEST_PURPOSE not in seeker.consent_purposes:
         raise ConsentRequired()
     with unit_of_work(session) as uow:

@@ -150,7 +150,11 @@ _REQUESTING_SEEKER = (
 
 
 def requesting_seeker(
-    session: Session, principal: Principal, seeker_id: str, outcode: str | None = None
+    session: Session,
+    principal: Principal,
+    seeker_id: str,
+    outcode: str | None = None,
+    read: tuple[Any, ...] | None = None,
 ) -> RequestingSeeker:
     """:func:`writable_seeker` with its current consent, narrowed to what a request needs.
 
@@ -158,7 +162,9 @@ def requesting_seeker(
     principals that are not partners, 409 ``seeker_erased``. A partner's (every request
     a front end makes) is one Core statement, no ORM objects: it is authorised by the
     seeker's own partner column, and the routing of ``outcode`` (the seeker's own when
-    None) comes with it (``route``). Other principals go through :func:`writable_seeker`.
+    None) comes with it (``route``). ``read``: that statement's row for the seeker's own
+    outcode, already read (:func:`requesting_seeker_read`, with the API key), checked here
+    as its own would be. Other principals go through :func:`writable_seeker`.
     """
     if principal.kind is not Kind.PARTNER:
         seeker = writable_seeker(session, principal, seeker_id, with_consents=True)
@@ -170,11 +176,15 @@ def requesting_seeker(
             seeker.sector,
             consent.purposes if consent is not None else None,
         )
-    row = (
-        session.connection()
-        .execute(_REQUESTING_SEEKER, {"seeker_id": seeker_id, "outcode": outcode})
-        .first()
-    )
+    row: Sequence[Any] | None
+    if read is not None and outcode is None:
+        row = read
+    else:
+        row = (
+            session.connection()
+            .execute(_REQUESTING_SEEKER, {"seeker_id": seeker_id, "outcode": outcode})
+            .first()
+        )
     if row is None or row[0] != principal.id:
         raise not_found(CareSeeker, seeker_id)
     partner_client_id, own_outcode, sector, erased_at, purposes, *route = row
@@ -183,6 +193,12 @@ def requesting_seeker(
     return RequestingSeeker(
         seeker_id, partner_client_id, own_outcode, sector, purposes, tuple(route)
     )
+
+
+def requesting_seeker_read(seeker_id: str) -> tuple[Select[Any], dict[str, Any]]:
+    """:func:`requesting_seeker`'s statement and parameters for the seeker's own outcode,
+    to be read in another statement's round trip (the caller's API key's)."""
+    return _REQUESTING_SEEKER, {"seeker_id": seeker_id, "outcode": None}
 
 
 def register_seeker(

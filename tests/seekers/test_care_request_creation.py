@@ -2,7 +2,8 @@
 
 import datetime as dt
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
 
 from agency.accounts.models import User
 from agency.jobs.models import JobRecord
@@ -84,6 +85,30 @@ def test_the_bodys_postcode_routes_over_the_seekers_outcode(client, session):
     body = ask(client, secret, seeker["id"], postcode="BS5 6XX").get_json()
     assert (body["outcode"], body["agency_id"]) == ("BS5", body_agency.id)
     assert session.get(CareRequest, body["id"]).council_id == body_agency.council_id
+
+
+def test_a_partners_request_reads_its_seeker_with_the_api_key(client, session):
+    # No postcode: the seeker (consent, routing) rides in the key's statement; with one,
+    # the seeker is read in the request's transaction with the body's outcode.
+    covered_agency(session)
+    _, secret = make_partner(session)
+    seeker = register(client, secret)
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        assert ask(client, secret, seeker["id"]).status_code == 201
+        reading_seeker = [s for s in statements if "FROM care_seekers" in s]
+        assert len(reading_seeker) == 1 and "api_keys" in reading_seeker[0]
+        statements.clear()
+        assert ask(client, secret, seeker["id"], postcode="BS3 1AA").status_code == 201
+        reading_seeker = [s for s in statements if "FROM care_seekers" in s]
+        assert len(reading_seeker) == 1 and "api_keys" not in reading_seeker[0]
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
 
 
 def test_another_partners_seeker_is_404_before_a_bad_postcode_is_422(client, session):
