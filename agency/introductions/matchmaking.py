@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
@@ -64,22 +66,36 @@ def _staff_request(
     return care_request
 
 
-def list_suggestions(
-    session: Session, principal: Principal, request_id: str, status: str = "active"
-) -> list[Suggestion]:
-    # One round trip: the request (for its authorisation) outer-joined to its suggestions.
-    joined = Suggestion.care_request_id == CareRequest.id
-    if status != "all":
-        joined = and_(joined, Suggestion.status == SuggestionStatus(status))
+def selected_suggestions(status: str) -> Any:
+    """Join condition: the request's suggestions with ``status`` (``all``: every one)."""
+    of_request = Suggestion.care_request_id == CareRequest.id
+    if status == "all":
+        return of_request
+    return and_(of_request, Suggestion.status == SuggestionStatus(status))
+
+
+def request_and_suggestions(
+    session: Session, principal: Principal, request_id: str, status: str, *columns: Any
+) -> list[Any]:
+    """The request, authorised for reading, outer-joined to its selected suggestions (best
+    first) in one round trip; ``columns`` ride along on every row. 404 when absent or hidden.
+    """
     rows = session.execute(
-        select(CareRequest, Suggestion)
-        .outerjoin(Suggestion, joined)
+        select(CareRequest, Suggestion, *columns)
+        .outerjoin(Suggestion, selected_suggestions(status))
         .where(CareRequest.id == request_id)
         .order_by(*BEST_FIRST)
     ).all()
     if not rows:
         raise not_found(CareRequest, request_id)
     authorize(principal, Action.READ, rows[0][0])
+    return list(rows)
+
+
+def list_suggestions(
+    session: Session, principal: Principal, request_id: str, status: str = "active"
+) -> list[Suggestion]:
+    rows = request_and_suggestions(session, principal, request_id, status)
     if principal.kind is Kind.PARTNER:
         raise Forbidden(
             "Suggestions are for the agency's managers; partners see the matching status."

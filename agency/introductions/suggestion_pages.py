@@ -31,14 +31,18 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Literal
 
-from sqlalchemy import String, and_, bindparam, cast, func, literal_column, select
+from sqlalchemy import String, bindparam, cast, func, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from agency.access import Action, Kind, Principal, authorize, not_found
 from agency.errors import Forbidden
-from agency.introductions.matchmaking import BEST_FIRST, list_suggestions
-from agency.introductions.models import Suggestion, SuggestionStatus
+from agency.introductions.matchmaking import (
+    list_suggestions,
+    request_and_suggestions,
+    selected_suggestions,
+)
+from agency.introductions.models import Suggestion
 from agency.seekers.models import CareRequest
 
 MAX_ENTRIES = 256  # a page of 20 explained suggestions is ~12 kB
@@ -69,21 +73,13 @@ class SuggestionPages:
                 self._bodies.popitem(last=False)
 
 
-def _selected(status: str) -> Any:
-    """The status filter's rows of the request in the enclosing query."""
-    of_request = Suggestion.care_request_id == CareRequest.id
-    if status == "all":
-        return of_request
-    return and_(of_request, Suggestion.status == SuggestionStatus(status))
-
-
 def _state(status: str) -> Any:
     """md5 of the selected suggestions' ids and row versions, in id order ('' hashed if none)."""
     version = Suggestion.id + ":" + cast(literal_column("suggestions.xmin"), String)
     listed = func.string_agg(version, aggregate_order_by(",", Suggestion.id))
     return (
         select(func.md5(func.coalesce(listed, "")))
-        .where(_selected(status))
+        .where(selected_suggestions(status))
         .correlate(CareRequest)
         .scalar_subquery()
         .label("state")
@@ -113,15 +109,7 @@ def _rows_with_state(
     The request is authorised again as this snapshot has it, so a body is only ever
     served to a reader its own rows allow.
     """
-    rows = session.execute(
-        select(CareRequest, Suggestion, _state(status))
-        .outerjoin(Suggestion, _selected(status))
-        .where(CareRequest.id == request_id)
-        .order_by(*BEST_FIRST)
-    ).all()
-    if not rows:
-        raise not_found(CareRequest, request_id)
-    authorize(principal, Action.READ, rows[0][0])
+    rows = request_and_suggestions(session, principal, request_id, status, _state(status))
     return [suggestion for _, suggestion, _ in rows if suggestion is not None], rows[0][2]
 
 
