@@ -27,6 +27,8 @@ from sqlalchemy import (
     create_engine,
     event,
     insert,
+    select,
+    true,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
@@ -309,6 +311,23 @@ def _inserts_in_one(tables: tuple[Any, ...]) -> Any:
 
 
 _INSERTS: dict[Any, Any] = {}
+
+
+def read_beside(base: Any, read: Any) -> Any:
+    """One statement: ``base``'s row with ``read``'s columns beside it (NULLs when ``read``
+    finds nothing). Both are statements built once (e.g. a credential's lookup and a read
+    that rides along with it); the combined statement is built once per pair too.
+    """
+    key = (id(base), id(read))
+    known = _BESIDE.get(key)
+    if known is None or known[0] is not base or known[1] is not read:
+        first, extra = base.subquery(), read.subquery()
+        combined = select(first, extra).select_from(first.outerjoin(extra, true()))
+        known = _BESIDE[key] = (base, read, combined)
+    return known[2]
+
+
+_BESIDE: dict[tuple[int, int], tuple[Any, Any, Any]] = {}
 
 STATEMENT_TIMEOUT = "statement_timeout_ms"  # Session.info key: the bound, in milliseconds
 

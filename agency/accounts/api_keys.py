@@ -8,12 +8,12 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select, true, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from agency.access import Kind, Principal, digest
 from agency.accounts.models import ApiKey, PartnerClient
-from agency.db import utcnow
+from agency.db import read_beside, utcnow
 from agency.errors import NotFound, Unauthenticated
 from agency.ids import new_id
 from agency.unit_of_work import unit_of_work
@@ -85,19 +85,6 @@ _KEY_PRINCIPAL = (
 _KEY_COLUMNS = 4  # the read's columns follow these
 
 
-_with_read: dict[int, tuple[Select[Any], Select[Any]]] = {}  # id(read): (read, combined)
-
-
-def _key_principal_with(read: Select[Any]) -> Select[Any]:
-    """The key's principal query with ``read``'s columns beside it (NULLs if none), once."""
-    known = _with_read.get(id(read))
-    if known is None or known[0] is not read:
-        key, extra = _KEY_PRINCIPAL.subquery(), read.subquery()
-        combined = select(key, extra).select_from(key.outerjoin(extra, true()))
-        known = _with_read[id(read)] = (read, combined)
-    return known[1]
-
-
 def principal_for_api_key(session: Session, secret: str) -> Principal:
     """The key's partner in one narrow query (key and client), no ORM; nothing is cached,
     so a revoked key or a deactivated client is refused from the next request on."""
@@ -121,7 +108,7 @@ def principal_and_read_for_api_key(
     if read is None:
         statement, values = _KEY_PRINCIPAL, digested
     else:
-        statement, values = _key_principal_with(read), {**(parameters or {}), **digested}
+        statement, values = read_beside(_KEY_PRINCIPAL, read), {**(parameters or {}), **digested}
     # Core on the session's connection: no ORM execution layer for a plain row.
     row = session.connection().execute(statement, values).first()
     if row is None or row[2] is not None:

@@ -14,13 +14,13 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Select, bindparam, select, true, update
+from sqlalchemy import Select, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from agency.access import Kind, Principal, digest
 from agency.accounts.models import AuthToken, Role, User
 from agency.accounts.passwords import password_problems
-from agency.db import utcnow
+from agency.db import read_beside, utcnow
 from agency.directory.models import Agency
 from agency.errors import Conflict, InvalidInput, Unauthenticated
 from agency.ids import new_id
@@ -219,17 +219,6 @@ def _token_principal() -> Select[Any]:
 
 
 _TOKEN_COLUMNS = 9  # the columns of _token_principal()
-_with_read: dict[int, tuple[Select[Any], Select[Any]]] = {}  # id(read): (read, combined)
-
-
-def _token_principal_with(read: Select[Any]) -> Select[Any]:
-    """The token's principal query with ``read``'s columns beside it (NULLs if none), once."""
-    known = _with_read.get(id(read))
-    if known is None or known[0] is not read:
-        token, extra = _token_principal().subquery(), read.subquery()
-        combined = select(token, extra).select_from(token.outerjoin(extra, true()))
-        known = _with_read[id(read)] = (read, combined)
-    return known[1]
 
 
 def principal_for_access_token(session: Session, access_token: str) -> Principal:
@@ -257,7 +246,10 @@ def principal_and_read_for_access_token(
     if read is None:
         statement, values = _token_principal(), digested
     else:
-        statement, values = _token_principal_with(read), {**(parameters or {}), **digested}
+        statement, values = (
+            read_beside(_token_principal(), read),
+            {**(parameters or {}), **digested},
+        )
     # Core on the session's connection: no ORM execution layer for a plain row.
     row = session.connection().execute(statement, values).first()
     if row is None or row[1] is not None or row[2] <= utcnow():
