@@ -39,6 +39,24 @@ def chromium_or_skip() -> None:
     pytest.skip(message)
 
 
+def _replaced(page: Any) -> bool:
+    """Whether the page's element is gone: Selenium's ``staleness_of``, also counting the
+    error Chromium gives for a node asked about while the old document is torn down
+    ("Node with given id does not belong to the document": a WebDriverException, not a
+    StaleElementReferenceException)."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+
+    try:
+        page.is_enabled()
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error):
+            return True
+        raise
+    return False
+
+
 @dataclass
 class Browser:
     """One Chromium with the helpers the tests share: clicks counted, axe run, screenshots."""
@@ -67,11 +85,9 @@ class Browser:
         if not navigates:
             element.click()
             return
-        from selenium.webdriver.support import expected_conditions
-
         page = self.driver.find_element("tag name", "html")
         element.click()
-        self.wait_for(expected_conditions.staleness_of(page))
+        self.wait_for(lambda _: _replaced(page))
 
     def text(self) -> str:
         return str(self.driver.find_element("tag name", "body").text)
