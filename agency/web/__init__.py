@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask, current_app, g, has_request_context, request
-from flask.wrappers import Response
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask.wrappers import Request, Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from agency import db
@@ -90,7 +91,23 @@ def autocommit_session() -> Iterator[Session]:
         session.close()
 
 
+class CookieSessionsWhenSent(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions (the console's sign-in), opened cheaply without one.
+
+    Flask builds its signing serializer on every request to open the session; API calls
+    never send the cookie, so without it the session starts empty at once (a new cookie
+    is still signed by ``save_session`` when a view writes to it).
+    """
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
 def init_request_hooks(app: Flask) -> None:
+    app.session_interface = CookieSessionsWhenSent()
+
     @app.before_request
     def start() -> None:
         g.started = time.perf_counter()
@@ -116,6 +133,8 @@ def init_request_hooks(app: Flask) -> None:
     def finish(response: Response) -> Response:
         response.headers["X-Request-ID"] = g.get("request_id", "")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        if not access_log.isEnabledFor(logging.INFO):
+            return response
         principal = g.get("principal")
         duration_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         # Route template, not the URL: URLs can carry ids and query strings with personal data.

@@ -137,3 +137,13 @@ def init_throttling(app: Flask, storage_uri: str | None) -> None:
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
     )
     limiter.init_app(app)
+    # Every limit here decorates its view, whose wrapper checks it. flask-limiter also
+    # checks in a before_request hook, where only default and application-wide limits
+    # count; with none configured that hook counts nothing on any request, yet it cost
+    # about a sixth of a bare request's CPU, so it is taken off.
+    # (init_app registers the hook only the first time it sees an app.)
+    manager = limiter.limit_manager
+    hooks = app.before_request_funcs.get(None, [])
+    unlimited = not manager.default_limits and not manager.application_limits
+    if unlimited and limiter._check_request_limit in hooks:
+        hooks.remove(limiter._check_request_limit)
