@@ -175,6 +175,13 @@ def test_a_nul_byte_in_a_path_parameter_is_422(client, session):
     assert set(body["errors"]) == {"seeker_id"}
 
 
+def test_a_nul_byte_in_a_header_is_422_naming_it(client, session):
+    headers = {**bearer(session, make_manager(session)), "X-Partner-Ref": "a\x00b"}
+    response = client.get("/neighbourhoods", headers=headers)
+    body = assert_error_format(response, 422, "validation_error")
+    assert set(body["errors"]) == {"X-Partner-Ref"}
+
+
 def test_a_nul_byte_in_a_json_string_is_422_naming_the_field(client, session):
     from tests.factories import make_provider
 
