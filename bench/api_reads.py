@@ -9,6 +9,8 @@ only returns ``jsonify`` under the same gunicorn settings (the floor), then driv
 endpoint with a bounded loopback load generator: 16 keep-alive connections in threads
 for ``--seconds`` each. Prints requests/s, p50 and p99 latency and the ratio to the
 floor measured in the same run. Target (issue 15): every read >= 40 % of the floor.
+The app logs at ``--log-level`` (default WARNING: no access line per request, as the
+floor writes none; INFO, the deployed default, measures the access log's cost).
 
 The last row, ``POST /care-seekers/{id}/care-requests`` (a partner creating a care
 request with its API key; target >= 20 %), runs after the reads on a second gunicorn of
@@ -27,6 +29,7 @@ import argparse
 import datetime as dt
 import http.client
 import json
+import logging
 import os
 import random
 import signal
@@ -38,7 +41,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -210,11 +213,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_gunicorn(app_spec: str, port: int, env: dict[str, str], cwd: Path) -> subprocess.Popen:
+def start_gunicorn(
+    app_spec: str, port: int, env: dict[str, str], cwd: Path, log: IO[bytes] | None = None
+) -> subprocess.Popen:
     process = subprocess.Popen(
         [PYTHON, "-m", "gunicorn", "--workers", "2", "--worker-class", "sync",
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning", app_spec],
-        cwd=cwd, env=env, start_new_session=True,
+        cwd=cwd, env=env, start_new_session=True, stdout=log, stderr=log,
     )  # fmt: skip
     deadline = time.time() + 30
     while time.time() < deadline:
@@ -373,24 +378,37 @@ def main(argv: list[str] | None = None) -> None:
         default="",
         help="comma-separated: only rows whose label holds one (and the floor)",
     )
+    parser.add_argument(
+        "--log-level",
+        default="WARNING",
+        help="the app's LOG_LEVEL; INFO (the deployed default) adds a JSON access line per request",
+    )
     args = parser.parse_args(argv)
     url, drop = scratch_database()
     processes: list[subprocess.Popen] = []
     redis_url, queue_prefix = redis_for_posts(), f"bench-{uuid.uuid4().hex[:8]}"
+    log: IO[bytes] | None = None
     try:
         upgrade(url)
         creds = populate(url, args.providers, args.post_seekers)
-        env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
+        env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": args.log_level.upper()}
+        # Below WARNING the app writes a line per request: to a file, as a log shipper
+        # would read it, not to this terminal.
+        if logging.getLevelName(env["LOG_LEVEL"]) < logging.WARNING:
+            # closed in the finally below, after the processes writing to it have stopped
+            log = tempfile.NamedTemporaryFile(  # noqa: SIM115
+                prefix="api-reads-", suffix=".log", delete=False
+            )
         env.pop("REDIS_URL", None)
         api_port, floor_port, post_port = free_port(), free_port(), free_port()
         floor_dir = Path(tempfile.mkdtemp())
         (floor_dir / "floor.py").write_text(FLOOR_APP, encoding="utf-8")
-        processes.append(start_gunicorn("wsgi:app", api_port, env, ROOT))
+        processes.append(start_gunicorn("wsgi:app", api_port, env, ROOT, log))
         processes.append(start_gunicorn("floor:app", floor_port, dict(os.environ), floor_dir))
         master_of = {api_port: processes[0], floor_port: processes[1]}
         if redis_url:  # the same app, its jobs queued where no worker reads them
             post_env = {**env, "REDIS_URL": redis_url, "RQ_QUEUE": queue_prefix}
-            processes.append(start_gunicorn("wsgi:app", post_port, post_env, ROOT))
+            processes.append(start_gunicorn("wsgi:app", post_port, post_env, ROOT, log))
             master_of[post_port] = processes[2]
         partner = {"X-API-Key": creds["partner_key"]}
         manager = {"Authorization": creds["manager_auth"]}
@@ -435,7 +453,7 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"\n{args.providers} providers, gunicorn 2 sync workers, concurrency "
             f"{args.concurrency}, {args.seconds:g} s per endpoint, CPUs: {os.cpu_count()}, "
-            f"load average {os.getloadavg()[0]:.1f}"
+            f"load average {os.getloadavg()[0]:.1f}, the app's LOG_LEVEL {env['LOG_LEVEL']}"
         )
         print(
             "cpu ms/req: the gunicorn workers' CPU per request; db ms/req: the CPU of the "
@@ -463,11 +481,15 @@ def main(argv: list[str] | None = None) -> None:
                 f"{cpu * 1000:10.2f} {db * 1000:9.2f} {errors:6d}"
             )
         print(f"load average after: {os.getloadavg()[0]:.1f}")
+        if log is not None:
+            print(f"the app's log lines: {log.name} ({Path(log.name).stat().st_size:,} bytes)")
     finally:
         for process in processes:
             stop(process)
         if redis_url:
             empty_queues(redis_url, queue_prefix)
+        if log is not None:
+            log.close()
         drop()
 
 
