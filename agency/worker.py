@@ -4,10 +4,17 @@
 and runs one RQ worker process per queue: payments and ledger work, matching,
 partner webhook deliveries (see ``agency.jobs.queue.QUEUE_KINDS``), so a partner's
 slow receiver can only ever hold up other webhook deliveries. ``--together`` runs
-one process serving the queues in that priority order instead. Each worker forks
-a work horse per job (RQ's default), so a job that crashes or is killed cannot take
-the worker down; a killed horse is noticed at once and the job retried (or
-recorded failed once its retries are spent).
+one process serving the queues in that priority order instead. The payments and
+webhooks workers fork a work horse per job (RQ's default), so a job that crashes or is
+killed cannot take the worker down; a killed horse is noticed at once and the job
+retried (or recorded failed once its retries are spent). The matching process, when it
+serves that queue alone, runs its jobs in itself (RQ's ``SimpleWorker``): a fresh horse
+per job paid for a new database connection, SQLAlchemy's statement compilation, the
+agency's pool arrays read again and RQ's bookkeeping on every job (10 jobs/s at 10k
+providers; docs/performance.md), where this process keeps them warm, the arrays included
+(``agency.introductions.pool_cache.keep_in_memory``). If it dies mid-job, the supervisor
+hands the job back to RQ at once (:func:`_hand_back_work_of`), retried like a killed
+horse's, and starts another matching process.
 
 RQ-level entry points (``run_job``, the periodic ones that ``agency/cron.py``
 schedules) each start from :func:`container`, which is built
@@ -22,6 +29,7 @@ import datetime as dt
 import logging
 import os
 import signal
+import socket
 import sys
 import time
 from typing import Any
@@ -126,12 +134,13 @@ def sweep_jobs(c: Container | None = None) -> dict[str, int]:
     return {"dispatched": dispatched, "failed": failed}
 
 
-def _worker_class() -> type:
-    from rq import Worker
+def _worker_class(forking: bool = True) -> type:
+    """RQ's forking worker, or (``forking=False``) its worker that runs jobs in itself."""
+    from rq import SimpleWorker, Worker
     from rq.job import JobStatus as RqStatus
 
-    class AgencyWorker(Worker):  # type: ignore[misc]
-        """RQ's forking worker that also records, in the job's row, a failure RQ gives up on."""
+    class AgencyWorker(Worker if forking else SimpleWorker):  # type: ignore[misc]
+        """An RQ worker that also records, in the job's row, a failure RQ gives up on."""
 
         def handle_job_failure(self, job: Any, queue: Any, *args: Any, **kwargs: Any) -> None:
             super().handle_job_failure(job, queue, *args, **kwargs)
@@ -152,6 +161,11 @@ def _worker_class() -> type:
     return AgencyWorker
 
 
+def _in_process(kinds: list[str], single_queue: bool) -> bool:
+    """Jobs run in the worker itself only on a matching queue of its own."""
+    return kinds == ["matching"] and not single_queue
+
+
 def _serve(kinds: list[str], burst: bool) -> None:
     """One RQ worker on the queues of ``kinds``, in that order (runs in this process)."""
     from agency.jobs.queue import rq_queue
@@ -160,7 +174,12 @@ def _serve(kinds: list[str], burst: bool) -> None:
     url = c.settings.redis_url or ""
     names = list(dict.fromkeys(c.jobs.routes.queue_of_kind(kind) for kind in kinds))
     queues = [rq_queue(url, name) for name in names]
-    worker = _worker_class()(
+    in_process = _in_process(kinds, c.settings.single_queue)
+    if in_process:  # the agency's pool arrays stay in memory between match jobs
+        from agency.introductions import pool_cache
+
+        pool_cache.keep_in_memory()
+    worker = _worker_class(forking=not in_process)(
         queues,
         connection=queues[0].connection,
         maintenance_interval=MAINTENANCE_SECONDS,
@@ -207,11 +226,45 @@ def _supervise(groups: list[list[str]], burst: bool) -> int:
         except ChildProcessError:
             break
         group = children.pop(pid, None)
+        if group is not None and _in_process(group, container().settings.single_queue):
+            _hand_back_work_of(pid)
         if group is not None and not stopping and not burst:
             log.error("worker process exited; starting another", extra={"event": group[0]})
             time.sleep(1)
             start(group)
     return 0
+
+
+def _hand_back_work_of(pid: int) -> int:
+    """The job a dead in-process worker (``pid``, this host) was running, handed back to RQ
+    as the forking worker does for a killed horse: retried while it has retries left, else
+    failed (and its row with it). Without this RQ would only notice once the job's
+    heartbeat lapsed (its timeout and a minute). Returns how many jobs were handed back."""
+    from rq.job import Job
+
+    from agency.jobs.queue import rq_queue
+
+    handed = 0
+    try:
+        c = container()
+        redis = c.redis()
+        host = socket.gethostname()
+        for worker in _worker_class(forking=False).all(connection=redis):
+            if worker.pid != pid or worker.hostname != host:
+                continue
+            execution = worker.execution
+            if execution is not None:
+                job = Job.fetch(execution.job_id, connection=redis)
+                queue = rq_queue(c.settings.redis_url or "", job.origin)
+                worker.handle_job_failure(
+                    job, queue, exc_string="its worker process died", execution=execution
+                )
+                log.error("job handed back", extra={"job_id": job.id, "event": "worker_died"})
+                handed += 1
+            worker.register_death()
+    except Exception as error:  # RQ's own cleanup still catches the job once it lapses
+        log.error("job not handed back", extra={"error_type": type(error).__name__})
+    return handed
 
 
 def main(argv: list[str] | None = None) -> int:

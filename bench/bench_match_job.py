@@ -12,7 +12,12 @@ scratch database (PostgreSQL when DATABASE_URL is set, else SQLite), then measur
 - ``match job end to end``: a recorded match job run through the job runner (inline:
   mark started, load the request and pool, rank, replace 20 suggestions, commit, finish),
   with the pool current, then right after one provider's change, and the same job with
-  the old pool path, for comparison.
+  the old pool path, for comparison;
+- ``through agency-worker``: ``--worker-jobs`` match jobs for as many new requests queued in
+  Redis (``REDIS_URL``, default redis://127.0.0.1:6379/0, under a queue name of the bench's
+  own) and drained by ``agency-worker --burst --queues matching`` started as deployed (a
+  fresh interpreter, RQ forking a work horse per job): jobs per second from the first job's
+  start to the last one's end in their rows, and the median job as its row records it.
 
 Prints the median of ``--runs`` runs of each, and how many match jobs per second one
 worker clears at that figure. Usage:
@@ -166,6 +171,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--providers", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--old-runs", type=int, default=3)
+    parser.add_argument(
+        "--worker-jobs", type=int, default=300, help="jobs drained by agency-worker (0: none)"
+    )
     args = parser.parse_args(argv)
 
     import agency.introductions.match_jobs as match_jobs
@@ -255,8 +263,76 @@ def main(argv: list[str] | None = None) -> None:
         for name, value in figures.items():
             print(f"  {name:<40} {value:9.1f} ms   {1000 / value:7.1f} /s")
         print(f"  suggestions kept for the request after all runs: {kept}")
+        if args.worker_jobs:
+            through_the_worker(app, settings, agency, args.worker_jobs)
     finally:
         drop()  # type: ignore[operator]
+
+
+def through_the_worker(app, settings, agency, n: int) -> None:  # type: ignore[no-untyped-def]
+    """``n`` match jobs for ``n`` new requests drained by ``agency-worker`` as deployed."""
+    import subprocess
+
+    from redis import Redis
+    from rq import Queue
+    from sqlalchemy import select
+
+    from agency.introductions.match_jobs import enqueue_match
+    from agency.jobs.models import JobRecord
+    from agency.jobs.queue import QUEUE_KINDS
+    from tests.factories import make_care_request, make_partner, make_seeker
+
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    if not settings.database_url.startswith("postgresql"):
+        print("\nthrough agency-worker: skipped (needs DATABASE_URL on PostgreSQL)")
+        return
+    try:
+        Redis.from_url(redis_url).ping()
+    except Exception as error:  # noqa: BLE001 - say why the row is missing, then go on
+        print(f"\nthrough agency-worker: skipped (Redis at {redis_url}: {error})")
+        return
+    prefix = f"bench-{uuid.uuid4().hex[:8]}"
+    queued = create_app(replace(settings, redis_url=redis_url, queue_name=prefix))
+    make = queued.extensions["agency"].sessionmaker
+    with make() as s:
+        partner, _ = make_partner(s)
+        requests = [
+            make_care_request(s, make_seeker(s, partner.id), s.merge(agency),
+                              services=["companionship"], max_rate_pence=2000)
+            for _ in range(n)
+        ]  # fmt: skip
+    with make() as s, queued.app_context():  # queued after commit, as the API does
+        job_ids = [enqueue_match(s, s.merge(request)).id for request in requests]
+        s.commit()
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": redis_url,
+           "RQ_QUEUE": prefix, "LOG_LEVEL": "WARNING"}  # fmt: skip
+    worker = Path(sys.executable).with_name("agency-worker")
+    started = time.perf_counter()
+    try:
+        command = [str(worker), "--burst", "--queues", "matching"]
+        if os.environ.get("BENCH_WORKER_PREFIX"):  # e.g. a profiler: "py-spy record ... --"
+            command = os.environ["BENCH_WORKER_PREFIX"].split() + command
+        subprocess.run(command, env=env, check=True, timeout=600)
+        wall = time.perf_counter() - started
+        with make() as s:
+            rows = s.execute(
+                select(JobRecord.status, JobRecord.started_at, JobRecord.ended_at).where(
+                    JobRecord.id.in_(job_ids)
+                )
+            ).all()
+    finally:
+        connection = Redis.from_url(redis_url)
+        for name in (prefix, *(f"{prefix}-{kind}" for kind in QUEUE_KINDS)):
+            Queue(name, connection=connection).delete(delete_jobs=True)
+    done = [r for r in rows if r.status == "finished" and r.started_at and r.ended_at]
+    print(f"\nthrough agency-worker --burst --queues matching ({n} jobs, {wall:.1f} s with "
+          f"the worker's start): {len(done)} finished")  # fmt: skip
+    if done:
+        span = (max(r.ended_at for r in done) - min(r.started_at for r in done)).total_seconds()
+        each = statistics.median((r.ended_at - r.started_at).total_seconds() * 1000 for r in done)
+        print(f"  {len(done) / span:7.1f} jobs/s from the first job's start to the last one's "
+              f"end ({span:.2f} s)")  # fmt: skip
+        print(f"  {each:7.1f} ms median job, started to ended in its row")
 
 
 if __name__ == "__main__":

@@ -201,6 +201,18 @@ def test_the_makefile_worker_runs_a_match_job_to_finished_and_logs_json(
     assert any(json.loads(line).get("job_id") == record.id for line in lines)
 
 
+def _ping_on(split, session, kind, delay_seconds):
+    """A slow ``ping`` job on the ``kind`` queue (it is routed to matching by default)."""
+    from dataclasses import replace
+
+    jobs = split.extensions["agency"].jobs
+    routes = replace(jobs.routes, kind_of={**jobs.routes.kind_of, "ping": kind})
+    record = replace(jobs, routes=routes).enqueue(session, "ping", {"delay_seconds": delay_seconds})
+    session.commit()
+    assert routes.queue_for("ping").endswith(f"-{kind}")
+    return record
+
+
 @pytest.mark.redis
 @pytest.mark.committed  # another process reads what the test wrote
 def test_a_killed_work_horse_is_noticed_and_its_job_retried_within_a_minute(
@@ -213,12 +225,11 @@ def test_a_killed_work_horse_is_noticed_and_its_job_retried_within_a_minute(
     prefix, worker, log = makefile_worker
     split = _split_app(settings, prefix)
     session = _closing(split, request)
-    record = split.extensions["agency"].jobs.enqueue(session, "ping", {"delay_seconds": 8})
-    session.commit()
+    record = _ping_on(split, session, "payments", 8)  # the payments worker forks per job
     _wait_listening(split, log, worker)
     wait_for(lambda: _job(session, record.id).status is JobStatus.STARTED, 30, what="start")
     redis = split.extensions["agency"].container.redis()
-    [rq_worker] = Worker.all(queue=Queue(f"{prefix}-matching", connection=redis))
+    [rq_worker] = Worker.all(queue=Queue(f"{prefix}-payments", connection=redis))
     [horse] = wait_for(
         lambda: children_of(rq_worker.pid, own_group=True), 10, what="the work horse"
     )
@@ -228,6 +239,40 @@ def test_a_killed_work_horse_is_noticed_and_its_job_retried_within_a_minute(
     job = _job(session, record.id)
     assert job.status is JobStatus.FINISHED and job.attempts == 2, log.read_text()[-3000:]
     assert time.monotonic() - killed < 60
+
+
+@pytest.mark.redis
+@pytest.mark.committed  # another process reads what the test wrote
+def test_a_killed_matching_process_hands_its_job_back_and_is_replaced(
+    app, settings, makefile_worker, request
+):
+    """The matching worker runs jobs in itself (no horse): killed mid-job, the supervisor
+    hands the job back to RQ at once and starts another matching process."""
+    from rq import Queue, Worker
+
+    from tests.processes import children_of, wait_for
+
+    prefix, worker, log = makefile_worker
+    split = _split_app(settings, prefix)
+    session = _closing(split, request)
+    record = _ping_on(split, session, "matching", 8)
+    _wait_listening(split, log, worker)
+    wait_for(lambda: _job(session, record.id).status is JobStatus.STARTED, 30, what="start")
+    redis = split.extensions["agency"].container.redis()
+    matching = Queue(f"{prefix}-matching", connection=redis)
+    [rq_worker] = Worker.all(queue=matching)
+    assert not children_of(rq_worker.pid, own_group=True)  # the job runs in the process
+    os.kill(rq_worker.pid, signal.SIGKILL)
+    killed = time.monotonic()
+    _wait_finished(session, record.id, 60)
+    job = _job(session, record.id)
+    assert job.status is JobStatus.FINISHED and job.attempts == 2, log.read_text()[-3000:]
+    # Handed back at once: the rerun's 8 s and the new process's start, not RQ's lapse
+    # of the job's heartbeat (its timeout and a minute).
+    assert time.monotonic() - killed < 40
+    [replacement] = Worker.all(queue=matching)
+    assert replacement.pid != rq_worker.pid
+    assert "job handed back" in log.read_text()
 
 
 @pytest.mark.redis

@@ -11,8 +11,10 @@ a few providers' changes it reads only those providers and patches the arrays
 (``delta``, a few kilobytes) rather than rewriting megabytes; the next job applies them in
 memory. Any other job rebuilds and stores the arrays. Every store is a compare-and-set on
 the generation read *before* the data, so a stale snapshot or delta is never kept. The
-row lives in the database rather than in the worker's memory because ``rq worker`` forks
-a fresh process per job.
+row lives in the database because a forking worker starts a fresh process per job and
+several workers share it; the in-process matching worker (``agency.worker``) also keeps the
+arrays it read in memory (:func:`keep_in_memory`), and then a job whose stored arrays are
+those it holds reads only the pool's generations and delta, not the megabytes again.
 
 What depends on the work's start date (time off, CQC registration in date) is kept as
 intervals and applied per job; hours committed to arrangements change with arrangements,
@@ -408,6 +410,19 @@ def committed_hours(session: Session, agency_id: str) -> dict[str, float]:
 
 MAX_DELTA = 64  # changed providers kept as a delta; past this the arrays are stored whole
 
+# The stored arrays this process has read, per agency: (built_generation, built_on, the
+# snapshot). None (the default) keeps nothing: the web's inline jobs and forking workers
+# read the row every time. The pair (built_generation, built_on) names one stored build:
+# every store is a compare-and-set that sets built_generation to the generation it read
+# before its data, on that day, so two builds under one pair read the same inputs.
+_kept: dict[str, tuple[int, dt.date, PoolSnapshot]] | None = None
+
+
+def keep_in_memory(enabled: bool = True) -> None:
+    """Keep the stored arrays read by this process between jobs (a long-lived worker)."""
+    global _kept
+    _kept = {} if enabled else None
+
 
 def load_snapshot(session: Session, agency_id: str, today: dt.date) -> PoolSnapshot:
     """The agency's stored snapshot when current; when only some providers changed since it
@@ -415,8 +430,17 @@ def load_snapshot(session: Session, agency_id: str, today: dt.date) -> PoolSnaps
     afresh and kept as the delta); else a fresh one, stored for the next job."""
     from agency.introductions import pool_patch
 
-    state = _fetch_state(session, agency_id, today)
-    stored: PoolSnapshot | None = _unpickled(state.payload if state else None, PoolSnapshot)
+    kept = _kept.get(agency_id) if _kept is not None else None
+    held = kept[0] if kept is not None and kept[1] == today else None
+    state = _fetch_state(session, agency_id, today, held)
+    stored: PoolSnapshot | None = None
+    if state is not None and state.built_today and state.built_generation is not None:
+        if kept is not None and state.built_generation == held:
+            stored = kept[2]  # the build this process holds: its bytes were not sent
+        else:
+            stored = _unpickled(state.payload, PoolSnapshot)
+            if _kept is not None and stored is not None:
+                _kept[agency_id] = (state.built_generation, today, stored)
     if state is None or state.built_generation is None or stored is None:
         snapshot = build_snapshot(session, agency_id, today)
         _store(session, agency_id, state.generation if state else None, today, snapshot)
@@ -461,13 +485,16 @@ def _unpickled(payload: bytes | None, kind: type) -> Any:
 class _State:
     generation: int
     built_generation: int | None
-    payload: bytes | None  # the stored arrays, only when built today
+    built_today: bool
+    payload: bytes | None  # the stored arrays, when built today and not the ones held
     delta: bytes | None  # the changed providers' rows, only when built today
 
 
-def _fetch_state(session: Session, agency_id: str, today: dt.date) -> _State | None:
-    """The pool's generations and, when built today, its stored arrays and delta: one round
-    trip.
+def _fetch_state(
+    session: Session, agency_id: str, today: dt.date, held: int | None = None
+) -> _State | None:
+    """The pool's generations and, when built today, its stored arrays (unless they are the
+    build ``held`` in memory, built today) and delta: one round trip.
 
     On PostgreSQL in binary (as text, bytea travels hex: 10x slower).
     """
@@ -476,17 +503,18 @@ def _fetch_state(session: Session, agency_id: str, today: dt.date) -> _State | N
         cursor = connection.connection.driver_connection.cursor(binary=True)  # type: ignore[union-attr]
         try:
             cursor.execute(
-                "SELECT generation, built_generation,"
-                " CASE WHEN built_on = %s THEN payload END,"
+                "SELECT generation, built_generation, built_on = %s,"
+                " CASE WHEN built_on = %s AND built_generation IS DISTINCT FROM %s"
+                " THEN payload END,"
                 " CASE WHEN built_on = %s THEN delta END"
                 " FROM match_pool_cache WHERE agency_id = %s",
-                (today, today, agency_id),
+                (today, today, held, today, agency_id),
             )
             row = cursor.fetchone()
         finally:
             cursor.close()
     else:
-        row = session.execute(
+        found = session.execute(
             select(
                 MatchPoolCache.generation,
                 MatchPoolCache.built_generation,
@@ -495,13 +523,17 @@ def _fetch_state(session: Session, agency_id: str, today: dt.date) -> _State | N
                 MatchPoolCache.delta,
             ).where(MatchPoolCache.agency_id == agency_id)
         ).one_or_none()
-        if row is not None:
-            row = (row[0], row[1], *((row[3], row[4]) if row[2] == today else (None, None)))
+        row = None
+        if found is not None:
+            fresh = found[2] == today
+            wanted = fresh and (held is None or found[1] != held)
+            row = (found[0], found[1], fresh, found[3] if wanted else None,
+                   found[4] if fresh else None)  # fmt: skip
     if row is None:
         return None
-    payload = bytes(row[2]) if row[2] is not None else None
-    delta = bytes(row[3]) if row[3] is not None else None
-    return _State(int(row[0]), row[1], payload, delta)
+    payload = bytes(row[3]) if row[3] is not None else None
+    delta = bytes(row[4]) if row[4] is not None else None
+    return _State(int(row[0]), row[1], bool(row[2]), payload, delta)
 
 
 # The store's transaction on PostgreSQL, set in one round trip. Best effort: never wait

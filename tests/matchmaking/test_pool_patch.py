@@ -220,3 +220,63 @@ def test_past_max_delta_changed_providers_the_arrays_are_stored_whole(
     assert state.built_generation == state.generation and state.delta is None
     assert session.scalar(select(func.count()).select_from(MatchPoolChange)) == 0  # cleaned
     _same_pool(loaded.on(DAY, {}), pool_cache.build_snapshot(session, agency.id, today).on(DAY, {}))
+
+
+@pytest.fixture
+def kept_in_memory():
+    pool_cache.keep_in_memory()
+    yield
+    pool_cache.keep_in_memory(False)
+
+
+def test_a_long_lived_worker_reuses_the_arrays_it_holds_and_never_a_stale_build(
+    session, agency_of_five, kept_in_memory, monkeypatch
+):
+    """The in-process matching worker keeps the arrays it read: while the stored build is
+    the one it holds, their bytes are not sent again; a delta applies on top of them; a
+    new build replaces them."""
+    agency, (a, b, c, *_) = agency_of_five
+    today = london_today()
+
+    def same_as_a_build(loaded):
+        built = pool_cache.build_snapshot(session, agency.id, today)
+        for day in (DAY, dt.date(2026, 12, 25)):
+            _same_pool(loaded.on(day, {}), built.on(day, {}))
+
+    pool_cache.load_snapshot(session, agency.id, today)  # built and stored, not read
+    session.commit()
+    read = pool_cache.load_snapshot(session, agency.id, today)  # read: now held
+    session.commit()
+    generation = _state(session, agency).built_generation
+    held = pool_cache._fetch_state(session, agency.id, today, held=generation)
+    session.commit()
+    assert held.payload is None and held.built_today  # not sent again
+    assert pool_cache._fetch_state(session, agency.id, today).payload is not None
+    session.commit()
+    again = pool_cache.load_snapshot(session, agency.id, today)
+    session.commit()
+    assert again is read
+    same_as_a_build(again)
+
+    a.capacity_hours_per_week = 2.5  # a delta on top of the held arrays
+    session.commit()
+    patched = pool_cache.load_snapshot(session, agency.id, today)
+    session.commit()
+    assert patched is not read and patched.base.capacity_hours[patched.base.row_of[a.id]] == 2.5
+    assert read.base.capacity_hours[read.base.row_of[a.id]] != 2.5  # the held ones untouched
+    same_as_a_build(pool_cache.load_snapshot(session, agency.id, today))
+    session.commit()
+
+    monkeypatch.setattr(pool_cache, "MAX_DELTA", 1)  # two more: the arrays stored whole
+    b.capacity_hours_per_week, c.capacity_hours_per_week = 4.0, 5.0
+    session.commit()
+    pool_cache.load_snapshot(session, agency.id, today)
+    session.commit()
+    assert _state(session, agency).built_generation > generation
+    newer = pool_cache.load_snapshot(session, agency.id, today)  # the new build, read
+    session.commit()
+    assert newer is not read
+    assert newer.base.capacity_hours[newer.base.row_of[c.id]] == 5.0
+    same_as_a_build(newer)
+    assert pool_cache.load_snapshot(session, agency.id, today) is newer
+    session.commit()
