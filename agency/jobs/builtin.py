@@ -25,7 +25,7 @@ def ping(
     """Proves a job travels from the API through the queue to a worker and back.
 
     ``delay_seconds`` keeps the worker busy that long (checks of a worker from outside:
-    what happens to a job whose work horse is killed).
+    what happens to a job whose work horse, or in-process worker, is killed).
     """
     report_progress(session, record, 50)
     time.sleep(max(0.0, min(float(delay_seconds), MAX_DELAY_SECONDS)))

@@ -223,7 +223,7 @@ def mark_failed(sessions: sessionmaker[Session], job_id: str, code: str) -> None
 def execute(
     job_id: str, sessions: sessionmaker[Session], settings: Settings, routes: Routes
 ) -> dict[str, Any] | None:
-    """Execute a recorded job (inline, or inside an RQ work horse)."""
+    """Execute a recorded job (inline, in an RQ work horse, or in the matching worker itself)."""
     with sessions() as session:
         record = session.get(JobRecord, job_id)
         if record is None:
