@@ -410,12 +410,26 @@ def committed_hours(session: Session, agency_id: str) -> dict[str, float]:
 
 MAX_DELTA = 64  # changed providers kept as a delta; past this the arrays are stored whole
 
-# The stored arrays this process has read, per agency: (built_generation, built_on, the
-# snapshot). None (the default) keeps nothing: the web's inline jobs and forking workers
-# read the row every time. The pair (built_generation, built_on) names one stored build:
-# every store is a compare-and-set that sets built_generation to the generation it read
-# before its data, on that day, so two builds under one pair read the same inputs.
-_kept: dict[str, tuple[int, dt.date, PoolSnapshot]] | None = None
+
+@dataclass
+class _Held:
+    """Stored arrays this process has read: the build of ``built`` on ``day``, and the
+    last current delta applied to them (``patched``, as of generation ``patched_to``)."""
+
+    built: int
+    day: dt.date
+    snapshot: PoolSnapshot
+    patched_to: int | None = None
+    patched: PoolSnapshot | None = None
+
+
+# What this process holds, per agency. None (the default) keeps nothing: the web's inline
+# jobs and forking workers read the row every time. The pair (built_generation, built_on)
+# names one stored build: every store is a compare-and-set that sets built_generation to the
+# generation it read before its data, on that day, so two builds under one pair read the
+# same inputs; likewise a delta is stored only under the generations it was made for, and
+# is current only while no later change exists.
+_kept: dict[str, _Held] | None = None
 
 
 def keep_in_memory(enabled: bool = True) -> None:
@@ -431,16 +445,18 @@ def load_snapshot(session: Session, agency_id: str, today: dt.date) -> PoolSnaps
     from agency.introductions import pool_patch
 
     kept = _kept.get(agency_id) if _kept is not None else None
-    held = kept[0] if kept is not None and kept[1] == today else None
-    state = _fetch_state(session, agency_id, today, held)
+    if kept is not None and kept.day != today:
+        kept = None
+    state = _fetch_state(session, agency_id, today, kept.built if kept else None)
     stored: PoolSnapshot | None = None
     if state is not None and state.built_today and state.built_generation is not None:
-        if kept is not None and state.built_generation == held:
-            stored = kept[2]  # the build this process holds: its bytes were not sent
+        if kept is not None and state.built_generation == kept.built:
+            stored = kept.snapshot  # the build this process holds: its bytes were not sent
         else:
+            kept = None
             stored = _unpickled(state.payload, PoolSnapshot)
             if _kept is not None and stored is not None:
-                _kept[agency_id] = (state.built_generation, today, stored)
+                kept = _kept[agency_id] = _Held(state.built_generation, today, stored)
     if state is None or state.built_generation is None or stored is None:
         snapshot = build_snapshot(session, agency_id, today)
         _store(session, agency_id, state.generation if state else None, today, snapshot)
@@ -452,8 +468,12 @@ def load_snapshot(session: Session, agency_id: str, today: dt.date) -> PoolSnaps
         state.built_generation,
         state.generation,
     ):
+        if kept is not None and kept.patched is not None and kept.patched_to == state.generation:
+            return kept.patched  # this very delta, already applied to the held arrays
         applied = pool_patch.apply(stored, delta)
         if applied is not None:
+            if kept is not None:
+                kept.patched_to, kept.patched = state.generation, applied
             return applied
     # The generation was read before the data: data at least as new as it, so storing
     # under it can only be conservative (a later bump forces a rebuild or another patch).
@@ -466,6 +486,8 @@ def load_snapshot(session: Session, agency_id: str, today: dt.date) -> PoolSnaps
         snapshot, delta = found
         if len(delta.changed) <= MAX_DELTA:
             _store_delta(session, agency_id, today, delta)
+            if kept is not None:  # used only while the delta stored for it is current
+                kept.patched_to, kept.patched = state.generation, snapshot
             return snapshot
     _store(session, agency_id, state.generation, today, snapshot)
     return snapshot

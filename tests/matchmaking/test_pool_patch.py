@@ -264,8 +264,11 @@ def test_a_long_lived_worker_reuses_the_arrays_it_holds_and_never_a_stale_build(
     session.commit()
     assert patched is not read and patched.base.capacity_hours[patched.base.row_of[a.id]] == 2.5
     assert read.base.capacity_hours[read.base.row_of[a.id]] != 2.5  # the held ones untouched
-    same_as_a_build(pool_cache.load_snapshot(session, agency.id, today))
+    with monkeypatch.context() as m:  # the same delta again: applied once, then held
+        m.setattr(pool_patch, "apply", lambda *args: pytest.fail("applied again"))
+        assert pool_cache.load_snapshot(session, agency.id, today) is patched
     session.commit()
+    same_as_a_build(patched)
 
     monkeypatch.setattr(pool_cache, "MAX_DELTA", 1)  # two more: the arrays stored whole
     b.capacity_hours_per_week, c.capacity_hours_per_week = 4.0, 5.0
