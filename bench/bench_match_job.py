@@ -16,8 +16,14 @@ scratch database (PostgreSQL when DATABASE_URL is set, else SQLite), then measur
 - ``through agency-worker``: ``--worker-jobs`` match jobs for as many new requests queued in
   Redis (``REDIS_URL``, default redis://127.0.0.1:6379/0, under a queue name of the bench's
   own) and drained by ``agency-worker --burst --queues matching`` started as deployed (a
-  fresh interpreter, RQ forking a work horse per job): jobs per second from the first job's
-  start to the last one's end in their rows, and the median job as its row records it.
+  fresh interpreter): jobs per second from the first job's start to the last one's end in
+  their rows, and the median job as its row records it;
+- ``at a rate``: ``--rate`` (30) new requests per second for ``--rate-seconds`` (20), each
+  inserted with its job and queued after its commit as the API does (with
+  ``--change-every N``, a provider's change before every Nth, which queues a re-match of
+  the agency's open requests), against ``agency-worker --queues matching`` already
+  running: the lag from each request's commit to its job's end (the issue's "one worker
+  keeps up with 30 new requests/s").
 
 Prints the median of ``--runs`` runs of each, and how many match jobs per second one
 worker clears at that figure. Usage:
@@ -174,6 +180,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--worker-jobs", type=int, default=300, help="jobs drained by agency-worker (0: none)"
     )
+    parser.add_argument(
+        "--rate", type=float, default=30.0, help="new requests/s against a running worker (0: none)"
+    )
+    parser.add_argument("--rate-seconds", type=float, default=20.0)
+    parser.add_argument(
+        "--change-every",
+        type=int,
+        default=0,
+        help="a provider's change before every Nth request (0: none); each queues a re-match "
+        "of the agency's open requests",
+    )
     args = parser.parse_args(argv)
 
     import agency.introductions.match_jobs as match_jobs
@@ -265,65 +282,97 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  suggestions kept for the request after all runs: {kept}")
         if args.worker_jobs:
             through_the_worker(app, settings, agency, args.worker_jobs)
+        if args.rate:
+            at_a_rate(settings, agency, args.providers, args.rate, args.rate_seconds,
+                      args.change_every)  # fmt: skip
     finally:
         drop()  # type: ignore[operator]
+
+
+def _worker_queue(settings):  # type: ignore[no-untyped-def]
+    """(redis_url, queue prefix, an app whose jobs go there, its sessionmaker), or None."""
+    from redis import Redis
+
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    if not settings.database_url.startswith("postgresql"):
+        print("\nthrough agency-worker: skipped (needs DATABASE_URL on PostgreSQL)")
+        return None
+    try:
+        Redis.from_url(redis_url).ping()
+    except Exception as error:  # noqa: BLE001 - say why the rows are missing, then go on
+        print(f"\nthrough agency-worker: skipped (Redis at {redis_url}: {error})")
+        return None
+    prefix = f"bench-{uuid.uuid4().hex[:8]}"
+    queued = create_app(replace(settings, redis_url=redis_url, queue_name=prefix))
+    return redis_url, prefix, queued, queued.extensions["agency"].sessionmaker
+
+
+def _new_requests(make, agency, n: int) -> list:  # type: ignore[no-untyped-def]
+    from tests.factories import make_care_request, make_partner, make_seeker
+
+    with make() as s:
+        partner, _ = make_partner(s)
+        return [
+            make_care_request(s, make_seeker(s, partner.id), s.merge(agency),
+                              services=["companionship"], max_rate_pence=2000)
+            for _ in range(n)
+        ]  # fmt: skip
+
+
+def _worker_command(redis_url: str, prefix: str, settings, *args: str):  # type: ignore[no-untyped-def]
+    env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": redis_url,
+           "RQ_QUEUE": prefix, "LOG_LEVEL": "WARNING"}  # fmt: skip
+    command = [str(Path(sys.executable).with_name("agency-worker")), *args]
+    if os.environ.get("BENCH_WORKER_PREFIX"):  # e.g. a profiler: "py-spy record ... --"
+        command = os.environ["BENCH_WORKER_PREFIX"].split() + command
+    return command, env
+
+
+def _rows(make, job_ids):  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from agency.jobs.models import JobRecord
+
+    with make() as s:
+        return s.execute(
+            select(JobRecord.status, JobRecord.created_at, JobRecord.started_at,
+                   JobRecord.ended_at).where(JobRecord.id.in_(job_ids))
+        ).all()  # fmt: skip
+
+
+def _empty(redis_url: str, prefix: str) -> None:
+    from redis import Redis
+    from rq import Queue
+
+    from agency.jobs.queue import QUEUE_KINDS
+
+    connection = Redis.from_url(redis_url)
+    for name in (prefix, *(f"{prefix}-{kind}" for kind in QUEUE_KINDS)):
+        Queue(name, connection=connection).delete(delete_jobs=True)
 
 
 def through_the_worker(app, settings, agency, n: int) -> None:  # type: ignore[no-untyped-def]
     """``n`` match jobs for ``n`` new requests drained by ``agency-worker`` as deployed."""
     import subprocess
 
-    from redis import Redis
-    from rq import Queue
-    from sqlalchemy import select
-
     from agency.introductions.match_jobs import enqueue_match
-    from agency.jobs.models import JobRecord
-    from agency.jobs.queue import QUEUE_KINDS
-    from tests.factories import make_care_request, make_partner, make_seeker
 
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    if not settings.database_url.startswith("postgresql"):
-        print("\nthrough agency-worker: skipped (needs DATABASE_URL on PostgreSQL)")
+    found = _worker_queue(settings)
+    if found is None:
         return
-    try:
-        Redis.from_url(redis_url).ping()
-    except Exception as error:  # noqa: BLE001 - say why the row is missing, then go on
-        print(f"\nthrough agency-worker: skipped (Redis at {redis_url}: {error})")
-        return
-    prefix = f"bench-{uuid.uuid4().hex[:8]}"
-    queued = create_app(replace(settings, redis_url=redis_url, queue_name=prefix))
-    make = queued.extensions["agency"].sessionmaker
-    with make() as s:
-        partner, _ = make_partner(s)
-        requests = [
-            make_care_request(s, make_seeker(s, partner.id), s.merge(agency),
-                              services=["companionship"], max_rate_pence=2000)
-            for _ in range(n)
-        ]  # fmt: skip
+    redis_url, prefix, queued, make = found
+    requests = _new_requests(make, agency, n)
     with make() as s, queued.app_context():  # queued after commit, as the API does
         job_ids = [enqueue_match(s, s.merge(request)).id for request in requests]
         s.commit()
-    env = {**os.environ, "DATABASE_URL": settings.database_url, "REDIS_URL": redis_url,
-           "RQ_QUEUE": prefix, "LOG_LEVEL": "WARNING"}  # fmt: skip
-    worker = Path(sys.executable).with_name("agency-worker")
+    command, env = _worker_command(redis_url, prefix, settings, "--burst", "--queues", "matching")
     started = time.perf_counter()
     try:
-        command = [str(worker), "--burst", "--queues", "matching"]
-        if os.environ.get("BENCH_WORKER_PREFIX"):  # e.g. a profiler: "py-spy record ... --"
-            command = os.environ["BENCH_WORKER_PREFIX"].split() + command
         subprocess.run(command, env=env, check=True, timeout=600)
         wall = time.perf_counter() - started
-        with make() as s:
-            rows = s.execute(
-                select(JobRecord.status, JobRecord.started_at, JobRecord.ended_at).where(
-                    JobRecord.id.in_(job_ids)
-                )
-            ).all()
+        rows = _rows(make, job_ids)
     finally:
-        connection = Redis.from_url(redis_url)
-        for name in (prefix, *(f"{prefix}-{kind}" for kind in QUEUE_KINDS)):
-            Queue(name, connection=connection).delete(delete_jobs=True)
+        _empty(redis_url, prefix)
     done = [r for r in rows if r.status == "finished" and r.started_at and r.ended_at]
     print(f"\nthrough agency-worker --burst --queues matching ({n} jobs, {wall:.1f} s with "
           f"the worker's start): {len(done)} finished")  # fmt: skip
@@ -333,6 +382,106 @@ def through_the_worker(app, settings, agency, n: int) -> None:  # type: ignore[n
         print(f"  {len(done) / span:7.1f} jobs/s from the first job's start to the last one's "
               f"end ({span:.2f} s)")  # fmt: skip
         print(f"  {each:7.1f} ms median job, started to ended in its row")
+
+
+def at_a_rate(settings, agency, providers: int, rate: float, seconds: float,
+              change_every: int) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
+    """New requests at ``rate`` per second for ``seconds`` (and a provider's change before
+    every ``change_every``-th), each queued after its commit as the API does, against
+    ``agency-worker --queues matching`` already running: does the worker keep up? Prints
+    each job's lag from its row's creation to its end."""
+    import signal
+    import subprocess
+
+    from rq import Queue, Worker
+    from sqlalchemy import func, select
+
+    from agency.introductions.match_jobs import enqueue_match
+    from agency.jobs.models import JobRecord
+    from agency.providers.models import Provider
+
+    found = _worker_queue(settings)
+    if found is None:
+        return
+    redis_url, prefix, queued, make = found
+    from tests.factories import make_care_request, make_partner, make_seeker
+
+    n = int(rate * seconds)
+    with make() as s:
+        partner, _ = make_partner(s)
+        seekers = [make_seeker(s, partner.id) for _ in range(n)]
+    command, env = _worker_command(redis_url, prefix, settings, "--queues", "matching")
+    worker = subprocess.Popen(command, env=env, start_new_session=True)
+    rng, job_ids = random.Random(11), []
+    try:
+        matching = Queue(
+            f"{prefix}-matching", connection=queued.extensions["agency"].container.redis()
+        )
+        deadline = time.monotonic() + 60
+        while not Worker.count(queue=matching):
+            if time.monotonic() > deadline or worker.poll() is not None:
+                raise SystemExit("agency-worker did not start listening")
+            time.sleep(0.1)
+        time.sleep(1.0)  # its first job of the day is not the one measured
+        since = dt.datetime.now(dt.UTC)
+        started = time.perf_counter()
+        with make() as s, queued.app_context():
+            for i, seeker in enumerate(seekers):
+                delay = started + i / rate - time.perf_counter()
+                if delay > 0:
+                    time.sleep(delay)
+                if change_every and i % change_every == 0:
+                    provider = s.get(Provider, f"prv_bench{rng.randrange(providers):019d}")
+                    provider.capacity_hours_per_week = provider.capacity_hours_per_week % 30 + 1
+                    s.commit()  # the flush hook logs this provider with the new generation
+                request = make_care_request(
+                    s,
+                    s.merge(seeker),
+                    s.merge(agency),
+                    add=False,
+                    services=["companionship"],
+                    max_rate_pence=2000,
+                )
+                job_ids.append(enqueue_match(s, request, new_request=True).id)  # as the API
+                s.commit()  # fmt: skip
+        offered = n / (time.perf_counter() - started)
+        deadline = time.monotonic() + 120
+        while True:
+            rows = _rows(make, job_ids)
+            if all(r.status in ("finished", "failed") for r in rows) or time.monotonic() > deadline:
+                break
+            time.sleep(0.25)
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.wait(timeout=60)
+        _empty(redis_url, prefix)
+    with make() as s:
+        rematches = dict(
+            s.execute(
+                select(JobRecord.status, func.count())
+                .where(JobRecord.name == "rematch_agency", JobRecord.created_at >= since)
+                .group_by(JobRecord.status)
+            ).all()
+        )
+    done = sorted((r for r in rows if r.status == "finished"), key=lambda r: r.created_at)
+    lags = [(r.ended_at - r.created_at).total_seconds() * 1000 for r in done]
+    changes = (
+        f"a provider's change before every {change_every}th" if change_every
+        else "no provider changes"
+    )  # fmt: skip
+    print(
+        f"\nagency-worker --queues matching at {offered:.1f} new requests/s for {seconds:g} s"
+        f" ({changes}): {len(done)} of {n} finished"
+    )
+    if lags:
+        q = statistics.quantiles(lags, n=100)
+        tenth = max(1, len(lags) // 10)
+        print(f"  lag from the request's commit to its job's end: p50 {q[49]:.0f} ms, "
+              f"p95 {q[94]:.0f} ms, max {max(lags):.0f} ms; first tenth's median "
+              f"{statistics.median(lags[:tenth]):.0f} ms, last tenth's "
+              f"{statistics.median(lags[-tenth:]):.0f} ms (a queue that grows shows)")  # fmt: skip
+    if change_every:
+        print(f"  re-matches of the agency queued by the changes, by status: {rematches}")
 
 
 if __name__ == "__main__":

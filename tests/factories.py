@@ -235,8 +235,15 @@ def make_seeker(session: Session, partner_client_id: str, **overrides: Any) -> C
 
 
 def make_care_request(
-    session: Session, seeker: CareSeeker, agency: Agency | None, **overrides: Any
+    session: Session,
+    seeker: CareSeeker,
+    agency: Agency | None,
+    *,
+    add: bool = True,
+    **overrides: Any,
 ) -> CareRequest:
+    """A care request of ``seeker``, added and committed (``add=False``: only built, for a
+    caller that inserts it with its match job, as the API does)."""
     windows = overrides.pop("windows", [{"weekday": 1, "start": "10:00", "end": "12:00"}])
     request = CareRequest(
         id=new_id("req"),
@@ -258,8 +265,9 @@ def make_care_request(
     )
     for key, value in overrides.items():
         setattr(request, key, value)
-    session.add(request)
-    session.commit()
+    if add:
+        session.add(request)
+        session.commit()
     return request
 
 
