@@ -52,6 +52,7 @@ from sqlalchemy import create_engine, insert, text  # noqa: E402
 from agency import create_app  # noqa: E402
 from agency.config import Settings  # noqa: E402
 from agency.migrate import upgrade  # noqa: E402
+from bench.api_reads import empty_queues  # noqa: E402  (the queues' cleanup, shared)
 
 OUTCODES = ["BS1", "BS2", "BS3", "BS4", "BS5", "BS6", "BS7", "BS8", "BS9", "BS10", "BS13"]
 SERVICES = ["companionship", "shopping_errands", "meal_preparation", "domestic_help"]
@@ -340,17 +341,6 @@ def _rows(make, job_ids):  # type: ignore[no-untyped-def]
         ).all()  # fmt: skip
 
 
-def _empty(redis_url: str, prefix: str) -> None:
-    from redis import Redis
-    from rq import Queue
-
-    from agency.jobs.queue import QUEUE_KINDS
-
-    connection = Redis.from_url(redis_url)
-    for name in (prefix, *(f"{prefix}-{kind}" for kind in QUEUE_KINDS)):
-        Queue(name, connection=connection).delete(delete_jobs=True)
-
-
 def through_the_worker(app, settings, agency, n: int) -> None:  # type: ignore[no-untyped-def]
     """``n`` match jobs for ``n`` new requests drained by ``agency-worker`` as deployed."""
     import subprocess
@@ -372,7 +362,7 @@ def through_the_worker(app, settings, agency, n: int) -> None:  # type: ignore[n
         wall = time.perf_counter() - started
         rows = _rows(make, job_ids)
     finally:
-        _empty(redis_url, prefix)
+        empty_queues(redis_url, prefix)
     done = [r for r in rows if r.status == "finished" and r.started_at and r.ended_at]
     print(f"\nthrough agency-worker --burst --queues matching ({n} jobs, {wall:.1f} s with "
           f"the worker's start): {len(done)} finished")  # fmt: skip
@@ -454,7 +444,7 @@ def at_a_rate(settings, agency, providers: int, rate: float, seconds: float,
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=60)
-        _empty(redis_url, prefix)
+        empty_queues(redis_url, prefix)
     with make() as s:
         rematches = dict(
             s.execute(
