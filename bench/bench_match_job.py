@@ -308,16 +308,20 @@ def _worker_queue(settings):  # type: ignore[no-untyped-def]
     return redis_url, prefix, queued, queued.extensions["agency"].sessionmaker
 
 
-def _new_requests(make, agency, n: int) -> list:  # type: ignore[no-untyped-def]
-    from tests.factories import make_care_request, make_partner, make_seeker
+def _seekers(make, n: int) -> list:  # type: ignore[no-untyped-def]
+    from tests.factories import make_partner, make_seeker
 
     with make() as s:
         partner, _ = make_partner(s)
-        return [
-            make_care_request(s, make_seeker(s, partner.id), s.merge(agency),
-                              services=["companionship"], max_rate_pence=2000)
-            for _ in range(n)
-        ]  # fmt: skip
+        return [make_seeker(s, partner.id) for _ in range(n)]
+
+
+def _new_request(s, seeker, agency):  # type: ignore[no-untyped-def]
+    """A care request built to be inserted with its match job, as the API does."""
+    from tests.factories import make_care_request
+
+    return make_care_request(s, s.merge(seeker), s.merge(agency), add=False,
+                             services=["companionship"], max_rate_pence=2000)  # fmt: skip
 
 
 def _worker_command(redis_url: str, prefix: str, settings, *args: str):  # type: ignore[no-untyped-def]
@@ -351,9 +355,12 @@ def through_the_worker(app, settings, agency, n: int) -> None:  # type: ignore[n
     if found is None:
         return
     redis_url, prefix, queued, make = found
-    requests = _new_requests(make, agency, n)
+    seekers = _seekers(make, n)
     with make() as s, queued.app_context():  # queued after commit, as the API does
-        job_ids = [enqueue_match(s, s.merge(request)).id for request in requests]
+        job_ids = [
+            enqueue_match(s, _new_request(s, seeker, agency), new_request=True).id
+            for seeker in seekers
+        ]
         s.commit()
     command, env = _worker_command(redis_url, prefix, settings, "--burst", "--queues", "matching")
     started = time.perf_counter()
@@ -394,12 +401,8 @@ def at_a_rate(settings, agency, providers: int, rate: float, seconds: float,
     if found is None:
         return
     redis_url, prefix, queued, make = found
-    from tests.factories import make_care_request, make_partner, make_seeker
-
     n = int(rate * seconds)
-    with make() as s:
-        partner, _ = make_partner(s)
-        seekers = [make_seeker(s, partner.id) for _ in range(n)]
+    seekers = _seekers(make, n)
     command, env = _worker_command(redis_url, prefix, settings, "--queues", "matching")
     worker = subprocess.Popen(command, env=env, start_new_session=True)
     rng, job_ids = random.Random(11), []
@@ -424,16 +427,9 @@ def at_a_rate(settings, agency, providers: int, rate: float, seconds: float,
                     provider = s.get(Provider, f"prv_bench{rng.randrange(providers):019d}")
                     provider.capacity_hours_per_week = provider.capacity_hours_per_week % 30 + 1
                     s.commit()  # the flush hook logs this provider with the new generation
-                request = make_care_request(
-                    s,
-                    s.merge(seeker),
-                    s.merge(agency),
-                    add=False,
-                    services=["companionship"],
-                    max_rate_pence=2000,
-                )
+                request = _new_request(s, seeker, agency)
                 job_ids.append(enqueue_match(s, request, new_request=True).id)  # as the API
-                s.commit()  # fmt: skip
+                s.commit()
         offered = n / (time.perf_counter() - started)
         deadline = time.monotonic() + 120
         while True:
