@@ -45,6 +45,9 @@ QUEUE_KIND_OF = {
     "deliver_webhook_event": "webhooks",
     "deliver_due_webhooks": "webhooks",
 }
+# Background work, served by its kind's worker when nothing else of the kind waits: a
+# provider's change re-ranking the agency's open requests never holds up a new request.
+LATER_JOBS = frozenset({"rematch_agency"})
 # The stable code a failed job shows its reader (anything not named here: job_failed).
 FAILURE_CODE_OF = {
     "match_care_request": "matching_failed",
@@ -72,6 +75,7 @@ def routes_for(settings: Settings) -> Routes:
         single_queue=settings.single_queue,
         kind_of=QUEUE_KIND_OF,
         failure_code_of=FAILURE_CODE_OF,
+        later=LATER_JOBS,
     )
 
 

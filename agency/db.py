@@ -247,15 +247,23 @@ def insert_now(session: Session, *objects: Any) -> None:
     persistent in ``session`` as if it had been flushed: its columns' Python defaults are
     applied to it first (every column is then loaded; nothing is read back), later
     changes to it flush as UPDATEs, and a rollback of the transaction removes the rows.
-    Several objects go in one round trip on PostgreSQL (the first ones' INSERTs as
-    data-modifying CTEs of the last's), in order; elsewhere one statement each. No flush
-    hook sees them (no ``before_flush``/``after_flush`` listener watches the models
-    written this way: care requests and job rows). Columns with server defaults are
+    Several objects of one table go in one multi-row INSERT; of several tables, in one
+    round trip on PostgreSQL (the first ones' INSERTs as data-modifying CTEs of the
+    last's), in order, elsewhere one statement each. No flush hook sees them (no
+    ``before_flush``/``after_flush`` listener watches the models written this way: care
+    requests, job rows and suggestions). Columns with server defaults are
     refused: their value would have to be read back.
     """
     rows = [_new_row(obj) for obj in objects]
     connection = session.connection()
-    if len(rows) > 1 and connection.dialect.name == "postgresql":
+    if len(rows) > 1 and len({table for table, _ in rows}) == 1:
+        # Rows of one table: one executemany, which SQLAlchemy sends as one multi-row INSERT.
+        table = rows[0][0]
+        statement = _INSERTS.get(table)
+        if statement is None:
+            statement = _INSERTS[table] = insert(table)
+        connection.execute(statement, [values for _, values in rows])
+    elif len(rows) > 1 and connection.dialect.name == "postgresql":
         tables = tuple(table for table, _ in rows)
         statement = _INSERTS.get(tables)
         if statement is None:

@@ -260,6 +260,7 @@ def add_seekers(
             urgency=rng.choices(list(Urgency), [0.7, 0.2, 0.1])[0],
             funding=rng.choices(list(Funding), [0.3, 0.3, 0.4])[0],
             max_rate_pence=rng.choice([None, 2400, 2600, 2800]),
+            ranked_generation=0,  # no match job of its own: the re-match the demo queues ranks it
             preferences={
                 "languages": [],
                 "language_required": False,

@@ -360,10 +360,10 @@ def empty_queues(redis_url: str, prefix: str) -> None:
     from redis import Redis
     from rq import Queue
 
-    from agency.jobs.queue import QUEUE_KINDS
+    from agency.jobs.queue import Routes
 
     connection = Redis.from_url(redis_url)
-    for name in (prefix, *(f"{prefix}-{kind}" for kind in QUEUE_KINDS)):
+    for name in (prefix, *Routes(prefix=prefix).queue_names()):
         Queue(name, connection=connection).delete(delete_jobs=True)
 
 

@@ -417,7 +417,7 @@ def at_a_rate(settings, agency, providers: int, rate: float, seconds: float,
             time.sleep(0.1)
         time.sleep(1.0)  # its first job of the day is not the one measured
         since = dt.datetime.now(dt.UTC)
-        started = time.perf_counter()
+        started = last_change = time.perf_counter()
         with make() as s, queued.app_context():
             for i, seeker in enumerate(seekers):
                 delay = started + i / rate - time.perf_counter()
@@ -427,6 +427,7 @@ def at_a_rate(settings, agency, providers: int, rate: float, seconds: float,
                     provider = s.get(Provider, f"prv_bench{rng.randrange(providers):019d}")
                     provider.capacity_hours_per_week = provider.capacity_hours_per_week % 30 + 1
                     s.commit()  # the flush hook logs this provider with the new generation
+                    last_change = time.perf_counter()
                 request = _new_request(s, seeker, agency)
                 job_ids.append(enqueue_match(s, request, new_request=True).id)  # as the API
                 s.commit()
@@ -437,6 +438,20 @@ def at_a_rate(settings, agency, providers: int, rate: float, seconds: float,
             if all(r.status in ("finished", "failed") for r in rows) or time.monotonic() > deadline:
                 break
             time.sleep(0.25)
+        caught_up = None  # seconds from the last change until no re-match is left to run
+        while change_every and time.monotonic() < deadline:
+            with make() as s:
+                pending = s.scalar(
+                    select(func.count()).where(
+                        JobRecord.name == "rematch_agency",
+                        JobRecord.created_at >= since,
+                        JobRecord.status.in_(("queued", "started")),
+                    )
+                )
+            if not pending:
+                caught_up = time.perf_counter() - last_change
+                break
+            time.sleep(0.1)
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(timeout=60)
@@ -449,6 +464,15 @@ def at_a_rate(settings, agency, providers: int, rate: float, seconds: float,
                 .group_by(JobRecord.status)
             ).all()
         )
+        finished = s.execute(
+            select(JobRecord.result, JobRecord.started_at, JobRecord.ended_at).where(
+                JobRecord.name == "rematch_agency",
+                JobRecord.created_at >= since,
+                JobRecord.status == "finished",
+            )
+        ).all()
+        results = [row.result for row in finished]
+        chunk_ms = sorted((r.ended_at - r.started_at).total_seconds() * 1000 for r in finished)
     done = sorted((r for r in rows if r.status == "finished"), key=lambda r: r.created_at)
     lags = [(r.ended_at - r.created_at).total_seconds() * 1000 for r in done]
     changes = (
@@ -466,8 +490,22 @@ def at_a_rate(settings, agency, providers: int, rate: float, seconds: float,
               f"p95 {q[94]:.0f} ms, max {max(lags):.0f} ms; first tenth's median "
               f"{statistics.median(lags[:tenth]):.0f} ms, last tenth's "
               f"{statistics.median(lags[-tenth:]):.0f} ms (a queue that grows shows)")  # fmt: skip
+        runs = [(r.ended_at - r.started_at).total_seconds() * 1000 for r in done]
+        print(f"  each job started to ended in its row: median {statistics.median(runs):.1f} ms, "
+              f"first tenth's {statistics.median(runs[:tenth]):.1f} ms, last tenth's "
+              f"{statistics.median(runs[-tenth:]):.1f} ms")  # fmt: skip
     if change_every:
-        print(f"  re-matches of the agency queued by the changes, by status: {rematches}")
+        print(f"  re-match jobs (chunks) queued by the changes, by status: {rematches}; "
+              f"rankings checked {sum(r.get('requests', 0) for r in results)}, rewritten "
+              f"{sum(r.get('rewritten', 0) for r in results)}")  # fmt: skip
+        if chunk_ms:
+            print(f"  each re-match chunk started to ended: median "
+                  f"{statistics.median(chunk_ms):.0f} ms, max {chunk_ms[-1]:.0f} ms")  # fmt: skip
+        if caught_up is not None:
+            print(f"  every open request ranked against the last change {caught_up:.1f} s "
+                  "after it")  # fmt: skip
+        else:
+            print("  re-matches still pending 120 s after the last request")
 
 
 if __name__ == "__main__":

@@ -277,6 +277,36 @@ def test_a_killed_matching_process_hands_its_job_back_and_is_replaced(
 
 @pytest.mark.redis
 @pytest.mark.committed  # another process reads what the test wrote
+def test_a_new_requests_match_job_goes_before_a_rematch_queued_earlier(
+    app, settings, makefile_worker, request
+):
+    """A provider's change re-ranks the agency on the matching kind's later queue, which the
+    matching worker takes from only when no new request's match job waits."""
+    from agency.introductions.match_jobs import enqueue_match, enqueue_rematch_for_agencies
+    from tests.processes import wait_for
+
+    prefix, worker, log = makefile_worker
+    split = _split_app(settings, prefix)
+    session = _closing(split, request)
+    agency, _, care_request = _match_world(session)
+    _wait_listening(split, log, worker)
+    busy = _ping_on(split, session, "matching", 3)  # holds the matching worker meanwhile
+    wait_for(lambda: _job(session, busy.id).status is JobStatus.STARTED, 30, what="start")
+    [rematch] = enqueue_rematch_for_agencies(session, [agency.id])
+    session.commit()
+    match = enqueue_match(session, care_request)
+    session.commit()
+    routes = split.extensions["agency"].jobs.routes
+    assert routes.queue_for(rematch.name) == f"{prefix}-matching-later"
+    for record in (busy, rematch, match):
+        _wait_finished(session, record.id, 60)
+    rematch_row, match_row = _job(session, rematch.id), _job(session, match.id)
+    assert rematch_row.status is match_row.status is JobStatus.FINISHED, log.read_text()[-3000:]
+    assert match_row.started_at < rematch_row.started_at
+
+
+@pytest.mark.redis
+@pytest.mark.committed  # another process reads what the test wrote
 def test_a_slow_partner_receiver_does_not_delay_a_match_job(
     app, settings, makefile_worker, request
 ):

@@ -7,15 +7,18 @@ one, and running the same job twice gives the same result (idempotent).
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from dataclasses import asdict
+import time
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from sqlalchemy import delete, select, union, update
+from sqlalchemy import Select, Table, delete, or_, select, union, update
 from sqlalchemy.orm import Session
 
 import matching
 from agency.access import Scope
+from agency.db import insert_now, utcnow
 from agency.directory.models import Agency
 from agency.ids import new_id
 from agency.introductions.models import (
@@ -29,7 +32,7 @@ from agency.introductions.pool_cache import AgencyPools
 from agency.introductions.pools import agency_weights, london_today, request_spec
 from agency.introductions.replan import plan_agency
 from agency.jobs.models import JobRecord, JobStatus
-from agency.jobs.queue import job, jobs_for, report_progress
+from agency.jobs.queue import job, jobs_for, on_a_worker, others_waiting, report_progress
 from agency.seekers.match_queue import MATCH_JOB
 from agency.seekers.match_queue import enqueue_match as enqueue_match
 from agency.seekers.models import CareRequest, RequestStatus
@@ -95,52 +98,113 @@ def match_request(
     session: Session, care_request: CareRequest, pool: matching.ProviderPool, job_id: str | None
 ) -> list[Suggestion]:
     """Rank providers for one request and replace its active suggestions (no commit)."""
-    agency = session.get(Agency, care_request.agency_id) if care_request.agency_id else None
-    # Providers a manager set aside, and those already introduced: one round trip.
-    excluded = set(
-        session.scalars(
-            union(
-                select(Suggestion.provider_id).where(
-                    Suggestion.care_request_id == care_request.id,
-                    Suggestion.status == SuggestionStatus.REJECTED,
-                ),
-                select(Introduction.provider_id).where(
-                    Introduction.care_request_id == care_request.id,
-                    Introduction.status.in_(LIVE_INTRODUCTIONS),
-                ),
-            )
+    ranking = rank_request(session, care_request, pool, _excluded(session, [care_request.id]))
+    return store_ranking(session, care_request, ranking, job_id)
+
+
+def _excluded(session: Session, request_ids: list[str]) -> dict[str, set[str]]:
+    """Each request's providers a manager set aside or already introduced: one round trip."""
+    rows = session.execute(
+        union(
+            select(Suggestion.care_request_id, Suggestion.provider_id).where(
+                Suggestion.care_request_id.in_(request_ids),
+                Suggestion.status == SuggestionStatus.REJECTED,
+            ),
+            select(Introduction.care_request_id, Introduction.provider_id).where(
+                Introduction.care_request_id.in_(request_ids),
+                Introduction.status.in_(LIVE_INTRODUCTIONS),
+            ),
         )
     )
-    spec = request_spec(care_request)
+    excluded: dict[str, set[str]] = {request_id: set() for request_id in request_ids}
+    for request_id, provider_id in rows:
+        excluded[request_id].add(provider_id)
+    return excluded
+
+
+def rank_request(
+    session: Session,
+    care_request: CareRequest,
+    pool: matching.ProviderPool,
+    excluded: Mapping[str, set[str]],
+    weights: matching.Weights | None = None,
+) -> list[tuple[str, float, dict[str, dict[str, float | None]]]]:
+    """The request's ranking as it would be stored: (provider id, score, explanation).
+
+    ``weights``: the agency's (read from it when not given).
+    """
+    if weights is None:
+        agency = session.get(Agency, care_request.agency_id) if care_request.agency_id else None
+        weights = agency_weights(agency)
+    out = excluded.get(care_request.id, set())
     ranked = matching.top_k(
-        pool, spec, k=SUGGESTIONS_KEPT + len(excluded), weights=agency_weights(agency)
+        pool, request_spec(care_request), k=SUGGESTIONS_KEPT + len(out), weights=weights
     )
-    ranked = [s for s in ranked if s.provider_id not in excluded][:SUGGESTIONS_KEPT]
+    return [
+        (
+            suggestion.provider_id,
+            round(float(suggestion.score), 6),
+            {name: _explained(part) for name, part in suggestion.explanation.items()},
+        )
+        for suggestion in ranked
+        if suggestion.provider_id not in out
+    ][:SUGGESTIONS_KEPT]
+
+
+def _explained(part: matching.FeatureExplanation) -> dict[str, float | None]:
+    """One feature's part as stored (``dataclasses.asdict`` deep-copied each float: it was
+    most of a re-match's time)."""
+    return {
+        "raw": _json_number(part.raw),
+        "normalised": _json_number(part.normalised),
+        "weight": _json_number(part.weight),
+        "contribution": _json_number(part.contribution),
+    }
+
+
+def store_ranking(
+    session: Session,
+    care_request: CareRequest,
+    ranking: list[tuple[str, float, dict[str, dict[str, float | None]]]],
+    job_id: str | None,
+) -> list[Suggestion]:
+    """Replace the request's active suggestions with ``ranking`` (no commit)."""
     retire_suggestions(session, care_request.id)
     stored = []
-    for rank, suggestion in enumerate(ranked, start=1):
-        explanation = {
-            name: {k: _json_number(v) for k, v in asdict(part).items()}
-            for name, part in suggestion.explanation.items()
-        }
+    for rank, (provider_id, score, explanation) in enumerate(ranking, start=1):
         row = Suggestion(
             id=new_id("sug"),
             care_request_id=care_request.id,
-            provider_id=suggestion.provider_id,
+            provider_id=provider_id,
             agency_id=care_request.agency_id,
             council_id=care_request.council_id,
             partner_client_id=care_request.partner_client_id,
             rank=rank,
-            score=round(float(suggestion.score), 6),
+            score=score,
             explanation=explanation,
             distance_km=explanation.get("distance", {}).get("raw"),
             job_id=job_id,
         )
-        session.add(row)
         stored.append(row)
+    if stored:
+        insert_now(session, *stored)  # one INSERT of the rows, not the ORM's flush of 20
     if care_request.status is RequestStatus.OPEN and stored:
         care_request.status = RequestStatus.MATCHING
     return stored
+
+
+def _mark_ranked(session: Session, request_ids: list[str], generation: int) -> None:
+    """Record the pool generation the requests' rankings now reflect (a Core UPDATE: it is
+    bookkeeping, not a change of the request, so its ``version`` stays)."""
+    if request_ids:
+        session.execute(
+            update(_REQUESTS)
+            .where(_REQUESTS.c.id.in_(request_ids))
+            .values(ranked_generation=generation)
+        )
+
+
+_REQUESTS: Table = CareRequest.__table__  # type: ignore[assignment]
 
 
 def retire_suggestions(session: Session, care_request_id: str) -> None:
@@ -201,11 +265,11 @@ def match_care_request(
     ):
         return {"result_path": result_path, "suggestions": 0, "skipped": True}
     # No mid-way progress write: the whole job is a few round trips (bench/bench_match_job.py).
-    pool = AgencyPools(session, care_request.agency_id, london_today()).pool(
-        care_request.start_date
-    )
+    loader = AgencyPools(session, care_request.agency_id, london_today())
+    pool = loader.pool(care_request.start_date)
     with unit_of_work(session) as uow:
         stored = match_request(session, care_request, pool, record.id)
+        _mark_ranked(session, [care_request.id], loader.generation)
         uow.commit()
     return {
         "result_path": result_path,
@@ -218,21 +282,132 @@ def match_care_request(
 def rematch_agency(
     session: Session, record: JobRecord, *, settings: Any, agency_id: str
 ) -> dict[str, Any]:
-    requests = list(
-        session.scalars(
-            select(CareRequest)
-            .where(CareRequest.agency_id == agency_id, CareRequest.status.in_(MATCHABLE))
-            .order_by(CareRequest.created_at)
-        )
-    )
+    """Re-rank the agency's open requests ranked before its pool's current generation.
+
+    Stalest first, for at most ``REMATCH_BUDGET`` of the worker's time, and only until
+    another job waits on its queue (a new request's match): when requests are left, the
+    job queues its continuation (debounced like a provider's change) behind the jobs
+    waiting, so a new request waits for one slice of re-ranking, not the whole agency's.
+    A change during the run raises the generation, so the continuation (or
+    the job the change queued) checks every request again, oldest ranking first: none is
+    skipped and none starves. A ranking that comes out as stored is left as it is (its
+    rows, ids and job); only the generation it was checked against is recorded.
+    """
+    started = time.monotonic()
     loader = AgencyPools(session, agency_id, london_today())
-    for i, care_request in enumerate(requests):
-        with unit_of_work(session) as uow:
-            match_request(session, care_request, loader.pool(care_request.start_date), record.id)
-            uow.commit()  # one request at a time: each ranking is whole on its own
-        if i % 20 == 19:
-            report_progress(session, record, int(100 * (i + 1) / len(requests)))
-    return {"result_path": None, "requests": len(requests)}
+    generation = loader.generation
+    weights = agency_weights(session.get(Agency, agency_id))
+    stale = list(session.scalars(_stale_requests(agency_id, generation)))
+    checked: list[str] = []
+    rewritten = 0
+    with unit_of_work(session) as uow:
+        for care_request, excluded, stored in _with_rankings(session, stale):
+            pool = loader.pool(care_request.start_date)
+            ranking = rank_request(session, care_request, pool, excluded, weights)
+            if ranking != stored:
+                store_ranking(session, care_request, ranking, record.id)
+                rewritten += 1
+            elif care_request.status is RequestStatus.OPEN and ranking:
+                care_request.status = RequestStatus.MATCHING
+            checked.append(care_request.id)
+            if _time_to_yield(time.monotonic() - started):
+                break
+        _mark_ranked(session, checked, generation)
+        left = len(checked) < len(stale) or len(stale) == REMATCH_BATCH
+        if left:
+            enqueue_rematch_for_agencies(session, [agency_id])
+        uow.commit()  # the chunk's rankings at once: each whole, or none of them
+    return {"result_path": None, "requests": len(checked), "rewritten": rewritten, "more": left}
+
+
+# A chunk of re-ranking gives the worker back after REMATCH_BUDGET, or once it has run for
+# REMATCH_SLICE and another job waits (a new request's match): each chunk reads the pool
+# again, so slices much shorter than that read would spend the worker on reading.
+REMATCH_BUDGET = dt.timedelta(milliseconds=250)
+REMATCH_SLICE = dt.timedelta(milliseconds=0)
+REMATCH_BATCH = 500  # stale requests listed per chunk (the budget usually ends it first)
+REMATCH_GROUP = 10  # requests read (with their rankings) per round trip
+# A request unranked this long after it was made lost its own match job (the job sweep
+# resends a job Redis never got after 30 s): a re-match ranks it.
+UNRANKED_GRACE = dt.timedelta(minutes=2)
+
+
+def _with_rankings(
+    session: Session, request_ids: list[str]
+) -> Iterator[tuple[CareRequest, dict[str, set[str]], list[tuple[str, float, dict[str, Any]]]]]:
+    """Each request with the providers kept out of its ranking and its stored ranking, read
+    a few requests at a time: a chunk cut short reads little more than it ranks."""
+    for at in range(0, len(request_ids), REMATCH_GROUP):
+        group = request_ids[at : at + REMATCH_GROUP]
+        by_id = {
+            r.id: r for r in session.scalars(select(CareRequest).where(CareRequest.id.in_(group)))
+        }
+        excluded = _excluded(session, group)
+        stored = _active_rankings(session, group)
+        for request_id in group:
+            care_request = by_id.get(request_id)
+            if care_request is not None and care_request.status in MATCHABLE:  # not closed since
+                yield care_request, excluded, stored.get(request_id, [])
+
+
+def _time_to_yield(elapsed_seconds: float) -> bool:
+    if not on_a_worker():
+        # Inline (no Redis): the caller waits for all of it anyway, and a continuation
+        # would run nested in this job's commit, holding a connection per chunk.
+        return False
+    if elapsed_seconds >= REMATCH_BUDGET.total_seconds():
+        return True
+    return elapsed_seconds >= REMATCH_SLICE.total_seconds() and others_waiting()
+
+
+def _stale_requests(agency_id: str, generation: int) -> Select[tuple[str]]:
+    """Open requests ranked before ``generation``, the stalest first.
+
+    A request never ranked has its own match job on its way (queued after the commit that
+    made it); past ``UNRANKED_GRACE`` that job was lost, and the re-match ranks it.
+    """
+    unranked = CareRequest.ranked_generation.is_(None)
+    return (
+        select(CareRequest.id)
+        .where(
+            CareRequest.agency_id == agency_id,
+            CareRequest.status.in_(MATCHABLE),
+            or_(
+                CareRequest.ranked_generation < generation,
+                unranked & (CareRequest.created_at < utcnow() - UNRANKED_GRACE),
+            ),
+        )
+        .order_by(
+            CareRequest.ranked_generation.is_not(None),
+            CareRequest.ranked_generation,
+            CareRequest.created_at,
+            CareRequest.id,
+        )
+        .limit(REMATCH_BATCH)
+    )
+
+
+def _active_rankings(
+    session: Session, request_ids: list[str]
+) -> dict[str, list[tuple[str, float, dict[str, Any]]]]:
+    """The requests' active suggestions, in rank order, as ``rank_request`` answers them."""
+    rankings: dict[str, list[tuple[str, float, dict[str, Any]]]] = {}
+    rows = session.execute(
+        select(
+            Suggestion.care_request_id,
+            Suggestion.provider_id,
+            Suggestion.score,
+            Suggestion.explanation,
+        )
+        .where(
+            Suggestion.care_request_id.in_(request_ids),
+            Suggestion.status == SuggestionStatus.ACTIVE,
+        )
+        .order_by(Suggestion.care_request_id, Suggestion.rank)
+    )
+    for request_id, provider_id, score, explanation in rows:
+        rankings.setdefault(request_id, []).append((provider_id, score, explanation))
+    return rankings
 
 
 @job(PLAN_JOB)

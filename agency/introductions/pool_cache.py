@@ -414,13 +414,15 @@ MAX_DELTA = 64  # changed providers kept as a delta; past this the arrays are st
 @dataclass
 class _Held:
     """Stored arrays this process has read: the build of ``built`` on ``day``, and the
-    last current delta applied to them (``patched``, as of generation ``patched_to``)."""
+    same arrays patched to generation ``patched_to`` (``patched``), from which the next
+    change's patch starts."""
 
     built: int
     day: dt.date
     snapshot: PoolSnapshot
     patched_to: int | None = None
     patched: PoolSnapshot | None = None
+    changed: frozenset[str] = frozenset()  # the providers patched in since the build
 
 
 # What this process holds, per agency. None (the default) keeps nothing: the web's inline
@@ -442,6 +444,19 @@ def load_snapshot(session: Session, agency_id: str, today: dt.date) -> PoolSnaps
     """The agency's stored snapshot when current; when only some providers changed since it
     was built, it patched with their rows (the stored delta when it is current, else read
     afresh and kept as the delta); else a fresh one, stored for the next job."""
+    return load_snapshot_at(session, agency_id, today)[0]
+
+
+def load_snapshot_at(session: Session, agency_id: str, today: dt.date) -> tuple[PoolSnapshot, int]:
+    """:func:`load_snapshot` and the pool's generation read before its data (the data is at
+    least as new: a ranking made from it is current as of that generation)."""
+    snapshot, state = _load_snapshot(session, agency_id, today)
+    return snapshot, state.generation if state is not None else 0
+
+
+def _load_snapshot(
+    session: Session, agency_id: str, today: dt.date
+) -> tuple[PoolSnapshot, _State | None]:
     from agency.introductions import pool_patch
 
     kept = _kept.get(agency_id) if _kept is not None else None
@@ -460,21 +475,35 @@ def load_snapshot(session: Session, agency_id: str, today: dt.date) -> PoolSnaps
     if state is None or state.built_generation is None or stored is None:
         snapshot = build_snapshot(session, agency_id, today)
         _store(session, agency_id, state.generation if state else None, today, snapshot)
-        return snapshot
+        return snapshot, state
     if state.built_generation == state.generation:
-        return stored
+        return stored, state
+    if kept is not None and kept.patched is not None and kept.patched_to is not None:
+        if kept.patched_to == state.generation:
+            return kept.patched, state  # the held arrays, already patched to this generation
+        # The held arrays, patched to an earlier generation of this build: only the changes
+        # since then are read and patched in, so a worker under a stream of changes patches
+        # one provider per change, not every provider changed since the build. Nothing is
+        # stored: the stored delta stays relative to the build, for other processes.
+        # Past MAX_DELTA providers since the build, the path below stores the arrays whole.
+        onward = pool_patch.patched(
+            session, agency_id, today, kept.patched, kept.patched_to, state.generation
+        )
+        if onward is not None and len(kept.changed | onward[1].changed) <= MAX_DELTA:
+            kept.patched_to, kept.patched = state.generation, onward[0]
+            kept.changed |= onward[1].changed
+            return onward[0], state
     delta = _unpickled(state.delta, pool_patch.PoolDelta)
     if delta is not None and (delta.built, delta.generation) == (
         state.built_generation,
         state.generation,
     ):
-        if kept is not None and kept.patched is not None and kept.patched_to == state.generation:
-            return kept.patched  # this very delta, already applied to the held arrays
         applied = pool_patch.apply(stored, delta)
         if applied is not None:
             if kept is not None:
                 kept.patched_to, kept.patched = state.generation, applied
-            return applied
+                kept.changed = delta.changed
+            return applied, state
     # The generation was read before the data: data at least as new as it, so storing
     # under it can only be conservative (a later bump forces a rebuild or another patch).
     found = pool_patch.patched(
@@ -486,11 +515,12 @@ def load_snapshot(session: Session, agency_id: str, today: dt.date) -> PoolSnaps
         snapshot, delta = found
         if len(delta.changed) <= MAX_DELTA:
             _store_delta(session, agency_id, today, delta)
-            if kept is not None:  # used only while the delta stored for it is current
+            if kept is not None:
                 kept.patched_to, kept.patched = state.generation, snapshot
-            return snapshot
+                kept.changed = delta.changed
+            return snapshot, state
     _store(session, agency_id, state.generation, today, snapshot)
-    return snapshot
+    return snapshot, state
 
 
 def _unpickled(payload: bytes | None, kind: type) -> Any:
@@ -645,7 +675,7 @@ class AgencyPools:
     """Pools of one agency as of any start date, from the stored snapshot (one read per job)."""
 
     def __init__(self, session: Session, agency_id: str, today: dt.date) -> None:
-        self.snapshot = load_snapshot(session, agency_id, today)
+        self.snapshot, self.generation = load_snapshot_at(session, agency_id, today)
         self.committed = committed_hours(session, agency_id)
         self.ratings = agency_ratings(session, agency_id)
         self._pools: dict[dt.date, matching.ProviderPool] = {}

@@ -42,6 +42,7 @@ RQ_ENTRY = "agency.worker.run_job"  # what RQ executes: builds the composition r
 # Queue kinds in the order a worker serves them: money first, partners' webhooks last,
 # so a slow partner receiver can never hold up matching or a payment run.
 QUEUE_KINDS = ("payments", "matching", "webhooks")
+LATER = "-later"  # the suffix of a kind's queue of background work (Routes.later)
 # What a failed job shows its reader (the full error goes to the log, with the job id).
 FAILURE_MESSAGES = {
     "job_failed": "The job could not finish; it was logged for the operators.",
@@ -74,16 +75,26 @@ class Routes:
     kind_of: Mapping[str, str] = field(default_factory=dict)
     failure_code_of: Mapping[str, str] = field(default_factory=dict)
     default_kind: str = "matching"
+    # Background work of its kind, e.g. re-matching an agency after a provider's change:
+    # it goes to the kind's "later" queue, which the kind's worker serves only when the
+    # kind's own queue is empty (RQ takes from the first non-empty queue, in order).
+    later: frozenset[str] = frozenset()
 
     def queue_of_kind(self, kind: str) -> str:
         return self.prefix if self.single_queue else f"{self.prefix}-{kind}"
 
+    def queues_of_kind(self, kind: str) -> list[str]:
+        """What a worker of ``kind`` serves, in order: its queue, then its later queue."""
+        queue = self.queue_of_kind(kind)
+        return [queue] if self.single_queue else [queue, f"{queue}{LATER}"]
+
     def queue_for(self, name: str) -> str:
-        return self.queue_of_kind(self.kind_of.get(name, self.default_kind))
+        queues = self.queues_of_kind(self.kind_of.get(name, self.default_kind))
+        return queues[-1] if name in self.later else queues[0]
 
     def queue_names(self) -> list[str]:
         """Every queue, in the priority order a worker serves them."""
-        return list(dict.fromkeys(self.queue_of_kind(kind) for kind in QUEUE_KINDS))
+        return list(dict.fromkeys(q for kind in QUEUE_KINDS for q in self.queues_of_kind(kind)))
 
     def failure_code(self, name: str) -> str:
         return self.failure_code_of.get(name, "job_failed")
@@ -167,6 +178,29 @@ def run_job(job_id: str) -> dict[str, Any] | None:
     from agency.worker import run_job as run_on_composition_root
 
     return run_on_composition_root(job_id)
+
+
+def on_a_worker() -> bool:
+    """Whether this code runs as an RQ job (not inline, after a commit in the caller)."""
+    from rq import get_current_job
+
+    return get_current_job() is not None
+
+
+def others_waiting() -> bool:
+    """Whether jobs wait that the running RQ job's worker would take before it: on its kind's
+    own queue for a job from a later queue, else on its queue (False inline, or when Redis
+    cannot say). A long job that runs in chunks gives the worker back when true."""
+    from rq import Queue, get_current_job
+
+    current = get_current_job()
+    if current is None or not current.origin:
+        return False
+    try:
+        first = Queue(current.origin.removesuffix(LATER), connection=current.connection)
+        return bool(first.count)
+    except Exception:  # Redis gone: finishing the chunk is the safe answer
+        return False
 
 
 def install_process_runner(runner: JobRunner) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy import JSON, BigInteger, Date, ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship
 
 from agency.access import Scope
@@ -149,6 +149,11 @@ class CareRequest(IdMixin, TimestampMixin, Base):
     matched_at: Mapped[dt.datetime | None]
     closed_at: Mapped[dt.datetime | None]
     last_match_job_id: Mapped[str | None] = mapped_column(String(40))
+    # The agency's pool generation (agency.introductions.pool_cache) its active ranking was
+    # checked against; below the current one, a re-match has a provider's change to apply.
+    # None until its first match. Written by Core statements: not a change of the request,
+    # so it leaves ``version`` alone.
+    ranked_generation: Mapped[int | None] = mapped_column(BigInteger)
     version: Mapped[int] = mapped_column(default=1)
 
     seeker: Mapped[CareSeeker] = relationship(back_populates="care_requests")

@@ -102,23 +102,35 @@ def test_the_rematch_job_reranks_after_compliance_expires(app, session, settings
     partner, _ = make_partner(session)
     provider = make_provider(session, agency)
     care_request = make_care_request(session, make_seeker(session, partner.id), agency)
+    from agency.introductions.match_jobs import enqueue_match
+    from agency.introductions.models import Suggestion, SuggestionStatus
+
+    def active():
+        return session.scalar(
+            select(func.count()).where(
+                Suggestion.care_request_id == care_request.id,
+                Suggestion.status == SuggestionStatus.ACTIVE,
+            )
+        )
+
     with inline.app_context():
         session.info["jobs"] = inline.extensions["agency"].jobs  # this change's jobs run inline
+        enqueue_match(session, care_request)
+        session.commit()
+        assert active() == 1
         for item in provider.compliance_items:
             item.expires_on = dt.date(2026, 1, 1)
         session.commit()
     [job] = rematch_jobs(session)
-    assert job.status.value == "finished" and job.result == {"result_path": None, "requests": 1}
-    from agency.introductions.models import Suggestion, SuggestionStatus
-
-    active = session.scalar(
-        select(func.count()).where(
-            Suggestion.care_request_id == care_request.id,
-            Suggestion.status == SuggestionStatus.ACTIVE,
-        )
-    )
+    assert job.status.value == "finished" and job.result == {
+        "result_path": None,
+        "requests": 1,
+        "rewritten": 1,
+        "more": False,
+    }
+    left = active()
     session.close()  # its own session: an open transaction would block the teardown's TRUNCATE
-    assert active == 0
+    assert left == 0
 
 
 def test_replan_command_queues_a_plan_for_every_agency(app, session, settings):

@@ -283,3 +283,35 @@ def test_a_long_lived_worker_reuses_the_arrays_it_holds_and_never_a_stale_build(
     same_as_a_build(newer)
     assert pool_cache.load_snapshot(session, agency.id, today) is newer
     session.commit()
+
+
+def test_a_long_lived_worker_under_a_stream_of_changes_patches_only_the_newest(
+    session, agency_of_five, kept_in_memory, monkeypatch
+):
+    """Each change patches the held arrays with that change's provider alone, not with every
+    provider changed since the build; the result is what a build reads."""
+    agency, (a, b, c, *_) = agency_of_five
+    today = london_today()
+    pool_cache.load_snapshot(session, agency.id, today)  # built and stored
+    session.commit()
+    pool_cache.load_snapshot(session, agency.id, today)  # read: now held
+    session.commit()
+    read: list[set[str]] = []
+    original = pool_patch.build_snapshot
+
+    def recording(*args, only=None, **kwargs):
+        read.append(set(only))
+        return original(*args, only=only, **kwargs)
+
+    monkeypatch.setattr(pool_patch, "build_snapshot", recording)
+    for provider, hours in ((a, 2.5), (b, 3.5), (c, 4.5)):
+        provider.capacity_hours_per_week = hours
+        session.commit()
+        loaded = pool_cache.load_snapshot(session, agency.id, today)
+        session.commit()
+    assert read == [{a.id}, {b.id}, {c.id}]
+    monkeypatch.setattr(pool_patch, "build_snapshot", original)
+    built = pool_cache.build_snapshot(session, agency.id, today)
+    for day in (DAY, dt.date(2026, 12, 25)):
+        _same_pool(loaded.on(day, {}), built.on(day, {}))
+    assert loaded.base.capacity_hours[loaded.base.row_of[c.id]] == 4.5
