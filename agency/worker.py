@@ -172,8 +172,7 @@ def _serve(kinds: list[str], burst: bool) -> None:
 
     c = container()
     url = c.settings.redis_url or ""
-    routes = c.jobs.routes
-    names = list(dict.fromkeys(q for kind in kinds for q in routes.queues_of_kind(kind)))
+    names = c.jobs.routes.queues_of_kinds(kinds)
     queues = [rq_queue(url, name) for name in names]
     in_process = _in_process(kinds, c.settings.single_queue)
     if in_process:  # the agency's pool arrays stay in memory between match jobs

@@ -299,7 +299,7 @@ def rematch_agency(
     weights = agency_weights(session.get(Agency, agency_id))
     stale = list(session.scalars(_stale_requests(agency_id, generation)))
     checked: list[str] = []
-    rewritten = 0
+    rewritten, cut_short = 0, False
     with unit_of_work(session) as uow:
         for care_request, excluded, stored in _with_rankings(session, stale):
             pool = loader.pool(care_request.start_date)
@@ -311,20 +311,20 @@ def rematch_agency(
                 care_request.status = RequestStatus.MATCHING
             checked.append(care_request.id)
             if _time_to_yield(time.monotonic() - started):
+                cut_short = True
                 break
         _mark_ranked(session, checked, generation)
-        left = len(checked) < len(stale) or len(stale) == REMATCH_BATCH
+        left = (cut_short and checked[-1] != stale[-1]) or len(stale) == REMATCH_BATCH
         if left:
             enqueue_rematch_for_agencies(session, [agency_id])
         uow.commit()  # the chunk's rankings at once: each whole, or none of them
     return {"result_path": None, "requests": len(checked), "rewritten": rewritten, "more": left}
 
 
-# A chunk of re-ranking gives the worker back after REMATCH_BUDGET, or once it has run for
-# REMATCH_SLICE and another job waits (a new request's match): each chunk reads the pool
-# again, so slices much shorter than that read would spend the worker on reading.
+# A chunk of re-ranking gives the worker back after REMATCH_BUDGET, or as soon as another
+# job waits (a new request's match). A minimum slice before yielding was tried (50 ms): new
+# requests then waited for it, and at 30 a second their queue grew (docs/performance.md).
 REMATCH_BUDGET = dt.timedelta(milliseconds=250)
-REMATCH_SLICE = dt.timedelta(milliseconds=0)
 REMATCH_BATCH = 500  # stale requests listed per chunk (the budget usually ends it first)
 REMATCH_GROUP = 10  # requests read (with their rankings) per round trip
 # A request unranked this long after it was made lost its own match job (the job sweep
@@ -355,9 +355,7 @@ def _time_to_yield(elapsed_seconds: float) -> bool:
         # Inline (no Redis): the caller waits for all of it anyway, and a continuation
         # would run nested in this job's commit, holding a connection per chunk.
         return False
-    if elapsed_seconds >= REMATCH_BUDGET.total_seconds():
-        return True
-    return elapsed_seconds >= REMATCH_SLICE.total_seconds() and others_waiting()
+    return elapsed_seconds >= REMATCH_BUDGET.total_seconds() or others_waiting()
 
 
 def _stale_requests(agency_id: str, generation: int) -> Select[tuple[str]]:

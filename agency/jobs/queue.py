@@ -17,7 +17,7 @@ the composition root made (:func:`jobs_for`), never through Flask.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -83,18 +83,19 @@ class Routes:
     def queue_of_kind(self, kind: str) -> str:
         return self.prefix if self.single_queue else f"{self.prefix}-{kind}"
 
-    def queues_of_kind(self, kind: str) -> list[str]:
-        """What a worker of ``kind`` serves, in order: its queue, then its later queue."""
-        queue = self.queue_of_kind(kind)
-        return [queue] if self.single_queue else [queue, f"{queue}{LATER}"]
+    def queues_of_kinds(self, kinds: Sequence[str]) -> list[str]:
+        """What a worker of ``kinds`` serves, in order: their queues, then their later ones."""
+        firsts = [self.queue_of_kind(kind) for kind in kinds]
+        laters = [] if self.single_queue else [f"{queue}{LATER}" for queue in firsts]
+        return list(dict.fromkeys(firsts + laters))
 
     def queue_for(self, name: str) -> str:
-        queues = self.queues_of_kind(self.kind_of.get(name, self.default_kind))
-        return queues[-1] if name in self.later else queues[0]
+        queue = self.queue_of_kind(self.kind_of.get(name, self.default_kind))
+        return f"{queue}{LATER}" if name in self.later and not self.single_queue else queue
 
     def queue_names(self) -> list[str]:
         """Every queue, in the priority order a worker serves them."""
-        return list(dict.fromkeys(q for kind in QUEUE_KINDS for q in self.queues_of_kind(kind)))
+        return self.queues_of_kinds(QUEUE_KINDS)
 
     def failure_code(self, name: str) -> str:
         return self.failure_code_of.get(name, "job_failed")

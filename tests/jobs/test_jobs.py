@@ -101,3 +101,27 @@ def test_a_real_rq_worker_runs_the_job_and_records_failures(app, session, rq_que
     # RQ keeps the failed job for a retry with back-off.
     rq_job = rq_queue.fetch_job(bad.id)
     assert rq_job.retries_left is not None and rq_job.retries_left < 3
+
+
+def test_background_work_goes_to_its_kinds_later_queue_which_workers_serve_last():
+    from agency.bootstrap import LATER_JOBS, QUEUE_KIND_OF
+    from agency.jobs.queue import Routes
+
+    routes = Routes(prefix="ag", kind_of=QUEUE_KIND_OF, later=LATER_JOBS)
+    assert routes.queue_for("rematch_agency") == "ag-matching-later"
+    assert routes.queue_for("match_care_request") == "ag-matching"
+    assert routes.queue_for("isf.payment_run") == "ag-payments"
+    # One kind: its queue, then its later one; several (``--together``): every kind's own
+    # queue before any later one, so background matching never holds up a webhook.
+    assert routes.queues_of_kinds(["matching"]) == ["ag-matching", "ag-matching-later"]
+    assert routes.queue_names() == [
+        "ag-payments",
+        "ag-matching",
+        "ag-webhooks",
+        "ag-payments-later",
+        "ag-matching-later",
+        "ag-webhooks-later",
+    ]
+    single = Routes(prefix="ag", single_queue=True, kind_of=QUEUE_KIND_OF, later=LATER_JOBS)
+    assert single.queue_for("rematch_agency") == single.queue_for("match_care_request") == "ag"
+    assert single.queue_names() == ["ag"]
