@@ -138,11 +138,14 @@ def _chain_pending(session: Session) -> None:
     """Link this transaction's entries onto the chain as late as possible, just before commit.
 
     The lock is taken last, after every row lock the transaction needed, so a transaction
-    holding it never waits for another: appends are serialised without deadlocks.
+    holding it never waits for another: appends are serialised without deadlocks. The ORM
+    flushes after this hook, so what is still unflushed is flushed first (and the entries
+    its flush hooks record are linked with the rest).
     """
-    pending = session.info.pop(_PENDING, None)
-    if not pending:
+    if not session.info.get(_PENDING):
         return
+    session.flush()
+    pending = session.info.pop(_PENDING)
     key = chain_key(session)
     connection = session.connection()
     sequence, prev_hash = _locked_head(connection)

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from agency.audit.models import AuditEntry
 from agency.audit.service import record, verify_chain
+from agency.directory.models import Council
 from agency.unit_of_work import unit_of_work
 
 
@@ -54,3 +55,48 @@ def test_concurrent_appends_make_one_linear_chain(app, session):
     report = verify_chain(session)
     assert report.ok, report
     assert report.head_sequence == expected
+
+
+@pytest.mark.postgres
+@pytest.mark.committed  # two real transactions, each waiting on the other's locks
+def test_a_change_flushed_at_commit_takes_its_row_lock_before_the_chain_lock(app, session):
+    """The chain's lock is taken after every row lock the transaction needs, ORM changes
+    still unflushed at commit included: otherwise the committing transaction holds the chain
+    lock while it waits for a row another transaction has locked, and that one waits for the
+    chain lock (PostgreSQL kills one of them as a deadlock)."""
+    from tests.factories import make_council
+
+    council_id = make_council(session).id
+    session.commit()
+    sessionmaker = app.extensions["agency"].sessionmaker
+    first, second = sessionmaker(), sessionmaker()
+    errors: list[str] = []
+    try:
+        with unit_of_work(first) as uow_first:
+            # The first writer changes the council and flushes: it holds the row's lock.
+            first.get(Council, council_id).name = "Renamed first"
+            first.flush()
+            record(first, None, "test.renamed", _Changed(), None, {"by": "first"})
+
+            def second_writer():
+                try:
+                    with unit_of_work(second) as uow_second:
+                        # The same row, changed on the object only: flushed by the commit.
+                        second.get(Council, council_id).name = "Renamed second"
+                        record(second, None, "test.renamed", _Changed(), None, {"by": "second"})
+                        uow_second.commit()  # waits for the first's row lock
+                except Exception as error:  # pragma: no cover - what the test is for
+                    errors.append(repr(error))
+
+            thread = threading.Thread(target=second_writer)
+            thread.start()
+            thread.join(timeout=1.5)  # the second is now waiting at its commit
+            uow_first.commit()
+        thread.join(timeout=30)
+    finally:
+        first.close()
+        second.close()
+    assert errors == []
+    session.expire_all()
+    assert session.get(Council, council_id).name == "Renamed second"
+    assert verify_chain(session).ok
