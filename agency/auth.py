@@ -21,7 +21,7 @@ from agency.access import Kind, Principal
 from agency.accounts import api_keys
 from agency.accounts import service as accounts
 from agency.errors import Forbidden, Unauthenticated
-from agency.web import autocommit_session
+from agency.web import autocommit_connection
 
 # A read a view makes on every request, carried by the bearer token's own statement: by
 # endpoint, a function of the request giving (statement, parameters), or None to skip.
@@ -78,8 +78,10 @@ def _authenticate() -> Principal | None:
         build = _reads_with_api_key.get(request.endpoint or "")
         read = build() if build is not None else None
         principal: Principal
-        with autocommit_session() as session:  # one round trip, no transaction
-            principal, row = api_keys.principal_and_read_for_api_key(session, api_key, *read or ())
+        with autocommit_connection() as connection:  # one round trip, no transaction
+            principal, row = api_keys.principal_and_read_for_api_key(
+                connection, api_key, *read or ()
+            )
         if read is not None:
             g.api_key_read = row
         return principal
@@ -89,11 +91,11 @@ def _authenticate() -> Principal | None:
             raise Unauthenticated("Use 'Authorization: Bearer <token>'.")
         build = _reads_with_token.get(request.endpoint or "")
         read = build() if build is not None and request.method == "GET" else None
-        with autocommit_session() as session:
+        with autocommit_connection() as connection:
             if read is None:
-                return accounts.principal_for_access_token(session, value.strip())
+                return accounts.principal_for_access_token(connection, value.strip())
             principal, row = accounts.principal_and_read_for_access_token(
-                session, value.strip(), *read
+                connection, value.strip(), *read
             )
         g.token_read = row if row is None or any(v is not None for v in row) else None
         return principal

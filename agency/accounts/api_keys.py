@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from agency.access import Kind, Principal, digest
@@ -83,16 +84,19 @@ _KEY_PRINCIPAL = (
     .where(ApiKey.key_digest == bindparam("digest"), PartnerClient.active.is_(True))
 )
 _KEY_COLUMNS = 4  # the read's columns follow these
+_TOUCH = (
+    update(ApiKey).where(ApiKey.id == bindparam("key_id")).values(last_used_at=bindparam("now"))
+)
 
 
-def principal_for_api_key(session: Session, secret: str) -> Principal:
+def principal_for_api_key(connection: Connection, secret: str) -> Principal:
     """The key's partner in one narrow query (key and client), no ORM; nothing is cached,
     so a revoked key or a deactivated client is refused from the next request on."""
-    return principal_and_read_for_api_key(session, secret)[0]
+    return principal_and_read_for_api_key(connection, secret)[0]
 
 
 def principal_and_read_for_api_key(
-    session: Session,
+    connection: Connection,
     secret: str,
     read: Select[Any] | None = None,
     parameters: dict[str, Any] | None = None,
@@ -109,18 +113,18 @@ def principal_and_read_for_api_key(
         statement, values = _KEY_PRINCIPAL, digested
     else:
         statement, values = read_beside(_KEY_PRINCIPAL, read), {**(parameters or {}), **digested}
-    # Core on the session's connection: no ORM execution layer for a plain row.
-    row = session.connection().execute(statement, values).first()
+    # Core on a connection: no ORM execution layer (or session) for a plain row.
+    row = connection.execute(statement, values).first()
     if row is None or row[2] is not None:
         raise Unauthenticated("The API key is invalid or revoked.")
     key_id: str = row[0]
     partner_client_id: str = row[1]
     last_used_at: dt.datetime | None = row[3]
     now = utcnow()
-    # Record use at most once a minute: no write on every request.
+    # Record use at most once a minute: no write on every request. One statement, committed
+    # at once (on a request's autocommit connection it commits on its own anyway).
     if last_used_at is None or now - last_used_at > dt.timedelta(minutes=1):
-        with unit_of_work(session) as uow:
-            session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
-            uow.commit()
+        connection.execute(_TOUCH, {"key_id": key_id, "now": now})
+        connection.commit()
     principal = Principal(kind=Kind.PARTNER, id=partner_client_id)
     return principal, (tuple(row[_KEY_COLUMNS:]) if read is not None else None)

@@ -15,6 +15,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Select, bindparam, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from agency.access import Kind, Principal, digest
@@ -221,16 +222,16 @@ def _token_principal() -> Select[Any]:
 _TOKEN_COLUMNS = 9  # the columns of _token_principal()
 
 
-def principal_for_access_token(session: Session, access_token: str) -> Principal:
+def principal_for_access_token(connection: Connection, access_token: str) -> Principal:
     """The token's principal in one narrow query (token, user and a provider's id), no ORM.
 
     Revocation and expiry are read on every request: nothing is cached.
     """
-    return principal_and_read_for_access_token(session, access_token)[0]
+    return principal_and_read_for_access_token(connection, access_token)[0]
 
 
 def principal_and_read_for_access_token(
-    session: Session,
+    connection: Connection,
     access_token: str,
     read: Select[Any] | None = None,
     parameters: dict[str, Any] | None = None,
@@ -250,8 +251,8 @@ def principal_and_read_for_access_token(
             read_beside(_token_principal(), read),
             {**(parameters or {}), **digested},
         )
-    # Core on the session's connection: no ORM execution layer for a plain row.
-    row = session.connection().execute(statement, values).first()
+    # Core on a connection: no ORM execution layer (or session) for a plain row.
+    row = connection.execute(statement, values).first()
     if row is None or row[1] is not None or row[2] <= utcnow():
         raise Unauthenticated("The access token is invalid, expired or revoked.")
     token_id, _, _, user_id, role, agency_id, council_id, active, provider_id = row[:_TOKEN_COLUMNS]

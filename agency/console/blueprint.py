@@ -44,7 +44,7 @@ def load_principal() -> Response | None:
     token = session.get(TOKEN_KEY)
     if token:
         try:
-            principal = accounts.principal_for_access_token(db_session(), token)
+            principal = accounts.principal_for_access_token(db_session().connection(), token)
         except DomainError:
             session.pop(TOKEN_KEY, None)
             flash("Your session has ended. Please sign in again.", "info")

@@ -1,8 +1,11 @@
 """Partner API keys: random, shown once, stored hashed, revocable, with a readable prefix."""
 
-from sqlalchemy import select
+import datetime as dt
+
+from sqlalchemy import select, update
 
 from agency.accounts.models import ApiKey
+from agency.db import utcnow
 from tests.factories import api_key, make_partner
 
 
@@ -57,3 +60,18 @@ def test_an_empty_key_name_is_422_naming_the_field(client, session):
     response = client.post("/auth/api-keys", json={"name": ""}, headers=api_key(secret))
     assert response.status_code == 422
     assert "name" in response.get_json()["errors"]
+
+
+def test_a_keys_last_use_is_recorded_at_most_once_a_minute(client, session):
+    _, secret = make_partner(session)
+    assert client.get("/auth/me", headers=api_key(secret)).status_code == 200
+    first = client.get("/auth/api-keys", headers=api_key(secret)).get_json()[0]["last_used_at"]
+    assert first is not None
+    assert client.get("/auth/me", headers=api_key(secret)).status_code == 200
+    listed = client.get("/auth/api-keys", headers=api_key(secret)).get_json()
+    assert listed[0]["last_used_at"] == first  # within the minute: no write
+    session.execute(update(ApiKey).values(last_used_at=utcnow() - dt.timedelta(minutes=2)))
+    session.commit()
+    client.get("/auth/me", headers=api_key(secret))
+    later = client.get("/auth/api-keys", headers=api_key(secret)).get_json()[0]["last_used_at"]
+    assert later >= first
