@@ -96,7 +96,7 @@ def principal_for_api_key(connection: Connection, secret: str) -> Principal:
 
 
 def principal_and_read_for_api_key(
-    connection: Connection,
+    connection: Connection,  # autocommit: agency.web.autocommit_connection
     secret: str,
     read: Select[Any] | None = None,
     parameters: dict[str, Any] | None = None,
@@ -121,10 +121,9 @@ def principal_and_read_for_api_key(
     partner_client_id: str = row[1]
     last_used_at: dt.datetime | None = row[3]
     now = utcnow()
-    # Record use at most once a minute: no write on every request. One statement, committed
-    # at once (on a request's autocommit connection it commits on its own anyway).
+    # Record use at most once a minute: no write on every request. One statement, which
+    # commits on its own on the request's autocommit connection (agency.web).
     if last_used_at is None or now - last_used_at > dt.timedelta(minutes=1):
         connection.execute(_TOUCH, {"key_id": key_id, "now": now})
-        connection.commit()
     principal = Principal(kind=Kind.PARTNER, id=partner_client_id)
     return principal, (tuple(row[_KEY_COLUMNS:]) if read is not None else None)
