@@ -22,6 +22,7 @@ from agency.csv_format import csv_lines, csv_text
 from agency.db import bounded_sessionmaker
 from agency.input_limits import check_request
 from agency.privacy import pseudonym
+from agency.unit_of_work import own_transaction
 
 access_log = logging.getLogger("agency.access")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -99,10 +100,12 @@ def autocommit_session() -> Iterator[Session]:
 @contextmanager
 def autocommit_connection() -> Iterator[Connection]:
     """:func:`autocommit_session`'s connection without a session around it, for the Core
-    statement every authenticated request makes (its credential's principal): the session's
-    transaction bookkeeping cost as much CPU as the statement's execution."""
+    statements every authenticated request makes (its credential's principal, a key's last
+    use): the session's transaction bookkeeping cost as much CPU as the statement's
+    execution. Each statement commits on its own; the closing commit has nothing left to
+    send (it is what keeps a write where the connection is a test's savepoint)."""
     engine = _autocommit_sessions(current_app._get_current_object()).kw["bind"]  # type: ignore[attr-defined]
-    with engine.connect() as connection:
+    with own_transaction(engine) as connection:
         yield connection
 
 
