@@ -114,7 +114,8 @@ def get_engine(
     opened with that ``statement_timeout`` and JIT off as startup options: the bound holds
     for each statement without a ``SET`` round trip per request. Jobs use the plain engine.
     ``autocommit`` (PostgreSQL only): a pool of its own whose connections never open a
-    transaction, for single-statement reads (agency.web.autocommit_session).
+    transaction, for single-statement reads (agency.web.autocommit_session and
+    autocommit_connection).
     """
     if url.startswith("sqlite"):
         statement_timeout_ms = None  # SQLite has no statement timeout: one engine
