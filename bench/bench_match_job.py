@@ -262,8 +262,12 @@ def main(argv: list[str] | None = None) -> None:
             "match job end to end (new)": median_ms(job, args.runs),
             "match job after one provider's change": after_a_change(job)(),
         }
+
+        class OldPath(PoolLoader):
+            generation = 0  # the old path kept no generations: the job records none (0)
+
         original = match_jobs.AgencyPools
-        match_jobs.AgencyPools = lambda s, agency_id, today: PoolLoader(s, agency_id)  # type: ignore[assignment,misc]
+        match_jobs.AgencyPools = lambda s, agency_id, today: OldPath(s, agency_id)  # type: ignore[assignment,misc]
         try:
             figures["match job end to end (old pool path)"] = median_ms(job, args.old_runs)
         finally:

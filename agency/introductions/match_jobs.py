@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Select, Table, delete, or_, select, union, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 import matching
 from agency.access import Scope
@@ -29,7 +30,7 @@ from agency.introductions.models import (
     SuggestionStatus,
 )
 from agency.introductions.pool_cache import AgencyPools
-from agency.introductions.pools import agency_weights, london_today, request_spec
+from agency.introductions.pools import agency_weights_of, london_today, request_spec
 from agency.introductions.replan import plan_agency
 from agency.jobs.models import JobRecord, JobStatus
 from agency.jobs.queue import job, jobs_for, on_a_worker, others_waiting, report_progress
@@ -95,11 +96,16 @@ def enqueue_replan(session: Session, agency: Agency) -> JobRecord:
 
 
 def match_request(
-    session: Session, care_request: CareRequest, pool: matching.ProviderPool, job_id: str | None
+    session: Session,
+    care_request: CareRequest,
+    pool: matching.ProviderPool,
+    job_id: str | None,
+    *,
+    mark_matching: bool = True,
 ) -> list[Suggestion]:
     """Rank providers for one request and replace its active suggestions (no commit)."""
     ranking = rank_request(session, care_request, pool, _excluded(session, [care_request.id]))
-    return store_ranking(session, care_request, ranking, job_id)
+    return store_ranking(session, care_request, ranking, job_id, mark_matching=mark_matching)
 
 
 def _excluded(session: Session, request_ids: list[str]) -> dict[str, set[str]]:
@@ -134,8 +140,7 @@ def rank_request(
     ``weights``: the agency's (read from it when not given).
     """
     if weights is None:
-        agency = session.get(Agency, care_request.agency_id) if care_request.agency_id else None
-        weights = agency_weights(agency)
+        weights = agency_weights_of(session, care_request.agency_id)
     out = excluded.get(care_request.id, set())
     ranked = matching.top_k(
         pool, request_spec(care_request), k=SUGGESTIONS_KEPT + len(out), weights=weights
@@ -167,9 +172,19 @@ def store_ranking(
     care_request: CareRequest,
     ranking: list[tuple[str, float, dict[str, dict[str, float | None]]]],
     job_id: str | None,
+    *,
+    mark_matching: bool = True,
 ) -> list[Suggestion]:
-    """Replace the request's active suggestions with ``ranking`` (no commit)."""
-    retire_suggestions(session, care_request.id)
+    """Replace the request's active suggestions with ``ranking`` (no commit).
+
+    An open request with suggestions becomes ``matching`` (``mark_matching``; a caller
+    that passes False writes that itself, see :func:`_mark_ranked`).
+    """
+    if care_request.ranked_generation is not None:
+        # Ranked before: set that ranking aside. A request never ranked has no suggestion
+        # (every ranking is stored with its generation, in one transaction; the migration
+        # that added the column gave every older request one), so its first job skips this.
+        retire_suggestions(session, care_request.id)
     stored = []
     for rank, (provider_id, score, explanation) in enumerate(ranking, start=1):
         row = Suggestion(
@@ -188,9 +203,23 @@ def store_ranking(
         stored.append(row)
     if stored:
         insert_now(session, *stored)  # one INSERT of the rows, not the ORM's flush of 20
-    if care_request.status is RequestStatus.OPEN and stored:
+    if mark_matching and care_request.status is RequestStatus.OPEN and stored:
         care_request.status = RequestStatus.MATCHING
     return stored
+
+
+def _mark_ranked_and_matching(session: Session, care_request: CareRequest, generation: int) -> None:
+    """An open request's first ranking: ``matching`` and ranked at ``generation``, in one
+    UPDATE checked against the version this job read, as the ORM's flush of the status
+    would have been (a change made meanwhile fails the job, and RQ's retry ranks it anew)."""
+    version = care_request.version
+    changed = session.execute(
+        update(_REQUESTS)
+        .where(_REQUESTS.c.id == care_request.id, _REQUESTS.c.version == version)
+        .values(status=RequestStatus.MATCHING, version=version + 1, ranked_generation=generation)
+    ).rowcount
+    if changed != 1:
+        raise StaleDataError(f"care request {care_request.id} changed while it was ranked")
 
 
 def _mark_ranked(session: Session, request_ids: list[str], generation: int) -> None:
@@ -268,8 +297,11 @@ def match_care_request(
     loader = AgencyPools(session, care_request.agency_id, london_today())
     pool = loader.pool(care_request.start_date)
     with unit_of_work(session) as uow:
-        stored = match_request(session, care_request, pool, record.id)
-        _mark_ranked(session, [care_request.id], loader.generation)
+        stored = match_request(session, care_request, pool, record.id, mark_matching=False)
+        if care_request.status is RequestStatus.OPEN and stored:
+            _mark_ranked_and_matching(session, care_request, loader.generation)
+        else:
+            _mark_ranked(session, [care_request.id], loader.generation)
         uow.commit()
     return {
         "result_path": result_path,
@@ -296,7 +328,7 @@ def rematch_agency(
     started = time.monotonic()
     loader = AgencyPools(session, agency_id, london_today())
     generation = loader.generation
-    weights = agency_weights(session.get(Agency, agency_id))
+    weights = agency_weights_of(session, agency_id)
     stale = list(session.scalars(_stale_requests(agency_id, generation)))
     checked: list[str] = []
     rewritten, cut_short = 0, False

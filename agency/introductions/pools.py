@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -188,6 +189,19 @@ def request_spec(care_request: CareRequest) -> matching.CareRequestSpec:
 
 
 def agency_weights(agency: Agency | None) -> matching.Weights:
-    overrides = (agency.matching_weights if agency else None) or {}
+    return _weights((agency.matching_weights if agency else None) or {})
+
+
+def agency_weights_of(session: Session, agency_id: str | None) -> matching.Weights:
+    """:func:`agency_weights` of the agency ``agency_id``, reading only its weights column."""
+    overrides = (
+        session.scalar(select(Agency.matching_weights).where(Agency.id == agency_id))
+        if agency_id
+        else None
+    )
+    return _weights(overrides or {})
+
+
+def _weights(overrides: dict[str, Any]) -> matching.Weights:
     known = {f for f in matching.Weights.__dataclass_fields__}
     return matching.Weights(**{k: float(v) for k, v in overrides.items() if k in known})

@@ -235,6 +235,51 @@ def test_a_job_that_dies_half_way_leaves_the_previous_ranking_whole(
     assert session.get(JobRecord, record.id).status is JobStatus.FAILED
 
 
+@pytest.mark.postgres
+@pytest.mark.committed  # a second transaction commits while the job's is open: real ones
+def test_a_request_changed_while_its_first_ranking_is_made_fails_the_job_and_keeps_the_change(
+    app, session, setting, monkeypatch, inline
+):
+    """The first ranking moves the request to matching by one UPDATE checked against the
+    version the job read (not the ORM's flush): a change committed meanwhile wins, the job
+    fails and stores nothing, and RQ's retry ranks the request as it now is."""
+    agency, _, _, seeker = setting
+    make_provider(session, agency)
+    care_request = make_care_request(session, seeker, agency)
+    read_version = care_request.version
+
+    import agency.introductions.match_jobs as jobs
+    from agency.seekers.models import CareRequest
+
+    original = jobs.match_request
+
+    def changed_meanwhile(*args, **kwargs):
+        stored = original(*args, **kwargs)
+        with inline.extensions["agency"].sessionmaker() as other:  # a partner's edit
+            other.get(CareRequest, care_request.id).notes = "Mornings only now."
+            other.commit()
+        return stored
+
+    monkeypatch.setattr(jobs, "match_request", changed_meanwhile)
+    record = run_match(inline, session, care_request)
+    session.expire_all()
+    assert session.get(JobRecord, record.id).status is JobStatus.FAILED
+    assert active(session, care_request) == []
+    row = session.get(CareRequest, care_request.id)
+    assert (row.status, row.notes) == (RequestStatus.OPEN, "Mornings only now.")
+    assert row.ranked_generation is None
+    edited = row.version
+
+    monkeypatch.setattr(jobs, "match_request", original)
+    retried = run_match(inline, session, care_request)  # what RQ's retry does
+    session.expire_all()
+    assert session.get(JobRecord, retried.id).status is JobStatus.FINISHED
+    row = session.get(CareRequest, care_request.id)
+    assert (row.status, row.notes) == (RequestStatus.MATCHING, "Mornings only now.")
+    assert row.version > edited > read_version
+    assert len(active(session, care_request)) == 1
+
+
 @pytest.mark.committed  # counts the statements on the engine (a test's savepoints would count)
 def test_loading_the_pool_takes_the_same_number_of_queries_for_5_or_40_providers(session, settings):
     agency = make_agency(session)
