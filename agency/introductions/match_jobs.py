@@ -178,7 +178,7 @@ def store_ranking(
     """Replace the request's active suggestions with ``ranking`` (no commit).
 
     An open request with suggestions becomes ``matching`` (``mark_matching``; a caller
-    that passes False writes that itself, see :func:`_mark_ranked`).
+    that passes False writes that itself, see :func:`_mark_ranked_and_matching`).
     """
     if care_request.ranked_generation is not None:
         # Ranked before: set that ranking aside. A request never ranked has no suggestion

@@ -295,12 +295,12 @@ def execute(
             uow.commit()
         if started is None:
             done = session.execute(
-                select(JobRecord.status, JobRecord.result).where(JobRecord.id == job_id)
+                select(JobRecord.result).where(JobRecord.id == job_id)
             ).one_or_none()
             if done is None:
                 log.error("job row missing", extra={"job_id": job_id})
                 return None
-            return done.result  # type: ignore[no-any-return]  # redelivered, already ran
+            return done.result  # type: ignore[no-any-return]  # finished: redelivered, already ran
         name, arguments, attempt = started
         record = JobRecord(
             id=job_id, name=name, arguments=arguments, status=JobStatus.STARTED, attempts=attempt

@@ -125,3 +125,28 @@ def test_background_work_goes_to_its_kinds_later_queue_which_workers_serve_last(
     single = Routes(prefix="ag", single_queue=True, kind_of=QUEUE_KIND_OF, later=LATER_JOBS)
     assert single.queue_for("rematch_agency") == single.queue_for("match_care_request") == "ag"
     assert single.queue_names() == ["ag"]
+
+
+def test_a_redelivered_finished_job_returns_its_result_without_running_again(settings, session):
+    """RQ may deliver a job twice: the second run finds the row finished, returns its
+    result and leaves the row (its attempts, its end) as the first run left it."""
+    from dataclasses import replace
+
+    from agency import create_app
+    from agency.jobs.queue import execute
+
+    inline_app = create_app(replace(settings, redis_url=None))
+    runner = inline_app.extensions["agency"].jobs
+    ok = enqueue(inline_app, session, arguments={"message": "once"})
+    session.commit()
+    session.expire_all()
+    first = session.get(JobRecord, ok.id)
+    before = (first.status, first.attempts, first.started_at, first.ended_at)
+    assert before[:2] == (JobStatus.FINISHED, 1)
+
+    again = execute(ok.id, runner.sessions, runner.settings, runner.routes)
+    assert again == {"message": "once", "inline": True}
+    session.expire_all()
+    row = session.get(JobRecord, ok.id)
+    assert (row.status, row.attempts, row.started_at, row.ended_at) == before
+    assert execute("job_missing", runner.sessions, runner.settings, runner.routes) is None
