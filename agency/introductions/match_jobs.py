@@ -100,12 +100,10 @@ def match_request(
     care_request: CareRequest,
     pool: matching.ProviderPool,
     job_id: str | None,
-    *,
-    mark_matching: bool = True,
 ) -> list[Suggestion]:
     """Rank providers for one request and replace its active suggestions (no commit)."""
     ranking = rank_request(session, care_request, pool, _excluded(session, [care_request.id]))
-    return store_ranking(session, care_request, ranking, job_id, mark_matching=mark_matching)
+    return store_ranking(session, care_request, ranking, job_id)
 
 
 def _excluded(session: Session, request_ids: list[str]) -> dict[str, set[str]]:
@@ -172,13 +170,11 @@ def store_ranking(
     care_request: CareRequest,
     ranking: list[tuple[str, float, dict[str, dict[str, float | None]]]],
     job_id: str | None,
-    *,
-    mark_matching: bool = True,
 ) -> list[Suggestion]:
     """Replace the request's active suggestions with ``ranking`` (no commit).
 
-    An open request with suggestions becomes ``matching`` (``mark_matching``; a caller
-    that passes False writes that itself, see :func:`_mark_ranked_and_matching`).
+    The request's status is the caller's to move: an open request with a ranking becomes
+    ``matching`` (:func:`_mark_ranked_and_matching`, or the re-match's own assignment).
     """
     if care_request.ranked_generation is not None:
         # Ranked before: set that ranking aside. A request never ranked has no suggestion
@@ -203,8 +199,6 @@ def store_ranking(
         stored.append(row)
     if stored:
         insert_now(session, *stored)  # one INSERT of the rows, not the ORM's flush of 20
-    if mark_matching and care_request.status is RequestStatus.OPEN and stored:
-        care_request.status = RequestStatus.MATCHING
     return stored
 
 
@@ -297,7 +291,7 @@ def match_care_request(
     loader = AgencyPools(session, care_request.agency_id, london_today())
     pool = loader.pool(care_request.start_date)
     with unit_of_work(session) as uow:
-        stored = match_request(session, care_request, pool, record.id, mark_matching=False)
+        stored = match_request(session, care_request, pool, record.id)
         if care_request.status is RequestStatus.OPEN and stored:
             _mark_ranked_and_matching(session, care_request, loader.generation)
         else:
@@ -339,7 +333,7 @@ def rematch_agency(
             if ranking != stored:
                 store_ranking(session, care_request, ranking, record.id)
                 rewritten += 1
-            elif care_request.status is RequestStatus.OPEN and ranking:
+            if care_request.status is RequestStatus.OPEN and ranking:
                 care_request.status = RequestStatus.MATCHING
             checked.append(care_request.id)
             if _time_to_yield(time.monotonic() - started):
