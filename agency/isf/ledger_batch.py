@@ -26,7 +26,7 @@ from agency.isf.ledger import (
     WouldOverdraw,
     _check_lines,
     _overdraft_floors,
-    balances,
+    locked_balances,
     post_entry,
 )
 from agency.isf.models import AccountKind, EntryKind, JournalEntry, LedgerAccount, Posting
@@ -62,12 +62,7 @@ def post_entries(
         for account, amount in movement.lines:
             net[account.id] += amount
             accounts[account.id] = account
-    session.execute(
-        select(LedgerAccount.id)
-        .where(LedgerAccount.id.in_(sorted(net)))
-        .order_by(LedgerAccount.id)
-        .with_for_update()
-    )
+    current = locked_balances(session, net)
     used = set(
         session.scalars(
             select(JournalEntry.idempotency_key).where(JournalEntry.idempotency_key.in_(keys))
@@ -93,7 +88,8 @@ def post_entries(
     for movement in fresh:
         for account, amount in movement.lines:
             net[account.id] += amount
-    _check_floors(session, accounts, net)
+    # The replays above moved no money (a used key posts nothing new): ``current`` holds.
+    _check_floors(session, accounts, current, net)
     now = utcnow()
     entries, postings = [], []
     for movement in fresh:
@@ -131,10 +127,12 @@ def post_entries(
 
 
 def _check_floors(
-    session: Session, accounts: dict[str, LedgerAccount], net: dict[str, int]
+    session: Session,
+    accounts: dict[str, LedgerAccount],
+    current: dict[str, int],
+    net: dict[str, int],
 ) -> None:
     decreasing = [a for a, amount in net.items() if amount < 0]
-    current = balances(session, decreasing)
     floors = _overdraft_floors(session, [accounts[a] for a in decreasing])
     for account_id in decreasing:
         account = accounts[account_id]

@@ -53,6 +53,11 @@ class LedgerAccount(IdMixin, Base):
     provider_id: Mapped[str | None] = mapped_column(ForeignKey("providers.id"), index=True)
     isf_account_id: Mapped[str | None] = mapped_column(ForeignKey("isf_accounts.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # SUM(amount_pence) over the account's postings, kept by the database: a trigger on
+    # postings adds each INSERT's amounts in the inserting transaction (migration
+    # 0024ledgerbalance). Read it with agency.isf.ledger.balances, never from a loaded
+    # object: the trigger's change does not reach objects already in a session.
+    balance_pence: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
     def access_scope(self) -> Scope:
         return Scope.of(agency_ids=[self.agency_id], council_ids=[self.council_id])

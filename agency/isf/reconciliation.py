@@ -26,6 +26,37 @@ def _held(session: Session, kind: AccountKind, agency_id: str) -> int:
     )
 
 
+def _kept_balances_differ(session: Session, agency_id: str) -> list[dict[str, Any]]:
+    """The agency's accounts whose kept balance is not the sum of their postings.
+
+    The database keeps ``balance_pence`` by a trigger; this re-adds the postings, the
+    independent check a person can act on (it should never find one).
+    """
+    summed = (
+        select(Posting.account_id, func.sum(Posting.amount_pence).label("total"))
+        .join(LedgerAccount, LedgerAccount.id == Posting.account_id)
+        .where(LedgerAccount.agency_id == agency_id)
+        .group_by(Posting.account_id)
+        .subquery()
+    )
+    total = func.coalesce(summed.c.total, 0)
+    rows = session.execute(
+        select(LedgerAccount.key, LedgerAccount.balance_pence, total)
+        .outerjoin(summed, summed.c.account_id == LedgerAccount.id)
+        .where(LedgerAccount.agency_id == agency_id, LedgerAccount.balance_pence != total)
+        .order_by(LedgerAccount.key)
+    )
+    return [
+        {
+            "kind": "balance_differs",
+            "account": key,
+            "kept_pence": int(kept),
+            "postings_pence": int(posted),  # SUM of bigint is numeric on PostgreSQL
+        }
+        for key, kept, posted in rows
+    ]
+
+
 def reconcile(session: Session, agency_id: str, gateway: PaymentGateway) -> dict[str, Any]:
     """Differences between the agency's payouts/ledger and the gateway's transfers."""
     payouts = session.scalars(select(Payout).where(Payout.agency_id == agency_id)).all()
@@ -94,6 +125,7 @@ def reconcile(session: Session, agency_id: str, gateway: PaymentGateway) -> dict
                 "settled_pence": settled,
             }
         )
+    differences.extend(_kept_balances_differ(session, agency_id))
     return {
         "agency_id": agency_id,
         "transfers": len(theirs),

@@ -1,7 +1,7 @@
 """The ledger's rules: balanced entries, idempotency, no overdrawn ISF, reversals, append-only."""
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from agency.isf.invoices import charge_invoice
@@ -16,6 +16,7 @@ from agency.isf.ledger import (
     post_entry,
     reverse_entry,
 )
+from agency.isf.ledger_batch import Movement, post_entries
 from agency.isf.models import AccountKind, EntryKind, JournalEntry, Posting
 from tests.factories import make_provider
 from tests.isf.money_factories import fund, make_isf_account
@@ -104,6 +105,39 @@ def test_an_allocation_already_spent_cannot_be_reversed(session):
     entry = session.scalar(select(JournalEntry).where(JournalEntry.kind == EntryKind.ALLOCATION))
     with pytest.raises(InsufficientFunds):
         reverse_entry(session, entry.id, None)
+
+
+def _sum_of_postings(session, account_id):
+    return session.scalar(
+        select(func.coalesce(func.sum(Posting.amount_pence), 0)).where(
+            Posting.account_id == account_id
+        )
+    )
+
+
+def test_the_kept_balance_follows_single_batched_and_reversed_entries_and_guards_the_floor(
+    session,
+):
+    isf = make_isf_account(session)
+    provider = make_provider(session)
+    funding, held = _funding(session, isf), isf_ledger_account(session, isf)
+    written = post_entries(
+        session,
+        EntryKind.ALLOCATION,
+        [Movement([(funding, -300), (held, 300)], None, f"alloc-batch-{n}") for n in range(3)],
+    )
+    post_entry(session, EntryKind.ALLOCATION, [(funding, -50), (held, 50)], None, "alloc-one")
+    reverse_entry(session, written["alloc-batch-0"], "sent twice")
+    session.commit()
+    for account, expected in ((held, 650), (funding, -650)):  # balance(): the kept column
+        assert balance(session, account.id) == expected == _sum_of_postings(session, account.id)
+    # The floor is checked against the kept balance: 650 held, so 651 is refused, 650 is not.
+    with pytest.raises(InsufficientFunds):
+        charge_invoice(session, isf.id, provider.id, 651, "inv_over")
+    session.rollback()
+    charge_invoice(session, isf.id, provider.id, 650, "inv_all")
+    session.commit()
+    assert balance(session, held.id) == 0 == _sum_of_postings(session, held.id)
 
 
 @pytest.mark.postgres

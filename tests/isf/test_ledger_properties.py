@@ -2,7 +2,8 @@
 
 After every step, against the real database: every entry sums to zero, all balances
 together sum to zero (no money made or lost), no ISF (nor payable, clearing, paid) is
-negative, and each ISF's balance equals both the sum of its postings and a plain model.
+negative, every account's kept balance (``balance_pence``) is the sum of its postings, and
+each ISF's balance equals both the sum of its postings and a plain model.
 HYPOTHESIS_LEDGER_EXAMPLES (default 20) and HYPOTHESIS_LEDGER_STEPS (default 30) set the
 size; a long run: HYPOTHESIS_LEDGER_EXAMPLES=2000.
 """
@@ -230,6 +231,14 @@ def test_random_money_movements_keep_the_books_balanced(session):
                 .having(func.sum(Posting.amount_pence) < 0)
             ).all()
             assert negative == []
+            total = func.coalesce(func.sum(Posting.amount_pence), 0)
+            kept_differs = session.execute(
+                select(LedgerAccount.key, LedgerAccount.balance_pence, total)
+                .outerjoin(Posting, Posting.account_id == LedgerAccount.id)
+                .group_by(LedgerAccount.id, LedgerAccount.key, LedgerAccount.balance_pence)
+                .having(LedgerAccount.balance_pence != total)
+            ).all()
+            assert kept_differs == []  # the kept balance of every account is its postings' sum
             figures = figures_for(session, [isf.id for isf in self.isfs])
             for i, isf in enumerate(self.isfs):
                 held = balance(session, self._ledger_id(i))

@@ -3,7 +3,7 @@
 
 import json
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from agency.isf.models import (
     AccountKind,
@@ -170,3 +170,27 @@ def test_reconciliation_lists_a_transfer_we_never_recorded(
     auditor = bearer(session, make_auditor(session, world["agency"].council))
     for headers in (auditor, world["provider_headers"]):
         assert stripe_client.post("/reconciliations", headers=headers).status_code == 403
+
+
+def test_reconciliation_lists_a_kept_balance_that_is_not_the_sum_of_its_postings(
+    stripe_client, session, standin, request
+):
+    world = money_world(session, stripe_client, standin, invoices=(3600,))
+    work = queue_worker(request)
+    stripe_client.post("/payment-runs", headers=world["manager"])
+    work()
+    deliver(standin, stripe_client)
+    assert reconcile(stripe_client, world, request)["differences"] == []
+    # Written behind the ledger's back (no posting): the trigger-kept balance drifts by 1p.
+    clearing = LedgerAccount.kind == AccountKind.CLEARING
+    session.execute(
+        update(LedgerAccount).where(clearing).values(balance_pence=LedgerAccount.balance_pence + 1)
+    )
+    session.commit()
+    [difference] = reconcile(stripe_client, world, request)["differences"]
+    assert difference == {
+        "kind": "balance_differs",
+        "account": f"clearing:{world['agency'].id}",
+        "kept_pence": 1,
+        "postings_pence": 0,
+    }
