@@ -43,7 +43,7 @@ from agency.providers.models import (  # noqa: F401
     VettingDecision,
 )
 from agency.seekers.models import CareRequest, CareSeeker, Consent  # noqa: F401
-from agency.visits.feedback_models import VisitFeedback  # noqa: F401
+from agency.visits.feedback_models import ProviderRatingTotal, VisitFeedback  # noqa: F401
 from agency.visits.models import Timesheet, Visit  # noqa: F401
 from agency.visits.planned_models import BackupProvider, PlannedVisit, RotaFeed  # noqa: F401
 from agency.webhooks.models import (  # noqa: F401

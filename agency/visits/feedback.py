@@ -23,7 +23,12 @@ from agency.errors import Conflict, Forbidden, InvalidInput
 from agency.ids import new_id
 from agency.introductions.models import Arrangement
 from agency.unit_of_work import unit_of_work
-from agency.visits.feedback_models import Concern, FeedbackSide, VisitFeedback
+from agency.visits.feedback_models import (
+    Concern,
+    FeedbackSide,
+    ProviderRatingTotal,
+    VisitFeedback,
+)
 from agency.visits.models import Visit, VisitStatus
 from matching.features import shrunk_rating
 
@@ -106,15 +111,14 @@ def feedback_for(principal: Principal, filters: dict[str, Any]) -> Select[Any]:
 
 
 def rating_summary(session: Session, provider_id: str) -> tuple[int, float | None]:
-    """(count, mean) of the seeker-side ratings of a provider."""
-    count, mean = session.execute(
-        select(func.count(VisitFeedback.rating), func.avg(VisitFeedback.rating)).where(
-            VisitFeedback.provider_id == provider_id,
-            VisitFeedback.side == FeedbackSide.SEEKER,
-            VisitFeedback.rating.is_not(None),
-        )
+    """(count, mean) of the seeker-side ratings of a provider, at every agency."""
+    count, total = session.execute(
+        select(
+            func.sum(ProviderRatingTotal.ratings), func.sum(ProviderRatingTotal.rating_sum)
+        ).where(ProviderRatingTotal.provider_id == provider_id)
     ).one()
-    return int(count or 0), (float(mean) if mean is not None else None)
+    count = int(count or 0)
+    return count, (float(total) / count if count else None)
 
 
 def agency_ratings(session: Session, agency_id: str) -> tuple[dict[str, float], float | None]:
@@ -123,18 +127,13 @@ def agency_ratings(session: Session, agency_id: str) -> tuple[dict[str, float], 
     with no ratings has); ``({}, None)`` when the agency has no ratings at all. Only these
     aggregates leave this module: never a single rating or who gave it."""
 
+    # The kept totals (ProviderRatingTotal): one row per rated provider, not every rating.
     rows = session.execute(
         select(
-            VisitFeedback.provider_id,
-            func.count(VisitFeedback.rating),
-            func.sum(VisitFeedback.rating),
-        )
-        .where(
-            VisitFeedback.agency_id == agency_id,
-            VisitFeedback.side == FeedbackSide.SEEKER,
-            VisitFeedback.rating.is_not(None),
-        )
-        .group_by(VisitFeedback.provider_id)
+            ProviderRatingTotal.provider_id,
+            ProviderRatingTotal.ratings,
+            ProviderRatingTotal.rating_sum,
+        ).where(ProviderRatingTotal.agency_id == agency_id, ProviderRatingTotal.ratings > 0)
     ).all()
     count = sum(int(n) for _, n, _ in rows)
     if not count:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, SmallInteger, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Integer, SmallInteger, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from agency.access import Scope
@@ -46,3 +46,20 @@ class VisitFeedback(_ArrangementParties, IdMixin, Base):
     def access_scope(self) -> Scope:
         # Only the agency's manager (and admins) through the generic check.
         return Scope.of(agency_ids=[self.agency_id])
+
+
+class ProviderRatingTotal(Base):
+    """How many seeker-side ratings a provider has at an agency, and their sum.
+
+    Kept by the database: triggers on ``visit_feedback`` add, take back or move each
+    rating in the transaction that writes it (migration ``0025ratingtotals``), so the
+    matcher reads one row per rated provider instead of every rating ever given. Only
+    aggregates: never a single rating or who gave it. Nothing in the code writes it.
+    """
+
+    __tablename__ = "provider_rating_totals"
+
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"), primary_key=True)
+    provider_id: Mapped[str] = mapped_column(ForeignKey("providers.id"), primary_key=True)
+    ratings: Mapped[int] = mapped_column(Integer)
+    rating_sum: Mapped[int] = mapped_column(BigInteger)
