@@ -148,6 +148,17 @@ class Invoice(IdMixin, TimestampMixin, Base):
     """The minimum the payment side needs of an invoice (timesheets build them)."""
 
     __tablename__ = "invoices"
+    __table_args__ = (
+        # Numbering counts the agency's invoices of the month by prefix (``number LIKE
+        # 'INV-X-202612-%'``): PostgreSQL serves a prefix LIKE from a pattern_ops index only,
+        # unless the database's collation is C (migration 0026invoiceprefix). On SQLite,
+        # whose LIKE uses no index, it is a plain index beside the unique one.
+        Index(
+            "ix_invoices_number_prefix",
+            "number",
+            postgresql_ops={"number": "varchar_pattern_ops"},
+        ),
+    )
     __label__ = "invoice"
 
     number: Mapped[str] = mapped_column(String(40), unique=True)
