@@ -51,6 +51,7 @@ from agency.visits.planned_models import (
     PlannedVisit,
     TeamMember,
 )
+from agency.visits.planning import LONGEST_PLANNED_VISIT
 
 COVER_K = 5
 BACKUP_DEPTH = 200
@@ -112,8 +113,13 @@ def _known_providers(session: Session, seeker_id: str) -> set[str]:
 
 def _busy(session: Session, planned: PlannedVisit, provider_ids: list[str]) -> set[str]:
     """Of ``provider_ids``, those with a planned visit (own or cover) overlapping this one."""
+    # A planned visit still going when this one starts began less than the longest a planned
+    # visit lasts before it: the lower bound loses none, and keeps the (provider_id,
+    # starts_at) index range to about a day instead of each provider's whole plan.
+    earliest = planned.starts_at - LONGEST_PLANNED_VISIT
     overlapping = select(PlannedVisit.provider_id, PlannedVisit.cover_provider_id).where(
         PlannedVisit.id != planned.id,
+        PlannedVisit.starts_at > earliest,
         PlannedVisit.starts_at < planned.ends_at,
         PlannedVisit.ends_at > planned.starts_at,
         PlannedVisit.status != P.CANCELLED,

@@ -38,6 +38,10 @@ HORIZON_DAYS = 28
 PLAN_JOB = "visits.plan_horizon"
 # A logged visit matches a planned one on the same day starting within this of it.
 MATCH_TOLERANCE = dt.timedelta(minutes=60)
+# A planned visit lies inside one London day (a schedule window ends by 24:00 of the day it
+# starts, and weekly_plan never runs past its window), and the longest London day is 25
+# hours (the autumn clock change): no planned visit lasts longer than this.
+LONGEST_PLANNED_VISIT = dt.timedelta(hours=25)
 UNPLANNED = Flag.UNPLANNED.value
 _BYDAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 
@@ -216,6 +220,11 @@ def link_logged_visit(session: Session, visit: Visit) -> PlannedVisit | None:
     candidates = session.scalars(
         select(PlannedVisit).where(
             PlannedVisit.arrangement_id == visit.arrangement_id,
+            # Starting within the tolerance (both bounds included), as a range the
+            # (arrangement_id, starts_at) index reads; the same London date is still
+            # required (a visit at 00:15 does not match the day before's 23:30).
+            PlannedVisit.starts_at >= visit.starts_at - MATCH_TOLERANCE,
+            PlannedVisit.starts_at <= visit.starts_at + MATCH_TOLERANCE,
             PlannedVisit.date == visit.date,
             PlannedVisit.visit_id.is_(None),
             PlannedVisit.status.in_((PlannedStatus.PLANNED, PlannedStatus.MISSED)),
@@ -226,9 +235,8 @@ def link_logged_visit(session: Session, visit: Visit) -> PlannedVisit | None:
             ),
         )
     ).all()
-    near = [p for p in candidates if abs(p.starts_at - visit.starts_at) <= MATCH_TOLERANCE]
     flags = set(visit.flags or []) - {UNPLANNED}
-    match = min(near, key=lambda p: (abs(p.starts_at - visit.starts_at), p.id), default=None)
+    match = min(candidates, key=lambda p: (abs(p.starts_at - visit.starts_at), p.id), default=None)
     if match is not None:
         match.visit_id, match.status = visit.id, PlannedStatus.DONE
     elif _planning_covers(session, visit):

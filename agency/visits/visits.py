@@ -62,11 +62,17 @@ def _apply(visit: Visit, arrangement: Arrangement, fields: dict[str, Any], today
 
 def _overlapping(session: Session, visit: Visit) -> list[Visit]:
     """The provider's other visits that share some time with ``visit``."""
+    # No visit lasts more than MAX_VISIT_MINUTES of real (UTC) time: _checked_times refuses
+    # it, and every visit is stored through it. So one still going when ``visit`` starts
+    # began less than that before: the lower bound loses no overlapping visit, and lets the
+    # (provider_id, starts_at) index read a few rows instead of the provider's whole history.
+    earliest = visit.starts_at - dt.timedelta(minutes=visit_rules.MAX_VISIT_MINUTES)
     return list(
         session.scalars(
             select(Visit).where(
                 Visit.provider_id == visit.provider_id,
                 Visit.id != visit.id,
+                Visit.starts_at > earliest,
                 Visit.starts_at < visit.ends_at,
                 Visit.ends_at > visit.starts_at,
             )

@@ -3,13 +3,24 @@ offer (one visit or the whole absence), the cover provider's answer."""
 
 import datetime as dt
 
+from sqlalchemy import select
+
 from agency.ids import new_id
 from agency.providers.models import AvailabilityException
+from agency.visits import cover as cover_service
 from agency.visits.continuity import mark_missed
-from agency.visits.planned_models import CoverStatus
+from agency.visits.planned_models import CoverStatus, PlannedVisit
+from agency.visits.planning import plan_arrangement
+from agency.visits.visit_rules import minutes_of_day
 from tests.continuity.continuity_helpers import others, planned, planned_world
-from tests.factories import make_provider
-from tests.visits.visit_helpers import days_ago, provider_headers
+from tests.factories import make_provider, make_seeker
+from tests.visits.visit_helpers import (
+    World,
+    days_ago,
+    make_arrangement,
+    make_world,
+    provider_headers,
+)
 
 
 def _away(session, world, first, last):  # type: ignore[no-untyped-def]
@@ -199,3 +210,52 @@ def test_cover_for_a_visit_off_the_half_hour_asks_for_the_slots_it_touches(clien
     )
     assert suggestions.status_code == 200, suggestions.json
     assert cover.id in {s["provider_id"] for s in suggestions.json}
+
+
+AUTUMN_CHANGE = dt.date(2027, 10, 31)  # a Sunday of 25 hours in London
+
+
+def _sunday_visit(session, world: World, provider, start, end, day=AUTUMN_CHANGE):  # type: ignore[no-untyped-def]
+    """The one planned visit, on Sunday ``day``, of a new weekly ``start``-``end``
+    arrangement of ``provider``."""
+    seeker = make_seeker(session, world.seeker.partner_client_id)
+    arrangement = make_arrangement(
+        session,
+        world.agency,
+        provider,
+        seeker,
+        schedule=[{"weekday": 6, "start": start, "end": end}],
+        start_date=day - dt.timedelta(days=28),
+        minutes_per_week=minutes_of_day(end) - minutes_of_day(start),
+    )
+    the_day_before = dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC) - dt.timedelta(hours=12)
+    plan_arrangement(session, arrangement, now=the_day_before, horizon_days=2)
+    session.commit()
+    return session.scalars(
+        select(PlannedVisit).where(PlannedVisit.arrangement_id == arrangement.id)
+    ).one()
+
+
+def test_a_provider_planned_all_of_a_25_hour_day_is_busy_at_its_last_half_hour(session):
+    """The busy search starts the longest planned visit (25 hours) before the visit."""
+    world = make_world(session)
+    target = _sunday_visit(session, world, world.provider, "23:30", "24:00")
+    own, cover = make_provider(session, world.agency), make_provider(session, world.agency)
+    whole_day = _sunday_visit(session, world, own, "00:00", "24:00")
+    assert whole_day.ends_at - whole_day.starts_at == dt.timedelta(hours=25)
+    assert target.starts_at - whole_day.starts_at == dt.timedelta(hours=24, minutes=30)
+    whole_day.cover_provider_id, whole_day.cover_status = cover.id, CoverStatus.ACCEPTED
+    session.commit()
+    assert cover_service._busy(session, target, [own.id, cover.id]) == {own.id, cover.id}
+
+
+def test_a_provider_whose_planned_visits_ended_before_the_visit_is_not_busy(session):
+    world = make_world(session)
+    target = _sunday_visit(session, world, world.provider, "23:30", "24:00")
+    until_then, last_week = (
+        make_provider(session, world.agency),
+        make_provider(session, world.agency),
+    )
+    _sunday_visit(session, world, until_then, "00:00", "23:30")
+    _sunday_visit(session, world, last_week, "00:00", "24:00", AUTUMN_CHANGE - dt.timedelta(days=7))
+    assert cover_service._busy(session, target, [until_then.id, last_week.id]) == set()

@@ -190,6 +190,35 @@ def test_a_logged_visit_matches_its_planned_visit_and_an_extra_one_is_flagged(cl
     assert (planned.status, planned.visit_id) == (PlannedStatus.PLANNED, None)
 
 
+def test_a_visit_matches_a_planned_one_starting_up_to_an_hour_either_side(client, session):
+    world = make_world(session, schedule=WEEKDAY_TEN, minutes_per_week=300)
+    plan_arrangement(session, world.arrangement, now=dt.datetime.now(dt.UTC) - dt.timedelta(days=8))
+    session.commit()
+    early, late, too_late = [n for n in range(1, 8) if days_ago(n).weekday() < 5][:3]
+    cases = [(early, "09:00", True), (late, "11:00", True), (too_late, "11:01", False)]
+    for day, start, matches in cases:
+        response = log(client, world, day=day, start=start, end="11:30")
+        assert response.status_code == 201, response.json
+        [planned] = [r for r in _planned(session, world.arrangement.id) if r.date == days_ago(day)]
+        session.refresh(planned)
+        assert (planned.visit_id == response.json["id"]) is matches, (day, start)
+        assert ("unplanned" in response.json["flags"]) is not matches, (day, start)
+
+
+def test_a_visit_after_midnight_does_not_match_the_evening_before(client, session):
+    """Within the tolerance of the day before's 23:30, but on another London date."""
+    late_evening = [{"weekday": d, "start": "23:30", "end": "24:00"} for d in range(7)]
+    world = make_world(session, schedule=late_evening, minutes_per_week=7 * 30)
+    plan_arrangement(session, world.arrangement, now=dt.datetime.now(dt.UTC) - dt.timedelta(days=8))
+    session.commit()
+    response = log(client, world, day=3, start="00:00", end="00:30")
+    assert response.status_code == 201, response.json
+    assert "unplanned" in response.json["flags"]
+    evening_before = [r for r in _planned(session, world.arrangement.id) if r.date == days_ago(4)]
+    session.refresh(evening_before[0])
+    assert evening_before[0].visit_id is None
+
+
 def test_visits_logged_before_planning_began_are_not_judged(client, session):
     world = make_world(session, schedule=WEEKDAY_TEN, minutes_per_week=300)
     plan_arrangement(session, world.arrangement)

@@ -79,6 +79,36 @@ def test_overlapping_visits_are_both_flagged_and_cleared_when_one_goes(client, s
     assert client.get(f"/visits/{first['id']}", headers=world.provider_headers).json["flags"] == []
 
 
+def test_a_twelve_hour_visit_still_overlaps_one_starting_a_minute_before_it_ends(client, session):
+    """The overlap search reaches back the longest a visit lasts (12 hours), not less."""
+    world = make_world(session)
+    longest = log(client, world, start="08:00", end="20:00").json  # 12 hours, the most
+    late = log(client, world, start="19:59", end="20:30").json
+    assert "overlaps_another_visit" in late["flags"]
+    assert client.get(f"/visits/{longest['id']}", headers=world.provider_headers).json["flags"] == [
+        "overlaps_another_visit"
+    ]
+    corrected = client.patch(
+        f"/visits/{late['id']}", json={"start": "20:00"}, headers=world.provider_headers
+    )
+    assert corrected.status_code == 200, corrected.json
+    assert "overlaps_another_visit" not in corrected.json["flags"]
+    assert (
+        client.get(f"/visits/{longest['id']}", headers=world.provider_headers).json["flags"] == []
+    )
+
+
+def test_a_visit_that_ended_before_another_began_does_not_overlap_it(client, session):
+    world = make_world(session)
+    longest = log(client, world, start="08:00", end="20:00").json  # ends as the next starts
+    yesterday = log(client, world, day=4, start="08:00", end="20:00").json
+    evening = log(client, world, start="20:00", end="21:00").json
+    assert "overlaps_another_visit" not in evening["flags"]
+    for visit in (longest, yesterday):
+        response = client.get(f"/visits/{visit['id']}", headers=world.provider_headers)
+        assert response.json["flags"] == []
+
+
 def test_the_parties_list_and_read_visits_and_others_cannot(client, session):
     world = make_world(session)
     visit = log(client, world).json
