@@ -99,3 +99,41 @@ def test_only_providers_have_rota_feeds(client, session):
         assert client.delete("/rota/feed", headers=headers).status_code == 403
     assert client.post("/rota/feed").status_code == 401
     assert client.get("/rota/feed/not-a-token.ics").status_code == 404
+
+
+def test_a_rota_keeps_a_late_evening_visit_on_its_day_in_and_out_of_summer_time(session):
+    """``on_days`` bounds the start time a day wider than the dates: nothing at the edges
+    of a London day is lost (23:30 in BST is 22:30 UTC; in GMT it is 23:30 UTC)."""
+    from agency.access import Kind, Principal
+    from agency.visits.continuity import rota_of
+    from agency.visits.planned_models import PlannedVisit
+
+    world = planned_world(session)
+    template = session.query(PlannedVisit).filter_by(provider_id=world.provider.id).first()
+    principal = Principal(Kind.PROVIDER, "usr_rota", provider_id=world.provider.id)
+    for day, utc_hour in ((dt.date(2027, 7, 1), 22), (dt.date(2027, 1, 5), 23)):
+        late = PlannedVisit(
+            id=f"pvs_late{day:%Y%m%d}",
+            arrangement_id=template.arrangement_id,
+            provider_id=template.provider_id,
+            agency_id=template.agency_id,
+            council_id=template.council_id,
+            partner_client_id=template.partner_client_id,
+            seeker_id=template.seeker_id,
+            terms_version=template.terms_version,
+            date=day,
+            start_time="23:30",
+            end_time="23:59",
+            starts_at=dt.datetime.combine(day, dt.time(utc_hour, 30), dt.UTC),
+            ends_at=dt.datetime.combine(day, dt.time(utc_hour, 59), dt.UTC),
+            minutes=29,
+            status=template.status,
+        )
+        session.add(late)
+        session.flush()
+        on_the_day = session.scalars(rota_of(principal, day, day)).all()
+        assert [p.id for p in on_the_day] == [late.id]
+        next_day = day + dt.timedelta(days=1)
+        assert late.id not in [
+            p.id for p in session.scalars(rota_of(principal, next_day, next_day))
+        ]
