@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Select, Table, event, insert, select, text
+from sqlalchemy import Select, Table, event, func, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -208,6 +208,11 @@ def entries_for(
 
 @dataclass(frozen=True)
 class ChainReport:
+    """What a walk found. ``checked`` counts the entries walked, from ``verified_from`` on
+    (after the checkpoint a walk resumed from: the entry at its sequence is re-checked, not
+    counted); ``unverified`` counts those after the last one walked that a capped walk
+    (``limit``) left unread."""
+
     checked: int
     first_bad_sequence: int | None = None
     first_bad_id: str | None = None
@@ -216,10 +221,17 @@ class ChainReport:
     head_hash: str = GENESIS_HASH
     keyed_from: int = 1
     checkpoint_sequence: int | None = None
+    verified_from: int = 1
+    unverified: int = 0
 
     @property
     def ok(self) -> bool:
         return self.problem is None
+
+    @property
+    def complete(self) -> bool:
+        """Nothing wrong found, and no entry left unread after the last one walked."""
+        return self.ok and self.unverified == 0
 
 
 class Anchor(Protocol):
@@ -236,67 +248,121 @@ def verify_chain(
     *,
     key: bytes | None = None,
     checkpoint: Anchor | None = None,
+    from_checkpoint: bool = False,
+    limit: int | None = None,
 ) -> ChainReport:
     """Walk the chain in order; report the first entry whose link or hash does not hold.
 
     With a ``checkpoint`` (a signed, earlier head), the entry at its sequence must carry
     its hash (a re-chained history fails here even if every link holds) and the chain must
     reach at least that far (deleting the newest entries fails here).
+
+    ``from_checkpoint`` resumes from that checkpoint instead of entry 1, so a walk costs
+    what was added since: the caller checked its signature, and the entries up to it were
+    walked before it was signed. The entry at its sequence is re-read (its keyed hash and
+    the checkpoint's hash), then only the entries after it are walked. Entries below it
+    are not re-read: an edit or a deleted row there that leaves the checkpointed entry as
+    it was is for the full walk (``flask verify-audit``). ``limit`` caps the entries
+    walked (a page view's budget); the report counts those it left ``unverified``.
     """
     key = key or chain_key(session)
     start = keyed_from(session)
+    anchor = checkpoint.sequence if checkpoint is not None else None
+
+    def report(checked: int, *bad: Any, **found: Any) -> ChainReport:
+        return ChainReport(checked, *bad, keyed_from=start, checkpoint_sequence=anchor, **found)
+
     if checkpoint is not None and checkpoint.keyed_from != start:
-        return ChainReport(
+        return report(
             0,
             problem=f"the keyed chain starts at {start}, but the checkpoint at sequence "
             f"{checkpoint.sequence} says {checkpoint.keyed_from}",
-            keyed_from=start,
         )
-    expected_prev, expected_sequence, checked = GENESIS_HASH, 1, 0
-    stmt = select(AuditEntry).order_by(AuditEntry.sequence).execution_options(yield_per=batch)
-    for entry in session.scalars(stmt):
-        problem = None
-        link = entry_hash(entry, key) if entry.sequence >= start else legacy_entry_hash(entry)
-        if entry.sequence != expected_sequence:
-            problem = f"sequence {entry.sequence} where {expected_sequence} was expected (gap)"
-        elif entry.prev_hash != expected_prev:
-            problem = "prev_hash does not match the previous entry's hash"
-        elif not hmac.compare_digest(link, entry.hash):
-            problem = "hash does not match the entry's contents (edited)"
-        elif (
-            checkpoint is not None
-            and entry.sequence == checkpoint.sequence
-            and not hmac.compare_digest(entry.hash, checkpoint.hash)
-        ):
-            problem = "hash differs from the signed checkpoint's (history rewritten)"
+    expected_prev, expected_sequence = GENESIS_HASH, 1
+    stmt = select(AuditEntry).order_by(AuditEntry.sequence)
+    if checkpoint is not None and from_checkpoint:
+        refused = _checkpointed_entry_problem(session, checkpoint, key, start)
+        if refused:
+            return report(0, *refused, verified_from=checkpoint.sequence)
+        expected_prev, expected_sequence = checkpoint.hash, checkpoint.sequence + 1
+        stmt = stmt.where(AuditEntry.sequence > checkpoint.sequence)
+    first, checked = expected_sequence, 0
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    for entry in session.scalars(stmt.execution_options(yield_per=batch)):
+        problem = _link_problem(entry, expected_sequence, expected_prev, key, start, checkpoint)
         if problem:
-            return ChainReport(
-                checked,
-                entry.sequence,
-                entry.id,
-                problem,
-                keyed_from=start,
-                checkpoint_sequence=checkpoint.sequence if checkpoint else None,
-            )
+            return report(checked, entry.sequence, entry.id, problem, verified_from=first)
         checked += 1
         expected_prev, expected_sequence = entry.hash, entry.sequence + 1
     head = expected_sequence - 1
+    found = {"head_sequence": head, "head_hash": expected_prev, "verified_from": first}
+    if limit is not None and checked == limit:
+        after = select(func.count(AuditEntry.id)).where(AuditEntry.sequence > head)
+        if left := session.scalar(after) or 0:
+            return report(checked, unverified=left, **found)
     if checkpoint is not None and head < checkpoint.sequence:
-        return ChainReport(
+        return report(
             checked,
             head + 1,
             None,
             f"the chain ends at sequence {head} but a signed checkpoint vouches for "
             f"{checkpoint.sequence} entries (newest entries deleted)",
-            head,
-            expected_prev,
-            start,
-            checkpoint.sequence,
+            **found,
         )
-    return ChainReport(
-        checked,
-        head_sequence=head,
-        head_hash=expected_prev,
-        keyed_from=start,
-        checkpoint_sequence=checkpoint.sequence if checkpoint else None,
-    )
+    return report(checked, **found)
+
+
+def _link_problem(
+    entry: AuditEntry,
+    expected_sequence: int,
+    expected_prev: str,
+    key: bytes,
+    start: int,
+    checkpoint: Anchor | None,
+) -> str | None:
+    """Why ``entry`` does not follow the entry before it, or None."""
+    if entry.sequence != expected_sequence:
+        return f"sequence {entry.sequence} where {expected_sequence} was expected (gap)"
+    if entry.prev_hash != expected_prev:
+        return "prev_hash does not match the previous entry's hash"
+    return _hash_problem(entry, key, start, checkpoint)
+
+
+def _hash_problem(
+    entry: AuditEntry, key: bytes, start: int, checkpoint: Anchor | None
+) -> str | None:
+    """Why ``entry``'s hash does not hold (its contents, or the checkpoint at it), or None."""
+    link = entry_hash(entry, key) if entry.sequence >= start else legacy_entry_hash(entry)
+    if not hmac.compare_digest(link, entry.hash):
+        return "hash does not match the entry's contents (edited)"
+    if (
+        checkpoint is not None
+        and entry.sequence == checkpoint.sequence
+        and not hmac.compare_digest(entry.hash, checkpoint.hash)
+    ):
+        return "hash differs from the signed checkpoint's (history rewritten)"
+    return None
+
+
+def _checkpointed_entry_problem(
+    session: Session, checkpoint: Anchor, key: bytes, start: int
+) -> tuple[int, str | None, str] | None:
+    """(sequence, id, problem) if the entry a checkpoint vouches for is gone or changed."""
+    if checkpoint.sequence == 0:  # a checkpoint of the empty chain
+        if hmac.compare_digest(checkpoint.hash, GENESIS_HASH):
+            return None
+        return 0, None, "hash differs from the signed checkpoint's (history rewritten)"
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.sequence == checkpoint.sequence))
+    if entry is None:
+        head = session.scalar(select(func.max(AuditEntry.sequence))) or 0
+        if head < checkpoint.sequence:
+            return (
+                head + 1,
+                None,
+                f"the chain ends at sequence {head} but a signed checkpoint vouches for "
+                f"{checkpoint.sequence} entries (newest entries deleted)",
+            )
+        return checkpoint.sequence, None, "the entry a signed checkpoint vouches for is missing"
+    problem = _hash_problem(entry, key, start, checkpoint)
+    return (entry.sequence, entry.id, problem) if problem else None

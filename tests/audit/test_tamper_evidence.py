@@ -188,5 +188,7 @@ def test_the_periodic_job_writes_a_checkpoint_from_the_environment(
         "written": True,
         "sequence": 5,
         "hash": _entries(session)[-1].hash,
+        "verified_from": 1,
+        "checked": 5,
     }
     assert latest_checkpoint(tmp_path / "cron", AUDIT_KEY.encode()).count == 5
