@@ -100,9 +100,14 @@ class Browser:
         self.click(self.find("main form button[type=submit]"))
 
     def wait_for(self, condition: Any, seconds: float = 30) -> Any:
+        from selenium.common.exceptions import WebDriverException
         from selenium.webdriver.support.ui import WebDriverWait
 
-        return WebDriverWait(self.driver, seconds).until(condition)
+        # Polled again on a driver error: while a page is replaced, Chromium can answer an
+        # element query with "Node with given id does not belong to the document" instead
+        # of a stale reference. A condition never met still fails at the timeout.
+        wait = WebDriverWait(self.driver, seconds, ignored_exceptions=(WebDriverException,))
+        return wait.until(condition)
 
     def check_page(self, name: str) -> list[dict[str, Any]]:
         """Screenshot the page and run axe-core in it; return serious or critical violations."""
