@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the walked fixture is imported from tests.audit.test_incremental_checkpoints
 """The audit log page shows the chain's status without walking the whole chain per view:
 the latest signed checkpoint, then at most ``AUDIT_VERIFY_PER_VIEW`` entries after it, and
 it never calls verified what it has not verified."""
@@ -6,9 +7,9 @@ from dataclasses import replace
 
 import pytest
 
-from agency.audit import service
 from agency.console import auditor_views
 from tests.audit.test_audit_trail import _triggers_disabled
+from tests.audit.test_incremental_checkpoints import walked  # noqa: F401 - a fixture
 from tests.console.test_console_access import sign_in
 from tests.factories import make_manager
 from tests.introductions.introductions_helpers import confirmed, make_world
@@ -19,20 +20,6 @@ AUDIT_KEY = "test-audit-key-" + "p" * 32
 @pytest.fixture
 def settings(settings, tmp_path):  # type: ignore[no-untyped-def]
     return replace(settings, audit_key=AUDIT_KEY, audit_checkpoint_dir=str(tmp_path / "anchors"))
-
-
-@pytest.fixture
-def walked(monkeypatch):  # type: ignore[no-untyped-def]
-    """The sequences of the entries the page's verification walks."""
-    sequences: list[int] = []
-    link_problem = service._link_problem
-
-    def counting(entry, *args):  # type: ignore[no-untyped-def]
-        sequences.append(entry.sequence)
-        return link_problem(entry, *args)
-
-    monkeypatch.setattr(service, "_link_problem", counting)
-    return sequences
 
 
 @pytest.fixture
