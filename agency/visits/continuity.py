@@ -36,31 +36,38 @@ RECORD_WINDOW_DAYS = 28
 P = PlannedStatus
 
 
-def on_days(first: dt.date, last: dt.date) -> ColumnElement[bool]:
-    """Planned visits on London dates ``first`` to ``last``, in terms an index can serve.
+def on_or_after(first: dt.date) -> ColumnElement[bool]:
+    """Planned visits on London date ``first`` or later, in terms an index can serve.
 
-    ``date`` has no index of its own; a provider's rows are indexed by ``(provider_id,
-    starts_at)``. ``starts_at`` is the start on ``date`` in London, so it lies within a day
-    of the date's midnight: the range below, a day wider each side, keeps every row the
-    date test keeps and lets the index skip the provider's history.
+    ``date`` has no index of its own; planned visits are indexed by their owner and
+    ``starts_at`` (provider, cover provider, seeker, agency, agency and status, arrangement).
+    ``starts_at`` is the start on ``date`` in London, so it lies within a day of the date's
+    midnight: the bound below, a day wider, keeps every row the date test keeps and lets
+    the index skip the history before it.
     """
     low = dt.datetime.combine(first - dt.timedelta(days=1), dt.time(), LONDON)
+    return and_(PlannedVisit.date >= first, PlannedVisit.starts_at >= low)
+
+
+def on_or_before(last: dt.date) -> ColumnElement[bool]:
+    """Planned visits on London date ``last`` or earlier (the twin of :func:`on_or_after`)."""
     high = dt.datetime.combine(last + dt.timedelta(days=2), dt.time(), LONDON)
-    return and_(
-        PlannedVisit.date >= first,
-        PlannedVisit.date <= last,
-        PlannedVisit.starts_at >= low,
-        PlannedVisit.starts_at < high,
-    )
+    return and_(PlannedVisit.date <= last, PlannedVisit.starts_at < high)
+
+
+def on_days(first: dt.date, last: dt.date) -> ColumnElement[bool]:
+    """Planned visits on London dates ``first`` to ``last``, as an index range on
+    ``starts_at`` (see :func:`on_or_after`)."""
+    return and_(on_or_after(first), on_or_before(last))
 
 
 def _filtered(stmt: Select[Any], filters: dict[str, Any]) -> Select[Any]:
     if filters.get("status"):
         stmt = stmt.where(PlannedVisit.status == filters["status"])
     if filters.get("date_from"):
-        stmt = stmt.where(PlannedVisit.date >= filters["date_from"])
+        stmt = stmt.where(on_or_after(filters["date_from"]))
     if filters.get("date_to"):
-        stmt = stmt.where(PlannedVisit.date <= filters["date_to"])
+        stmt = stmt.where(on_or_before(filters["date_to"]))
     if filters.get("provider_id"):
         stmt = stmt.where(PlannedVisit.provider_id == filters["provider_id"])
     if filters.get("unacknowledged"):
@@ -90,7 +97,7 @@ def upcoming_for_seeker(
     today = today or dt.datetime.now(LONDON).date()
     stmt = select(PlannedVisit).where(
         PlannedVisit.seeker_id == seeker.id,
-        PlannedVisit.date >= today,
+        on_or_after(today),
         visible_to(PlannedVisit, principal),
     )
     return stmt.order_by(PlannedVisit.starts_at, PlannedVisit.id)

@@ -42,7 +42,7 @@ from agency.schedule import windows_to_mask
 from agency.seekers.models import CareRequest, CareSeeker
 from agency.unit_of_work import unit_of_work
 from agency.visits import visits as visit_service
-from agency.visits.continuity import listed_here
+from agency.visits.continuity import listed_here, on_or_after
 from agency.visits.models import Visit
 from agency.visits.planned_models import (
     BackupProvider,
@@ -83,7 +83,7 @@ def affected_visits(session: Session, principal: Principal, provider_id: str) ->
         .where(
             PlannedVisit.provider_id == provider_id,
             visible_to(PlannedVisit, principal),
-            PlannedVisit.date >= today,
+            on_or_after(today),
             or_(
                 and_(PlannedVisit.status == P.PLANNED, away),
                 PlannedVisit.status == P.CANCELLED,
@@ -115,7 +115,8 @@ def _busy(session: Session, planned: PlannedVisit, provider_ids: list[str]) -> s
     """Of ``provider_ids``, those with a planned visit (own or cover) overlapping this one."""
     # A planned visit still going when this one starts began less than the longest a planned
     # visit lasts before it: the lower bound loses none, and keeps the (provider_id,
-    # starts_at) index range to about a day instead of each provider's whole plan.
+    # starts_at) and (cover_provider_id, starts_at) index ranges (one per side of the OR)
+    # to about a day instead of each provider's whole plan.
     earliest = planned.starts_at - LONGEST_PLANNED_VISIT
     overlapping = select(PlannedVisit.provider_id, PlannedVisit.cover_provider_id).where(
         PlannedVisit.id != planned.id,
@@ -354,7 +355,7 @@ def cover_offers_for(principal: Principal) -> Select[Any]:
         .where(
             PlannedVisit.cover_provider_id == principal.provider_id,
             PlannedVisit.cover_status.in_((C.OFFERED, C.ACCEPTED)),
-            PlannedVisit.date >= today,
+            on_or_after(today),
         )
         .order_by(PlannedVisit.starts_at, PlannedVisit.id)
     )

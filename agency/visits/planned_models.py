@@ -34,14 +34,27 @@ class CoverStatus(enum.StrEnum):
 
 class PlannedVisit(_ArrangementParties, IdMixin, TimestampMixin, Base):
     __tablename__ = "planned_visits"
+    # Every list reads one owner's visits by ``starts_at`` (dates become a starts_at range:
+    # agency.visits.continuity.on_or_after), so each owner column leads an index with it;
+    # ``date`` has none. The agency's two serve its lists and reports, with a status filter
+    # (the missed list, cancelled visits needing cover) or without (migration 0027).
     __table_args__ = (
         UniqueConstraint("arrangement_id", "starts_at", name="uq_planned_visits_arrangement_start"),
         Index("ix_planned_visits_provider_starts_at", "provider_id", "starts_at"),
+        Index("ix_planned_visits_cover_provider_starts_at", "cover_provider_id", "starts_at"),
+        Index("ix_planned_visits_seeker_starts_at", "seeker_id", "starts_at"),
+        Index("ix_planned_visits_agency_starts_at", "agency_id", "starts_at"),
+        Index("ix_planned_visits_agency_status_starts_at", "agency_id", "status", "starts_at"),
         Index("ix_planned_visits_status_ends_at", "status", "ends_at"),
     )
     __label__ = "planned visit"
 
-    seeker_id: Mapped[str] = mapped_column(ForeignKey("care_seekers.id"), index=True)
+    # Each leads an index above, so none is indexed alone as the mixin's columns are (a lone
+    # provider_id index tempted the planner to read a provider's whole history).
+    arrangement_id: Mapped[str] = mapped_column(ForeignKey("arrangements.id"))
+    provider_id: Mapped[str] = mapped_column(ForeignKey("providers.id"))
+    agency_id: Mapped[str] = mapped_column(ForeignKey("agencies.id"))
+    seeker_id: Mapped[str] = mapped_column(ForeignKey("care_seekers.id"))
     terms_version: Mapped[int]  # the arrangement version whose schedule planned it
     date: Mapped[dt.date] = mapped_column(Date)
     start_time: Mapped[str] = mapped_column(String(5))  # "HH:MM", Europe/London
@@ -61,7 +74,7 @@ class PlannedVisit(_ArrangementParties, IdMixin, TimestampMixin, Base):
     cancelled_by: Mapped[str | None] = mapped_column(String(40))
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     # Cover while the provider is away or has cancelled (agency.visits.cover).
-    cover_provider_id: Mapped[str | None] = mapped_column(ForeignKey("providers.id"), index=True)
+    cover_provider_id: Mapped[str | None] = mapped_column(ForeignKey("providers.id"))
     cover_status: Mapped[CoverStatus | None] = mapped_column(str_enum(CoverStatus))
     cover_offered_by: Mapped[str | None] = mapped_column(String(40))
     cover_answered_at: Mapped[dt.datetime | None]

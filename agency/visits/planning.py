@@ -258,10 +258,13 @@ def unlink_logged_visit(session: Session, visit: Visit) -> None:
 
 def _planning_covers(session: Session, visit: Visit) -> bool:
     """Days before the arrangement's first planned visit were never planned: not judged."""
+    # The earliest start is on the earliest London date (a later instant is never on an
+    # earlier day), and the (arrangement_id, starts_at) unique index hands it over first;
+    # ordering by ``date`` would sort every planned visit of the arrangement.
     first = session.scalar(
         select(PlannedVisit.date)
         .where(PlannedVisit.arrangement_id == visit.arrangement_id)
-        .order_by(PlannedVisit.date)
+        .order_by(PlannedVisit.starts_at)
         .limit(1)
     )
     return first is not None and first <= visit.date
