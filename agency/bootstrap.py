@@ -57,6 +57,11 @@ FAILURE_CODE_OF = {
     "isf.reconcile": "payment_failed",
 }
 
+# Jobs that may run past RQ's default 180 s (anything not named here gets it). Reconciliation
+# pages through the Stripe account's transfers of its window (up to 366 days, every agency's
+# transfers on a shared account, 100 a page) and reads the payouts they name.
+JOB_TIMEOUT_OF = {"isf.reconcile": 30 * 60}
+
 
 def load_everything() -> None:
     """Register every model and every job; check that every foreign key finds its table."""
@@ -76,6 +81,7 @@ def routes_for(settings: Settings) -> Routes:
         kind_of=QUEUE_KIND_OF,
         failure_code_of=FAILURE_CODE_OF,
         later=LATER_JOBS,
+        timeout_of=JOB_TIMEOUT_OF,
     )
 
 

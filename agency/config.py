@@ -15,6 +15,10 @@ from pathlib import Path
 
 DEFAULT_SECRET = "dev-only-insecure-secret"  # noqa: S105 - a marker, refused in production
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# The days reconciliation compares by default (a monthly payment cycle and a few days'
+# slack), and the most one run may be asked for (agency.isf.reconciliation).
+RECONCILE_WINDOW_DAYS = 35
+RECONCILE_WINDOW_MAX_DAYS = 366
 
 
 class ConfigError(RuntimeError):
@@ -55,6 +59,8 @@ class Settings:
     # No web request's statement may run longer (PostgreSQL); answered 503 query_timeout.
     web_statement_timeout_ms: int = 10_000
     page_size_max: int = 100
+    # The days reconciliation compares when not asked for others (agency.isf.reconciliation).
+    reconcile_window_days: int = RECONCILE_WINDOW_DAYS
     # A planned visit with nothing logged this long after its window ends is missed.
     visit_missed_after_minutes: int = 120
     stripe_api_key: str | None = None
@@ -97,6 +103,7 @@ class Settings:
             "LOG_LEVEL": "log_level",
             "WEB_STATEMENT_TIMEOUT_MS": "web_statement_timeout_ms",
             "VISIT_MISSED_AFTER_MINUTES": "visit_missed_after_minutes",
+            "RECONCILE_WINDOW_DAYS": "reconcile_window_days",
             "STRIPE_API_KEY": "stripe_api_key",
             "STRIPE_WEBHOOK_SECRET": "stripe_webhook_secret",
             "STRIPE_API_BASE": "stripe_api_base",
@@ -143,7 +150,11 @@ class Settings:
         return not self.redis_url
 
     def check(self) -> None:
-        """Refuse settings that would be unsafe in production."""
+        """Refuse settings that would be unsafe in production, or that make no sense."""
+        if not 1 <= self.reconcile_window_days <= RECONCILE_WINDOW_MAX_DAYS:
+            raise ConfigError(
+                f"RECONCILE_WINDOW_DAYS must be between 1 and {RECONCILE_WINDOW_MAX_DAYS}"
+            )
         if self.is_production:
             if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
                 raise ConfigError(

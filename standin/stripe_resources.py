@@ -5,12 +5,48 @@ A mixin of :class:`standin.stripe_server.StripeStandin`, which holds the state a
 
 from __future__ import annotations
 
+import operator
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from standin.stripe_wire import StripeFailure
 from standin.stripe_wire import new_id as _new
+
+# Stripe's list filter on ``created``: a timestamp, or ``created[gt|gte|lt|lte]=<timestamp>``.
+_CREATED_BOUNDS = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
+
+
+def _created_filter(params: dict[str, Any]) -> Callable[[dict[str, Any]], bool]:
+    """Which items the ``created`` parameter keeps (all of them without one)."""
+    created = params.get("created")
+    if created is None:
+        return lambda _item: True
+    bounds = created if isinstance(created, dict) else {"": created}
+    checks: list[tuple[Callable[[int, int], bool], int]] = []
+    for bound, raw in bounds.items():
+        name = f"created[{bound}]" if bound else "created"
+        if bound and bound not in _CREATED_BOUNDS:
+            raise StripeFailure(
+                400,
+                "invalid_request_error",
+                f"Received unknown parameter: {name}",
+                "parameter_unknown",
+                name,
+            )
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            raise StripeFailure(
+                400,
+                "invalid_request_error",
+                f"Invalid integer: {raw}",
+                "parameter_invalid_integer",
+                name,
+            ) from None
+        checks.append((_CREATED_BOUNDS[bound] if bound else operator.eq, value))
+    return lambda item: all(compare(item["created"], value) for compare, value in checks)
 
 
 class StripeResources:
@@ -184,11 +220,12 @@ class StripeResources:
         filters: tuple[str, ...],
     ) -> dict[str, Any]:
         limit = max(1, min(100, int(params.get("limit", 10))))
+        created = _created_filter(params)
         with self._lock:
             newest_first = [
                 i
                 for i in reversed(items)
-                if all(params.get(f) in (None, i.get(f)) for f in filters)
+                if all(params.get(f) in (None, i.get(f)) for f in filters) and created(i)
             ]
         after = params.get("starting_after")
         if after:

@@ -10,7 +10,8 @@ STRIPE_WEBHOOK_SECRET=whsec_standin``. In tests, use :class:`StripeStandin` dire
 What it does as Stripe does (https://docs.stripe.com/api):
 - ``POST /v1/accounts`` (Express), ``GET /v1/accounts/{id}``, ``POST /v1/account_links``,
   ``POST /v1/transfers``, ``GET /v1/transfers`` (newest first; ``limit``,
-  ``starting_after``, ``has_more``; filters ``destination``, ``transfer_group``),
+  ``starting_after``, ``has_more``; filters ``destination``, ``transfer_group`` and
+  ``created`` as a timestamp or ``created[gt|gte|lt|lte]``),
   ``GET /v1/balance``, ``GET /v1/events``; form-encoded bodies with ``a[b]=c`` nesting;
   ``object`` fields, ``acct_``/``tr_``/``evt_``/``req_`` ids, ``Request-Id`` headers;
 - errors as ``{"error": {"type", "code", "message", "param"}}`` with Stripe's statuses;

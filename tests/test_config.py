@@ -25,3 +25,11 @@ def test_production_refuses_sqlite():
 def test_loose_postgres_urls_use_psycopg():
     settings = Settings.from_env({"DATABASE_URL": "postgres://u@h/db"})
     assert settings.database_url == "postgresql+psycopg://u@h/db"
+
+
+def test_the_reconciliation_window_is_read_and_bounded():
+    assert Settings.from_env({}).reconcile_window_days == 35
+    assert Settings.from_env({"RECONCILE_WINDOW_DAYS": "90"}).reconcile_window_days == 90
+    for days in ("0", "367"):
+        with pytest.raises(ConfigError, match="RECONCILE_WINDOW_DAYS"):
+            Settings.from_env({"RECONCILE_WINDOW_DAYS": days}).check()

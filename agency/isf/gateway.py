@@ -7,6 +7,7 @@ must retry with the SAME idempotency key and never with a new one).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -61,8 +62,9 @@ class PaymentGateway(Protocol):
 
     def find_payment(self, transfer_group: str) -> str | None: ...
 
-    def list_payments(self) -> Iterator[dict[str, Any]]:
-        """Every payment the gateway knows of: {"id", "amount", "metadata", "reversed"}."""
+    def list_payments(self, created_from: dt.datetime | None = None) -> Iterator[dict[str, Any]]:
+        """The payments the gateway knows of, made at or after ``created_from`` (all of them
+        without it): {"id", "amount", "created", "metadata", "reversed"}."""
         ...
 
 

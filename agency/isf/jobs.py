@@ -30,7 +30,14 @@ def payment_run(
 
 @job("isf.reconcile")
 def reconcile_job(
-    session: Session, record: JobRecord, *, settings: Settings, agency_id: str
+    session: Session,
+    record: JobRecord,
+    *,
+    settings: Settings,
+    agency_id: str,
+    days: int | None = None,
 ) -> dict[str, Any]:
-    """Compare the agency's payouts and ledger with the gateway's transfers."""
-    return reconcile(session, agency_id, gateway_of(session, settings))
+    """Compare the agency's payouts and ledger with the gateway's transfers of the last
+    ``days`` days (``RECONCILE_WINDOW_DAYS`` when the job was queued without them)."""
+    window = days or settings.reconcile_window_days
+    return reconcile(session, agency_id, gateway_of(session, settings), days=window)

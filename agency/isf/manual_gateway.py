@@ -6,6 +6,7 @@ and records each payment's bank reference; recording it settles the payout.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -46,5 +47,5 @@ class ManualBankTransferGateway:
     def find_payment(self, transfer_group: str) -> str | None:
         return None
 
-    def list_payments(self) -> Iterator[dict[str, Any]]:
+    def list_payments(self, created_from: dt.datetime | None = None) -> Iterator[dict[str, Any]]:
         return iter(())  # the bank statement is the agency's to compare

@@ -105,8 +105,9 @@ def close_abandoned_runs(session: Session, agency_id: str) -> int:
     return len(stuck)
 
 
-def start_reconciliation(session: Session, principal: Principal, jobs):  # type: ignore[no-untyped-def]
-    """Queue a comparison of the manager's agency's payouts with the gateway's transfers."""
+def start_reconciliation(session: Session, principal: Principal, jobs, days: int):  # type: ignore[no-untyped-def]
+    """Queue a comparison of the manager's agency's payouts with the gateway's transfers of
+    the last ``days`` days (``agency.isf.reconciliation``)."""
 
     if principal.kind is not Kind.MANAGER or not principal.agency_id:
         raise Forbidden("Reconciliation is started by the agency's manager.")
@@ -116,7 +117,7 @@ def start_reconciliation(session: Session, principal: Principal, jobs):  # type:
         record = jobs.enqueue(
             session,
             "isf.reconcile",
-            {"agency_id": agency.id},
+            {"agency_id": agency.id, "days": days},
             scope=Scope.of(agency_ids=[agency.id], council_ids=[agency.council_id]),
         )
         uow.commit()

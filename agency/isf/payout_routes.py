@@ -14,6 +14,7 @@ from agency.isf.schemas import (
     PaymentRunSchema,
     PayoutAccountSchema,
     PayoutSchema,
+    ReconciliationQuerySchema,
     ReconciliationSchema,
     WebhookAckSchema,
 )
@@ -77,15 +78,17 @@ class PaymentRuns(MethodView):
 
 @blp.route("/reconciliations")
 class Reconciliations(MethodView):
+    @blp.arguments(ReconciliationQuerySchema, location="query")
     @blp.response(202, ReconciliationSchema)
     @requires(Kind.MANAGER)
-    def post(self):
+    def post(self, query):
         """Compare the agency's payouts and ledger with the transfers Stripe reports (a job)"""
         session, principal = db_session(), current_principal()
+        days = query.get("days") or _settings().reconcile_window_days
         record = payment_runs.start_reconciliation(
-            session, principal, current_app.extensions["agency"].jobs
+            session, principal, current_app.extensions["agency"].jobs, days
         )
-        return {"job_id": record.id, "agency_id": principal.agency_id}
+        return {"job_id": record.id, "agency_id": principal.agency_id, "days": days}
 
 
 @blp.route("/payment-runs/<payment_run_id>")

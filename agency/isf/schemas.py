@@ -3,6 +3,8 @@
 import marshmallow as ma
 from marshmallow import validate
 
+from agency.config import RECONCILE_WINDOW_DAYS, RECONCILE_WINDOW_MAX_DAYS
+
 PENCE = {"description": "Whole pence (GBP)", "example": 52000}
 
 
@@ -189,8 +191,26 @@ class WebhookAckSchema(ma.Schema):
     duplicate = ma.fields.Boolean()
 
 
+class ReconciliationQuerySchema(ma.Schema):
+    days = ma.fields.Integer(
+        validate=validate.Range(min=1, max=RECONCILE_WINDOW_MAX_DAYS),
+        metadata={
+            "description": "Compare the transfers and payouts of the last so many days "
+            f"(default RECONCILE_WINDOW_DAYS, {RECONCILE_WINDOW_DAYS}); ledger totals are "
+            "always whole-history",
+            "example": RECONCILE_WINDOW_DAYS,
+        },
+    )
+
+
 class ReconciliationSchema(ma.Schema):
     job_id = ma.fields.String(
-        metadata={"description": "Poll GET /jobs/{job_id}; its result lists the differences"}
+        metadata={
+            "description": "Poll GET /jobs/{job_id}; its result lists the differences and "
+            "the window compared"
+        }
     )
     agency_id = ma.fields.String()
+    days = ma.fields.Integer(
+        metadata={"description": "The days compared", "example": RECONCILE_WINDOW_DAYS}
+    )

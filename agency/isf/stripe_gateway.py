@@ -7,6 +7,7 @@ with the invoice's idempotency key.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
@@ -112,9 +113,17 @@ class StripeConnectGateway:
             raise PaymentRefused(error.code or type(error).__name__, str(error)) from error
         return str(transfer.id)
 
-    def list_payments(self) -> Iterator[dict[str, Any]]:
-        """All transfers, newest first, page by page (``starting_after`` / ``has_more``)."""
-        for transfer in self.client.v1.transfers.list({"limit": 100}).auto_paging_iter():
+    def list_payments(self, created_from: dt.datetime | None = None) -> Iterator[dict[str, Any]]:
+        """The transfers made at or after ``created_from`` (all without it), newest first,
+        page by page (``starting_after`` / ``has_more``).
+
+        Stripe filters by ``created[gte]`` (whole seconds, its own clock) before paging, so
+        a window costs the transfers in it, not the account's whole history.
+        """
+        params: dict[str, Any] = {"limit": 100}
+        if created_from is not None:
+            params["created"] = {"gte": int(created_from.timestamp())}
+        for transfer in self.client.v1.transfers.list(params).auto_paging_iter():  # type: ignore[arg-type]
             yield transfer.to_dict()
 
     def find_payment(self, transfer_group: str) -> str | None:

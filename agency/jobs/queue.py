@@ -79,6 +79,9 @@ class Routes:
     # it goes to the kind's "later" queue, which the kind's worker serves only when the
     # kind's own queue is empty (RQ takes from the first non-empty queue, in order).
     later: frozenset[str] = frozenset()
+    # Seconds RQ lets a job of the name run before it stops it (``job_timeout``); a name
+    # not here gets RQ's default (180 s).
+    timeout_of: Mapping[str, int] = field(default_factory=dict)
 
     def queue_of_kind(self, kind: str) -> str:
         return self.prefix if self.single_queue else f"{self.prefix}-{kind}"
@@ -99,6 +102,9 @@ class Routes:
 
     def failure_code(self, name: str) -> str:
         return self.failure_code_of.get(name, "job_failed")
+
+    def job_timeout(self, name: str) -> int | None:
+        return self.timeout_of.get(name)
 
 
 @dataclass(frozen=True)
@@ -151,6 +157,8 @@ class JobRunner:
                 name = session.scalar(select(JobRecord.name).where(JobRecord.id == job_id))
         from rq import Retry
 
+        timeout = self.routes.job_timeout(name or "")
+        options: dict[str, Any] = {} if timeout is None else {"job_timeout": timeout}
         try:
             queue = rq_queue(self.settings.redis_url or "", self.routes.queue_for(name or ""))
             # One pipeline, one round trip to Redis (RQ alone sends the queue's registration
@@ -164,6 +172,7 @@ class JobRunner:
                     failure_ttl=7 * 24 * 3600,
                     result_ttl=24 * 3600,
                     pipeline=pipeline,
+                    **options,
                 )
                 pipeline.execute()
         except Exception as error:  # Redis down: the row says queued; the sweep resends it.

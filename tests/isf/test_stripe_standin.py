@@ -122,3 +122,37 @@ def test_webhooks_are_signed_the_way_stripe_signs_them(client, standin):
         stripe.Webhook.construct_event(
             body + b" ", headers["Stripe-Signature"], standin.webhook_secret
         )
+
+
+def test_transfers_list_filters_by_created_as_stripe_does(client, standin):
+    destination = _enabled_account(client, standin)
+    made = [
+        client.v1.transfers.create({"amount": n, "currency": "gbp", "destination": destination}).id
+        for n in range(1, 4)
+    ]
+    for transfer, created in zip(standin.transfers, (100, 200, 300), strict=True):
+        transfer["created"] = created
+
+    def listed(created, **params):  # type: ignore[no-untyped-def]
+        page = client.v1.transfers.list({"created": created, **params})
+        return [t.id for t in page.data]
+
+    assert listed({"gte": 200}) == made[:0:-1]
+    assert listed({"gt": 200}) == [made[2]]
+    assert listed({"lt": 200}) == [made[0]]
+    assert listed({"lte": 200}) == made[1::-1]
+    assert listed({"gte": 100, "lt": 300}) == made[1::-1]
+    assert listed(200) == [made[1]]
+    # Pages of a filtered list page through the filtered transfers only.
+    first = client.v1.transfers.list({"created": {"gte": 200}, "limit": 1})
+    assert [t.id for t in first.data] == [made[2]] and first.has_more is True
+    assert listed({"gte": 200}, limit=1, starting_after=made[2]) == [made[1]]
+    assert len(list(client.v1.transfers.list({"created": {"gte": 150}}).auto_paging_iter())) == 2
+    for wrong, param, code in (
+        ({"gte": "soon"}, "created[gte]", "parameter_invalid_integer"),
+        ({"after": 1}, "created[after]", "parameter_unknown"),
+    ):
+        with pytest.raises(stripe.InvalidRequestError) as refused:
+            client.v1.transfers.list({"created": wrong})
+        assert refused.value.http_status == 400
+        assert (refused.value.code, refused.value.param) == (code, param)
