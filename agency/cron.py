@@ -10,6 +10,9 @@ the system's cron: `flask --app wsgi replan` (hourly), `expire-introductions`
 
 Each entry is a small RQ job on the queue of the work it starts; the work itself is
 recorded as an ordinary job (a row in `jobs`), visible and retried like any other.
+Those run within RQ's default job timeout (180 s). The audit checkpoint is the exception:
+it does its work in the cron job itself, and the first checkpoint of a long chain walks the
+whole chain, so it gets ``CHECKPOINT_TIMEOUT_SECONDS``.
 """
 
 from rq import cron
@@ -23,6 +26,12 @@ _routes = routes_for(Settings.from_env())
 MATCHING = _routes.queue_of_kind("matching")
 WEBHOOKS = _routes.queue_of_kind("webhooks")
 PAYMENTS = _routes.queue_of_kind("payments")
+# The checkpoint's walk costs about 50 us an entry: an hourly increment is milliseconds, a
+# first (full) walk is some 100 s per year of a city's chain (two million entries). 30
+# minutes walks some 36 million entries, and stays well inside the hour, so one run ends
+# (or is stopped by RQ, and fails visibly) before the next is due. Longer: write the first
+# checkpoint with `flask audit-checkpoint` from a shell, which has no timeout.
+CHECKPOINT_TIMEOUT_SECONDS = 30 * 60
 
 # Re-plan all open requests of every agency against provider capacity, hourly.
 cron.register(
@@ -64,4 +73,10 @@ cron.register(
 cron.register(sweep_jobs, queue_name=PAYMENTS, interval=60, name="sweep-jobs")
 # A signed checkpoint of the audit chain's head in AUDIT_CHECKPOINT_DIR (ship it elsewhere):
 # `verify-audit` then catches deleted newest entries and a re-chained history.
-cron.register(checkpoint_job, queue_name=PAYMENTS, cron="17 * * * *", name="audit-checkpoint")
+cron.register(
+    checkpoint_job,
+    queue_name=PAYMENTS,
+    cron="17 * * * *",
+    job_timeout=CHECKPOINT_TIMEOUT_SECONDS,
+    name="audit-checkpoint",
+)

@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -35,6 +36,10 @@ from agency.config import Settings
 from agency.db import session_scope, utcnow
 
 _PREFIX = "audit-checkpoint-"
+_STAMP = "%Y%m%dT%H%M%S%fZ"
+# A checkpoint's file name: its sequence (zero-padded) and when it was written (UTC), so the
+# newest checkpoint is found by its name without reading the others.
+_NAME = re.compile(rf"^{_PREFIX}(?P<sequence>\d{{12,}})-(?P<at>\d{{8}}T\d{{12}}Z)\.json$")
 
 
 class CheckpointError(Exception):
@@ -62,6 +67,15 @@ class Checkpoint:
         return hmac.compare_digest(self.signed(key).signature, self.signature)
 
 
+def _stamp(at: str) -> str:
+    return dt.datetime.fromisoformat(at).astimezone(dt.UTC).strftime(_STAMP)
+
+
+def file_name(checkpoint: Checkpoint) -> str:
+    """``audit-checkpoint-<sequence, 12 digits>-<written at, UTC>.json``."""
+    return f"{_PREFIX}{checkpoint.sequence:012d}-{_stamp(checkpoint.at)}.json"
+
+
 def _read(path: Path, key: bytes) -> Checkpoint:
     try:
         data = json.loads(path.read_text())
@@ -73,20 +87,46 @@ def _read(path: Path, key: bytes) -> Checkpoint:
             at=str(data["at"]),
             signature=str(data["signature"]),
         )
+        named = file_name(checkpoint)
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise CheckpointError(f"{path.name}: unreadable checkpoint ({error})") from None
     if not checkpoint.valid(key):
         raise CheckpointError(f"{path.name}: the signature does not match (forged or edited)")
+    if named != path.name:
+        # The newest is chosen by name: a name that is not its contents' would choose wrong.
+        raise CheckpointError(f"{path.name}: signed as {named} (renamed)")
     return checkpoint
 
 
+def _order(name: str) -> tuple[int, str]:
+    match = _NAME.match(name)
+    if match is None:
+        raise CheckpointError(f"{name}: not a checkpoint's file name")
+    return int(match["sequence"]), match["at"]
+
+
 def latest_checkpoint(directory: str | Path, key: bytes) -> Checkpoint | None:
-    """The checkpoint with the highest sequence; any file with a bad signature is an error."""
+    """The checkpoint with the highest sequence (the latest written, among equal ones).
+
+    Found by file name (``file_name``), so only that one file is read, however many the
+    directory holds. It must be trusted or this raises ``CheckpointError``: its signature
+    must match and its name must be its contents'. There is no falling back to an older
+    checkpoint: whoever can spoil the newest file could otherwise roll the anchor back to
+    before entries they then delete. Older files are not read, so a spoiled older file is
+    not noticed here (nothing trusts it either); a file with the prefix but not a
+    checkpoint's name is refused, as it would have been unreadable.
+    """
     folder = Path(directory)
     if not folder.is_dir():
         return None
-    checkpoints = [_read(path, key) for path in sorted(folder.glob(f"{_PREFIX}*.json"))]
-    return max(checkpoints, key=lambda c: (c.sequence, c.at), default=None)
+    names = [
+        entry.name
+        for entry in os.scandir(folder)
+        if entry.name.startswith(_PREFIX) and entry.name.endswith(".json")
+    ]
+    if not names:
+        return None
+    return _read(folder / max(names, key=_order), key)
 
 
 def write_checkpoint(
@@ -125,13 +165,20 @@ def write_checkpoint(
         keyed_from=report.keyed_from,
         at=at.isoformat(timespec="microseconds"),
     ).signed(key)
-    name = f"{_PREFIX}{checkpoint.sequence:012d}-{at.strftime('%Y%m%dT%H%M%S%fZ')}.json"
-    # Write then rename: a reader never sees half a checkpoint.
+    store_checkpoint(folder, checkpoint)
+    return checkpoint, report
+
+
+def store_checkpoint(directory: str | Path, checkpoint: Checkpoint) -> Path:
+    """Write a signed checkpoint under its ``file_name``; write then rename, so a reader
+    never sees half a checkpoint."""
+    folder = Path(directory)
     handle, temporary = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
     with os.fdopen(handle, "w") as out:
         json.dump(asdict(checkpoint), out, sort_keys=True, indent=2)
-    os.replace(temporary, folder / name)
-    return checkpoint, report
+    path = folder / file_name(checkpoint)
+    os.replace(temporary, path)
+    return path
 
 
 def checkpoint_job() -> dict[str, object]:
@@ -139,8 +186,9 @@ def checkpoint_job() -> dict[str, object]:
 
     A broken chain raises (the job fails and shows in RQ's failed registry) instead of
     being signed. It walks only the entries since the latest checkpoint; the first one of
-    a long chain walks it all, so write that one with ``flask audit-checkpoint`` (no job
-    timeout).
+    a long chain walks it all, within the cron entry's 30-minute job timeout
+    (``agency.cron.CHECKPOINT_TIMEOUT_SECONDS``); past that, write it with ``flask
+    audit-checkpoint`` (no timeout).
     """
     settings = Settings.from_env()
     if not settings.audit_checkpoint_dir:
