@@ -59,8 +59,11 @@ FAILURE_CODE_OF = {
 
 # Jobs that may run past RQ's default 180 s (anything not named here gets it). Reconciliation
 # pages through the Stripe account's transfers of its window (up to 366 days, every agency's
-# transfers on a shared account, 100 a page) and reads the payouts they name.
-JOB_TIMEOUT_OF = {"isf.reconcile": 30 * 60}
+# transfers on a shared account, 100 a page) and reads the payouts they name. A payment run
+# sends one transfer per invoice, 8 at a time: against Stripe's few hundred milliseconds a
+# call, a month's 10,000 invoices take several minutes; killed at a timeout it would be
+# retried and resume (each payout keeps its idempotency key), but only by spending retries.
+JOB_TIMEOUT_OF = {"isf.reconcile": 30 * 60, "isf.payment_run": 60 * 60}
 
 
 def load_everything() -> None:

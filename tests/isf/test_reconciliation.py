@@ -199,7 +199,7 @@ def test_a_job_queued_before_the_window_existed_uses_the_setting(
     assert result["window"]["days"] == RECONCILE_WINDOW_DAYS and result["differences"] == []
 
 
-def test_the_reconcile_job_gets_a_longer_timeout_than_rqs_default(
+def test_the_reconcile_and_payment_run_jobs_get_longer_timeouts_than_rqs_default(
     stripe_client, session, standin, rq_queue
 ):
     world = money_world(session, stripe_client, standin, invoices=(3600,))
@@ -208,8 +208,11 @@ def test_the_reconcile_job_gets_a_longer_timeout_than_rqs_default(
     connection = rq_queue.connection
     assert Job.fetch(reconciling["job_id"], connection=connection).timeout == 30 * 60
     assert JOB_TIMEOUT_OF["isf.reconcile"] == 30 * 60
+    assert Job.fetch(running["job_id"], connection=connection).timeout == 60 * 60
     # A name the map leaves out keeps RQ's default.
-    assert Job.fetch(running["job_id"], connection=connection).timeout == rq_queue.DEFAULT_TIMEOUT
+    pinged = stripe_client.application.extensions["agency"].jobs.enqueue(session, "ping")
+    session.commit()
+    assert Job.fetch(pinged.id, connection=connection).timeout == rq_queue.DEFAULT_TIMEOUT
 
 
 def test_amounts_are_compared_in_the_window_and_ledger_totals_over_all_history(
