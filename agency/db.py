@@ -28,6 +28,7 @@ from sqlalchemy import (
     event,
     insert,
     select,
+    text,
     true,
 )
 from sqlalchemy.engine import Engine
@@ -350,10 +351,51 @@ def _bound_statements(session: Session, _transaction: Any, connection: Any) -> N
     """
     bound = session.info.get(STATEMENT_TIMEOUT)
     if bound and connection.dialect.name == "postgresql":
-        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {int(bound)}")
         # A web request's queries are short index probes: PostgreSQL's JIT, which kicks in
         # on estimated cost, spends 100-200 ms compiling each report query for nothing.
-        connection.exec_driver_sql("SET LOCAL jit = off")
+        # Both in one round trip (without parameters psycopg sends a simple query, which
+        # may hold several statements).
+        connection.exec_driver_sql(
+            f"SET LOCAL statement_timeout = {int(bound)}; SET LOCAL jit = off"
+        )
+
+
+_RELAXED = "commit_relaxed"  # Session.info key: the setting this transaction relaxed
+# The setting in force, then off for this transaction only (set_config(..., true) is SET
+# LOCAL); the CTE is read first, so the value returned is the one before.
+_RELAX = text(
+    "WITH was AS MATERIALIZED (SELECT current_setting('synchronous_commit') AS value)"
+    " SELECT value, set_config('synchronous_commit', 'off', true) FROM was"
+)
+_RESTORE = text("SELECT set_config('synchronous_commit', :value, true)")
+
+
+def commit_without_waiting_for_disk(session: Session) -> None:
+    """Let this transaction's COMMIT return before its WAL is flushed (PostgreSQL's
+    ``synchronous_commit`` off, for this transaction only; nothing elsewhere).
+
+    Only for derived data a job makes again, such as a match job's ranking: a PostgreSQL
+    crash (not an application's) within ~0.6 s of the commit may lose the transaction, as
+    if it had rolled back; WAL order keeps every earlier commit, and a later synchronous
+    commit flushes this one too. Never for money, consent or anything a caller was told.
+    An audit entry linked in the same transaction restores the setting
+    (``agency.audit.service``): the chain's signed checkpoints must never name an entry a
+    database crash could lose.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.info[_RELAXED] = session.execute(_RELAX).one()[0]
+
+
+def durable_commit_again(session: Session, connection: Any) -> None:
+    """Undo :func:`commit_without_waiting_for_disk` in this transaction: the setting as it was."""
+    value = session.info.pop(_RELAXED, None)
+    if value is not None:
+        connection.execute(_RESTORE, {"value": value})
+
+
+@event.listens_for(Session, "after_commit")
+def _relaxed_ends_at_commit(session: Session) -> None:
+    session.info.pop(_RELAXED, None)
 
 
 def is_statement_timeout(error: BaseException) -> bool:
@@ -364,3 +406,4 @@ def is_statement_timeout(error: BaseException) -> bool:
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_after_commit(session: Session, _previous_transaction: Any) -> None:
     session.info.pop("after_commit", None)
+    session.info.pop(_RELAXED, None)

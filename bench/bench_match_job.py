@@ -164,7 +164,10 @@ def populate(session, n: int) -> tuple[object, object]:  # type: ignore[no-untyp
     return agency_row, care_request
 
 
-def median_ms(function, runs: int) -> float:  # type: ignore[no-untyped-def]
+def median_ms(function, runs: int) -> float | None:  # type: ignore[no-untyped-def]
+    """The median of ``runs`` timed calls; None (a row not printed) for ``--old-runs 0``."""
+    if runs <= 0:
+        return None
     times = []
     for _ in range(runs):
         started = time.perf_counter()
@@ -283,7 +286,8 @@ def main(argv: list[str] | None = None) -> None:
             del Suggestion
         print(f"\n{args.providers} providers, {url.split(':', 1)[0]}; median ms")
         for name, value in figures.items():
-            print(f"  {name:<40} {value:9.1f} ms   {1000 / value:7.1f} /s")
+            if value is not None:
+                print(f"  {name:<40} {value:9.1f} ms   {1000 / value:7.1f} /s")
         print(f"  suggestions kept for the request after all runs: {kept}")
         if args.worker_jobs:
             through_the_worker(app, settings, agency, args.worker_jobs)

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from agency.access import Kind, Principal, visible_to
 from agency.audit.models import AuditChainKeying, AuditEntry
 from agency.config import Settings
-from agency.db import utcnow
+from agency.db import durable_commit_again, utcnow
 from agency.errors import Forbidden
 from agency.ids import new_id
 from agency.privacy import hash_free_text
@@ -148,6 +148,9 @@ def _chain_pending(session: Session) -> None:
     pending = session.info.pop(_PENDING)
     key = chain_key(session)
     connection = session.connection()
+    # Entries are never committed without waiting for the disk: a signed checkpoint could
+    # otherwise name an entry a database crash then loses (agency.db).
+    durable_commit_again(session, connection)
     sequence, prev_hash = _locked_head(connection)
     rows = []
     for entry in pending:

@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 import matching
 from agency.access import Scope
-from agency.db import insert_now, utcnow
+from agency.db import commit_without_waiting_for_disk, insert_now, utcnow
 from agency.directory.models import Agency
 from agency.ids import new_id
 from agency.introductions.models import (
@@ -33,7 +33,14 @@ from agency.introductions.pool_cache import AgencyPools
 from agency.introductions.pools import agency_weights_of, london_today, request_spec
 from agency.introductions.replan import plan_agency
 from agency.jobs.models import JobRecord, JobStatus
-from agency.jobs.queue import job, jobs_for, on_a_worker, others_waiting, report_progress
+from agency.jobs.queue import (
+    finish_with,
+    job,
+    jobs_for,
+    on_a_worker,
+    others_waiting,
+    report_progress,
+)
 from agency.seekers.match_queue import MATCH_JOB
 from agency.seekers.match_queue import enqueue_match as enqueue_match
 from agency.seekers.models import CareRequest, RequestStatus
@@ -291,17 +298,25 @@ def match_care_request(
     loader = AgencyPools(session, care_request.agency_id, london_today())
     pool = loader.pool(care_request.start_date)
     with unit_of_work(session) as uow:
+        # A ranking is derived data the job makes again: its commit need not wait for the
+        # disk (a database crash just after it loses it like a rollback; the row stays
+        # started, the outbox sweep sends the job again once RQ has forgotten it, and the
+        # hourly re-plan ranks open requests anyway). The job's row is finished in the same
+        # transaction: one commit per job instead of two.
+        commit_without_waiting_for_disk(session)
         stored = match_request(session, care_request, pool, record.id)
         if care_request.status is RequestStatus.OPEN and stored:
             _mark_ranked_and_matching(session, care_request, loader.generation)
         else:
             _mark_ranked(session, [care_request.id], loader.generation)
+        result = {
+            "result_path": result_path,
+            "suggestions": len(stored),
+            "providers_considered": len(pool),
+        }
+        finish_with(session, record, result)
         uow.commit()
-    return {
-        "result_path": result_path,
-        "suggestions": len(stored),
-        "providers_considered": len(pool),
-    }
+    return result
 
 
 @job(REMATCH_JOB)

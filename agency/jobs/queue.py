@@ -287,6 +287,23 @@ _FINISH = (
 )
 
 
+def finish_with(session: Session, record: JobRecord, result: dict[str, Any]) -> None:
+    """Mark the job finished in the caller's transaction, which commits it with the job's
+    work: for a job whose work is one transaction, one commit fewer, and never a window
+    where the work is stored but the job not finished. :func:`execute` then writes nothing
+    more (if the transaction rolls back instead, the job fails as usual)."""
+    session.execute(
+        _FINISH,
+        {
+            "job_id": record.id,
+            "result": result,
+            "result_path": result.get("result_path"),
+            "now": utcnow(),
+        },
+    )
+    record.status = JobStatus.FINISHED
+
+
 def execute(
     job_id: str, sessions: sessionmaker[Session], settings: Settings, routes: Routes
 ) -> dict[str, Any] | None:
@@ -294,7 +311,9 @@ def execute(
 
     The row is marked started (its attempts counted) and finished by one Core statement
     each, in transactions of their own: a job's bookkeeping costs two round trips and no
-    ORM load, which a match job of a few milliseconds would otherwise spend as much on.
+    ORM load, which a match job of a few milliseconds would otherwise spend as much on. A
+    job whose work is one transaction finishes its row in it (:func:`finish_with`): one
+    commit fewer.
     The function gets the row as it started, detached (it reads its ``id``; progress goes
     through :func:`report_progress`).
     """
@@ -335,16 +354,9 @@ def execute(
             if not settings.inline_jobs:
                 raise  # let RQ record the failure and schedule its retry
             return None
-        with unit_of_work(session) as uow:
-            session.execute(
-                _FINISH,
-                {
-                    "job_id": job_id,
-                    "result": result,
-                    "result_path": result.get("result_path"),
-                    "now": utcnow(),
-                },
-            )
-            uow.commit()
+        if record.status is not JobStatus.FINISHED:  # not already by finish_with
+            with unit_of_work(session) as uow:
+                finish_with(session, record, result)
+                uow.commit()
         log.info("job finished", extra={"job_id": job_id, "job_name": name})
         return result

@@ -100,3 +100,34 @@ def test_a_change_flushed_at_commit_takes_its_row_lock_before_the_chain_lock(app
     session.expire_all()
     assert session.get(Council, council_id).name == "Renamed second"
     assert verify_chain(session).ok
+
+
+@pytest.mark.postgres
+@pytest.mark.committed  # reads the setting at the real commit
+@pytest.mark.parametrize("with_entry", [False, True])
+def test_an_audit_entry_makes_a_relaxed_transaction_wait_for_the_disk_again(
+    session, settings, with_entry
+):
+    """agency.db.commit_without_waiting_for_disk is for derived data only: a transaction
+    that also links an audit entry commits durably (a signed checkpoint must never name
+    an entry a database crash could lose)."""
+    from sqlalchemy import event
+
+    from agency.db import commit_without_waiting_for_disk, get_engine
+
+    engine, seen = get_engine(settings.database_url), []
+
+    def at_commit(connection):  # type: ignore[no-untyped-def]  # the COMMIT itself
+        seen.append(connection.exec_driver_sql("SHOW synchronous_commit").scalar())
+
+    event.listen(engine, "commit", at_commit)
+    try:
+        # As on a database that waits for the disk (the tests' databases do not: conftest).
+        session.connection().exec_driver_sql("SET LOCAL synchronous_commit = on")
+        commit_without_waiting_for_disk(session)
+        if with_entry:
+            record(session, None, "test.appended", _Changed(), None, {"k": 1})
+        session.commit()
+    finally:
+        event.remove(engine, "commit", at_commit)
+    assert seen == (["on"] if with_entry else ["off"])

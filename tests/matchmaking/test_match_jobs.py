@@ -423,3 +423,74 @@ def test_a_real_worker_matches_a_request(app, client, session, setting, rq_queue
     session.expire_all()
     assert session.get(JobRecord, record.id).status is JobStatus.FINISHED
     assert [s.provider_id for s in active(session, care_request)] == [provider.id]
+
+
+@pytest.mark.postgres
+@pytest.mark.committed  # counts the engine's real commits (a test's savepoints would not be)
+def test_a_match_job_commits_its_ranking_and_its_finished_row_together_without_waiting(
+    session, settings, setting, inline
+):
+    """Two commits per job (the start mark, then the ranking with the row finished), the
+    second with synchronous_commit off for that transaction only: a ranking is derived
+    data the job makes again (agency.db.commit_without_waiting_for_disk)."""
+    from agency.db import get_engine
+
+    agency, _, _, seeker = setting
+    make_provider(session, agency)
+    care_request = make_care_request(session, seeker, agency)
+    run_match(inline, session, care_request)  # the first job stores the pool (its own commit)
+    engine = get_engine(settings.database_url)
+    commits = []
+
+    def durable(connection, _record):  # type: ignore[no-untyped-def]
+        # As on a database that waits for the disk (the tests' databases do not: conftest).
+        connection.execute("SET synchronous_commit = on")
+
+    def on_commit(connection):  # type: ignore[no-untyped-def]
+        commits.append(connection.exec_driver_sql("SHOW synchronous_commit").scalar())
+
+    engine.dispose()  # new connections, each set as above
+    event.listen(engine, "connect", durable)
+    event.listen(engine, "commit", on_commit)
+    try:
+        record = run_match(inline, session, care_request)
+        # The next transaction on a pooled connection waits for the disk again.
+        with engine.connect() as connection:
+            after = connection.exec_driver_sql("SHOW synchronous_commit").scalar()
+    finally:
+        event.remove(engine, "connect", durable)
+        event.remove(engine, "commit", on_commit)
+        engine.dispose()
+    # The test's enqueue, the job's start mark, the job's one transaction: no third commit
+    # for the row's end, and only the ranking's commit does not wait for the disk.
+    assert commits == ["on", "on", "off"], commits
+    assert after == "on"
+    session.expire_all()
+    job = session.get(JobRecord, record.id)
+    assert job.status is JobStatus.FINISHED and job.result["suggestions"] == 1
+    assert job.ended_at is not None and job.progress == 100
+
+
+def test_a_match_job_whose_commit_fails_is_failed_not_finished(
+    app, session, setting, monkeypatch, inline
+):
+    """finish_with marks the row in the job's transaction: a commit that fails takes the
+    mark with it, and the job is recorded failed."""
+    agency, _, _, seeker = setting
+    make_provider(session, agency)
+    care_request = make_care_request(session, seeker, agency)
+
+    import agency.introductions.match_jobs as jobs
+
+    original = jobs.finish_with
+
+    def finished_then_dies(session_, record, result):  # type: ignore[no-untyped-def]
+        original(session_, record, result)
+        raise MemoryError("worker killed before the commit")
+
+    monkeypatch.setattr(jobs, "finish_with", finished_then_dies)
+    record = run_match(inline, session, care_request)
+    session.expire_all()
+    job = session.get(JobRecord, record.id)
+    assert job.status is JobStatus.FAILED and job.result is None
+    assert active(session, care_request) == []
