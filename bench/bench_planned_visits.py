@@ -21,19 +21,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import random
 import statistics
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_reports import plan_indexes, populate  # noqa: E402
+from bench_reports import plan_indexes, populate, scratch_database  # noqa: E402
 from sqlalchemy import and_, create_engine, event, exists, or_, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
@@ -231,14 +229,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--rounds", type=int, default=2, help="before/after alternations")
     args = parser.parse_args(argv)
-    base = os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    base = base.replace("postgresql://", "postgresql+psycopg://", 1)
-    name = f"agency_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.rsplit("/", 1)[0] + "/" + name
-    try:
+    with scratch_database() as url:
         upgrade(url, BEFORE)
         engine = create_engine(url)
         with Session(engine) as session:
@@ -275,13 +266,6 @@ def main(argv: list[str] | None = None) -> None:
                 f"   {before[0][2]:14,} {after[0][2]:6,}"
             )
         engine.dispose()
-    finally:
-        from agency.db import dispose_engines
-
-        dispose_engines()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":

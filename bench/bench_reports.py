@@ -46,6 +46,8 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -604,19 +606,33 @@ def time_ratings(session: Session, agency_id: str, runs: int) -> None:
               f"  ({providers} providers, {rated:,} ratings at the agency)")  # fmt: skip
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the sizes")
-    parser.add_argument("--runs", type=int, default=5)
-    args = parser.parse_args(argv)
+@contextmanager
+def scratch_database() -> Iterator[str]:
+    """A new PostgreSQL database beside ``DATABASE_URL``'s for one bench run: its URL, and
+    the database dropped afterwards, whatever happened."""
     base = os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
     base = base.replace("postgresql://", "postgresql+psycopg://", 1)
     name = f"agency_bench_{uuid.uuid4().hex[:8]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.rsplit("/", 1)[0] + "/" + name
     try:
+        yield base.rsplit("/", 1)[0] + "/" + name
+    finally:
+        from agency.db import dispose_engines
+
+        dispose_engines()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scale", type=float, default=1.0, help="fraction of the sizes")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args(argv)
+    with scratch_database() as url:
         upgrade(url)
         engine = create_engine(url)
         with Session(engine) as session:
@@ -632,13 +648,6 @@ def main(argv: list[str] | None = None) -> None:
             time_reports(session, auditor, "service", args.runs, service="companionship")
             time_ratings(session, ids["agency_id"], args.runs)
         engine.dispose()
-    finally:
-        from agency.db import dispose_engines
-
-        dispose_engines()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 if __name__ == "__main__":
