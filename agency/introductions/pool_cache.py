@@ -592,8 +592,9 @@ def _fetch_state(
 # behind a provider change (it makes this copy stale). Committed without waiting for the
 # WAL flush (synchronous_commit off, this transaction only): a crash can lose the copy,
 # never keep half of it (the row then holds the previous, consistent one), and any later
-# synchronous commit, such as the job's own, flushes it anyway. Saves the job the wait
-# for a ~3.6 MB flush at 10k providers after each patch or rebuild.
+# synchronous commit, such as the next job's start mark, flushes it anyway (the match job's
+# own commit does not wait either: agency.db.commit_without_waiting_for_disk). Saves the
+# job the wait for a ~3.6 MB flush at 10k providers after each patch or rebuild.
 _STORE_SETTINGS = text(
     "SELECT set_config('lock_timeout', '500ms', true),"
     " set_config('synchronous_commit', 'off', true)"
