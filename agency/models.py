@@ -11,6 +11,7 @@ from agency.directory.models import (  # noqa: F401
     NeighbourhoodOutcode,
     ServiceType,
 )
+from agency.directory.public_windows import PublicWindow  # noqa: F401
 from agency.equality.models import EqualityMonitoring  # noqa: F401
 from agency.introductions.models import (  # noqa: F401
     Arrangement,

@@ -12,10 +12,11 @@ as the matcher will not match it: the Health and Social Care Act 2008 (Regulated
 Activities) Regulations 2014 make offering it an offence. The public directories
 also leave out a provider that lists no service.
 
-The SQL conditions here are built from ``compliance.compliant_clause`` and the
-Python predicates from ``compliance.is_compliant``; ``tests/directory/
-test_one_eligibility_rule.py`` holds the directory, ORUK and the matcher to the
-same answers on a table of edge cases.
+The public directory and ORUK read this rule from windows of days kept per provider
+(:mod:`agency.directory.public_windows`); the other SQL conditions here are built from
+``compliance.compliant_clause`` and the Python predicates from ``compliance.is_compliant``;
+``tests/directory/test_one_eligibility_rule.py`` holds the directory, ORUK and the
+matcher to the same answers on a table of edge cases.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from collections.abc import Collection
 from sqlalchemy import ColumnElement, and_, select
 
 from agency.dates import london_today as london_today
+from agency.directory.public_windows import public_on_clause
 from agency.providers import compliance
 from agency.providers.models import (
     ComplianceKind,
@@ -64,8 +66,12 @@ def offers_anything_clause(today: dt.date | None = None) -> ColumnElement[bool]:
 
 
 def public_clause(today: dt.date) -> ColumnElement[bool]:
-    """What the public directory and ORUK show: eligible and offering something."""
-    return and_(eligible_clause(today), offers_anything_clause())
+    """What the public directory and ORUK show: eligible and offering something on ``today``.
+
+    Read from the kept windows (agency.directory.public_windows), which hold this same
+    rule: approved somewhere, offering a service, compliant on the day.
+    """
+    return public_on_clause(today)
 
 
 # --- Python, on loaded rows -------------------------------------------------------------------

@@ -2,11 +2,14 @@
 
 Both page in SQL and load each page's services, listings and compliance with
 ``selectinload``: a page costs a fixed handful of queries, whatever its size.
-Every filter is SQL, eligibility included (``eligibility.public_clause``), and the
-total comes with the page from one ``count(*) OVER ()`` (:func:`page_with_total`), so
-the rule is evaluated once per request. The ``outcode`` filter keeps a bounding box
-on the indexed ``(lat, lon)`` (``ix_providers_lat_lon``) and computes the exact
-great-circle distance only for the rows inside it.
+Every filter is SQL, eligibility included. An agency's list takes its total with the
+page from one ``count(*) OVER ()`` (:func:`page_with_total`), so its eligibility rule is
+evaluated once per request. The public lists read eligibility from the kept windows
+(``eligibility.public_clause``), cheap to ask twice: their page is read in its order from
+an index, 20 rows, and their total counted apart (:func:`page_then_total`); a window
+function over the page would have read and sorted every public provider. The ``outcode``
+filter keeps a bounding box on the indexed ``(lat, lon)`` (``ix_providers_lat_lon``) and
+computes the exact great-circle distance only for the rows inside it.
 """
 
 from __future__ import annotations
@@ -121,6 +124,25 @@ def page_with_total(session: Session, stmt: Select[Any], pagination: Any) -> lis
     return [row[0] for row in rows]
 
 
+def page_then_total(session: Session, stmt: Select[Any], pagination: Any) -> list[Any]:
+    """One page of an entity ``stmt``, then its total by a count of its own (none when the
+    first page is not full: it holds them all).
+
+    For a ``stmt`` whose filters cost little next to reading every matching row: the page
+    alone can stop after its rows (an index in the order), which ``count(*) OVER ()``
+    cannot (~30 ms against ~7 ms at 10k public providers).
+    """
+    page, size = pagination.page, pagination.page_size
+    rows = list(session.scalars(stmt.limit(size).offset((page - 1) * size)))
+    if page == 1 and len(rows) < size:
+        pagination.item_count = len(rows)
+    else:
+        pagination.item_count = session.scalar(
+            select(func.count()).select_from(stmt.order_by(None).subquery())
+        )
+    return rows
+
+
 def _regulated(session: Session) -> frozenset[str]:
     return frozenset(key for key, kind in service_keys(session).items() if kind.regulated)
 
@@ -198,7 +220,7 @@ def public_providers(
     today = today or eligibility.london_today()
     stmt = public_query(session, filters, today)
     stmt = stmt.options(*PAGE_LOADS).order_by(Provider.trading_name, Provider.id)
-    return public_entries(session, page_with_total(session, stmt, pagination), today)
+    return public_entries(session, page_then_total(session, stmt, pagination), today)
 
 
 def public_query(session: Session, filters: dict[str, Any], today: dt.date) -> Select[Any]:

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
+from agency.directory.public_windows import mark_stale
 from agency.introductions.match_jobs import enqueue_rematch_for_agencies
 from agency.introductions.pool_cache import bump_generation
 from agency.providers.models import (
@@ -75,10 +76,13 @@ def provider_inputs_changed(
     Runs in the caller's transaction (nothing happens if it rolls back). The agencies are
     those given plus every agency the providers are listed with. Outside a running app
     (a script, a test's factory) only the pools are marked: there is nobody to re-match.
-    Answers the agencies' ids.
+    Answers the agencies' ids. The providers' public windows
+    (agency.directory.public_windows) are computed again just before the transaction
+    commits: what the matcher reads includes all the public directory does.
     """
     agencies = set(agency_ids)
     providers = set(provider_ids)
+    mark_stale(session, providers)  # the public directory's windows, before this commits
     session.info["no_rematch"] = True  # our own writes must not re-enter the flush hook
     try:
         with session.no_autoflush:

@@ -55,7 +55,7 @@ CIRCLE_VERTICES = 32
 
 @dataclass
 class Page:
-    """What ``page_with_total`` needs: page, page_size, and room for the total."""
+    """What ``page_then_total`` needs: page, page_size, and room for the total."""
 
     page: int
     page_size: int
@@ -198,7 +198,7 @@ def _page(
         stmt = stmt.where(Provider.id.in_(_available_ids(session, stmt, query)))
     stmt = stmt.options(*provider_directory.PAGE_LOADS).order_by(Provider.trading_name, Provider.id)
     pager = Page(query["page"], query["per_page"])
-    providers = provider_directory.page_with_total(session, stmt, pager)
+    providers = provider_directory.page_then_total(session, stmt, pager)
     entries = provider_directory.public_entries(session, providers, today)
     return entries, pager, _Context.load(session, entries, today)
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from agency.access import Principal
 from agency.audit.service import record, snapshot
 from agency.db import utcnow
+from agency.directory import public_windows
 from agency.errors import InvalidInput, NotFound
 from agency.ids import new_id
 from agency.introductions.match_triggers import provider_inputs_changed
@@ -171,7 +172,7 @@ def _decide(
             update(ComplianceItem)
             .where(ComplianceItem.id == item.id, ComplianceItem.status.in_(allowed_from))
             .values(status=to, status_reason=reason, verified_by=principal.id, verified_at=utcnow())
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False, **public_windows.NAMED)
         ).rowcount
         session.refresh(item)
         if not moved:

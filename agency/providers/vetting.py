@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from agency.access import Action, Kind, Principal, load, visible_to
 from agency.audit.service import record
 from agency.db import utcnow
+from agency.directory import public_windows
 from agency.directory.models import Agency, Council
 from agency.errors import Forbidden, InvalidInput, ReadOnly
 from agency.ids import new_id
@@ -155,7 +156,7 @@ def _move(
             update(ProviderListing)
             .where(ProviderListing.id == listing.id, ProviderListing.status == current)
             .values(status=target, reason=reason, decided_by=principal.id, decided_at=now)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False, **public_windows.NAMED)
         ).rowcount
         if not moved:
             uow.rollback()
