@@ -28,7 +28,10 @@ def _overdue(session, world):  # type: ignore[no-untyped-def]
 
 
 def test_unlogged_visits_become_missed_and_the_partner_gets_visit_missed(client, session, receiver):
-    world = planned_world(session, days_back=3)
+    # Four days back, not three: planned from this time of day three days ago, the plan
+    # has only two overdue 10:00 visits when the test runs between 10:00 and 13:00 UTC
+    # (the first day's visit came before the plan began, today's ended under 2 h ago).
+    world = planned_world(session, days_back=4)
     endpoint = subscribe(client, world, receiver, ["visit.missed"])
     logged = log(client, world, day=2, start="10:05", end="11:00")
     assert logged.status_code == 201
