@@ -102,12 +102,3 @@ def is_eligible(
         for listing in provider.listings
     )
     return approved and compliance.is_compliant(provider, today, regulated_keys)
-
-
-def offered_services(
-    provider: Provider, regulated_keys: Collection[str], today: dt.date
-) -> list[ProviderService]:
-    """The services a seeker may be offered: all of them once the provider is compliant."""
-    if not compliance.is_compliant(provider, today, regulated_keys):
-        return []
-    return list(provider.services)

@@ -46,6 +46,9 @@ PAGE_LOADS = (
     selectinload(Provider.listings),
     selectinload(Provider.compliance_items),
 )
+# A public page's providers are public on the day by its query (``public_clause``): their
+# compliance items are neither shown nor checked again.
+PUBLIC_LOADS = (selectinload(Provider.services), selectinload(Provider.listings))
 
 
 # --- an agency's directory, for its managers and its council's auditors ----------------------
@@ -219,8 +222,8 @@ def public_providers(
     """Approved, in-date providers matching the filters, one page, with what seekers may see."""
     today = today or eligibility.london_today()
     stmt = public_query(session, filters, today)
-    stmt = stmt.options(*PAGE_LOADS).order_by(Provider.trading_name, Provider.id)
-    return public_entries(session, page_then_total(session, stmt, pagination), today)
+    stmt = stmt.options(*PUBLIC_LOADS).order_by(Provider.trading_name, Provider.id)
+    return public_entries(session, page_then_total(session, stmt, pagination))
 
 
 def public_query(session: Session, filters: dict[str, Any], today: dt.date) -> Select[Any]:
@@ -270,12 +273,13 @@ def speaks_clause(language: str) -> ColumnElement[bool]:
     return func.lower(cast(Provider.languages, String)).like(pattern, escape="\\")
 
 
-def public_entries(
-    session: Session, providers: list[Provider], today: dt.date
-) -> list[PublicEntry]:
-    """Shape loaded providers for seekers; the page's agencies come in one query."""
+def public_entries(session: Session, providers: list[Provider]) -> list[PublicEntry]:
+    """Shape loaded providers for seekers; the page's agencies come in one query.
+
+    ``providers``: public on the day they were read for (``eligibility.public_clause``), so
+    compliant, and each is offered with all its services; ``PUBLIC_LOADS`` loaded.
+    """
     types = service_keys(session)
-    regulated = {key for key, kind in types.items() if kind.regulated}
     agency_ids = {
         listing.agency_id
         for provider in providers
@@ -295,7 +299,7 @@ def public_entries(
                 "name": types[s.service_key].name,
                 "rate_pence": s.rate_pence,
             }
-            for s in eligibility.offered_services(provider, regulated, today)
+            for s in provider.services
         ]
         listed = sorted(
             (
@@ -317,8 +321,8 @@ def public_provider(
     provider = session.scalar(
         select(Provider)
         .where(Provider.id == provider_id, eligibility.public_clause(today))
-        .options(*PAGE_LOADS)
+        .options(*PUBLIC_LOADS)
     )
     if provider is None:
         raise NotFound(f"No provider with id {provider_id}.")
-    return public_entries(session, [provider], today)[0]
+    return public_entries(session, [provider])[0]

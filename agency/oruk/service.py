@@ -196,10 +196,11 @@ def _page(
         stmt = stmt.where(clause)
     if query.get("day") or query.get("start_time") or query.get("end_time"):
         stmt = stmt.where(Provider.id.in_(_available_ids(session, stmt, query)))
-    stmt = stmt.options(*provider_directory.PAGE_LOADS).order_by(Provider.trading_name, Provider.id)
+    stmt = stmt.options(*provider_directory.PUBLIC_LOADS)
+    stmt = stmt.order_by(Provider.trading_name, Provider.id)
     pager = Page(query["page"], query["per_page"])
     providers = provider_directory.page_then_total(session, stmt, pager)
-    entries = provider_directory.public_entries(session, providers, today)
+    entries = provider_directory.public_entries(session, providers)
     return entries, pager, _Context.load(session, entries, today)
 
 
@@ -370,11 +371,11 @@ def _public_entry(
     provider = session.scalar(
         select(Provider)
         .where(_provider_by_public_id(public_id), eligibility.public_clause(today))
-        .options(*provider_directory.PAGE_LOADS)
+        .options(*provider_directory.PUBLIC_LOADS)
     )
     if provider is None:
         raise NotFound(f"No {missing or 'service'} with id {public_id}.")
-    return provider_directory.public_entries(session, [provider], today)[0]
+    return provider_directory.public_entries(session, [provider])[0]
 
 
 def _service_type(session: Session, term_id: str) -> ServiceType | None:

@@ -8,7 +8,8 @@ from tests.continuity.continuity_helpers import planned, planned_world
 
 
 def test_the_commands_plan_and_mark_missed_without_a_worker(app, session):
-    world = planned_world(session, days_back=3)
+    # Four days back: three give only two overdue 10:00 visits between 10:00 and 13:00 UTC.
+    world = planned_world(session, days_back=4)
     runner = app.test_cli_runner()
     planned_out = runner.invoke(args=["plan-visits"])
     assert planned_out.exit_code == 0, planned_out.output
