@@ -22,6 +22,7 @@ ALLOWED_FIELDS = frozenset(
         "duration_ms",
         "job_id",
         "job_name",
+        "leader_job_id",  # the match job that ranked this one's request with its own
         "attempt",
         "error_type",
         "count",

@@ -17,7 +17,9 @@ scratch database (PostgreSQL when DATABASE_URL is set, else SQLite), then measur
   Redis (``REDIS_URL``, default redis://127.0.0.1:6379/0, under a queue name of the bench's
   own) and drained by ``agency-worker --burst --queues matching`` started as deployed (a
   fresh interpreter): jobs per second from the first job's start to the last one's end in
-  their rows, and the median job as its row records it;
+  their rows, and to the end of RQ's last delivery (a job ranked in another's batch is
+  still delivered: agency.introductions.match_batch), how many jobs were ranked in
+  batches, the median job as its row records it, and each kind of RQ delivery's cost;
 - ``at a rate``: ``--rate`` (30) new requests per second for ``--rate-seconds`` (20), each
   inserted with its job and queued after its commit as the API does (with
   ``--change-every N``, a provider's change before every Nth, which queues a re-match of
@@ -348,9 +350,38 @@ def _rows(make, job_ids):  # type: ignore[no-untyped-def]
 
     with make() as s:
         return s.execute(
-            select(JobRecord.status, JobRecord.created_at, JobRecord.started_at,
-                   JobRecord.ended_at).where(JobRecord.id.in_(job_ids))
+            select(JobRecord.id, JobRecord.status, JobRecord.created_at, JobRecord.started_at,
+                   JobRecord.ended_at, JobRecord.result).where(JobRecord.id.in_(job_ids))
         ).all()  # fmt: skip
+
+
+def _batched(rows) -> str:  # type: ignore[no-untyped-def]
+    """How many jobs another match job ranked with its own (agency.introductions.match_batch)."""
+    leaders = {r.result["ranked_with"] for r in rows if r.result and "ranked_with" in r.result}
+    claimed = sum(1 for r in rows if r.result and "ranked_with" in r.result)
+    if not claimed:
+        return "no job ranked in another's batch"
+    return (f"{claimed} of {len(rows)} ranked in another job's batch, by {len(leaders)} jobs "
+            f"(batches of {1 + claimed / len(leaders):.1f} on average)")  # fmt: skip
+
+
+def _deliveries(redis_url: str, job_ids, rows):  # type: ignore[no-untyped-def]
+    """What RQ recorded of each job's delivery (its own start and end), read before the
+    queues are emptied: a claimed job's delivery only finds its row finished."""
+    from redis import Redis
+    from rq.job import Job
+
+    jobs = Job.fetch_many(list(job_ids), connection=Redis.from_url(redis_url))
+    claimed = {r.id for r in rows if r.result and "ranked_with" in r.result}
+    times = {"claimed": [], "ran": []}  # type: ignore[var-annotated]
+    ends = []
+    for job in jobs:
+        if job is None or job.started_at is None or job.ended_at is None:
+            continue
+        ends.append(job.ended_at.replace(tzinfo=dt.UTC))
+        kind = "claimed" if job.id in claimed else "ran"
+        times[kind].append((job.ended_at - job.started_at).total_seconds() * 1000)
+    return times, max(ends) if ends else None
 
 
 def through_the_worker(app, settings, agency, n: int) -> None:  # type: ignore[no-untyped-def]
@@ -376,17 +407,32 @@ def through_the_worker(app, settings, agency, n: int) -> None:  # type: ignore[n
         subprocess.run(command, env=env, check=True, timeout=600)
         wall = time.perf_counter() - started
         rows = _rows(make, job_ids)
+        deliveries, last_delivery = _deliveries(redis_url, job_ids, rows)
     finally:
         empty_queues(redis_url, prefix)
     done = [r for r in rows if r.status == "finished" and r.started_at and r.ended_at]
     print(f"\nthrough agency-worker --burst --queues matching ({n} jobs, {wall:.1f} s with "
-          f"the worker's start): {len(done)} finished")  # fmt: skip
+          f"the worker's start): {len(done)} finished; {_batched(rows)}")  # fmt: skip
     if done:
-        span = (max(r.ended_at for r in done) - min(r.started_at for r in done)).total_seconds()
+        first = min(r.started_at for r in done)
+        span = (max(r.ended_at for r in done) - first).total_seconds()
         each = statistics.median((r.ended_at - r.started_at).total_seconds() * 1000 for r in done)
         print(f"  {len(done) / span:7.1f} jobs/s from the first job's start to the last one's "
-              f"end ({span:.2f} s)")  # fmt: skip
+              f"end in its row ({span:.2f} s)")  # fmt: skip
+        if last_delivery is not None:
+            drained = (last_delivery - first).total_seconds()
+            print(f"  {len(done) / drained:7.1f} jobs/s to the end of RQ's last delivery "
+                  f"({drained:.2f} s: the queue empty)")  # fmt: skip
+            between = drained - sum(map(sum, deliveries.values())) / 1000
+            print(f"  {between * 1000 / n:7.1f} ms per job of RQ's own between its deliveries "
+                  f"(dequeue, registries, result; {between:.2f} s in all)")  # fmt: skip
         print(f"  {each:7.1f} ms median job, started to ended in its row")
+        for kind, label in (("ran", "that ran its job"), ("claimed", "of a job ranked in a "
+                            "batch (it finds the row finished)")):  # fmt: skip
+            if deliveries[kind]:
+                print(f"  {statistics.median(deliveries[kind]):7.1f} ms median RQ delivery "
+                      f"{label}, {sum(deliveries[kind]) / 1000:.2f} s in all "
+                      f"({len(deliveries[kind])})")  # fmt: skip
 
 
 def at_a_rate(settings, agency, providers: int, rate: float, seconds: float,
@@ -489,7 +535,7 @@ def at_a_rate(settings, agency, providers: int, rate: float, seconds: float,
     )  # fmt: skip
     print(
         f"\nagency-worker --queues matching at {offered:.1f} new requests/s for {seconds:g} s"
-        f" ({changes}): {len(done)} of {n} finished"
+        f" ({changes}): {len(done)} of {n} finished; {_batched(rows)}"
     )
     if lags:
         q = statistics.quantiles(lags, n=100)

@@ -2,35 +2,40 @@
 
 A match run replaces the request's active suggestions in one transaction: a
 worker killed half-way leaves the previous ranking intact, never half of a new
-one, and running the same job twice gives the same result (idempotent).
+one, and running the same job twice gives the same result (idempotent). On a worker, a
+match job ranks the other queued match jobs of its agency in that transaction too
+(``agency.introductions.match_batch``); inline, each job runs alone right after the
+commit that queued it. How a ranking is made and stored: ``agency.introductions.rankings``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import math
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Select, Table, delete, or_, select, union, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.exc import StaleDataError
 
 import matching
 from agency.access import Scope
-from agency.db import commit_without_waiting_for_disk, insert_now, utcnow
+from agency.db import commit_without_waiting_for_disk, utcnow
 from agency.directory.models import Agency
 from agency.ids import new_id
-from agency.introductions.models import (
-    Introduction,
-    IntroductionStatus,
-    MatchPlan,
-    Suggestion,
-    SuggestionStatus,
-)
+from agency.introductions import match_batch
+from agency.introductions.models import MatchPlan, Suggestion, SuggestionStatus
 from agency.introductions.pool_cache import AgencyPools
-from agency.introductions.pools import agency_weights_of, london_today, request_spec
+from agency.introductions.pools import agency_weights_of, london_today
+from agency.introductions.rankings import MATCHABLE as MATCHABLE
+from agency.introductions.rankings import SUGGESTIONS_KEPT as SUGGESTIONS_KEPT
+from agency.introductions.rankings import (
+    excluded_providers,
+    mark_ranked,
+    mark_ranked_and_matching,
+    rank_request,
+    store_ranking,
+)
 from agency.introductions.replan import plan_agency
 from agency.jobs.models import JobRecord, JobStatus
 from agency.jobs.queue import (
@@ -48,9 +53,6 @@ from agency.unit_of_work import unit_of_work
 
 REMATCH_JOB = "rematch_agency"
 PLAN_JOB = "replan_agency"
-SUGGESTIONS_KEPT = 20
-MATCHABLE = (RequestStatus.OPEN, RequestStatus.MATCHING)
-LIVE_INTRODUCTIONS = (IntroductionStatus.AWAITING_PROVIDER, IntroductionStatus.AWAITING_SEEKER)
 
 
 def enqueue_rematch_for_agencies(session: Session, agency_ids: list[str]) -> list[JobRecord]:
@@ -109,177 +111,9 @@ def match_request(
     job_id: str | None,
 ) -> list[Suggestion]:
     """Rank providers for one request and replace its active suggestions (no commit)."""
-    ranking = rank_request(session, care_request, pool, _excluded(session, [care_request.id]))
+    excluded = excluded_providers(session, [care_request.id])
+    ranking = rank_request(session, care_request, pool, excluded)
     return store_ranking(session, care_request, ranking, job_id)
-
-
-def _excluded(session: Session, request_ids: list[str]) -> dict[str, set[str]]:
-    """Each request's providers a manager set aside or already introduced: one round trip."""
-    rows = session.execute(
-        union(
-            select(Suggestion.care_request_id, Suggestion.provider_id).where(
-                Suggestion.care_request_id.in_(request_ids),
-                Suggestion.status == SuggestionStatus.REJECTED,
-            ),
-            select(Introduction.care_request_id, Introduction.provider_id).where(
-                Introduction.care_request_id.in_(request_ids),
-                Introduction.status.in_(LIVE_INTRODUCTIONS),
-            ),
-        )
-    )
-    excluded: dict[str, set[str]] = {request_id: set() for request_id in request_ids}
-    for request_id, provider_id in rows:
-        excluded[request_id].add(provider_id)
-    return excluded
-
-
-def rank_request(
-    session: Session,
-    care_request: CareRequest,
-    pool: matching.ProviderPool,
-    excluded: Mapping[str, set[str]],
-    weights: matching.Weights | None = None,
-) -> list[tuple[str, float, dict[str, dict[str, float | None]]]]:
-    """The request's ranking as it would be stored: (provider id, score, explanation).
-
-    ``weights``: the agency's (read from it when not given).
-    """
-    if weights is None:
-        weights = agency_weights_of(session, care_request.agency_id)
-    out = excluded.get(care_request.id, set())
-    ranked = matching.top_k(
-        pool, request_spec(care_request), k=SUGGESTIONS_KEPT + len(out), weights=weights
-    )
-    return [
-        (
-            suggestion.provider_id,
-            round(float(suggestion.score), 6),
-            {name: _explained(part) for name, part in suggestion.explanation.items()},
-        )
-        for suggestion in ranked
-        if suggestion.provider_id not in out
-    ][:SUGGESTIONS_KEPT]
-
-
-def _explained(part: matching.FeatureExplanation) -> dict[str, float | None]:
-    """One feature's part as stored (``dataclasses.asdict`` deep-copied each float: it was
-    most of a re-match's time)."""
-    return {
-        "raw": _json_number(part.raw),
-        "normalised": _json_number(part.normalised),
-        "weight": _json_number(part.weight),
-        "contribution": _json_number(part.contribution),
-    }
-
-
-def store_ranking(
-    session: Session,
-    care_request: CareRequest,
-    ranking: list[tuple[str, float, dict[str, dict[str, float | None]]]],
-    job_id: str | None,
-) -> list[Suggestion]:
-    """Replace the request's active suggestions with ``ranking`` (no commit).
-
-    The request's status is the caller's to move: an open request with a ranking becomes
-    ``matching`` (:func:`_mark_ranked_and_matching`, or the re-match's own assignment).
-    """
-    if care_request.ranked_generation is not None:
-        # Ranked before: set that ranking aside. A request never ranked has no suggestion
-        # (every ranking is stored with its generation, in one transaction; the migration
-        # that added the column gave every older request one), so its first job skips this.
-        retire_suggestions(session, care_request.id)
-    stored = []
-    for rank, (provider_id, score, explanation) in enumerate(ranking, start=1):
-        row = Suggestion(
-            id=new_id("sug"),
-            care_request_id=care_request.id,
-            provider_id=provider_id,
-            agency_id=care_request.agency_id,
-            council_id=care_request.council_id,
-            partner_client_id=care_request.partner_client_id,
-            rank=rank,
-            score=score,
-            explanation=explanation,
-            distance_km=explanation.get("distance", {}).get("raw"),
-            job_id=job_id,
-        )
-        stored.append(row)
-    if stored:
-        insert_now(session, *stored)  # one INSERT of the rows, not the ORM's flush of 20
-    return stored
-
-
-def _mark_ranked_and_matching(session: Session, care_request: CareRequest, generation: int) -> None:
-    """An open request's first ranking: ``matching`` and ranked at ``generation``, in one
-    UPDATE checked against the version this job read, as the ORM's flush of the status
-    would have been (a change made meanwhile fails the job, and RQ's retry ranks it anew)."""
-    version = care_request.version
-    changed = session.execute(
-        update(_REQUESTS)
-        .where(_REQUESTS.c.id == care_request.id, _REQUESTS.c.version == version)
-        .values(status=RequestStatus.MATCHING, version=version + 1, ranked_generation=generation)
-    ).rowcount
-    if changed != 1:
-        raise StaleDataError(f"care request {care_request.id} changed while it was ranked")
-
-
-def _mark_ranked(session: Session, request_ids: list[str], generation: int) -> None:
-    """Record the pool generation the requests' rankings now reflect (a Core UPDATE: it is
-    bookkeeping, not a change of the request, so its ``version`` stays)."""
-    if request_ids:
-        session.execute(
-            update(_REQUESTS)
-            .where(_REQUESTS.c.id.in_(request_ids))
-            .values(ranked_generation=generation)
-        )
-
-
-_REQUESTS: Table = CareRequest.__table__  # type: ignore[assignment]
-
-
-def retire_suggestions(session: Session, care_request_id: str) -> None:
-    """Set the request's active ranking aside before a new one is stored.
-
-    The active suggestions become superseded; superseded ones that nobody acted on
-    (no introduction points at them) are deleted, so the table holds the live ranking
-    and what managers acted on, not every ranking ever made. The request's first
-    suggestion stays: the funnel measures the time to it.
-    """
-    session.execute(
-        update(Suggestion)
-        .where(
-            Suggestion.care_request_id == care_request_id,
-            Suggestion.status == SuggestionStatus.ACTIVE,
-        )
-        .values(status=SuggestionStatus.SUPERSEDED)
-        .execution_options(synchronize_session=False)
-    )
-    first = (
-        select(Suggestion.id)
-        .where(Suggestion.care_request_id == care_request_id)
-        .order_by(Suggestion.created_at, Suggestion.id)
-        .limit(1)
-        .scalar_subquery()
-    )
-    acted_on = select(Introduction.suggestion_id).where(
-        Introduction.care_request_id == care_request_id,
-        Introduction.suggestion_id.is_not(None),
-    )
-    session.execute(
-        delete(Suggestion)
-        .where(
-            Suggestion.care_request_id == care_request_id,
-            Suggestion.status == SuggestionStatus.SUPERSEDED,
-            Suggestion.id != first,
-            Suggestion.id.not_in(acted_on),
-        )
-        .execution_options(synchronize_session=False)
-    )
-
-
-def _json_number(value: float) -> float | None:
-    """JSON (and PostgreSQL) has no NaN: a feature with no data (no reliability history) is null."""
-    return round(float(value), 6) if math.isfinite(value) else None
 
 
 @job(MATCH_JOB)
@@ -287,16 +121,14 @@ def match_care_request(
     session: Session, record: JobRecord, *, settings: Any, care_request_id: str
 ) -> dict[str, Any]:
     care_request = session.get(CareRequest, care_request_id)
-    result_path = f"/care-requests/{care_request_id}/suggestions"
     if (
         care_request is None
         or care_request.agency_id is None
         or care_request.status not in MATCHABLE
     ):
-        return {"result_path": result_path, "suggestions": 0, "skipped": True}
+        return match_batch.skipped(care_request_id)
     # No mid-way progress write: the whole job is a few round trips (bench/bench_match_job.py).
     loader = AgencyPools(session, care_request.agency_id, london_today())
-    pool = loader.pool(care_request.start_date)
     with unit_of_work(session) as uow:
         # A ranking is derived data the job makes again: its commit need not wait for the
         # disk (a database crash just after it loses it like a rollback; the row stays
@@ -304,13 +136,25 @@ def match_care_request(
         # hourly re-plan ranks open requests anyway). The job's row is finished in the same
         # transaction: one commit per job instead of two.
         commit_without_waiting_for_disk(session)
+        # On a worker, match jobs of the agency queued behind this one are ranked with it.
+        # Inline, none waits: each runs right after the commit that queued it.
+        batch = (
+            match_batch.rank_with_queued(session, record, care_request, loader)
+            if on_a_worker()
+            else None
+        )
+        if batch is not None:
+            uow.commit()
+            match_batch.log_finished(record, batch[1])
+            return batch[0]
+        pool = loader.pool(care_request.start_date)
         stored = match_request(session, care_request, pool, record.id)
         if care_request.status is RequestStatus.OPEN and stored:
-            _mark_ranked_and_matching(session, care_request, loader.generation)
+            mark_ranked_and_matching(session, care_request, loader.generation)
         else:
-            _mark_ranked(session, [care_request.id], loader.generation)
+            mark_ranked(session, [care_request.id], loader.generation)
         result = {
-            "result_path": result_path,
+            "result_path": match_batch.result_path(care_request_id),
             "suggestions": len(stored),
             "providers_considered": len(pool),
         }
@@ -354,7 +198,7 @@ def rematch_agency(
             if _time_to_yield(time.monotonic() - started):
                 cut_short = True
                 break
-        _mark_ranked(session, checked, generation)
+        mark_ranked(session, checked, generation)
         left = (cut_short and checked[-1] != stale[-1]) or len(stale) == REMATCH_BATCH
         if left:
             enqueue_rematch_for_agencies(session, [agency_id])
@@ -383,7 +227,7 @@ def _with_rankings(
         by_id = {
             r.id: r for r in session.scalars(select(CareRequest).where(CareRequest.id.in_(group)))
         }
-        excluded = _excluded(session, group)
+        excluded = excluded_providers(session, group)
         stored = _active_rankings(session, group)
         for request_id in group:
             care_request = by_id.get(request_id)

@@ -6,7 +6,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, String, Text
+from sqlalchemy import JSON, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from agency.access import Scope
@@ -23,6 +23,19 @@ class JobStatus(enum.StrEnum):
 class JobRecord(IdMixin, Base):
     __tablename__ = "jobs"
     __label__ = "job"
+    __table_args__ = (
+        # An agency's queued jobs of one name, oldest first: what a match job claims to run
+        # with it (agency.jobs.queue.claim_queued). Only queued rows are in it, so it stays
+        # small however long the history (see migration 0029jobsqueued).
+        Index(
+            "ix_jobs_queued_agency_name_created",
+            "agency_id",
+            "name",
+            "created_at",
+            postgresql_where=text("status = 'queued'"),
+            sqlite_where=text("status = 'queued'"),
+        ),
+    )
 
     name: Mapped[str] = mapped_column(String(80), index=True)
     arguments: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -6,7 +6,9 @@ A job function is registered with :func:`job` under a stable name and receives
 runs outside any unit of work, so its outermost one commits), and returns a dict (its
 result) that may hold a ``result_path`` link. :func:`execute` is what runs it:
 it marks the job started, runs it, and records finished or failed. RQ retries
-failures with back-off; a job must therefore be idempotent.
+failures with back-off; a job must therefore be idempotent. A job may also do the work
+of queued jobs of its name and agency in its own transaction (:func:`claim_queued`; the
+match job does): their deliveries then find their rows finished and do not run.
 
 This package imports no domain module: domain modules register their jobs by
 name, and the composition root (``agency.bootstrap``) imports them and decides
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Integer, Table, bindparam, literal_column, select, true, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from agency.access import Scope
@@ -273,6 +275,23 @@ _START = (
     .values(status=JobStatus.STARTED, started_at=bindparam("now"), attempts=_JOBS.c.attempts + 1)
     .returning(_JOBS.c.name, _JOBS.c.arguments, _JOBS.c.attempts)
 )
+# On PostgreSQL, the same with the row as it stood beside it, so that a redelivered job
+# whose row is finished reads its result in that one statement. The row beside is read in
+# the statement's snapshot: when the UPDATE waited for a transaction that held the row (a
+# match job that claimed it, agency.introductions.match_batch) and then found it finished,
+# the row beside is still the one from before, and the result is read again (:func:`_start`).
+_STARTED = _START.cte("started")
+_START_OR_READ = (
+    select(
+        _STARTED.c.name,
+        _STARTED.c.arguments,
+        _STARTED.c.attempts,
+        _JOBS.c.status.label("status_before"),
+        _JOBS.c.result.label("result_before"),
+    )
+    .select_from(_JOBS.outerjoin(_STARTED, true()))
+    .where(_JOBS.c.id == bindparam("job_id"))
+)
 _FINISH = (
     update(_JOBS)
     .where(_JOBS.c.id == bindparam("job_id"))
@@ -285,23 +304,106 @@ _FINISH = (
         ended_at=bindparam("now"),
     )
 )
+# Queued jobs of one name and agency, oldest first, marked started by the caller's
+# transaction (a job already being started elsewhere holds its row's lock: skipped).
+# Served by the partial index ix_jobs_queued_agency_name_created (queued rows only).
+_CLAIMABLE = (
+    select(_JOBS.c.id)
+    .where(
+        # Written out, not a parameter: PostgreSQL uses a partial index only for a query
+        # whose condition it can see implies the index's, prepared plans included.
+        _JOBS.c.status == literal_column(f"'{JobStatus.QUEUED.value}'"),
+        _JOBS.c.agency_id == bindparam("agency"),
+        _JOBS.c.name == bindparam("job_name"),
+    )
+    .order_by(_JOBS.c.created_at)
+    .limit(bindparam("most", type_=Integer))
+    .with_for_update(skip_locked=True)
+)
+_CLAIM = (
+    update(_JOBS)
+    .where(_JOBS.c.id.in_(_CLAIMABLE.scalar_subquery()))
+    .values(status=JobStatus.STARTED, started_at=bindparam("now"), attempts=_JOBS.c.attempts + 1)
+    .returning(_JOBS.c.id, _JOBS.c.arguments, _JOBS.c.created_at)
+)
+_PUT_BACK = (
+    update(_JOBS)
+    .where(_JOBS.c.id.in_(bindparam("job_ids", expanding=True)))
+    .values(status=JobStatus.QUEUED, started_at=None, attempts=_JOBS.c.attempts - 1)
+)
 
 
-def finish_with(session: Session, record: JobRecord, result: dict[str, Any]) -> None:
+def finish_with(
+    session: Session,
+    record: JobRecord,
+    result: dict[str, Any],
+    others: Mapping[str, dict[str, Any]] | None = None,
+) -> None:
     """Mark the job finished in the caller's transaction, which commits it with the job's
     work: for a job whose work is one transaction, one commit fewer, and never a window
     where the work is stored but the job not finished. :func:`execute` then writes nothing
-    more (if the transaction rolls back instead, the job fails as usual)."""
+    more (if the transaction rolls back instead, the job fails as usual).
+
+    ``others``: jobs this one claimed (:func:`claim_queued`) and did the work of, by id,
+    with each one's result: finished by the same statement (one executemany)."""
+    now = utcnow()
     session.execute(
         _FINISH,
-        {
-            "job_id": record.id,
-            "result": result,
-            "result_path": result.get("result_path"),
-            "now": utcnow(),
-        },
+        [
+            {"job_id": job_id, "result": done, "result_path": done.get("result_path"), "now": now}
+            for job_id, done in {record.id: result, **(others or {})}.items()
+        ],
     )
     record.status = JobStatus.FINISHED
+
+
+def claim_queued(
+    session: Session, name: str, agency_id: str, most: int
+) -> list[tuple[str, dict[str, Any]]]:
+    """Up to ``most`` queued jobs ``name`` of the agency, oldest first, as (id, arguments),
+    marked started (attempts counted) in the caller's transaction, which must finish each
+    (:func:`finish_with`'s ``others``) or give it back (:func:`put_back`).
+
+    RQ still holds each claimed job and delivers it later: :func:`execute` then finds its
+    row finished and returns the result the claimant stored, without running it; a
+    delivery that comes while the claimant's transaction is open waits for the row's lock
+    (PostgreSQL), then finds it finished, or queued again if that transaction rolled back,
+    and runs it. Rows another transaction holds (being started, or claimed) are skipped.
+    On SQLite, which has one writer, the lock is the database's.
+    """
+    rows = session.execute(
+        _CLAIM, {"job_name": name, "agency": agency_id, "most": most, "now": utcnow()}
+    ).all()
+    return [(job_id, arguments) for job_id, arguments, _ in sorted(rows, key=lambda r: r[2])]
+
+
+def put_back(session: Session, job_ids: list[str]) -> None:
+    """Undo :func:`claim_queued` for these jobs, in the same transaction: queued again, for
+    their own delivery to run."""
+    if job_ids:
+        session.execute(_PUT_BACK, {"job_ids": job_ids})
+
+
+def _start(session: Session, job_id: str) -> tuple[Any, dict[str, Any] | None, bool]:
+    """Mark the job's row started: ((name, arguments, attempt), None, True); or, when the
+    row is finished already (a redelivery), (None, its result, True); (None, None, False)
+    when there is no row."""
+    parameters = {"job_id": job_id, "now": utcnow()}
+    if session.get_bind().dialect.name == "postgresql":
+        row = session.execute(_START_OR_READ, parameters).one_or_none()
+        if row is None:
+            return None, None, False
+        if row.name is not None:
+            return (row.name, row.arguments, row.attempts), None, True
+        if row.status_before == JobStatus.FINISHED:
+            return None, row.result_before, True
+        # Finished while this statement waited for the row (see _START_OR_READ): read again.
+    else:
+        started = session.execute(_START, parameters).one_or_none()
+        if started is not None:
+            return tuple(started), None, True
+    done = session.execute(select(_JOBS.c.result).where(_JOBS.c.id == job_id)).one_or_none()
+    return None, (done.result if done is not None else None), done is not None
 
 
 def execute(
@@ -313,22 +415,21 @@ def execute(
     each, in transactions of their own: a job's bookkeeping costs two round trips and no
     ORM load, which a match job of a few milliseconds would otherwise spend as much on. A
     job whose work is one transaction finishes its row in it (:func:`finish_with`): one
-    commit fewer.
+    commit fewer. A row found finished (RQ delivered the job again, or another job did its
+    work: :func:`claim_queued`) is not run: its stored result is returned, read by the same
+    statement on PostgreSQL, and nothing is written.
     The function gets the row as it started, detached (it reads its ``id``; progress goes
     through :func:`report_progress`).
     """
     with sessions() as session:
         with unit_of_work(session) as uow:
-            started = session.execute(_START, {"job_id": job_id, "now": utcnow()}).one_or_none()
-            uow.commit()
+            started, done, found = _start(session, job_id)
+            if started is not None:
+                uow.commit()  # else nothing was written: the transaction just ends
         if started is None:
-            done = session.execute(
-                select(JobRecord.result).where(JobRecord.id == job_id)
-            ).one_or_none()
-            if done is None:
+            if not found:
                 log.error("job row missing", extra={"job_id": job_id})
-                return None
-            return done.result  # type: ignore[no-any-return]  # finished: redelivered, already ran
+            return done  # finished: redelivered, already ran (or ranked by another job)
         name, arguments, attempt = started
         record = JobRecord(
             id=job_id, name=name, arguments=arguments, status=JobStatus.STARTED, attempts=attempt

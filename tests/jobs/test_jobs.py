@@ -150,3 +150,36 @@ def test_a_redelivered_finished_job_returns_its_result_without_running_again(set
     row = session.get(JobRecord, ok.id)
     assert (row.status, row.attempts, row.started_at, row.ended_at) == before
     assert execute("job_missing", runner.sessions, runner.settings, runner.routes) is None
+
+
+@pytest.mark.postgres
+@pytest.mark.committed  # counts the engine's real statements and commits
+def test_a_redelivered_finished_job_costs_one_statement_and_no_commit(settings, session):
+    """The delivery of a job another job finished (a match job's batch) or that already ran:
+    the start mark and the read of the result are one statement, and nothing is written."""
+    from dataclasses import replace
+
+    from sqlalchemy import event
+
+    from agency import create_app
+    from agency.db import get_engine
+    from agency.jobs.queue import execute
+
+    inline_app = create_app(replace(settings, redis_url=None))
+    runner = inline_app.extensions["agency"].jobs
+    ok = enqueue(inline_app, session, arguments={"message": "once"})
+    session.commit()
+    engine = get_engine(settings.database_url)
+    statements, commits = [], []
+    on_statement = lambda *args: statements.append(args[2])  # noqa: E731
+    on_commit = lambda *args: commits.append(1)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", on_statement)
+    event.listen(engine, "commit", on_commit)
+    try:
+        again = execute(ok.id, runner.sessions, runner.settings, runner.routes)
+    finally:
+        event.remove(engine, "before_cursor_execute", on_statement)
+        event.remove(engine, "commit", on_commit)
+    assert again == {"message": "once", "inline": True}
+    assert len(statements) == 1 and statements[0].startswith("WITH started AS"), statements
+    assert commits == []
