@@ -11,7 +11,7 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from agency.access import Action, Kind, Principal, digest, load, visible_to
@@ -72,6 +72,10 @@ def _filtered(stmt: Select[Any], filters: dict[str, Any]) -> Select[Any]:
         stmt = stmt.where(PlannedVisit.provider_id == filters["provider_id"])
     if filters.get("unacknowledged"):
         stmt = stmt.where(PlannedVisit.acknowledged_at.is_(None))
+        if filters.get("status") == PlannedStatus.MISSED:
+            # The missed list: its status written into the SQL, not bound, so PostgreSQL
+            # sees the partial index's condition hold (ix_planned_visits_agency_missed_open).
+            stmt = stmt.where(PlannedVisit.status == literal_column("'missed'"))
     return stmt.order_by(PlannedVisit.starts_at, PlannedVisit.id)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from agency.access import Scope
@@ -32,6 +32,9 @@ class CoverStatus(enum.StrEnum):
     DECLINED = "declined"  # the cover provider cannot; the manager may offer another
 
 
+MISSED_OPEN = "status = 'missed' AND acknowledged_at IS NULL"  # the partial index's rows
+
+
 class PlannedVisit(_ArrangementParties, IdMixin, TimestampMixin, Base):
     __tablename__ = "planned_visits"
     # Every list reads one owner's visits by ``starts_at`` (dates become a starts_at range:
@@ -46,6 +49,16 @@ class PlannedVisit(_ArrangementParties, IdMixin, TimestampMixin, Base):
         Index("ix_planned_visits_agency_starts_at", "agency_id", "starts_at"),
         Index("ix_planned_visits_agency_status_starts_at", "agency_id", "status", "starts_at"),
         Index("ix_planned_visits_status_ends_at", "status", "ends_at"),
+        # The missed list (status=missed&unacknowledged=true): only the missed visits still
+        # waiting for a manager are in it, so a page reads its own rows, not the agency's
+        # whole acknowledged history first (migration 0030).
+        Index(
+            "ix_planned_visits_agency_missed_open",
+            "agency_id",
+            "starts_at",
+            postgresql_where=text(MISSED_OPEN),
+            sqlite_where=text(MISSED_OPEN),
+        ),
     )
     __label__ = "planned visit"
 

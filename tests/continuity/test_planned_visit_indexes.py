@@ -209,11 +209,11 @@ def test_each_planned_visit_query_reads_one_owners_range_by_starts_at(session):
             {by_agency},
             True,
         ),
-        # Unacknowledged misses can be old: it reads the agency's missed visits (3 % of
-        # its history) in starts_at order until the page is full.
+        # Only the agency's missed visits still waiting for a manager (those of the last
+        # week here), in starts_at order: never the acknowledged history before them.
         "the missed list": (
             agency_list({"status": "missed", "unacknowledged": True}, 10),
-            {by_agency_status},
+            {"ix_planned_visits_agency_missed_open"},
             False,
         ),
         "cancelled visits needing cover": (
