@@ -48,6 +48,9 @@ QUEUE_KIND_OF = {
 # Background work, served by its kind's worker when nothing else of the kind waits: a
 # provider's change re-ranking the agency's open requests never holds up a new request.
 LATER_JOBS = frozenset({"rematch_agency"})
+# Jobs of an agency that one run does together (a match job ranks the agency's queued ones
+# with its own: agency.introductions.match_batch): sent as one wake of the agency.
+COALESCED_JOBS = frozenset({"match_care_request"})
 # The stable code a failed job shows its reader (anything not named here: job_failed).
 FAILURE_CODE_OF = {
     "match_care_request": "matching_failed",
@@ -85,6 +88,7 @@ def routes_for(settings: Settings) -> Routes:
         failure_code_of=FAILURE_CODE_OF,
         later=LATER_JOBS,
         timeout_of=JOB_TIMEOUT_OF,
+        coalesced=COALESCED_JOBS,
     )
 
 

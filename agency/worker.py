@@ -70,6 +70,29 @@ def run_job(job_id: str) -> dict[str, Any] | None:
     return execute(job_id, c.sessions, c.settings, c.jobs.routes)
 
 
+def run_wake(name: str, agency_id: str) -> dict[str, Any] | None:
+    """What RQ runs for a wake of an agency's coalesced jobs (``JobRunner.dispatch``).
+
+    It clears the agency's wake mark, then runs the agency's oldest queued job, which
+    claims the ones queued behind it (``agency.jobs.queue.claim_queued``); jobs still
+    queued after it get a wake of their own, behind whatever else waits on the queue. A
+    job that fails here is sent on its own, to be retried by RQ like any job.
+    """
+    c = container()
+    job_id = c.jobs.woken(name, agency_id)
+    if job_id is None:
+        return None
+    try:
+        result = execute(job_id, c.sessions, c.settings, c.jobs.routes, queued_only=True)
+    except Exception:  # recorded failed by execute (and logged): its own retries from here
+        c.jobs.dispatch(job_id, name)
+        result = None
+    left = c.jobs.oldest_queued(name, agency_id)
+    if left is not None:
+        c.jobs.dispatch(left, name, agency_id)
+    return result
+
+
 def enqueue_periodic(name: str, c: Container | None = None) -> str:
     """Record and dispatch one run of the registered job ``name`` (called by rq cron)."""
     c = c or container()
@@ -109,7 +132,7 @@ def sweep_jobs(c: Container | None = None) -> dict[str, int]:
     cutoff = utcnow() - STRANDED_AFTER
     with c.sessions() as session:
         rows = session.execute(
-            select(JobRecord.id, JobRecord.name, JobRecord.status)
+            select(JobRecord.id, JobRecord.name, JobRecord.status, JobRecord.agency_id)
             .where(
                 JobRecord.status.in_((JobStatus.QUEUED, JobStatus.STARTED)),
                 JobRecord.created_at < cutoff,
@@ -118,13 +141,15 @@ def sweep_jobs(c: Container | None = None) -> dict[str, int]:
             .limit(1000)
         ).all()
     dispatched = failed = 0
-    for job_id, name, _status in rows:
+    for job_id, name, status, agency_id in rows:
         try:
             rq_status = Job.fetch(job_id, connection=connection).get_status(refresh=False)
         except NoSuchJobError:
             rq_status = None
         if rq_status is None:
-            if c.jobs.dispatch(job_id, name):
+            # A queued job of a coalesced name goes as a wake of its agency (none is sent if
+            # one waits); a started one that lost its run goes on its own.
+            if c.jobs.dispatch(job_id, name, agency_id if status is JobStatus.QUEUED else None):
                 dispatched += 1
         elif rq_status in (RqStatus.FAILED, RqStatus.STOPPED, RqStatus.CANCELED):
             mark_failed(c.sessions, job_id, c.jobs.routes.failure_code(name))

@@ -18,7 +18,11 @@ the same app whose jobs go to Redis (``REDIS_URL``, default redis://127.0.0.1:63
 under a queue prefix of its own that no worker reads (``RQ_QUEUE=bench-<random>``,
 emptied at the end): each POST stores the request, its consent check, audit record and
 job row, and dispatches the match job after commit, as deployed, without a worker
-matching 10k providers on the same CPUs. It posts for seekers of their own (a pool of
+matching 10k providers on the same CPUs. A match job goes to Redis as a wake of its
+agency, one waiting at a time (agency.jobs.queue.JobRunner.dispatch): with no worker
+clearing it, each POST's dispatch is one SET NX that finds the wake waiting, and one
+POST a minute sends a wake; with a worker draining batches of 17 under load, about one
+POST in 17 sends one. It posts for seekers of their own (a pool of
 ``--post-seekers``), so the read rows' data set is untouched. Without Redis the row is
 skipped (inline jobs would run the match in the request). A last row runs the same body
 against the stack's least write (``FLOOR_WRITE_APP``: Flask, the API's marshmallow schema,
@@ -424,6 +428,8 @@ def empty_queues(redis_url: str, prefix: str) -> None:
     connection = Redis.from_url(redis_url)
     for name in (prefix, *Routes(prefix=prefix).queue_names()):
         Queue(name, connection=connection).delete(delete_jobs=True)
+    for key in connection.scan_iter(f"{prefix}:wake:*"):  # agencies' wake marks
+        connection.delete(key)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -17,9 +17,10 @@ scratch database (PostgreSQL when DATABASE_URL is set, else SQLite), then measur
   Redis (``REDIS_URL``, default redis://127.0.0.1:6379/0, under a queue name of the bench's
   own) and drained by ``agency-worker --burst --queues matching`` started as deployed (a
   fresh interpreter): jobs per second from the first job's start to the last one's end in
-  their rows, and to the end of RQ's last delivery (a job ranked in another's batch is
-  still delivered: agency.introductions.match_batch), how many jobs were ranked in
-  batches, the median job as its row records it, and each kind of RQ delivery's cost;
+  their rows, and to the end of RQ's last delivery (the jobs go as wakes of their agency,
+  each ranking a batch: agency.jobs.queue.JobRunner.dispatch,
+  agency.introductions.match_batch), how many jobs were ranked in batches, the median
+  job as its row records it, and what RQ's deliveries cost;
 - ``at a rate``: ``--rate`` (30) new requests per second for ``--rate-seconds`` (20), each
   inserted with its job and queued after its commit as the API does (with
   ``--change-every N``, a provider's change before every Nth, which queues a re-match of
@@ -365,21 +366,26 @@ def _batched(rows) -> str:  # type: ignore[no-untyped-def]
             f"(batches of {1 + claimed / len(leaders):.1f} on average)")  # fmt: skip
 
 
-def _deliveries(redis_url: str, job_ids, rows):  # type: ignore[no-untyped-def]
-    """What RQ recorded of each job's delivery (its own start and end), read before the
-    queues are emptied: a claimed job's delivery only finds its row finished."""
+def _deliveries(redis_url: str, prefix: str):  # type: ignore[no-untyped-def]
+    """What RQ recorded of each delivery it finished on the matching queue (its start and
+    end), read before the queues are emptied: wakes of the agency, each ranking a batch,
+    and any job sent on its own."""
     from redis import Redis
+    from rq import Queue
     from rq.job import Job
 
-    jobs = Job.fetch_many(list(job_ids), connection=Redis.from_url(redis_url))
-    claimed = {r.id for r in rows if r.result and "ranked_with" in r.result}
-    times = {"claimed": [], "ran": []}  # type: ignore[var-annotated]
+    from agency.jobs.queue import Routes
+
+    connection = Redis.from_url(redis_url)
+    queue = Queue(Routes(prefix=prefix).queue_of_kind("matching"), connection=connection)
+    jobs = Job.fetch_many(queue.finished_job_registry.get_job_ids(), connection=connection)
+    times = {"wake": [], "ran": []}  # type: ignore[var-annotated]
     ends = []
     for job in jobs:
         if job is None or job.started_at is None or job.ended_at is None:
             continue
         ends.append(job.ended_at.replace(tzinfo=dt.UTC))
-        kind = "claimed" if job.id in claimed else "ran"
+        kind = "wake" if job.id.startswith("wake_") else "ran"
         times[kind].append((job.ended_at - job.started_at).total_seconds() * 1000)
     return times, max(ends) if ends else None
 
@@ -407,7 +413,7 @@ def through_the_worker(app, settings, agency, n: int) -> None:  # type: ignore[n
         subprocess.run(command, env=env, check=True, timeout=600)
         wall = time.perf_counter() - started
         rows = _rows(make, job_ids)
-        deliveries, last_delivery = _deliveries(redis_url, job_ids, rows)
+        deliveries, last_delivery = _deliveries(redis_url, prefix)
     finally:
         empty_queues(redis_url, prefix)
     done = [r for r in rows if r.status == "finished" and r.started_at and r.ended_at]
@@ -427,8 +433,8 @@ def through_the_worker(app, settings, agency, n: int) -> None:  # type: ignore[n
             print(f"  {between * 1000 / n:7.1f} ms per job of RQ's own between its deliveries "
                   f"(dequeue, registries, result; {between:.2f} s in all)")  # fmt: skip
         print(f"  {each:7.1f} ms median job, started to ended in its row")
-        for kind, label in (("ran", "that ran its job"), ("claimed", "of a job ranked in a "
-                            "batch (it finds the row finished)")):  # fmt: skip
+        for kind, label in (("wake", "of a wake of the agency (one batch)"),
+                            ("ran", "of a job sent on its own")):  # fmt: skip
             if deliveries[kind]:
                 print(f"  {statistics.median(deliveries[kind]):7.1f} ms median RQ delivery "
                       f"{label}, {sum(deliveries[kind]) / 1000:.2f} s in all "

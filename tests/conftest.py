@@ -516,6 +516,8 @@ def _empty_queue(queue: Any) -> None:
     ):
         for job_id in registry.get_job_ids():
             registry.remove(job_id, delete_job=True)
+    for key in queue.connection.scan_iter(f"{queue.name}:wake:*"):  # agencies' wake marks
+        queue.connection.delete(key)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

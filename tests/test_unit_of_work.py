@@ -177,7 +177,9 @@ def test_a_job_is_dispatched_after_the_outermost_commit_only(app, session, monke
     runner = app.extensions["agency"].jobs
     dispatched: list[str] = []
     monkeypatch.setattr(
-        type(runner), "dispatch", lambda self, job_id, name=None: dispatched.append(job_id)
+        type(runner),
+        "dispatch",
+        lambda self, job_id, name=None, agency_id=None: dispatched.append(job_id),
     )
     with unit_of_work(session) as outer:
         with unit_of_work(session) as inner:

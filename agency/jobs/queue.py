@@ -40,6 +40,10 @@ JobFunction = Callable[..., dict[str, Any] | None]
 _registry: dict[str, JobFunction] = {}
 RETRY_INTERVALS = [5, 30, 120]  # seconds between RQ retries of a failed job
 RQ_ENTRY = "agency.worker.run_job"  # what RQ executes: builds the composition root, then execute()
+WAKE_ENTRY = "agency.worker.run_wake"  # what RQ executes for a wake of coalesced jobs
+# How long an agency's wake mark lives: a wake that waits longer (a long queue ahead of
+# it, or lost) lets the agency's next job send another; a second wake finds less to do.
+WAKE_SECONDS = 60
 
 # Queue kinds in the order a worker serves them: money first, partners' webhooks last,
 # so a slow partner receiver can never hold up matching or a payment run.
@@ -84,6 +88,10 @@ class Routes:
     # Seconds RQ lets a job of the name run before it stops it (``job_timeout``); a name
     # not here gets RQ's default (180 s).
     timeout_of: Mapping[str, int] = field(default_factory=dict)
+    # Jobs of an agency that one run does the work of together (:func:`claim_queued`): a
+    # row of one is sent as a wake of its agency, at most one waiting at a time
+    # (:meth:`JobRunner.dispatch`).
+    coalesced: frozenset[str] = frozenset()
 
     def queue_of_kind(self, kind: str) -> str:
         return self.prefix if self.single_queue else f"{self.prefix}-{kind}"
@@ -107,6 +115,10 @@ class Routes:
 
     def job_timeout(self, name: str) -> int | None:
         return self.timeout_of.get(name)
+
+    def wake_key(self, name: str, agency_id: str) -> str:
+        """The Redis key that says a wake of the agency's ``name`` jobs is on its way."""
+        return f"{self.prefix}:wake:{name}:{agency_id}"
 
 
 @dataclass(frozen=True)
@@ -146,43 +158,85 @@ class JobRunner:
             provider_id=scope.provider_id,
         )
         insert_now(session, record, *with_new)  # rows in this transaction, no ORM flush
-        after_commit(session, lambda: self.dispatch(record.id, name))  # name known: no read
+        # name and agency known: no read
+        after_commit(session, lambda: self.dispatch(record.id, name, record.agency_id))
         return record
 
-    def dispatch(self, job_id: str, name: str | None = None) -> bool:
-        """Send a recorded job to its queue (or run it here); False when Redis refused it."""
+    def dispatch(self, job_id: str, name: str | None = None, agency_id: str | None = None) -> bool:
+        """Send a recorded job to its queue (or run it here); False when Redis refused it.
+
+        A job of a coalesced name (``Routes.coalesced``) with an agency is not sent itself:
+        a wake of its agency is (:data:`WAKE_ENTRY`), unless one is on its way already,
+        which Redis says in one SET NX. The wake's run clears that mark, then runs the
+        agency's oldest queued job, which claims the others queued behind it. A row whose
+        wake is lost (Redis flushed, the mark left to expire) is sent by the sweep.
+        """
         if self.settings.inline_jobs:
             execute(job_id, self.sessions, self.settings, self.routes)
             return True
         if name is None:
             with self.sessions() as session:
                 name = session.scalar(select(JobRecord.name).where(JobRecord.id == job_id))
-        from rq import Retry
-
-        timeout = self.routes.job_timeout(name or "")
-        options: dict[str, Any] = {} if timeout is None else {"job_timeout": timeout}
+        name = name or ""
+        wake = agency_id is not None and name in self.routes.coalesced
         try:
-            queue = rq_queue(self.settings.redis_url or "", self.routes.queue_for(name or ""))
-            # One pipeline, one round trip to Redis (RQ alone sends the queue's registration
-            # and the job in two).
-            with queue.connection.pipeline() as pipeline:
-                queue.enqueue(
-                    RQ_ENTRY,
-                    job_id,
-                    job_id=job_id,
-                    retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
-                    failure_ttl=7 * 24 * 3600,
-                    result_ttl=24 * 3600,
-                    pipeline=pipeline,
-                    **options,
-                )
-                pipeline.execute()
+            queue = rq_queue(self.settings.redis_url or "", self.routes.queue_for(name))
+            if wake:
+                assert agency_id is not None
+                return self._wake(queue, name, agency_id)
+            self._send(queue, RQ_ENTRY, (job_id,), job_id, name)
         except Exception as error:  # Redis down: the row says queued; the sweep resends it.
             log.error(
                 "enqueue failed", extra={"job_id": job_id, "error_type": type(error).__name__}
             )
             return False
         return True
+
+    def _wake(self, queue: Any, name: str, agency_id: str) -> bool:
+        key = self.routes.wake_key(name, agency_id)
+        wake_id = new_id("wake")
+        if not queue.connection.set(key, wake_id, nx=True, ex=WAKE_SECONDS):
+            return True  # a wake of the agency waits: its run claims this job with the rest
+        try:
+            self._send(queue, WAKE_ENTRY, (name, agency_id), wake_id, name)
+        except Exception:
+            queue.connection.delete(key)  # no wake went: the next job of the agency sends one
+            raise
+        return True
+
+    def _send(self, queue: Any, entry: str, args: tuple[Any, ...], rq_id: str, name: str) -> None:
+        from rq import Retry
+
+        timeout = self.routes.job_timeout(name)
+        options: dict[str, Any] = {} if timeout is None else {"job_timeout": timeout}
+        # One pipeline, one round trip to Redis (RQ alone sends the queue's registration
+        # and the job in two).
+        with queue.connection.pipeline() as pipeline:
+            queue.enqueue(
+                entry,
+                *args,
+                job_id=rq_id,
+                retry=Retry(max=len(RETRY_INTERVALS), interval=RETRY_INTERVALS),
+                failure_ttl=7 * 24 * 3600,
+                result_ttl=24 * 3600,
+                pipeline=pipeline,
+                **options,
+            )
+            pipeline.execute()
+
+    def woken(self, name: str, agency_id: str) -> str | None:
+        """At the start of a wake's run: clear the agency's mark (so the next job sends a
+        wake of its own), then the oldest queued job it should run (None: none is)."""
+        try:
+            queue = rq_queue(self.settings.redis_url or "", self.routes.queue_for(name))
+            queue.connection.delete(self.routes.wake_key(name, agency_id))
+        except Exception as error:  # the mark expires on its own; the sweep covers the gap
+            log.error("wake not cleared", extra={"error_type": type(error).__name__})
+        return self.oldest_queued(name, agency_id)
+
+    def oldest_queued(self, name: str, agency_id: str) -> str | None:
+        with self.sessions() as session:
+            return session.scalar(_OLDEST_QUEUED, {"job_name": name, "agency": agency_id})
 
 
 def run_job(job_id: str) -> dict[str, Any] | None:
@@ -280,6 +334,8 @@ _START = (
 # the statement's snapshot: when the UPDATE waited for a transaction that held the row (a
 # match job that claimed it, agency.introductions.match_batch) and then found it finished,
 # the row beside is still the one from before, and the result is read again (:func:`_start`).
+# A wake's run starts the job it picked only if it is still queued (no other run has it).
+_START_QUEUED = _START.where(_JOBS.c.status == JobStatus.QUEUED)
 _STARTED = _START.cte("started")
 _START_OR_READ = (
     select(
@@ -330,6 +386,19 @@ _PUT_BACK = (
     update(_JOBS)
     .where(_JOBS.c.id.in_(bindparam("job_ids", expanding=True)))
     .values(status=JobStatus.QUEUED, started_at=None, attempts=_JOBS.c.attempts - 1)
+)
+
+
+# The agency's oldest queued job of a name (what a wake runs first), by the same index.
+_OLDEST_QUEUED = (
+    select(_JOBS.c.id)
+    .where(
+        _JOBS.c.status == literal_column(f"'{JobStatus.QUEUED.value}'"),
+        _JOBS.c.agency_id == bindparam("agency"),
+        _JOBS.c.name == bindparam("job_name"),
+    )
+    .order_by(_JOBS.c.created_at)
+    .limit(1)
 )
 
 
@@ -384,11 +453,16 @@ def put_back(session: Session, job_ids: list[str]) -> None:
         session.execute(_PUT_BACK, {"job_ids": job_ids})
 
 
-def _start(session: Session, job_id: str) -> tuple[Any, dict[str, Any] | None, bool]:
+def _start(
+    session: Session, job_id: str, queued_only: bool = False
+) -> tuple[Any, dict[str, Any] | None, bool]:
     """Mark the job's row started: ((name, arguments, attempt), None, True); or, when the
     row is finished already (a redelivery), (None, its result, True); (None, None, False)
-    when there is no row."""
+    when there is no row. ``queued_only``: (None, None, True) when the row is not queued."""
     parameters = {"job_id": job_id, "now": utcnow()}
+    if queued_only:
+        started = session.execute(_START_QUEUED, parameters).one_or_none()
+        return (tuple(started) if started else None), None, True
     if session.get_bind().dialect.name == "postgresql":
         row = session.execute(_START_OR_READ, parameters).one_or_none()
         if row is None:
@@ -407,7 +481,11 @@ def _start(session: Session, job_id: str) -> tuple[Any, dict[str, Any] | None, b
 
 
 def execute(
-    job_id: str, sessions: sessionmaker[Session], settings: Settings, routes: Routes
+    job_id: str,
+    sessions: sessionmaker[Session],
+    settings: Settings,
+    routes: Routes,
+    queued_only: bool = False,
 ) -> dict[str, Any] | None:
     """Execute a recorded job (inline, in an RQ work horse, or in the matching worker itself).
 
@@ -419,11 +497,12 @@ def execute(
     work: :func:`claim_queued`) is not run: its stored result is returned, read by the same
     statement on PostgreSQL, and nothing is written.
     The function gets the row as it started, detached (it reads its ``id``; progress goes
-    through :func:`report_progress`).
+    through :func:`report_progress`). ``queued_only`` (a wake's run): a row no longer
+    queued is left to whoever has it, and None returned.
     """
     with sessions() as session:
         with unit_of_work(session) as uow:
-            started, done, found = _start(session, job_id)
+            started, done, found = _start(session, job_id, queued_only)
             if started is not None:
                 uow.commit()  # else nothing was written: the transaction just ends
         if started is None:

@@ -25,7 +25,9 @@ def test_a_job_is_not_dispatched_when_the_transaction_rolls_back(app, session, m
     dispatched = []
     runner = app.extensions["agency"].jobs
     monkeypatch.setattr(
-        type(runner), "dispatch", lambda self, job_id, name=None: dispatched.append(job_id)
+        type(runner),
+        "dispatch",
+        lambda self, job_id, name=None, agency_id=None: dispatched.append(job_id),
     )
     enqueue(app, session)
     session.rollback()
@@ -37,7 +39,9 @@ def test_a_job_is_dispatched_once_after_commit(app, session, monkeypatch):
     dispatched = []
     runner = app.extensions["agency"].jobs
     monkeypatch.setattr(
-        type(runner), "dispatch", lambda self, job_id, name=None: dispatched.append(job_id)
+        type(runner),
+        "dispatch",
+        lambda self, job_id, name=None, agency_id=None: dispatched.append(job_id),
     )
     record = enqueue(app, session)
     assert dispatched == []

@@ -21,7 +21,7 @@ def test_concurrent_time_off_for_two_providers_of_one_agency_all_land(
     from agency.jobs.queue import JobRunner
 
     # The re-match jobs stay queued (no worker yet), as when changes arrive in a burst.
-    monkeypatch.setattr(JobRunner, "dispatch", lambda self, job_id, name=None: True)
+    monkeypatch.setattr(JobRunner, "dispatch", lambda self, job_id, name=None, agency_id=None: True)
     web = create_app(settings)
     agency = make_agency(session)
     providers = [make_provider(session, agency) for _ in range(2)]

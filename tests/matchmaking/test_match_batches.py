@@ -1,5 +1,6 @@
 """On a worker, a match job ranks the match jobs of its agency queued behind it in its own
-transaction; their RQ deliveries then find them finished (agency.introductions.match_batch).
+transaction; their rows are then finished, and a delivery of one finds it so
+(agency.introductions.match_batch). On RQ the jobs go as one wake of their agency.
 
 Most tests play the worker without Redis: the jobs' rows stay queued (dispatch is held)
 and each RQ delivery is a call of ``execute``, with ``on_a_worker`` answered yes.
@@ -28,7 +29,7 @@ from tests.factories import make_agency, make_care_request, make_partner, make_p
 @pytest.fixture
 def held(settings, app, monkeypatch):
     """An app whose match jobs stay queued, as when the worker has not reached them yet."""
-    monkeypatch.setattr(JobRunner, "dispatch", lambda self, job_id, name=None: True)
+    monkeypatch.setattr(JobRunner, "dispatch", lambda self, job_id, name=None, agency_id=None: True)
     return create_app(replace(settings, redis_url=None))
 
 
@@ -320,18 +321,22 @@ def test_a_delivery_during_the_batch_waits_for_it_then_returns_its_result_or_run
 
 
 @pytest.mark.redis
-def test_a_real_worker_ranks_the_queued_requests_with_the_first_and_delivers_the_rest(
+def test_a_real_worker_ranks_the_queued_requests_with_the_first_from_one_wake(
     app, session, world, rq_queue
 ):
+    """Four match jobs of one agency send one wake (agency.jobs.queue.JobRunner.dispatch);
+    its run ranks the oldest job's request with the other three's, and RQ holds nothing
+    else to deliver."""
     agency, seeker = world
     job_ids = queue_matches(app, session, new_requests(session, seeker, agency, 4))
-    assert rq_queue.count == 4
+    [wake] = rq_queue.get_job_ids()
+    assert wake.startswith("wake_") and rq_queue.fetch_job(wake).args == (MATCH_JOB, agency.id)
     SimpleWorker([rq_queue], connection=rq_queue.connection).work(burst=True)
     jobs = rows(session, job_ids)
     assert [j.status for j in jobs] == [JobStatus.FINISHED] * 4
     assert [j.result.get("ranked_with") for j in jobs] == [None] + [job_ids[0]] * 3
-    for job_id in job_ids[1:]:  # RQ ran each delivery, which returned the stored result
-        assert rq_queue.fetch_job(job_id).return_value() == rows(session, [job_id])[0].result
+    assert rq_queue.fetch_job(wake).return_value() == jobs[0].result
+    assert all(rq_queue.fetch_job(job_id) is None for job_id in job_ids)  # never sent alone
 
 
 @pytest.mark.postgres

@@ -22,7 +22,7 @@ def quiet(settings, app, monkeypatch):
     from agency import create_app
     from agency.jobs.queue import JobRunner
 
-    monkeypatch.setattr(JobRunner, "dispatch", lambda self, job_id, name=None: True)
+    monkeypatch.setattr(JobRunner, "dispatch", lambda self, job_id, name=None, agency_id=None: True)
     return create_app(settings)
 
 
