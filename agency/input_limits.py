@@ -28,6 +28,12 @@ MAX_JSON_DEPTH = 32
 MAX_NUMBER_CHARS = 40
 
 _UNSAFE = re.compile("[\x00\ud800-\udfff]")
+# In UTF-8 JSON text a NUL or a surrogate can only come from a \u escape (a raw control
+# character is refused by the parser, and UTF-8 cannot encode a surrogate): a body without
+# such an escape holds neither, and its strings need no walk. A body in UTF-16 or UTF-32
+# (which the parser also reads) has NUL bytes, and is always walked; so is one with more
+# brackets than the depth allowed (the walk measures the depth).
+_UNSAFE_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
 
 
 class UnreadableBody(DomainError):
@@ -84,7 +90,12 @@ def check_json(raw: bytes) -> None:
         raise UnreadableBody(f"JSON nests deeper than {MAX_JSON_DEPTH} levels.") from None
     except ValueError:  # JSONDecodeError and UnicodeDecodeError; webargs says the same
         raise UnreadableBody(errors={"json": ["Invalid JSON body."]}) from None
-    errors = _unsafe_strings(document)
+    walk = (
+        b"\x00" in raw
+        or _UNSAFE_ESCAPE.search(raw) is not None
+        or raw.count(b"[") + raw.count(b"{") > MAX_JSON_DEPTH
+    )
+    errors = _unsafe_strings(document) if walk else {}
     if errors:
         raise InvalidInput("The request holds characters that cannot be stored.", errors=errors)
 

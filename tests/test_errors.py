@@ -206,6 +206,19 @@ def test_a_lone_surrogate_in_a_json_string_is_422_naming_its_place(client, sessi
     assert set(body["errors"]) == {"services.1"}
 
 
+def test_a_nul_escape_in_a_utf16_json_body_is_422_too(client, session):
+    """The parser reads UTF-16 as well; such a body is checked string by string like any."""
+    _, secret = make_partner(session)
+    response = client.post(
+        "/care-seekers/x/care-requests",
+        data='{"services": ["companionship", "a\\u0000b"]}'.encode("utf-16"),
+        content_type="application/json",
+        headers=api_key(secret),
+    )
+    body = assert_error_format(response, 422, "validation_error")
+    assert set(body["errors"]) == {"services.1"}
+
+
 def test_a_nul_byte_in_a_json_key_is_422(client):
     response = client.post(
         "/auth/token", data='{"email\\u0000": 1}', content_type="application/json"
