@@ -76,14 +76,25 @@ def run_wake(name: str, agency_id: str) -> dict[str, Any] | None:
     It clears the agency's wake mark, then runs the agency's oldest queued job, which
     claims the ones queued behind it (``agency.jobs.queue.claim_queued``); jobs still
     queued after it get a wake of their own, behind whatever else waits on the queue. A
-    job that fails here is sent on its own, to be retried by RQ like any job.
+    job that fails here is sent on its own, to be retried by RQ like any job. The job a run
+    takes is noted on the wake (RQ's job meta): when the process dies mid-run and the wake
+    is handed back (``_hand_back_work_of``), its next run takes that job up again.
     """
+    from rq import get_current_job
+
     c = container()
+    current = get_current_job()
+    died_in = current.meta.get("running") if current is not None else None
     job_id = c.jobs.woken(name, agency_id)
+    if died_in is not None:
+        job_id = died_in  # started by this wake's run that died: run again, like a redelivery
     if job_id is None:
         return None
+    if current is not None:
+        current.meta["running"] = job_id
+        current.save_meta()
     try:
-        result = execute(job_id, c.sessions, c.settings, c.jobs.routes, queued_only=True)
+        result = execute(job_id, c.sessions, c.settings, c.jobs.routes, queued_only=died_in is None)
     except Exception:  # recorded failed by execute (and logged): its own retries from here
         c.jobs.dispatch(job_id, name)
         result = None

@@ -133,3 +133,25 @@ def test_the_sweep_sends_a_started_job_whose_wake_died_on_its_own(app, session, 
     assert rq_queue.get_job_ids() == [job_id]  # a wake runs only queued jobs
     _work(rq_queue)
     assert rows(session, [job_id])[0].status is JobStatus.FINISHED
+
+
+def test_a_wake_handed_back_after_its_process_died_takes_up_the_job_it_had_started(
+    app, session, world, rq_queue
+):
+    """The run notes the job it takes on the wake; when the process dies mid-run the wake
+    is handed back to RQ (agency.worker._hand_back_work_of) and its next run starts
+    that job again, though it is no longer queued."""
+    agency, seeker = world
+    [job_id] = queue_matches(app, session, new_requests(session, seeker, agency, 1))
+    [wake_id] = rq_queue.get_job_ids()
+    wake = rq_queue.fetch_job(wake_id)
+    wake.meta["running"] = job_id  # as the run that died left it
+    wake.save_meta()
+    session.execute(
+        update(JobRecord).where(JobRecord.id == job_id).values(status=JobStatus.STARTED)
+    )
+    session.commit()
+    _work(rq_queue)
+    [job] = rows(session, [job_id])
+    assert job.status is JobStatus.FINISHED and job.attempts == 1
+    assert rq_queue.fetch_job(wake_id).meta["running"] == job_id
