@@ -13,19 +13,22 @@ result (``ranked_with``: the job that ranked it), one commit. Each request's sug
 carry its own job's id. Under light load nothing is queued behind a job and it runs alone,
 as inline (``agency.introductions.match_jobs``).
 
-RQ still delivers each claimed job: ``agency.jobs.queue.execute`` finds its row finished
-and returns the stored result without running it (a delivery that comes mid-batch waits
-for the row's lock, then sees it finished). If the batch rolls back, the claimed rows go
-back to queued with it, and their own deliveries rank them.
+On RQ the claimed jobs were never sent themselves: match jobs go as wakes of their agency
+(``agency.jobs.queue.JobRunner.dispatch``, ``agency.worker.run_wake``), whose run leads
+with the oldest queued job. A job that is delivered on its own (sent by the outbox sweep,
+or retried after a failure) and was claimed meanwhile finds its row finished and returns
+the stored result without running it (a delivery that comes mid-batch waits for the
+row's lock, then sees it finished). If the batch rolls back, the claimed rows go back to
+queued with it, and the next wake ranks them.
 
 A claimed request that is closed, gone or unrouted is finished with the "skipped" result
 its own job would give (and ``ranked_with``). One that was changed meanwhile (the first
 ranking's UPDATE is checked against the version read, as a lone job's is) is left out: its
-job is put back to queued, and its own delivery ranks it as it now is; the batch's other
-requests are not held back by it. The job's own request changed meanwhile fails the job
-as a lone job's would (RQ retries it), and the claimed rows go back with the rollback. A
-request now of another agency than its job's row says is put back as well: its own job
-uses that agency's pool.
+job is put back to queued, and a later wake of the agency ranks it as it now is; the
+batch's other requests are not held back by it. The job's own request changed meanwhile
+fails the job as a lone job's would (RQ retries it), and the claimed rows go back with the
+rollback. A request now of another agency than its job's row says is put back as well:
+its own run uses that agency's pool.
 """
 
 from __future__ import annotations
