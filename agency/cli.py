@@ -153,9 +153,13 @@ def register_commands(app: Flask) -> None:
 
         runner = current_app.extensions["agency"].jobs
         with session_scope(_url()) as session:
-            ids = session.scalars(select(JobRecord.id).where(JobRecord.status == JobStatus.QUEUED))
+            rows = session.execute(
+                select(JobRecord.id, JobRecord.name, JobRecord.agency_id).where(
+                    JobRecord.status == JobStatus.QUEUED
+                )
+            )
             count = 0
-            for job_id in ids:
-                runner.dispatch(job_id)
+            for job_id, name, agency_id in rows:
+                runner.dispatch(job_id, name, agency_id)  # match jobs: one wake per agency
                 count += 1
         click.echo(f"requeued {count} jobs")

@@ -155,3 +155,25 @@ def test_a_wake_handed_back_after_its_process_died_takes_up_the_job_it_had_start
     [job] = rows(session, [job_id])
     assert job.status is JobStatus.FINISHED and job.attempts == 1
     assert rq_queue.fetch_job(wake_id).meta["running"] == job_id
+
+
+def test_requeue_jobs_sends_an_agencys_match_jobs_as_one_wake_and_other_jobs_alone(
+    app, session, settings, world, rq_queue
+):
+    """``flask --app wsgi requeue-jobs`` after Redis was unreachable for a while."""
+    from dataclasses import replace
+
+    from agency import create_app
+
+    agency, seeker = world
+    down = create_app(replace(settings, redis_url="redis://127.0.0.1:1/0"))
+    queue_matches(down, session, new_requests(session, seeker, agency, 2))  # not sent: logged
+    ping = down.extensions["agency"].jobs.enqueue(session, "ping", {})
+    session.commit()
+    assert rq_queue.count == 0
+    result = app.test_cli_runner().invoke(args=["requeue-jobs"])
+    assert "requeued 3 jobs" in result.output
+    ids = rq_queue.get_job_ids()
+    assert len(ids) == 2 and ping.id in ids
+    [wake] = [job_id for job_id in ids if job_id != ping.id]
+    assert rq_queue.fetch_job(wake).args == (MATCH_JOB, agency.id)
