@@ -360,10 +360,9 @@ _FINISH = (
         ended_at=bindparam("now"),
     )
 )
-# Queued jobs of one name and agency, oldest first, marked started by the caller's
-# transaction (a job already being started elsewhere holds its row's lock: skipped).
-# Served by the partial index ix_jobs_queued_agency_name_created (queued rows only).
-_CLAIMABLE = (
+# Queued jobs of one name and agency, oldest first. Served by the partial index
+# ix_jobs_queued_agency_name_created (queued rows only).
+_QUEUED_IN_ORDER = (
     select(_JOBS.c.id)
     .where(
         # Written out, not a parameter: PostgreSQL uses a partial index only for a query
@@ -373,9 +372,14 @@ _CLAIMABLE = (
         _JOBS.c.name == bindparam("job_name"),
     )
     .order_by(_JOBS.c.created_at)
-    .limit(bindparam("most", type_=Integer))
-    .with_for_update(skip_locked=True)
 )
+# Those to be marked started by the caller's transaction (a job already being started
+# elsewhere holds its row's lock: skipped).
+_CLAIMABLE = _QUEUED_IN_ORDER.limit(bindparam("most", type_=Integer)).with_for_update(
+    skip_locked=True
+)
+# The oldest (what a wake runs first).
+_OLDEST_QUEUED = _QUEUED_IN_ORDER.limit(1)
 _CLAIM = (
     update(_JOBS)
     .where(_JOBS.c.id.in_(_CLAIMABLE.scalar_subquery()))
@@ -386,19 +390,6 @@ _PUT_BACK = (
     update(_JOBS)
     .where(_JOBS.c.id.in_(bindparam("job_ids", expanding=True)))
     .values(status=JobStatus.QUEUED, started_at=None, attempts=_JOBS.c.attempts - 1)
-)
-
-
-# The agency's oldest queued job of a name (what a wake runs first), by the same index.
-_OLDEST_QUEUED = (
-    select(_JOBS.c.id)
-    .where(
-        _JOBS.c.status == literal_column(f"'{JobStatus.QUEUED.value}'"),
-        _JOBS.c.agency_id == bindparam("agency"),
-        _JOBS.c.name == bindparam("job_name"),
-    )
-    .order_by(_JOBS.c.created_at)
-    .limit(1)
 )
 
 
