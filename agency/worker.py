@@ -143,7 +143,13 @@ def sweep_jobs(c: Container | None = None) -> dict[str, int]:
     cutoff = utcnow() - STRANDED_AFTER
     with c.sessions() as session:
         rows = session.execute(
-            select(JobRecord.id, JobRecord.name, JobRecord.status, JobRecord.agency_id)
+            select(
+                JobRecord.id,
+                JobRecord.name,
+                JobRecord.status,
+                JobRecord.agency_id,
+                JobRecord.started_at,
+            )
             .where(
                 JobRecord.status.in_((JobStatus.QUEUED, JobStatus.STARTED)),
                 JobRecord.created_at < cutoff,
@@ -152,7 +158,9 @@ def sweep_jobs(c: Container | None = None) -> dict[str, int]:
             .limit(1000)
         ).all()
     dispatched = failed = 0
-    for job_id, name, status, agency_id in rows:
+    for job_id, name, status, agency_id, started_at in rows:
+        if status is JobStatus.STARTED and started_at is not None and started_at > cutoff:
+            continue  # started moments ago: a wake's run may have it (wakes' jobs have no RQ job)
         try:
             rq_status = Job.fetch(job_id, connection=connection).get_status(refresh=False)
         except NoSuchJobError:

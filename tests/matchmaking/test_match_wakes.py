@@ -4,6 +4,8 @@ clears the mark, ranks the oldest queued job with those behind it, and wakes aga
 what is left. Real Redis and RQ's SimpleWorker throughout.
 """
 
+import datetime as dt
+
 import pytest
 from rq import SimpleWorker
 from sqlalchemy import update
@@ -124,11 +126,21 @@ def test_the_sweep_sends_a_started_job_whose_wake_died_on_its_own(app, session, 
     agency, seeker = world
     [job_id] = queue_matches(app, session, new_requests(session, seeker, agency, 1))
     rq_queue.empty()
+    just_now = dt.datetime.now(dt.UTC)
     session.execute(
-        update(JobRecord).where(JobRecord.id == job_id).values(status=JobStatus.STARTED)
+        update(JobRecord)
+        .where(JobRecord.id == job_id)
+        .values(status=JobStatus.STARTED, started_at=just_now)
     )
     session.commit()
-    _age(session, job_id)
+    _age(session, job_id)  # created long ago, started moments ago: a wake's run may have it
+    assert sweep_jobs(app.extensions["agency"].container)["dispatched"] == 0
+    session.execute(
+        update(JobRecord)
+        .where(JobRecord.id == job_id)
+        .values(started_at=just_now - dt.timedelta(minutes=2))
+    )
+    session.commit()
     assert sweep_jobs(app.extensions["agency"].container)["dispatched"] == 1
     assert rq_queue.get_job_ids() == [job_id]  # a wake runs only queued jobs
     _work(rq_queue)
