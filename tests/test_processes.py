@@ -275,6 +275,71 @@ def test_a_killed_matching_process_hands_its_job_back_and_is_replaced(
     assert "job handed back" in log.read_text()
 
 
+@pytest.mark.postgres  # a row lock holds the job mid-way
+@pytest.mark.redis
+@pytest.mark.committed  # another process reads what the test wrote
+def test_a_matching_process_killed_mid_wake_hands_the_wake_back_and_every_job_finishes(
+    app, settings, makefile_worker, request
+):
+    """Match jobs reach the worker as one wake of their agency: killed while the wake's
+    run ranks a batch, the process's wake is handed back, its next run takes up the job it
+    had started, and the jobs its batch had claimed (given back by the rollback) are
+    ranked too: none is left queued or started for the sweep."""
+    from rq import Queue, Worker
+    from sqlalchemy import text
+
+    from agency.introductions.match_jobs import enqueue_match
+    from agency.seekers.models import CareRequest
+    from tests.factories import make_care_request, make_seeker
+    from tests.processes import wait_for
+
+    prefix, worker, log = makefile_worker
+    split = _split_app(settings, prefix)
+    session = _closing(split, request)
+    agency, partner, first = _match_world(session)
+    others = [
+        make_care_request(session, make_seeker(session, partner.id), agency) for _ in range(3)
+    ]
+    request_ids = [first.id, *(r.id for r in others)]
+    _wait_listening(split, log, worker)
+    engine = split.extensions["agency"].sessionmaker.kw["bind"]
+    blocker = engine.connect()
+    request.addfinalizer(blocker.close)
+    # The wake's run stops where it writes its rankings: mid-batch, its claims uncommitted.
+    blocker.execute(text("LOCK TABLE suggestions IN EXCLUSIVE MODE"))  # reads still pass
+    records = [enqueue_match(session, session.get(CareRequest, i)) for i in request_ids]
+    session.commit()  # one commit: one wake for the four jobs
+    job_ids = [r.id for r in records]
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+    )
+
+    def blocked():
+        with engine.connect() as connection:
+            return connection.execute(waiting).scalar() > 0
+
+    wait_for(blocked, 30, what="the blocked run")
+    assert _job(session, job_ids[0]).status is JobStatus.STARTED
+    redis = split.extensions["agency"].container.redis()
+    matching = Queue(f"{prefix}-matching", connection=redis)
+    [rq_worker] = Worker.all(queue=matching)
+    os.kill(rq_worker.pid, signal.SIGKILL)
+    killed = time.monotonic()
+    blocker.rollback()  # the dead run's backend takes the lock, then finds its client gone
+    for job_id in job_ids:
+        _wait_finished(session, job_id, 60)
+    jobs = [_job(session, job_id) for job_id in job_ids]
+    assert [j.status for j in jobs] == [JobStatus.FINISHED] * 4, log.read_text()[-3000:]
+    assert jobs[0].attempts == 2  # the job the dead run had started, run again
+    assert time.monotonic() - killed < 40  # handed back at once, not found by the sweep
+    assert "job handed back" in log.read_text()
+    session.expire_all()
+    statuses = {session.get(CareRequest, i).status.value for i in request_ids}
+    session.rollback()
+    assert statuses == {"matching"}  # every request ranked (one provider suits them all)
+
+
 @pytest.mark.redis
 @pytest.mark.committed  # another process reads what the test wrote
 def test_a_new_requests_match_job_goes_before_a_rematch_queued_earlier(
