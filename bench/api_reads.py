@@ -275,6 +275,27 @@ def populate(url: str, n: int, post_seekers: int = 64) -> dict[str, Any]:
     }
 
 
+def create_floor_write_table(url: str) -> None:
+    """The table ``FLOOR_WRITE_APP`` stores its rows in (none of the API's tables)."""
+    with create_engine(url).begin() as connection:
+        connection.execute(text(
+            "CREATE TABLE bench_floor_writes (id varchar(40) PRIMARY KEY, seeker_id "
+            "varchar(40), partner_client_id varchar(40), body json, created_at timestamptz)"
+        ))  # fmt: skip
+
+
+def new_request_body() -> bytes:
+    """The POST rows' body: a care request as a partner front end sends one (JSON)."""
+    return json.dumps(
+        {"services": ["companionship", "shopping_errands"], "hours_per_week": 3,
+         "windows": [{"weekday": 1, "start": "10:00", "end": "12:00"},
+                     {"weekday": 3, "start": "14:00", "end": "16:00"}],
+         "start_date": (dt.date.today() + dt.timedelta(days=7)).isoformat(),
+         "urgency": "soon", "funding": "isf", "max_rate_pence": 2200,
+         "preferences": {"languages": ["en"]}, "notes": "Bench request."}
+    ).encode()  # fmt: skip
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -490,12 +511,7 @@ def main(argv: list[str] | None = None) -> None:
             processes.append(start_gunicorn("wsgi:app", post_port, post_env, ROOT, log))
             master_of[post_port] = processes[2]
             # The stack's least write (FLOOR_WRITE_APP), its rows in a table of its own.
-            with create_engine(url).begin() as connection:
-                connection.execute(text(
-                    "CREATE TABLE bench_floor_writes (id varchar(40) PRIMARY KEY, seeker_id "
-                    "varchar(40), partner_client_id varchar(40), body json, created_at "
-                    "timestamptz)"
-                ))  # fmt: skip
+            create_floor_write_table(url)
             (floor_dir / "floor_write.py").write_text(FLOOR_WRITE_APP, encoding="utf-8")
             write_env = {**os.environ, "FLOOR_DATABASE_URL": url, "REDIS_URL": redis_url,
                          "FLOOR_QUEUE": queue_prefix, "PYTHONPATH": str(ROOT)}  # fmt: skip
@@ -503,14 +519,7 @@ def main(argv: list[str] | None = None) -> None:
             master_of[write_port] = processes[3]
         partner = {"X-API-Key": creds["partner_key"]}
         manager = {"Authorization": creds["manager_auth"]}
-        new_request = json.dumps(
-            {"services": ["companionship", "shopping_errands"], "hours_per_week": 3,
-             "windows": [{"weekday": 1, "start": "10:00", "end": "12:00"},
-                         {"weekday": 3, "start": "14:00", "end": "16:00"}],
-             "start_date": (dt.date.today() + dt.timedelta(days=7)).isoformat(),
-             "urgency": "soon", "funding": "isf", "max_rate_pence": 2200,
-             "preferences": {"languages": ["en"]}, "notes": "Bench request."}
-        ).encode()  # fmt: skip
+        new_request = new_request_body()
         cases = [
             ("floor: bare Flask jsonify", floor_port, "/health/live", {}),
             ("/health/live", api_port, "/health/live", {}),
