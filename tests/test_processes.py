@@ -275,7 +275,7 @@ def test_a_killed_matching_process_hands_its_job_back_and_is_replaced(
     assert "job handed back" in log.read_text()
 
 
-@pytest.mark.postgres  # a row lock holds the job mid-way
+@pytest.mark.postgres  # a table lock holds the run mid-way
 @pytest.mark.redis
 @pytest.mark.committed  # another process reads what the test wrote
 def test_a_matching_process_killed_mid_wake_hands_the_wake_back_and_every_job_finishes(
