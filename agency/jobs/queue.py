@@ -178,11 +178,9 @@ class JobRunner:
             with self.sessions() as session:
                 name = session.scalar(select(JobRecord.name).where(JobRecord.id == job_id))
         name = name or ""
-        wake = agency_id is not None and name in self.routes.coalesced
         try:
             queue = rq_queue(self.settings.redis_url or "", self.routes.queue_for(name))
-            if wake:
-                assert agency_id is not None
+            if agency_id is not None and name in self.routes.coalesced:
                 return self._wake(queue, name, agency_id)
             self._send(queue, RQ_ENTRY, (job_id,), job_id, name)
         except Exception as error:  # Redis down: the row says queued; the sweep resends it.
