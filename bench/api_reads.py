@@ -62,6 +62,7 @@ from sqlalchemy import create_engine, insert, text  # noqa: E402
 from agency import create_app  # noqa: E402
 from agency.config import Settings  # noqa: E402
 from agency.migrate import upgrade  # noqa: E402
+from bench.scratch import scratch_database  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
@@ -131,27 +132,6 @@ def create(seeker_id):
 """
 SERVICES = ["companionship", "shopping_errands", "meal_preparation", "domestic_help"]
 OUTCODES = [f"BS{n}" for n in (*range(1, 12), 13, 14, 15, 16)]  # there is no BS12
-
-
-def scratch_database() -> tuple[str, object]:
-    base = os.environ.get("DATABASE_URL")
-    if not base:
-        path = Path(tempfile.mkdtemp()) / "bench.db"
-        return f"sqlite:///{path}", lambda: None
-    base = Settings.from_env({"DATABASE_URL": base}).database_url
-    name = f"agency_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        from agency.db import dispose_engines
-
-        dispose_engines()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    return base.rsplit("/", 1)[0] + "/" + name, drop
 
 
 def populate(url: str, n: int, post_seekers: int = 64) -> dict[str, Any]:

@@ -17,39 +17,19 @@ import os
 import statistics
 import sys
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import case, create_engine, func, select, text  # noqa: E402
+from sqlalchemy import case, func, select, text  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
 from agency import create_app  # noqa: E402
 from agency.config import Settings  # noqa: E402
 from agency.migrate import upgrade  # noqa: E402
+from bench.scratch import scratch_database  # noqa: E402
 
 YEAR = "TIMESTAMPTZ '2026-01-01 00:00+00'"
-
-
-def scratch_database() -> tuple[str, object]:
-    base = os.environ.get("DATABASE_URL", "")
-    if not base.startswith("postgres"):
-        sys.exit("bench_funnel needs PostgreSQL: set DATABASE_URL")
-    base = Settings.from_env({"DATABASE_URL": base}).database_url
-    name = f"agency_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        from agency.db import dispose_engines
-
-        dispose_engines()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    return base.rsplit("/", 1)[0] + "/" + name, drop
 
 
 def clone(session, table, template_id: str, count: int, overrides: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
@@ -181,7 +161,7 @@ def main(argv: list[str] | None = None) -> None:
     from agency.reports.funnel import counts_statement, funnel, summary_statement
     from agency.reports.scope import ReportScope
 
-    url, drop = scratch_database()
+    url, drop = scratch_database(postgres_only=True)
     try:
         upgrade(url)
         app = create_app(Settings(database_url=url, redis_url=None, log_level="WARNING"))
@@ -232,7 +212,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"  median hours: {report['median_hours']}")
         session.close()
     finally:
-        drop()  # type: ignore[operator]
+        drop()
 
 
 if __name__ == "__main__":

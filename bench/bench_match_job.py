@@ -42,7 +42,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import replace
@@ -50,36 +49,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, insert, text  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
 
 from agency import create_app  # noqa: E402
 from agency.config import Settings  # noqa: E402
 from agency.migrate import upgrade  # noqa: E402
 from bench.api_reads import empty_queues  # noqa: E402  (the queues' cleanup, shared)
+from bench.scratch import scratch_database  # noqa: E402
 
 OUTCODES = ["BS1", "BS2", "BS3", "BS4", "BS5", "BS6", "BS7", "BS8", "BS9", "BS10", "BS13"]
 SERVICES = ["companionship", "shopping_errands", "meal_preparation", "domestic_help"]
-
-
-def scratch_database() -> tuple[str, object]:
-    base = os.environ.get("DATABASE_URL")
-    if not base:
-        path = Path(tempfile.mkdtemp()) / "bench.db"
-        return f"sqlite:///{path}", lambda: None
-    base = Settings.from_env({"DATABASE_URL": base}).database_url
-    name = f"agency_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        from agency.db import dispose_engines
-
-        dispose_engines()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    return base.rsplit("/", 1)[0] + "/" + name, drop
 
 
 def populate(session, n: int) -> tuple[object, object]:  # type: ignore[no-untyped-def]
@@ -298,7 +277,7 @@ def main(argv: list[str] | None = None) -> None:
             at_a_rate(settings, agency, args.providers, args.rate, args.rate_seconds,
                       args.change_every)  # fmt: skip
     finally:
-        drop()  # type: ignore[operator]
+        drop()
 
 
 def _worker_queue(settings):  # type: ignore[no-untyped-def]

@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import sys
-import tempfile
 import time
-import uuid
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
 
 from agency import create_app  # noqa: E402
 from agency.config import Settings  # noqa: E402
@@ -37,6 +34,7 @@ from agency.isf.payment_runs import run_payment_run  # noqa: E402
 from agency.migrate import upgrade  # noqa: E402
 from agency.visits.bulk_approval import approve_timesheets  # noqa: E402
 from agency.visits.models import Timesheet, TimesheetStatus, Visit, VisitStatus  # noqa: E402
+from bench.scratch import scratch_database  # noqa: E402
 from standin.stripe_server import StripeStandin  # noqa: E402
 from tests.factories import make_agency, make_manager, make_provider, principal_of  # noqa: E402
 from tests.isf.money_factories import (  # noqa: E402
@@ -45,27 +43,6 @@ from tests.isf.money_factories import (  # noqa: E402
     make_isf_arrangement,
     make_payout_account,
 )
-
-
-def scratch_database() -> tuple[str, object]:
-    base = os.environ.get("DATABASE_URL")
-    if not base:
-        path = Path(tempfile.mkdtemp()) / "bench.db"
-        return f"sqlite:///{path}", lambda: None
-    base = Settings.from_env({"DATABASE_URL": base}).database_url
-    name = f"agency_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        from agency.db import dispose_engines
-
-        dispose_engines()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    return base.rsplit("/", 1)[0] + "/" + name, drop
 
 
 def submitted_timesheets(session, arrangements, count: int) -> list[str]:  # type: ignore[no-untyped-def]

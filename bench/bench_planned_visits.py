@@ -31,7 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_reports import plan_indexes, populate, scratch_database  # noqa: E402
+from bench_reports import plan_indexes, populate  # noqa: E402
 from sqlalchemy import and_, create_engine, event, exists, or_, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
@@ -44,6 +44,7 @@ from agency.visits import continuity, cover  # noqa: E402
 from agency.visits.models import Visit  # noqa: E402
 from agency.visits.planned_models import PlannedStatus, PlannedVisit  # noqa: E402
 from agency.visits.planning import _planning_covers  # noqa: E402
+from bench.scratch import scratch_postgres  # noqa: E402
 
 BEFORE = "0026invoiceprefix"
 
@@ -229,7 +230,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=9)
     parser.add_argument("--rounds", type=int, default=2, help="before/after alternations")
     args = parser.parse_args(argv)
-    with scratch_database() as url:
+    with scratch_postgres() as url:
         upgrade(url, BEFORE)
         engine = create_engine(url)
         with Session(engine) as session:

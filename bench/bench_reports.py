@@ -40,14 +40,11 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import random
 import statistics
 import sys
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -65,6 +62,7 @@ from agency.equality import models as equality  # noqa: E402
 from agency.migrate import upgrade  # noqa: E402
 from agency.reports.registry import REPORTS  # noqa: E402
 from agency.reports.scope import resolve_scope  # noqa: E402
+from bench.scratch import scratch_postgres  # noqa: E402
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -606,33 +604,12 @@ def time_ratings(session: Session, agency_id: str, runs: int) -> None:
               f"  ({providers} providers, {rated:,} ratings at the agency)")  # fmt: skip
 
 
-@contextmanager
-def scratch_database() -> Iterator[str]:
-    """A new PostgreSQL database beside ``DATABASE_URL``'s for one bench run: its URL, and
-    the database dropped afterwards, whatever happened."""
-    base = os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-    base = base.replace("postgresql://", "postgresql+psycopg://", 1)
-    name = f"agency_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.rsplit("/", 1)[0] + "/" + name
-    finally:
-        from agency.db import dispose_engines
-
-        dispose_engines()
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the sizes")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args(argv)
-    with scratch_database() as url:
+    with scratch_postgres() as url:
         upgrade(url)
         engine = create_engine(url)
         with Session(engine) as session:

@@ -38,6 +38,7 @@ from werkzeug.test import EnvironBuilder  # noqa: E402
 from agency import create_app  # noqa: E402
 from agency.jobs.queue import JobRunner  # noqa: E402
 from agency.migrate import upgrade  # noqa: E402
+from bench.scratch import scratch_database  # noqa: E402
 
 
 def _switched_off(target: str) -> Callable[[], contextlib.AbstractContextManager[Any]]:
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> None:
     redis_url = api_reads.redis_for_posts()
     if redis_url is None:
         raise SystemExit("needs Redis: set REDIS_URL")
-    url, drop = api_reads.scratch_database()
+    url, drop = scratch_database()
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
     try:
         upgrade(url)
