@@ -76,6 +76,20 @@ def rows(session, job_ids):
     return [session.get(JobRecord, job_id) for job_id in job_ids]
 
 
+def ranking_fails_for(monkeypatch, care_request_id, error):
+    """``match_batch.rank_request`` raises ``error`` for one request and ranks the others;
+    returns the real one, to put back."""
+    original = match_batch.rank_request
+
+    def fails_for_one(db, care_request, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if care_request.id == care_request_id:
+            raise error
+        return original(db, care_request, *args, **kwargs)
+
+    monkeypatch.setattr(match_batch, "rank_request", fails_for_one)
+    return original
+
+
 def active_by_job(session, care_request_id):
     return set(
         session.scalars(
@@ -202,14 +216,7 @@ def test_a_batch_that_fails_gives_every_claimed_job_back_to_its_own_delivery(
     agency, seeker = world
     requests = new_requests(session, seeker, agency, 3)
     leader, *claimed = queue_matches(held, session, requests)
-    original = match_batch.rank_request
-
-    def fails_on_the_last(db, care_request, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if care_request.id == requests[2].id:
-            raise MemoryError("worker killed")
-        return original(db, care_request, *args, **kwargs)
-
-    monkeypatch.setattr(match_batch, "rank_request", fails_on_the_last)
+    original = ranking_fails_for(monkeypatch, requests[2].id, MemoryError("worker killed"))
     assert deliver(held, leader) is None
     first, *back = rows(session, [leader, *claimed])
     assert first.status is JobStatus.FAILED

@@ -16,7 +16,12 @@ from agency.seekers.match_queue import MATCH_JOB
 from agency.worker import sweep_jobs
 from tests.factories import make_agency, make_partner, make_provider, make_seeker
 from tests.jobs.test_sweep import _age
-from tests.matchmaking.test_match_batches import new_requests, queue_matches, rows
+from tests.matchmaking.test_match_batches import (
+    new_requests,
+    queue_matches,
+    ranking_fails_for,
+    rows,
+)
 
 pytestmark = pytest.mark.redis
 
@@ -87,14 +92,7 @@ def test_a_job_that_fails_in_a_wake_goes_alone_and_the_rest_are_ranked(
 ):
     agency, seeker = world
     requests = new_requests(session, seeker, agency, 3)
-    original = match_batch.rank_request
-
-    def fails_for_the_first(db, care_request, *args, **kwargs):  # type: ignore[no-untyped-def]
-        if care_request.id == requests[0].id:
-            raise RuntimeError("cannot rank this one")
-        return original(db, care_request, *args, **kwargs)
-
-    monkeypatch.setattr(match_batch, "rank_request", fails_for_the_first)
+    ranking_fails_for(monkeypatch, requests[0].id, RuntimeError("cannot rank this one"))
     failing, *others = queue_matches(app, session, requests)
     _work(rq_queue)
     jobs = rows(session, [failing, *others])
