@@ -85,9 +85,9 @@ def run_wake(name: str, agency_id: str) -> dict[str, Any] | None:
     c = container()
     current = get_current_job()
     died_in = current.meta.get("running") if current is not None else None
-    job_id = c.jobs.woken(name, agency_id)
-    if died_in is not None:
-        job_id = died_in  # started by this wake's run that died: run again, like a redelivery
+    c.jobs.woken(name, agency_id)
+    # A job this wake's run started before its process died runs again, like a redelivery.
+    job_id = died_in if died_in is not None else c.jobs.oldest_queued(name, agency_id)
     if job_id is None:
         return None
     if current is not None:

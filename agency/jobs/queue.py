@@ -222,15 +222,14 @@ class JobRunner:
             )
             pipeline.execute()
 
-    def woken(self, name: str, agency_id: str) -> str | None:
-        """At the start of a wake's run: clear the agency's mark (so the next job sends a
-        wake of its own), then the oldest queued job it should run (None: none is)."""
+    def woken(self, name: str, agency_id: str) -> None:
+        """At the start of a wake's run: clear the agency's mark, so that the next job
+        committed sends a wake of its own."""
         try:
             queue = rq_queue(self.settings.redis_url or "", self.routes.queue_for(name))
             queue.connection.delete(self.routes.wake_key(name, agency_id))
         except Exception as error:  # the mark expires on its own; the sweep covers the gap
             log.error("wake not cleared", extra={"error_type": type(error).__name__})
-        return self.oldest_queued(name, agency_id)
 
     def oldest_queued(self, name: str, agency_id: str) -> str | None:
         with self.sessions() as session:
