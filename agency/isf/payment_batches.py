@@ -60,6 +60,22 @@ class Transfer:
     amount_pence: int
     destination: str
 
+    def send(self, gateway: PaymentGateway) -> str | None:
+        """The gateway call (its transfer id, if it gives one): the attempt's idempotency key,
+        a transfer group per attempt and the metadata a webhook is matched by."""
+        return gateway.pay(
+            amount_pence=self.amount_pence,
+            destination=self.destination,
+            idempotency_key=self.key,
+            transfer_group=f"{self.payout_id}-{self.attempt}",
+            metadata={
+                "payout_id": self.payout_id,
+                "invoice_id": self.invoice_id,
+                "attempt": str(self.attempt),
+                "agency_id": self.agency_id,
+            },
+        )
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -237,18 +253,7 @@ def send(transfers: Sequence[Transfer], gateway: PaymentGateway, concurrency: in
 
 def _send_one(transfer: Transfer, gateway: PaymentGateway) -> Answer:
     try:
-        external_id = gateway.pay(
-            amount_pence=transfer.amount_pence,
-            destination=transfer.destination,
-            idempotency_key=transfer.key,
-            transfer_group=f"{transfer.payout_id}-{transfer.attempt}",
-            metadata={
-                "payout_id": transfer.payout_id,
-                "invoice_id": transfer.invoice_id,
-                "attempt": str(transfer.attempt),
-                "agency_id": transfer.agency_id,
-            },
-        )
+        external_id = transfer.send(gateway)
     except PaymentRefused as refusal:
         return Answer(transfer, refused=refusal.code[:80])
     except PaymentUncertain as uncertain:

@@ -155,19 +155,17 @@ def pay_invoice(
             payout.payment_run_id = payment_run_id  # left unanswered by a failed run: ours now
         uow.commit()  # recorded before the gateway call: a crash now resends the same key
         attempt = payout.attempt
+        transfer = batches.Transfer(
+            payout_id=payout.id,
+            invoice_id=invoice.id,
+            agency_id=payout.agency_id,
+            attempt=attempt,
+            key=payout.idempotency_key,
+            amount_pence=payout.amount_pence,
+            destination=destination,
+        )
         try:
-            external_id = gateway.pay(
-                amount_pence=payout.amount_pence,
-                destination=destination,
-                idempotency_key=payout.idempotency_key,
-                transfer_group=f"{payout.id}-{payout.attempt}",
-                metadata={
-                    "payout_id": payout.id,
-                    "invoice_id": invoice.id,
-                    "attempt": str(payout.attempt),
-                    "agency_id": payout.agency_id,
-                },
-            )
+            external_id = transfer.send(gateway)
         except PaymentRefused as refusal:
             session.refresh(payout)
             if payout.attempt != attempt or payout.status not in RESENDABLE:
