@@ -66,8 +66,11 @@ bench: install
 	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 ## bench-api: read throughput at 10k providers under gunicorn vs a bare-Flask floor (needs
-## DATABASE_URL pointing at PostgreSQL for the deployed figures; SQLite otherwise)
+## DATABASE_URL pointing at PostgreSQL for the deployed figures; SQLite otherwise). The load
+## generator is Debian's wrk, installed here when missing (Python threads without it).
 bench-api: install
+	@command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq wrk >/dev/null; } || echo "bench-api: no wrk, Python threads drive the load"
 	$(BIN)/python bench/api_reads.py $(BENCH_API_ARGS)
 
 ## lock: re-resolve requirements.lock from pyproject.toml (needs uv: pip install uv)
