@@ -15,10 +15,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import g, request
+from flask import current_app, g, request
 
-from agency.access import Kind, Principal
-from agency.accounts import api_keys
+from agency.access import Kind, Principal, digest
+from agency.accounts import api_keys, credential_cache
 from agency.accounts import service as accounts
 from agency.errors import Forbidden, Unauthenticated
 from agency.web import autocommit_connection
@@ -75,6 +75,11 @@ def _authenticate() -> Principal | None:
     api_key = request.headers.get("X-API-Key")
     authorization = request.headers.get("Authorization", "")
     if api_key:
+        cache_key = "key:" + digest(api_key)
+        cached = _cached(cache_key)
+        if cached is not None:
+            return cached
+        changes = credential_cache.local_changes  # before the read
         build = _reads_with_api_key.get(request.endpoint or "")
         read = build() if build is not None else None
         principal: Principal
@@ -84,22 +89,47 @@ def _authenticate() -> Principal | None:
             )
         if read is not None:
             g.api_key_read = row
+        _credentials().put(cache_key, principal, changes)
         return principal
     if authorization:
         scheme, _, value = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
+        token = value.strip()
+        if scheme.lower() != "bearer" or not token:
             raise Unauthenticated("Use 'Authorization: Bearer <token>'.")
+        cache_key = "token:" + digest(token)
+        cached = _cached(cache_key)
+        if cached is not None:
+            return cached
+        changes = credential_cache.local_changes
         build = _reads_with_token.get(request.endpoint or "")
         read = build() if build is not None and request.method == "GET" else None
         with autocommit_connection() as connection:
-            if read is None:
-                return accounts.principal_for_access_token(connection, value.strip())
-            principal, row = accounts.principal_and_read_for_access_token(
-                connection, value.strip(), *read
+            principal, row, expires_at = accounts.principal_and_read_for_access_token(
+                connection, token, *read or ()
             )
-        g.token_read = row if row is None or any(v is not None for v in row) else None
+        if read is not None:
+            g.token_read = row if row is None or any(v is not None for v in row) else None
+        _credentials().put(cache_key, principal, changes, expires_at)
         return principal
     return None
+
+
+def _credentials() -> credential_cache.CredentialCache:
+    return current_app.extensions.setdefault(  # type: ignore[no-any-return]
+        "agency.credentials", credential_cache.CredentialCache()
+    )
+
+
+def _cached(cache_key: str) -> Principal | None:
+    """The principal this process resolved for the credential in the last second, for a
+    read (GET, HEAD) only: a write always reads its credential
+    (:mod:`agency.accounts.credential_cache`)."""
+    if request.method not in _READS:
+        return None
+    return _credentials().get(cache_key)
+
+
+_READS = frozenset({"GET", "HEAD"})
 
 
 def requires(*kinds: Kind) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -90,8 +90,8 @@ _TOUCH = (
 
 
 def principal_for_api_key(connection: Connection, secret: str) -> Principal:
-    """The key's partner in one narrow query (key and client), no ORM; nothing is cached,
-    so a revoked key or a deactivated client is refused from the next request on."""
+    """The key's partner in one narrow query (key and client), no ORM, read on every call
+    (the web's reads may reuse its answer for a second: agency.accounts.credential_cache)."""
     return principal_and_read_for_api_key(connection, secret)[0]
 
 

@@ -225,7 +225,8 @@ _TOKEN_COLUMNS = 9  # the columns of _token_principal()
 def principal_for_access_token(connection: Connection, access_token: str) -> Principal:
     """The token's principal in one narrow query (token, user and a provider's id), no ORM.
 
-    Revocation and expiry are read on every request: nothing is cached.
+    Revocation and expiry are read here on every call (the web's reads may reuse its
+    answer for a second: :mod:`agency.accounts.credential_cache`).
     """
     return principal_and_read_for_access_token(connection, access_token)[0]
 
@@ -235,8 +236,9 @@ def principal_and_read_for_access_token(
     access_token: str,
     read: Select[Any] | None = None,
     parameters: dict[str, Any] | None = None,
-) -> tuple[Principal, tuple[Any, ...] | None]:
-    """:func:`principal_for_access_token`, and ``read``'s row from the same statement.
+) -> tuple[Principal, tuple[Any, ...] | None, dt.datetime]:
+    """:func:`principal_for_access_token`, ``read``'s row from the same statement, and
+    when the token expires.
 
     ``read`` (built once, at most one row, with its own bind ``parameters``) is what the
     request's view reads on every call: it rides along in the token's round trip and
@@ -266,7 +268,7 @@ def principal_and_read_for_access_token(
         provider_id=provider_id if role is Role.PROVIDER else None,
         token_id=token_id,
     )
-    return principal, (row[_TOKEN_COLUMNS:] if read is not None else None)
+    return principal, (row[_TOKEN_COLUMNS:] if read is not None else None), row[2]
 
 
 def principal_for_user(session: Session, user: User, token_id: str | None = None) -> Principal:

@@ -7,22 +7,23 @@ counter, so a page is built once per change instead of once per request.
 
 Every process that imports the models (``agency.models`` imports this module) counts
 its own changes: a session that flushed, bulk-updated or bulk-deleted any of
-:data:`WATCHED` bumps the counter *after* its commit, in its own short transaction, so
-a reader that sees the new number also sees the committed rows. A page built just
-before the bump is at worst rebuilt once. Changes made outside SQLAlchemy sessions
-(psql, a migration) are not seen: the cache also forgets pages after
+:data:`WATCHED` bumps the counter *after* its commit (:mod:`agency.commit_watch`), in its
+own short transaction, so a reader that sees the new number also sees the committed
+rows. A page built just before the bump is at worst rebuilt once. Changes made outside
+SQLAlchemy sessions (psql, a migration) are not seen: the cache also forgets pages after
 ``read_cache.MAX_AGE_S`` seconds, and the London date is part of every key (compliance
 expires by date).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
 
-from sqlalchemy import event, select, update
-from sqlalchemy.orm import Mapped, ORMExecuteState, Session, mapped_column
+from sqlalchemy import select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from agency.activities.models import Activity
+from agency.commit_watch import watch_commits
 from agency.db import Base
 from agency.directory.models import Agency, ServiceType
 from agency.introductions.models import Arrangement, ArrangementVersion
@@ -40,7 +41,6 @@ WATCHED: tuple[type, ...] = (
     ArrangementVersion,
     Activity,  # community activities are ORUK services too
 )
-_FLAG = "feed_changed"
 
 
 class FeedVersion(Base):
@@ -73,34 +73,9 @@ def bump(session: Session) -> None:
             connection.execute(table.insert().values(id=1, n=1))
 
 
-def _watched(objects: Any) -> bool:
-    return any(isinstance(obj, WATCHED) for obj in objects)
+def _bump_after_commit(session: Session) -> None:
+    with contextlib.suppress(Exception):  # the commit stands; pages still age out
+        bump(session)
 
 
-@event.listens_for(Session, "after_flush")
-def _after_flush(session: Session, flush_context: Any) -> None:
-    if not session.info.get(_FLAG) and (
-        _watched(session.new) or _watched(session.dirty) or _watched(session.deleted)
-    ):
-        session.info[_FLAG] = True
-
-
-@event.listens_for(Session, "do_orm_execute")
-def _bulk_write(state: ORMExecuteState) -> None:
-    writes = state.is_update or state.is_delete or state.is_insert
-    if writes and state.bind_mapper is not None and state.bind_mapper.class_ in WATCHED:
-        state.session.info[_FLAG] = True
-
-
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    if session.info.pop(_FLAG, False):
-        try:
-            bump(session)
-        except Exception:  # noqa: BLE001 - the commit stands; pages still age out
-            session.info.pop(_FLAG, None)
-
-
-@event.listens_for(Session, "after_rollback")
-def _after_rollback(session: Session) -> None:
-    session.info.pop(_FLAG, None)
+watch_commits("feed", WATCHED, _bump_after_commit)
