@@ -59,6 +59,10 @@ class Settings:
     # No web request's statement may run longer (PostgreSQL); answered 503 query_timeout.
     web_statement_timeout_ms: int = 10_000
     page_size_max: int = 100
+    # Web processes listen for committed changes to care requests and their suggestions
+    # (PostgreSQL notifications, agency.change_feed) and keep what they read until one
+    # arrives. Off: read every time (the test harness, whose transactions never commit).
+    change_feed: bool = True
     # The days reconciliation compares when not asked for others (agency.isf.reconciliation).
     reconcile_window_days: int = RECONCILE_WINDOW_DAYS
     # A planned visit with nothing logged this long after its window ends is missed.
@@ -102,6 +106,7 @@ class Settings:
             "RQ_SINGLE_QUEUE": "single_queue",
             "LOG_LEVEL": "log_level",
             "WEB_STATEMENT_TIMEOUT_MS": "web_statement_timeout_ms",
+            "CHANGE_FEED": "change_feed",
             "VISIT_MISSED_AFTER_MINUTES": "visit_missed_after_minutes",
             "RECONCILE_WINDOW_DAYS": "reconcile_window_days",
             "STRIPE_API_KEY": "stripe_api_key",

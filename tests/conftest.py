@@ -207,6 +207,7 @@ def settings(database_url: str) -> Settings:
         single_queue=True,  # in-process tests drain one queue; tests/acceptance runs the three
         secret_key="test-secret-" + "x" * 32,
         log_level="WARNING",
+        change_feed=False,  # a test's transaction never commits: no notification comes
     )
 
 
@@ -385,6 +386,7 @@ _PER_TEST_EXTENSIONS = (
     "agency.autocommit_sessions",
     "agency_page_cache",
     "agency.suggestion_pages",
+    "agency.credentials",
 )
 
 

@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 
 from agency.access import Kind
 from agency.auth import NOT_READ, current_principal, read_with_token, requires, token_read
+from agency.change_feed import change_feed
 from agency.introductions import matchmaking, suggestion_pages
 from agency.introductions.match_schemas import (
     JobLinkSchema,
@@ -44,6 +45,7 @@ def _suggestions(request_id: str, status: str, owners: object = False) -> Respon
         _suggestion_pages(),
         _render_suggestions,
         owners,  # type: ignore[arg-type]
+        change_feed(current_app),
     )
     return Response(body, status=200, mimetype="application/json")
 

@@ -15,8 +15,14 @@ statement as its rows, so the two always agree.
 
 The route has that statement read in the same round trip as the caller's bearer token
 (``agency.auth.read_with_token``: one statement, one snapshot, the token's revocation
-and expiry checked as always), so a kept body costs one round trip, as a cached
-directory page does. The row is authorised here, after the principal is known.
+and expiry checked as always) when the token is read. The row is authorised here, after
+the principal is known, on every read.
+
+With the change feed (PostgreSQL, ``CHANGE_FEED`` on: :mod:`agency.change_feed`) the
+process also keeps that row until a notification says the request or its suggestions
+changed (triggers send one on every commit that does), so a reload whose token is kept
+too (:mod:`agency.accounts.credential_cache`) sends no statement at all. A commit made
+elsewhere shows once its notification reaches this process: a moment after it.
 
 Other databases (the embedded SQLite default) have no ``xmin``: they read and serialise
 every time, through :func:`matchmaking.list_suggestions`.
@@ -36,6 +42,7 @@ from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from agency.access import Action, Kind, Principal, authorize, not_found
+from agency.change_feed import ChangeFeed
 from agency.errors import Forbidden
 from agency.introductions.matchmaking import (
     list_suggestions,
@@ -51,11 +58,30 @@ Render = Callable[[list[Suggestion]], bytes]
 
 
 class SuggestionPages:
-    """Serialised bodies by (request, status filter, reader kind, state); LRU, per process."""
+    """Serialised bodies by (request, status filter, reader kind, state); LRU, per process.
+
+    With a change feed (PostgreSQL, :mod:`agency.change_feed`) it also keeps each
+    request's owners-and-state row until a change to the request or its suggestions is
+    committed, so a reload whose credential is kept too (agency.accounts.credential_cache)
+    sends no statement at all.
+    """
 
     def __init__(self) -> None:
         self._bodies: OrderedDict[tuple[Any, ...], tuple[float, bytes]] = OrderedDict()
         self._lock = threading.Lock()
+        self._owners: dict[tuple[str, str], tuple[Any, int, float]] = {}
+
+    def owners(self, feed: ChangeFeed, request_id: str, status: str) -> Any:
+        """The kept owners row of (request, status filter) if nothing changed since, or None."""
+        kept = self._owners.get((request_id, status))
+        if kept is None or not feed.current(request_id, kept[1], kept[2]):
+            return None
+        return kept[0]
+
+    def keep_owners(self, request_id: str, status: str, row: Any, mark: int) -> None:
+        if len(self._owners) >= MAX_ENTRIES * 4:
+            self._owners.clear()
+        self._owners[(request_id, status)] = (row, mark, time.monotonic())
 
     def get(self, key: tuple[Any, ...]) -> bytes | None:
         with self._lock:
@@ -121,14 +147,23 @@ def suggestions_body(
     pages: SuggestionPages,
     render: Render,
     owners: Sequence[Any] | None | Literal[False] = False,
+    feed: ChangeFeed | None = None,
 ) -> bytes:
     """The JSON body of a request's suggestions for ``principal`` (404/403 as before).
 
     ``sessions`` opens a session, best an autocommit one (each statement its own
     snapshot, no BEGIN/ROLLBACK), used only for what ``owners`` does not hold: the row
     of ``OWNERS[status]`` when the caller has read it already (None: it found no
-    request), or False to read it here. ``render`` turns suggestions into the body.
+    request), or False to read it here, or to take it from ``pages`` when ``feed`` says
+    nothing of the request changed since it was read. ``render`` turns suggestions into
+    the body.
     """
+    mark = None
+    if owners is False and feed is not None:
+        mark = feed.mark()
+        kept = pages.owners(feed, request_id, status) if mark is not None else None
+        if kept is not None:
+            owners = kept
     if owners is False:
         with sessions() as session:
             if session.get_bind().dialect.name != "postgresql":
@@ -136,6 +171,8 @@ def suggestions_body(
             # Core on the session's connection: no ORM execution layer for one plain row.
             statement = OWNERS[status]
             owners = session.connection().execute(statement, {"request_id": request_id}).first()
+        if owners is not None and mark is not None:
+            pages.keep_owners(request_id, status, owners, mark)
     if owners is None:
         raise not_found(CareRequest, request_id)
     _, agency_id, council_id, partner_client_id, state = owners

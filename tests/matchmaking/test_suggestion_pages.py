@@ -23,6 +23,11 @@ from tests.factories import (
 
 @pytest.fixture
 def world(session):
+    return suggestions_world(session)
+
+
+def suggestions_world(session):
+    """A request with three active suggestions, its agency's manager and its partner."""
     agency = make_agency(session)
     partner, secret = make_partner(session)
     care_request = make_care_request(session, make_seeker(session, partner.id), agency)
