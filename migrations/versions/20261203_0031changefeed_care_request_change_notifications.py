@@ -1,14 +1,14 @@
 """introductions, seekers: a notification for every committed change to a care request or
 its suggestions (PostgreSQL)
 
-Statement triggers on ``suggestions`` (insert, update, delete) and ``care_requests``
-(update, delete) send ``NOTIFY agency_care_request_changed, '<care request id>'``, one per
-request a statement touched. PostgreSQL delivers a notification only when its transaction
-commits, and folds repeats within one transaction. The web processes listen
+Triggers on ``suggestions`` (insert, update, delete) and ``care_requests`` (a change of
+owner: agency, council or partner; delete) send ``NOTIFY agency_care_request_changed,
+'<care request id>'``. PostgreSQL delivers a notification only when its transaction
+commits, and folds repeats within one transaction into one. The web processes listen
 (``agency.change_feed``) and forget what they kept of a request's suggestions page
-as soon as one arrives, so a manager's reload reads nothing it does not need to, and
-never a page older than the last commit it could have seen. SQLite has no notifications:
-the embedded default reads every time.
+as soon as one arrives: a manager's reload reads nothing while nothing changed, and a
+page older than a commit is served only for the moment its notification takes to arrive.
+SQLite has no notifications: the embedded default reads every time.
 
 Revision ID: 0031changefeed
 Revises: 0030missedpayouts
@@ -27,55 +27,60 @@ depends_on: str | Sequence[str] | None = None
 CHANNEL = "agency_care_request_changed"
 
 
-def _function(name: str, column: str) -> str:
-    return f"""
-    CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
+POSTGRES = [
+    f"""
+    CREATE FUNCTION suggestions_notify() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        IF TG_OP IN ('UPDATE', 'DELETE') THEN
-            PERFORM pg_notify('{CHANNEL}', r)
-            FROM (SELECT DISTINCT {column} AS r FROM old_rows WHERE {column} IS NOT NULL) AS t;
-        END IF;
-        IF TG_OP = 'INSERT' THEN
-            PERFORM pg_notify('{CHANNEL}', r)
-            FROM (SELECT DISTINCT {column} AS r FROM new_rows WHERE {column} IS NOT NULL) AS t;
+        IF TG_OP = 'DELETE' THEN
+            PERFORM pg_notify('{CHANNEL}', OLD.care_request_id);
+        ELSE
+            PERFORM pg_notify('{CHANNEL}', NEW.care_request_id);
         END IF;
         RETURN NULL;
     END $$
+    """,
+    f"""
+    CREATE FUNCTION care_requests_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM pg_notify('{CHANNEL}', OLD.id);
+        RETURN NULL;
+    END $$
+    """,
+    # Row triggers: a statement trigger's transition tables cost a match job more than a
+    # notification per row (PostgreSQL folds them per transaction).
     """
-
-
-def _trigger(table: str, event: str, function: str) -> str:
-    # A trigger with transition tables has one event each (PostgreSQL's rule); an update's
-    # old rows name the same requests as its new ones.
-    tables = "NEW TABLE AS new_rows" if event == "INSERT" else "OLD TABLE AS old_rows"
-    return (
-        f"CREATE TRIGGER {table}_notify_{event.lower()} AFTER {event} ON {table} "
-        f"REFERENCING {tables} FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
-    )
-
-
-TRIGGERS = [
-    ("suggestions", "INSERT", "suggestions_notify"),
-    ("suggestions", "UPDATE", "suggestions_notify"),
-    ("suggestions", "DELETE", "suggestions_notify"),
-    ("care_requests", "UPDATE", "care_requests_notify"),
-    ("care_requests", "DELETE", "care_requests_notify"),
+    CREATE TRIGGER suggestions_notify AFTER INSERT OR UPDATE OR DELETE ON suggestions
+    FOR EACH ROW EXECUTE FUNCTION suggestions_notify()
+    """,
+    # Only who owns a request matters to a kept page (its status and notes do not).
+    """
+    CREATE TRIGGER care_requests_notify_owners AFTER UPDATE ON care_requests FOR EACH ROW
+    WHEN (OLD.agency_id IS DISTINCT FROM NEW.agency_id
+          OR OLD.council_id IS DISTINCT FROM NEW.council_id
+          OR OLD.partner_client_id IS DISTINCT FROM NEW.partner_client_id)
+    EXECUTE FUNCTION care_requests_notify()
+    """,
+    """
+    CREATE TRIGGER care_requests_notify_delete AFTER DELETE ON care_requests
+    FOR EACH ROW EXECUTE FUNCTION care_requests_notify()
+    """,
+]
+POSTGRES_DOWN = [
+    "DROP TRIGGER IF EXISTS care_requests_notify_delete ON care_requests",
+    "DROP TRIGGER IF EXISTS care_requests_notify_owners ON care_requests",
+    "DROP TRIGGER IF EXISTS suggestions_notify ON suggestions",
+    "DROP FUNCTION IF EXISTS care_requests_notify()",
+    "DROP FUNCTION IF EXISTS suggestions_notify()",
 ]
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    op.execute(_function("suggestions_notify", "care_request_id"))
-    op.execute(_function("care_requests_notify", "id"))
-    for table, event, function in TRIGGERS:
-        op.execute(_trigger(table, event, function))
+    if op.get_bind().dialect.name == "postgresql":
+        for statement in POSTGRES:
+            op.execute(statement)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "postgresql":
-        return
-    for table, event, _ in reversed(TRIGGERS):
-        op.execute(f"DROP TRIGGER IF EXISTS {table}_notify_{event.lower()} ON {table}")
-    op.execute("DROP FUNCTION IF EXISTS care_requests_notify()")
-    op.execute("DROP FUNCTION IF EXISTS suggestions_notify()")
+    if op.get_bind().dialect.name == "postgresql":
+        for statement in POSTGRES_DOWN:
+            op.execute(statement)

@@ -146,5 +146,8 @@ def test_each_commit_that_changes_a_request_or_its_suggestions_notifies_its_id(
         elsewhere("DELETE FROM suggestions WHERE id = :id", id=world["ids"][0])
         elsewhere("UPDATE care_requests SET notes = 'Mornings' WHERE id = :r", r=request_id)
         elsewhere("UPDATE suggestions SET rank = rank WHERE false")  # touches no row
+        # Notes and status are not on a kept page; its owner is.
+        elsewhere("UPDATE care_requests SET council_id = council_id WHERE id = :r", r=request_id)
+        elsewhere("UPDATE care_requests SET agency_id = NULL WHERE id = :r", r=request_id)
         heard = [n.payload for n in listener.notifies(timeout=1.0, stop_after=4)]
     assert heard == [request_id] * 3  # one per commit, repeats within one folded
