@@ -115,9 +115,10 @@ def _authenticate() -> Principal | None:
 
 
 def _credentials() -> credential_cache.CredentialCache:
-    return current_app.extensions.setdefault(  # type: ignore[no-any-return]
-        "agency.credentials", credential_cache.CredentialCache()
-    )
+    cache = current_app.extensions.get("agency.credentials")
+    if cache is None:
+        cache = current_app.extensions["agency.credentials"] = credential_cache.CredentialCache()
+    return cache  # type: ignore[no-any-return]
 
 
 def _cached(cache_key: str) -> Principal | None:
