@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 import time
 from typing import Any
 
@@ -45,12 +46,22 @@ class ChangeFeed:
         self._seen = 0  # notifications read so far (a clock for kept answers)
         self._since = 0  # answers read before this are void (a connection was lost)
         self._changed: dict[str, int] = {}  # request id -> _seen when last heard of
+        self._lock = threading.Lock()  # threaded servers: one reader of the socket at a time
+        # A connection inherited through fork is the parent's: never closed (nor collected,
+        # which would close it) here.
+        self._inherited: list[Any] = []
 
     def mark(self) -> int | None:
         """Read what has arrived; the clock to keep an answer read from now on under, or
         None when not listening (read, but keep nothing)."""
-        listening = self._connection is not None and self._pid == os.getpid()
-        if not listening and not self._listen():
+        with self._lock:
+            return self._mark()
+
+    def _mark(self) -> int | None:
+        if self._connection is not None and self._pid != os.getpid():
+            self._inherited.append(self._connection)
+            self._connection = None
+        if self._connection is None and not self._listen():
             return None
         try:
             pgconn = self._connection.pgconn
@@ -106,7 +117,7 @@ class ChangeFeed:
 
     def _drop(self) -> None:
         connection, self._connection = self._connection, None
-        if connection is not None and self._pid == os.getpid():
+        if connection is not None:
             with contextlib.suppress(Exception):  # it is gone either way
                 connection.close()
         self._since = self._seen = self._seen + 1
