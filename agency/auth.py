@@ -20,6 +20,7 @@ from flask import current_app, g, request
 from agency.access import Kind, Principal, digest
 from agency.accounts import api_keys, credential_cache
 from agency.accounts import service as accounts
+from agency.change_feed import ChangeFeed, change_feed
 from agency.errors import Forbidden, Unauthenticated
 from agency.web import autocommit_connection
 
@@ -76,7 +77,9 @@ def _authenticate() -> Principal | None:
     authorization = request.headers.get("Authorization", "")
     if api_key:
         cache_key = "key:" + digest(api_key)
-        cached = _cached(cache_key)
+        feed = change_feed(current_app)
+        mark = feed.mark() if feed is not None else None  # before the read
+        cached = _cached(cache_key, feed)
         if cached is not None:
             return cached
         changes = credential_cache.local_changes  # before the read
@@ -89,7 +92,7 @@ def _authenticate() -> Principal | None:
             )
         if read is not None:
             g.api_key_read = row
-        _credentials().put(cache_key, principal, changes)
+        _credentials().put(cache_key, principal, changes, None, mark)
         return principal
     if authorization:
         scheme, _, value = authorization.partition(" ")
@@ -97,7 +100,9 @@ def _authenticate() -> Principal | None:
         if scheme.lower() != "bearer" or not token:
             raise Unauthenticated("Use 'Authorization: Bearer <token>'.")
         cache_key = "token:" + digest(token)
-        cached = _cached(cache_key)
+        feed = change_feed(current_app)
+        mark = feed.mark() if feed is not None else None
+        cached = _cached(cache_key, feed)
         if cached is not None:
             return cached
         changes = credential_cache.local_changes
@@ -109,7 +114,7 @@ def _authenticate() -> Principal | None:
             )
         if read is not None:
             g.token_read = row if row is None or any(v is not None for v in row) else None
-        _credentials().put(cache_key, principal, changes, expires_at)
+        _credentials().put(cache_key, principal, changes, expires_at, mark)
         return principal
     return None
 
@@ -121,13 +126,13 @@ def _credentials() -> credential_cache.CredentialCache:
     return cache  # type: ignore[no-any-return]
 
 
-def _cached(cache_key: str) -> Principal | None:
+def _cached(cache_key: str, feed: ChangeFeed | None) -> Principal | None:
     """The principal this process resolved for the credential in the last second, for a
     read (GET, HEAD) only: a write always reads its credential
     (:mod:`agency.accounts.credential_cache`)."""
     if request.method not in _READS:
         return None
-    return _credentials().get(cache_key)
+    return _credentials().get(cache_key, feed)
 
 
 _READS = frozenset({"GET", "HEAD"})

@@ -1,7 +1,9 @@
 """Which care requests changed since this process last looked: PostgreSQL's notifications.
 
 Triggers send ``NOTIFY agency_care_request_changed, '<care request id>'`` for every
-committed change to a care request or its suggestions (migration ``0031changefeed``). Each
+committed change to a care request or its suggestions (migration ``0031changefeed``), and
+``NOTIFY agency_credentials_changed`` for every change to what a credential stands for
+(``0032credentialfeed``: :mod:`agency.accounts.credential_cache` forgets them all). Each
 web process listens on a connection of its own and, before it trusts anything it kept
 about a request, reads what has arrived on that connection's socket: no round trip to the
 server, well under a microsecond when nothing has. A kept answer is trusted only when:
@@ -26,10 +28,14 @@ from typing import Any
 
 from sqlalchemy.engine import make_url
 
-CHANNEL = "agency_care_request_changed"
+CHANNEL = "agency_care_request_changed"  # payload: the care request's id
+CREDENTIALS_CHANNEL = "agency_credentials_changed"  # migration 0032credentialfeed
+# The key of credential changes among the request ids :meth:`ChangeFeed.current` is asked of.
+CREDENTIALS = "*credentials"
 MAX_AGE_S = 30.0
 RETRY_S = 5.0  # after a failed connection, how long to read without listening
 _MAX_CHANGED = 10_000
+_CHANNEL = CHANNEL.encode()
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +76,8 @@ class ChangeFeed:
             pgconn.consume_input()
             while (notification := pgconn.notifies()) is not None:
                 self._seen += 1
-                self._changed[notification.extra.decode()] = self._seen
+                about = notification.extra.decode() if notification.relname == _CHANNEL else None
+                self._changed[about or CREDENTIALS] = self._seen
         except Exception as error:  # noqa: BLE001 - read without listening until back
             log.warning("change feed lost", extra={"error_type": type(error).__name__})
             self._drop()
@@ -80,12 +87,12 @@ class ChangeFeed:
             self._since = self._seen = self._seen + 1
         return self._seen
 
-    def current(self, request_id: str, mark: int, read_at: float) -> bool:
-        """Whether an answer about ``request_id`` read under ``mark`` still holds (call
-        :meth:`mark` first, in the same request)."""
+    def current(self, about: str, mark: int, read_at: float) -> bool:
+        """Whether an answer about ``about`` (a care request's id, or :data:`CREDENTIALS`)
+        read under ``mark`` still holds (call :meth:`mark` first, in the same request)."""
         return (
             mark >= self._since
-            and self._changed.get(request_id, 0) <= mark
+            and self._changed.get(about, 0) <= mark
             and time.monotonic() - read_at < MAX_AGE_S
             and self._connection is not None
         )
@@ -106,6 +113,7 @@ class ChangeFeed:
                 keepalives_count=3,
             )
             connection.execute(f"LISTEN {CHANNEL}")
+            connection.execute(f"LISTEN {CREDENTIALS_CHANNEL}")
         except Exception as error:  # noqa: BLE001 - read without listening for a while
             log.warning("change feed not listening", extra={"error_type": type(error).__name__})
             self._retry_at = time.monotonic() + RETRY_S

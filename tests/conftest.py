@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
@@ -526,3 +527,28 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     dispose_engines()
     if not hasattr(session.config, "workerinput"):  # the controller (or a run without xdist)
         demo_database.drop_demo_template(_server_url(), RUN_ID)
+
+
+# --- changes made by "another process" (committed tests) --------------------------------
+
+
+@pytest.fixture
+def elsewhere(settings: Settings) -> Iterator[Any]:
+    """Run SQL on a connection of its own and commit it: a change as another process (a
+    worker, the other gunicorn worker) makes it, which no session hook here sees."""
+    engine = create_engine(settings.database_url)
+
+    def run(sql: str, **values: Any) -> None:
+        with engine.begin() as connection:
+            connection.execute(text(sql), values)
+
+    yield run
+    engine.dispose()
+
+
+def soon(read: Any, expected: Any, seconds: float = 2.0) -> Any:
+    """``read()`` until it gives ``expected`` or ``seconds`` pass; its last answer."""
+    deadline = time.monotonic() + seconds
+    while (got := read()) != expected and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return got

@@ -12,7 +12,11 @@ What that means for revoking, and why it is safe:
   deleted a user, partner client, API key or token row through a session
   (:mod:`agency.commit_watch`) makes this process forget every principal it resolved
   before that commit.
-- In other processes (the other gunicorn workers, other hosts), a revoked key or token,
+- In other processes (the other gunicorn workers, other hosts) it counts once
+  PostgreSQL's notification of it arrives, a moment after the commit: triggers send one for
+  every change to what a credential stands for (migration ``0032credentialfeed``), and the
+  change feed (:mod:`agency.change_feed`) voids every entry kept before it. Where the feed
+  does not listen (SQLite, ``CHANGE_FEED`` off, a lost connection) a revoked key or token,
   a disabled user or a deactivated partner can still **read** for at most ``TTL_S``
   seconds after the commit. It can never write: a write reads its credential each time.
 - An access token's expiry is exact: an entry does not outlive its token.
@@ -30,6 +34,7 @@ from sqlalchemy.orm import Session
 
 from agency.access import Principal
 from agency.accounts.models import ApiKey, AuthToken, PartnerClient, User
+from agency.change_feed import CREDENTIALS, ChangeFeed
 from agency.commit_watch import watch_commits
 from agency.db import utcnow
 
@@ -52,6 +57,8 @@ class _Entry:
     principal: Principal
     until: float  # monotonic()
     changes: int  # local_changes before the credential was read
+    mark: int | None  # the change feed's mark before it was read (None: not listening)
+    read_at: float
 
 
 class CredentialCache:
@@ -60,20 +67,36 @@ class CredentialCache:
     def __init__(self) -> None:
         self._entries: dict[str, _Entry] = {}
 
-    def get(self, key: str) -> Principal | None:
+    def get(self, key: str, feed: ChangeFeed | None = None) -> Principal | None:
+        """The kept principal, or None. ``feed`` (its :meth:`~ChangeFeed.mark` read in this
+        request): an entry kept while it listened holds only until a credential changes."""
         entry = self._entries.get(key)
         if entry is None:
             return None
-        if entry.changes != local_changes or monotonic() >= entry.until:
+        now = monotonic()
+        if (
+            entry.changes != local_changes
+            or now >= entry.until
+            or (
+                entry.mark is not None
+                and (feed is None or not feed.current(CREDENTIALS, entry.mark, entry.read_at))
+            )
+        ):
             self._entries.pop(key, None)
             return None
         return entry.principal
 
     def put(
-        self, key: str, principal: Principal, changes: int, expires_at: dt.datetime | None = None
+        self,
+        key: str,
+        principal: Principal,
+        changes: int,
+        expires_at: dt.datetime | None = None,
+        mark: int | None = None,
     ) -> None:
         """Keep ``principal``, read after ``changes`` (:data:`local_changes` taken before the
-        read: a change committed since then leaves it out)."""
+        read: a change committed since then leaves it out) and, when the change feed
+        listens, after its ``mark``."""
         if changes != local_changes:
             return
         seconds = TTL_S
@@ -83,4 +106,5 @@ class CredentialCache:
             return
         if len(self._entries) >= MAX_ENTRIES:
             self._entries.clear()  # entries live a second: nothing worth ordering
-        self._entries[key] = _Entry(principal, monotonic() + seconds, changes)
+        now = monotonic()
+        self._entries[key] = _Entry(principal, now + seconds, changes, mark, now)

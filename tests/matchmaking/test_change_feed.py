@@ -9,15 +9,15 @@ the assertions wait up to two seconds for the new page.
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from agency.accounts import credential_cache
 from agency.change_feed import ChangeFeed, change_feed
+from tests.conftest import soon
 from tests.matchmaking.test_suggestion_pages import _ids, suggestions_world
 
 pytestmark = [pytest.mark.postgres, pytest.mark.committed]
@@ -37,26 +37,6 @@ def _credentials_kept_longer(monkeypatch):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def world(session):  # type: ignore[no-untyped-def]
     return suggestions_world(session)
-
-
-@pytest.fixture
-def elsewhere(settings):  # type: ignore[no-untyped-def]
-    """Run SQL on a connection of its own and commit it."""
-    engine = create_engine(settings.database_url)
-
-    def run(sql: str, **values) -> None:  # type: ignore[no-untyped-def]
-        with engine.begin() as connection:
-            connection.execute(text(sql), values)
-
-    yield run
-    engine.dispose()
-
-
-def _soon(read, expected, seconds: float = 2.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while (got := read()) != expected and time.monotonic() < deadline:
-        time.sleep(0.01)
-    return got
 
 
 def test_a_reload_sends_no_statement_while_nothing_changed(client, world):
@@ -85,7 +65,7 @@ def test_a_change_committed_elsewhere_is_served_once_its_notification_arrives(
         assert _ids(client.get(url, headers=manager)) == world["ids"]
     elsewhere("UPDATE suggestions SET status = 'rejected' WHERE id = :id", id=first)
     assert (
-        _soon(lambda: _ids(client.get(url, headers=manager)), world["ids"][1:]) == world["ids"][1:]
+        soon(lambda: _ids(client.get(url, headers=manager)), world["ids"][1:]) == world["ids"][1:]
     )
 
 
@@ -102,7 +82,7 @@ def test_a_request_moved_elsewhere_is_hidden_once_its_notification_arrives(
     elsewhere(
         "UPDATE care_requests SET agency_id = :a WHERE id = :r", a=other.id, r=world["request"].id
     )
-    assert _soon(lambda: client.get(url, headers=manager).status_code, 404) == 404
+    assert soon(lambda: client.get(url, headers=manager).status_code, 404) == 404
 
 
 def test_a_lost_listening_connection_voids_what_was_kept(app, client, world, elsewhere):
@@ -116,7 +96,7 @@ def test_a_lost_listening_connection_voids_what_was_kept(app, client, world, els
     # Changed while nothing listens: no notification will ever say so.
     elsewhere("UPDATE suggestions SET status = 'rejected' WHERE id = :id", id=world["ids"][0])
     assert (
-        _soon(lambda: _ids(client.get(url, headers=manager)), world["ids"][1:]) == world["ids"][1:]
+        soon(lambda: _ids(client.get(url, headers=manager)), world["ids"][1:]) == world["ids"][1:]
     )
     for _ in range(2):  # listening again: what was kept before the loss stays void
         assert _ids(client.get(url, headers=manager)) == world["ids"][1:]
