@@ -34,23 +34,22 @@ def _me(client, headers):  # type: ignore[no-untyped-def]
     return lambda: client.get("/auth/me", headers=headers).status_code
 
 
-def test_a_key_revoked_by_another_process_is_refused_once_the_notification_arrives(
-    client, session, elsewhere
+@pytest.mark.parametrize(
+    "change",
+    [
+        "UPDATE api_keys SET revoked_at = now() WHERE partner_client_id = :p",
+        "UPDATE partner_clients SET active = false WHERE id = :p",
+    ],
+    ids=["key revoked", "partner deactivated"],
+)
+def test_a_key_refused_by_another_process_is_refused_once_the_notification_arrives(
+    client, session, elsewhere, change
 ):
     partner, secret = make_partner(session)
     session.commit()
     me = _me(client, api_key(secret))
     assert me() == 200 and me() == 200
-    elsewhere("UPDATE api_keys SET revoked_at = now() WHERE partner_client_id = :p", p=partner.id)
-    assert soon(me, 401) == 401
-
-
-def test_a_partner_deactivated_by_another_process_is_refused_likewise(client, session, elsewhere):
-    partner, secret = make_partner(session)
-    session.commit()
-    me = _me(client, api_key(secret))
-    assert me() == 200 and me() == 200
-    elsewhere("UPDATE partner_clients SET active = false WHERE id = :p", p=partner.id)
+    elsewhere(change, p=partner.id)
     assert soon(me, 401) == 401
 
 
