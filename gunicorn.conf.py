@@ -8,3 +8,10 @@ addresses out of it.
 
 accesslog = None
 logger_class = "agency.access_log.PathFreeLogger"
+
+# gunicorn's sync worker, answering the requests gunicorn itself refuses (a request line
+# over limit_request_line, headers over their limits, a line that is not HTTP) in the API's
+# JSON error format, and logging them without the client's address or the line.
+worker_class = "agency.web.gunicorn_worker.Worker"
+# gunicorn's default, stated because the API document gives it (414 uri_too_long).
+limit_request_line = 4094

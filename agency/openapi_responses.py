@@ -109,7 +109,9 @@ def complete_responses(spec: Any, access_by_path: dict[tuple[str, str], Any]) ->
     principal may call) from the access rule, 404 from path parameters and bodies that
     name other objects, 422 from any parameter or body (the edge refuses unsafe strings
     in all of them), 400 from a JSON body, 403 for writes (auditors read only), 409 for
-    writes to an existing object (state machines, versions); plus the
+    writes to an existing object (state machines, versions), 414 and 431 everywhere
+    (gunicorn's limits on the request line and headers: ``agency.web.gunicorn_worker``
+    answers them in the error format); plus the
     codes views declare with ``@blp.alt_response`` and :data:`EXTRA_RESPONSES`. Error
     responses carry the one error body; reports document the media types they return.
     ``access_by_path``: the access rule of each (method, path), from ``agency.api``.
@@ -127,7 +129,8 @@ def complete_responses(spec: Any, access_by_path: dict[tuple[str, str], Any]) ->
             access = access_by_path.get(key)
             responses = operation.setdefault("responses", {})
             responses.pop("default", None)
-            codes: set[int] = set(EXTRA_RESPONSES.get(key, ()))
+            # Any request line or header can be too long: gunicorn refuses it before the app.
+            codes: set[int] = {414, 431, *EXTRA_RESPONSES.get(key, ())}
             has_body = "requestBody" in operation
             parameters = path_parameters + operation.get("parameters", [])
             for parameter in parameters:

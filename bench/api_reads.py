@@ -289,8 +289,10 @@ def free_port() -> int:
 def start_gunicorn(
     app_spec: str, port: int, env: dict[str, str], cwd: Path, log: IO[bytes] | None = None
 ) -> subprocess.Popen:
+    # Two sync workers: the floor's gunicorn's default; the API's, gunicorn.conf.py's
+    # (gunicorn's sync worker with JSON refusals), read from ``cwd`` as when deployed.
     process = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "--workers", "2", "--worker-class", "sync",
+        [PYTHON, "-m", "gunicorn", "--workers", "2",
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning", app_spec],
         cwd=cwd, env=env, start_new_session=True, stdout=log, stderr=log,
     )  # fmt: skip

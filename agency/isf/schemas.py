@@ -6,12 +6,17 @@ from marshmallow import validate
 from agency.config import RECONCILE_WINDOW_DAYS, RECONCILE_WINDOW_MAX_DAYS
 
 PENCE = {"description": "Whole pence (GBP)", "example": 52000}
+# The most one allocation or return may move: GBP 1,000,000, above any personal budget's
+# year. Unbounded, a number past PostgreSQL's bigint would fail at the INSERT (a 500).
+MAX_ENTRY_PENCE = 100_000_000
 
 
 def _pence(**kwargs):  # type: ignore[no-untyped-def]
     kwargs.setdefault("metadata", PENCE)
     # strict: "12.5" or 12.5 is refused rather than rounded; money is whole pence.
-    return ma.fields.Integer(strict=True, validate=validate.Range(min=1), **kwargs)
+    return ma.fields.Integer(
+        strict=True, validate=validate.Range(min=1, max=MAX_ENTRY_PENCE), **kwargs
+    )
 
 
 class IsfAccountCreateSchema(ma.Schema):

@@ -52,7 +52,7 @@ CHECKS = ",".join(
         "response_schema_conformance",
     )
 )
-SEED = 20261130
+SEED = int(os.environ.get("SCHEMATHESIS_SEED", "20261130"))
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "3"))
 NEVER_GENERATED = {
     ("POST", "/webhook-endpoints"),
