@@ -73,9 +73,19 @@ def current_principal(required: bool = True) -> Principal | None:
 
 
 def _authenticate() -> Principal | None:
+    """The principal of the one credential the request presents, None for none.
+
+    A header that is present counts, even empty: an empty or wrong credential is 401, never
+    ignored, and so are two credentials at once (an API key and a bearer token), of which
+    neither could be told to be the one meant.
+    """
     api_key = request.headers.get("X-API-Key")
-    authorization = request.headers.get("Authorization", "")
-    if api_key:
+    authorization = request.headers.get("Authorization")
+    if api_key is not None and authorization is not None:
+        raise Unauthenticated("Send one credential: X-API-Key or Authorization, not both.")
+    if api_key is not None:
+        if not api_key.strip():
+            raise Unauthenticated("The X-API-Key header is empty.")
         cache_key = "key:" + digest(api_key)
         feed = change_feed(current_app)
         mark = feed.mark() if feed is not None else None  # before the read
@@ -94,7 +104,7 @@ def _authenticate() -> Principal | None:
             g.api_key_read = row
         _credentials().put(cache_key, principal, changes, None, mark)
         return principal
-    if authorization:
+    if authorization is not None:
         scheme, _, value = authorization.partition(" ")
         token = value.strip()
         if scheme.lower() != "bearer" or not token:

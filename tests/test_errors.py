@@ -47,6 +47,28 @@ def test_a_malformed_authorization_header_is_401(client):
     )
 
 
+def test_a_second_credential_or_an_empty_one_is_401_never_ignored(client, session):
+    """Each credential alone reads the seekers' requests (a partner's and a manager's); a
+    wrong, empty or second credential beside a good one is refused, whichever it is."""
+    key = api_key(make_partner(session)[1])
+    token = bearer(session, make_manager(session))
+    assert client.get("/care-requests", headers=key).status_code == 200
+    assert client.get("/care-requests", headers=token).status_code == 200
+    for headers, message in (
+        ({**key, **token}, "Send one credential: X-API-Key or Authorization, not both."),
+        ({**key, "Authorization": "Bearer iat_forged"}, None),
+        ({**token, "X-API-Key": "iak_nope_nope"}, None),
+        ({**token, "X-API-Key": ""}, None),
+        ({**key, "Authorization": ""}, None),
+        ({"X-API-Key": " "}, "The X-API-Key header is empty."),
+        ({"Authorization": ""}, "Use 'Authorization: Bearer <token>'."),
+    ):
+        body = assert_error_format(
+            client.get("/care-requests", headers=headers), 401, "unauthenticated"
+        )
+        assert message is None or body["message"] == message
+
+
 def test_an_unknown_url_is_a_json_404(client):
     assert_error_format(client.get("/no/such/thing"), 404, "not_found")
 
