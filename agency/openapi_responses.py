@@ -99,6 +99,19 @@ def _drop_null_keywords(document: Any) -> None:
             _drop_null_keywords(value)
 
 
+def _optional_when_nothing_required(body: dict[str, Any], components: Any) -> None:
+    """A JSON body none of whose fields is required may be left out (an action such as
+    withdrawing consent, or a PATCH that changes nothing): webargs reads a missing body as
+    ``{}``, so the document says ``required: false`` for it rather than flask-smorest's
+    default ``true``."""
+    schema = body.get("content", {}).get("application/json", {}).get("schema", {})
+    ref = schema.get("$ref", "")
+    if ref:
+        schema = components.schemas.get(ref.rsplit("/", 1)[-1], {})
+    if schema.get("type") == "object" and not schema.get("required"):
+        body["required"] = False
+
+
 _MEDIA_BY_SUFFIX = {".csv": "text/csv", ".png": "image/png", ".svg": "image/svg+xml"}
 
 
@@ -132,6 +145,8 @@ def complete_responses(spec: Any, access_by_path: dict[tuple[str, str], Any]) ->
             # Any request line or header can be too long: gunicorn refuses it before the app.
             codes: set[int] = {414, 431, *EXTRA_RESPONSES.get(key, ())}
             has_body = "requestBody" in operation
+            if has_body:
+                _optional_when_nothing_required(operation["requestBody"], components)
             parameters = path_parameters + operation.get("parameters", [])
             for parameter in parameters:
                 if parameter.get("in") == "query" and parameter.get("name") == "page":

@@ -69,6 +69,7 @@ def test_each_operation_documents_the_codes_its_inputs_and_credentials_can_cause
             assert "401" in codes, where
         if "{" in path:
             assert "404" in codes, where
+        assert {"414", "431"} <= codes, where  # gunicorn's limits apply to every request
         if "requestBody" in operation:
             assert {"400", "422"} <= codes, where
         for code, response in operation["responses"].items():
@@ -77,6 +78,21 @@ def test_each_operation_documents_the_codes_its_inputs_and_credentials_can_cause
                 assert "$ref" in response or body == {"$ref": "#/components/schemas/Error"}, (
                     f"{where} {code}"
                 )
+
+
+def test_a_body_with_no_required_field_is_documented_as_optional(client):
+    spec = client.get("/openapi.json").get_json()
+    optional = {
+        (m, p)
+        for m, p, op in _operations(spec)
+        if op.get("requestBody", {}).get("required") is False
+    }
+    assert {
+        ("POST", "/care-seekers/{seeker_id}/consents/withdraw"),
+        ("PATCH", "/care-requests/{request_id}"),
+        ("POST", "/isf-accounts/{isf_account_id}/returns"),
+    } <= optional
+    assert ("POST", "/care-seekers/{seeker_id}/consents") not in optional  # purposes, terms
 
 
 def test_anonymous_operations_say_so_and_need_no_credentials(client):
