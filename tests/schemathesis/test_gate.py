@@ -3,9 +3,11 @@
 A copy of the run's Bristol demo database (seeded once by the CLI: tests/demo_database.py)
 is served by gunicorn exactly as in production (jobs go to a Redis queue of the run's own, which no
 worker reads), and schemathesis runs once per kind of caller with a fixed seed and a
-bounded number of examples. Four checks must hold for every generated request:
-no 5xx, a status code the document lists, a documented content type, and a body that
-matches the documented schema.
+bounded number of examples. Eight checks must hold for every generated request:
+no 5xx, a status code the document lists, a documented content type, a body that
+matches the documented schema, no success with a wrong or extra credential, a refusal of
+what the document forbids, nothing left readable after its DELETE, and what a POST
+created readable through its link.
 
 Each caller is given the operations it may call (anonymous: the public ones; the rest:
 those their kind may use; the admin, who may call anything, the operations meant for
@@ -50,6 +52,10 @@ CHECKS = os.environ.get("SCHEMATHESIS_CHECKS") or ",".join(
         "status_code_conformance",
         "content_type_conformance",
         "response_schema_conformance",
+        "ignored_auth",  # a wrong, empty or second credential is never ignored
+        "negative_data_rejection",  # what the document forbids is refused
+        "use_after_free",  # what a DELETE removed is gone
+        "ensure_resource_availability",  # what a POST created can be read
     )
 )
 SEED = int(os.environ.get("SCHEMATHESIS_SEED", "20261130"))
