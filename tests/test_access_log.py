@@ -103,11 +103,12 @@ def test_what_gunicorn_refuses_is_answered_in_json_and_logged_without_the_line(a
         long_query,
         b"GET /postcodes/BS3 4AA HTTP/1.1",
         b"GET /care-seekers/skr_7\x01 HTTP/1.1",
+        b"GET /health/live HTTP/1.1\r\nX-Long: " + b"a" * 9000,  # one header past 8,190 bytes
     )
     log, answers = _serve_and_request(
         settings, "--access-logfile", "-", send=lambda port: [_raw(port, line) for line in lines]
     )
-    (status, headers, body), *broken = answers
+    (status, headers, body), *broken, too_large = answers
     assert status == 414 and "Content-Type: application/json" in headers
     assert body == {
         "code": "uri_too_long",
@@ -117,6 +118,7 @@ def test_what_gunicorn_refuses_is_answered_in_json_and_logged_without_the_line(a
     for status, headers, body in broken:
         assert status == 400 and "Content-Type: application/json" in headers
         assert body["code"] == "bad_request" and body["status"] == 400
-    assert log.count("Refused a request gunicorn could not read") == 3
+    assert too_large[0] == 431 and too_large[2]["code"] == "headers_too_large"
+    assert log.count("Refused a request gunicorn could not read") == 4
     # gunicorn's own warning quotes the client's address and the line: neither is logged.
     assert "BS3" not in log and "4AA" not in log and "skr_7" not in log and "ip=" not in log
