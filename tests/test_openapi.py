@@ -95,6 +95,23 @@ def test_a_body_with_no_required_field_is_documented_as_optional(client):
     assert ("POST", "/care-seekers/{seeker_id}/consents") not in optional  # purposes, terms
 
 
+def test_lists_the_api_refuses_with_a_repeat_say_uniqueitems(client):
+    """A client validating against the document (here jsonschema) refuses what the API does."""
+    from jsonschema import Draft4Validator
+
+    spec = client.get("/openapi.json").get_json()
+    bodies = {
+        ("/care-seekers/{seeker_id}/care-requests", "services"): "companionship",
+        ("/care-seekers/{seeker_id}/consents", "purposes"): "introductions",
+    }
+    for (path, field), value in bodies.items():
+        body = spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]
+        name = body["schema"]["$ref"].rsplit("/", 1)[1]
+        validator = Draft4Validator(spec["components"]["schemas"][name]["properties"][field])
+        assert validator.is_valid([value]), (path, field)
+        assert not validator.is_valid([value, value]), (path, field)
+
+
 def test_anonymous_operations_say_so_and_need_no_credentials(client):
     spec = client.get("/openapi.json").get_json()
     public = {(m, p) for m, p, op in _operations(spec) if op.get("security") == []}

@@ -68,8 +68,9 @@ def _services(required: bool) -> ma.fields.Field:
         required=required,
         validate=validate.Length(min=1, max=10),
         metadata={
-            "description": "Keys of service types (GET /service-types)",
+            "description": "Keys of service types (GET /service-types), each once",
             "example": ["companionship", "shopping_errands"],
+            "uniqueItems": True,  # _unique_services says so in its 422
         },
     )
 

@@ -37,6 +37,7 @@ class ConsentInSchema(ma.Schema):
         metadata={
             "description": f"What the data may be used for, among {', '.join(CONSENT_PURPOSES)}",
             "example": ["introductions", "share_with_providers"],
+            "uniqueItems": True,  # _unique_purposes says so in its 422
         },
     )
     given_at = ma.fields.AwareDateTime(

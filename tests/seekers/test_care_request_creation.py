@@ -134,7 +134,11 @@ def test_each_invalid_field_is_422_naming_it(client, session):
     seeker = register(client, secret)
     yesterday = (london_today() - dt.timedelta(days=1)).isoformat()
     cases = {
-        "services": [{"services": ["astrology"]}, {"services": []}],
+        "services": [
+            {"services": ["astrology"]},
+            {"services": []},
+            {"services": ["companionship", "companionship"]},
+        ],
         "hours_per_week": [
             {"hours_per_week": 1.25},
             {"hours_per_week": 0},
