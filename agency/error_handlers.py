@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, g, jsonify
+from flask import Flask, g, jsonify, request
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from agency.db import is_statement_timeout
-from agency.errors import HTTP_CODES, DomainError, string_keys
+from agency.errors import HTTP_CODES, DomainError, InvalidInput, string_keys
 
 log = logging.getLogger("agency.errors")
 
@@ -43,6 +43,18 @@ def _flatten_webargs(messages: dict[str, Any]) -> dict[str, Any]:
     return flat
 
 
+BODY_NOT_VALID = InvalidInput.message
+PARAMETERS_NOT_VALID = "The request's parameters are not valid."
+
+
+def _invalid_input_message(locations: set[str] | None = None) -> str:
+    """What a 422 says was wrong: the body, or the path and query of a request that has
+    none (a GET, a HEAD, a DELETE; or webargs' query and path locations)."""
+    if locations is not None:
+        return BODY_NOT_VALID if locations & {"json", "form", "files"} else PARAMETERS_NOT_VALID
+    return PARAMETERS_NOT_VALID if request.method in ("GET", "HEAD", "DELETE") else BODY_NOT_VALID
+
+
 def http_error_response(error: HTTPException):  # type: ignore[no-untyped-def]
     status = error.code or 500
     data = getattr(error, "data", None) or {}
@@ -50,8 +62,11 @@ def http_error_response(error: HTTPException):  # type: ignore[no-untyped-def]
     if errors is None and "messages" in data:
         errors = _flatten_webargs(data["messages"])
     message = data.get("message")
+    if message is None and status == 422:
+        messages = data.get("messages")
+        message = _invalid_input_message(set(messages) if isinstance(messages, dict) else None)
     if message is None:
-        message = "The request body is not valid." if status == 422 else error.description
+        message = error.description
     if status >= 500:
         message = "An unexpected error occurred. Quote the request id when reporting it."
     code = data.get("code") or HTTP_CODES.get(status, "error")
@@ -65,9 +80,10 @@ def http_error_response(error: HTTPException):  # type: ignore[no-untyped-def]
 
 
 def domain_error_response(error: DomainError):  # type: ignore[no-untyped-def]
-    response = jsonify(
-        error_body(error.status, error.code, error.message, error.errors, **error.extra)
-    )
+    message = error.message
+    if isinstance(error, InvalidInput) and message == BODY_NOT_VALID:  # the default wording
+        message = _invalid_input_message()
+    response = jsonify(error_body(error.status, error.code, message, error.errors, **error.extra))
     response.status_code = error.status
     if error.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="agency"'

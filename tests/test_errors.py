@@ -20,6 +20,19 @@ def test_an_invalid_body_names_the_offending_fields(client):
     assert set(body["errors"]) == {"email", "password"}
 
 
+def test_a_422_says_whether_the_body_or_the_parameters_were_wrong(client, session):
+    body = assert_error_format(client.post("/auth/token", json={}), 422, "validation_error")
+    assert body["message"] == "The request body is not valid."
+    # the query's schema (webargs), then a rule a schema cannot see (InvalidInput), on GETs
+    for path, field in (
+        ("/oruk/services?per_page=0", "per_page"),
+        ("/oruk/services?taxonomy_id=astrology", "taxonomy_id"),
+    ):
+        body = assert_error_format(client.get(path), 422, "validation_error")
+        assert body["message"] == "The request's parameters are not valid.", path
+        assert set(body["errors"]) == {field}
+
+
 def test_a_body_that_is_not_json_is_a_clear_error(client):
     response = client.post("/auth/token", data="{oops", content_type="application/json")
     assert_error_format(response, 400, "bad_request")
