@@ -209,6 +209,7 @@ TEXT_COLUMNS: dict[str, dict[str, Text]] = {
         "availability_mask": P,
         "cqc_registration_number": P,
         "oruk_id": N,
+        "oruk_organization_id": N,
     },
     "provider_listings": {"reason": P},
     "vetting_decisions": {"from_status": N, "to_status": N, "reason": P},

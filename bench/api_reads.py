@@ -184,7 +184,8 @@ def populate(url: str, n: int, post_seekers: int = 64) -> dict[str, Any]:
              "locality_basis": "bench", "travel_radius_km": rng.choice([3.0, 5.0, 8.0]),
              "languages": ["en"], "skills": [], "capacity_hours_per_week": 20.0,
              "weekly_availability": windows, "availability_mask": mask,
-             "bio": None if i % 7 else "Local help.", "oruk_id": oruk_uuid("service", pid)}
+             "bio": None if i % 7 else "Local help.", "oruk_id": oruk_uuid("service", pid),
+             "oruk_organization_id": oruk_uuid("organization", pid)}
         )  # fmt: skip
         listings.append({"id": f"lst_bench{i:019d}", "provider_id": pid, "agency_id": agency["id"],
                          "council_id": council["id"],
@@ -287,12 +288,18 @@ def free_port() -> int:
 
 
 def start_gunicorn(
-    app_spec: str, port: int, env: dict[str, str], cwd: Path, log: IO[bytes] | None = None
+    app_spec: str,
+    port: int,
+    env: dict[str, str],
+    cwd: Path,
+    log: IO[bytes] | None = None,
+    workers: int = 2,
 ) -> subprocess.Popen:
-    # Two sync workers: the floor's gunicorn's default; the API's, gunicorn.conf.py's
-    # (gunicorn's sync worker with JSON refusals), read from ``cwd`` as when deployed.
+    # Two sync workers as deployed (Dockerfile, docker-compose.yml), the same for the floor;
+    # the API's worker is gunicorn.conf.py's (gunicorn's sync worker with JSON refusals),
+    # read from ``cwd`` as when deployed.
     process = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "--workers", "2",
+        [PYTHON, "-m", "gunicorn", "--workers", str(workers),
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning", app_spec],
         cwd=cwd, env=env, start_new_session=True, stdout=log, stderr=log,
     )  # fmt: skip
@@ -539,6 +546,12 @@ def main(argv: list[str] | None = None) -> None:
         help="the load generator: wrk (default where installed: `apt-get install wrk`), or "
         "Python threads (they take about one CPU at the floor's rate, which caps the floor)",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="gunicorn sync workers of the API and of the floor alike (2, as deployed)",
+    )
     args = parser.parse_args(argv)
     drive = load_wrk if args.client == "wrk" else load
     url, drop = scratch_database()
@@ -561,19 +574,27 @@ def main(argv: list[str] | None = None) -> None:
         write_port = free_port()
         floor_dir = Path(tempfile.mkdtemp())
         (floor_dir / "floor.py").write_text(FLOOR_APP, encoding="utf-8")
-        processes.append(start_gunicorn("wsgi:app", api_port, env, ROOT, log))
-        processes.append(start_gunicorn("floor:app", floor_port, dict(os.environ), floor_dir))
+        processes.append(start_gunicorn("wsgi:app", api_port, env, ROOT, log, args.workers))
+        processes.append(
+            start_gunicorn("floor:app", floor_port, dict(os.environ), floor_dir, None, args.workers)
+        )
         master_of = {api_port: processes[0], floor_port: processes[1]}
         if redis_url:  # the same app, its jobs queued where no worker reads them
             post_env = {**env, "REDIS_URL": redis_url, "RQ_QUEUE": queue_prefix}
-            processes.append(start_gunicorn("wsgi:app", post_port, post_env, ROOT, log))
+            processes.append(
+                start_gunicorn("wsgi:app", post_port, post_env, ROOT, log, args.workers)
+            )
             master_of[post_port] = processes[2]
             # The stack's least write (FLOOR_WRITE_APP), its rows in a table of its own.
             create_floor_write_table(url)
             (floor_dir / "floor_write.py").write_text(FLOOR_WRITE_APP, encoding="utf-8")
             write_env = {**os.environ, "FLOOR_DATABASE_URL": url, "REDIS_URL": redis_url,
                          "FLOOR_QUEUE": queue_prefix, "PYTHONPATH": str(ROOT)}  # fmt: skip
-            processes.append(start_gunicorn("floor_write:app", write_port, write_env, floor_dir))
+            processes.append(
+                start_gunicorn(
+                    "floor_write:app", write_port, write_env, floor_dir, None, args.workers
+                )
+            )
             master_of[write_port] = processes[3]
         partner = {"X-API-Key": creds["partner_key"]}
         manager = {"Authorization": creds["manager_auth"]}
@@ -611,7 +632,7 @@ def main(argv: list[str] | None = None) -> None:
             body = new_request if label.startswith("POST") else None
             drive(port, path, headers, 1.0, 2, body, creds["post_seekers"])
         print(
-            f"\n{args.providers} providers, gunicorn 2 sync workers, concurrency "
+            f"\n{args.providers} providers, gunicorn {args.workers} sync workers, concurrency "
             f"{args.concurrency}, {args.seconds:g} s per endpoint, load generator "
             f"{args.client}, CPUs: {os.cpu_count()}, "
             f"load average {os.getloadavg()[0]:.1f}, the app's LOG_LEVEL {env['LOG_LEVEL']}"

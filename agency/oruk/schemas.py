@@ -101,9 +101,16 @@ class OrukServiceQuerySchema(OrukPageQuerySchema):
     minimal = ma.fields.Boolean(
         load_default=False, metadata={"description": "Only id, name, status, url, last_modified"}
     )
+    organization_id = ma.fields.String(
+        validate=validate.Length(min=1, max=60),
+        metadata={
+            "description": "Only this organisation's services (its UUID): a provider's one "
+            "service, or an agency's community activities",
+            "example": "3f1c2b9e-8d4a-5c6f-9b1e-2a7d4c8e6f10",
+        },
+    )
     minimum_age = _Unsupported("providers publish no age limits")
     maximum_age = _Unsupported("providers publish no age limits")
-    organization_id = _Unsupported("each organisation offers exactly one service")
     format = _Unsupported("only JSON pages are offered")
 
     @ma.post_load

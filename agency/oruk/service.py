@@ -222,6 +222,8 @@ def _filter_clauses(session: Session, query: dict[str, Any]) -> list[ColumnEleme
         clauses.append(_search_clause(query["search"]))
     if query.get("modified_after"):
         clauses.append(Provider.updated_at >= query["modified_after"])
+    if query.get("organization_id"):
+        clauses.append(Provider.oruk_organization_id == query["organization_id"].strip().lower())
     if query.get("proximity") is not None and not query.get("postcode"):
         raise InvalidInput(errors={"proximity": ["Give a postcode to measure proximity from."]})
     if query.get("postcode"):
@@ -429,7 +431,7 @@ def _description(entry: PublicEntry) -> str:
 def _organization(entry: PublicEntry) -> dict[str, Any]:
     provider = entry.provider
     return {
-        "id": oruk_uuid("organization", provider.id),
+        "id": provider.oruk_organization_id,
         "name": provider.trading_name,
         "description": _description(entry),
     }
@@ -439,7 +441,7 @@ def _service_core(entry: PublicEntry, base_url: str) -> dict[str, Any]:
     provider = entry.provider
     service: dict[str, Any] = {
         "id": provider.oruk_id,
-        "organization_id": oruk_uuid("organization", provider.id),
+        "organization_id": provider.oruk_organization_id,
         "name": provider.trading_name,
         "description": _description(entry),
         "url": f"{base_url}/oruk/services/{provider.oruk_id}",
@@ -681,7 +683,7 @@ def _activity_page(
 ) -> tuple[list[tuple[Activity, Agency]], int]:
     """``limit`` filtered activities from ``offset`` with their agencies, and how many match."""
     stmt = select(Activity.id)
-    for clause in _activity_clauses(query):
+    for clause in _activity_clauses(session, query):
         stmt = stmt.where(clause)
     if query.get("day") or query.get("start_time") or query.get("end_time"):
         rows = session.execute(stmt.add_columns(Activity.schedule)).all()
@@ -701,9 +703,12 @@ def _activity_page(
     return [(a, agency) for a, agency in page], total
 
 
-def _activity_clauses(query: dict[str, Any]) -> list[ColumnElement[bool]]:
+def _activity_clauses(session: Session, query: dict[str, Any]) -> list[ColumnElement[bool]]:
     """The list filters as they apply to activities (providers' are checked, 422s, first)."""
     clauses: list[ColumnElement[bool]] = []
+    if query.get("organization_id"):
+        agency_id = _agency_of_organization(session, query)
+        clauses.append(Activity.agency_id == agency_id if agency_id else false())
     if query.get("taxonomy_term_id"):
         code = _interest(query["taxonomy_term_id"])
         # JSON list of codes, as text: portable across PostgreSQL and SQLite.
@@ -734,6 +739,14 @@ def _activity_clauses(query: dict[str, Any]) -> list[ColumnElement[bool]]:
             near = np.flatnonzero(km <= query["proximity"] / 1000)
             clauses.append(Activity.outcode.in_([table.outcodes[i] for i in near]))
     return clauses
+
+
+def _agency_of_organization(session: Session, query: dict[str, Any]) -> str | None:
+    """The agency published under ``organization_id`` (UUIDv5s of its id; a few agencies
+    an area, so computed here rather than stored)."""
+    wanted = query["organization_id"].strip().lower()
+    agencies = session.scalars(select(Agency.id))
+    return next((a for a in agencies if oruk_uuid("organization", a) == wanted), None)
 
 
 def _activity_by_public_id(session: Session, public_id: str) -> tuple[Activity, Agency] | None:

@@ -39,6 +39,10 @@ def _service_uuid(context: Any) -> str:
     return oruk_uuid("service", context.get_current_parameters()["id"])
 
 
+def _organization_uuid(context: Any) -> str:
+    return oruk_uuid("organization", context.get_current_parameters()["id"])
+
+
 class Provider(IdMixin, TimestampMixin, Base):
     __tablename__ = "providers"
     __table_args__ = (
@@ -71,6 +75,10 @@ class Provider(IdMixin, TimestampMixin, Base):
     availability_mask: Mapped[str] = mapped_column(String(96), default="0" * 96)
     cqc_registration_number: Mapped[str | None] = mapped_column(String(20))
     oruk_id: Mapped[str] = mapped_column(String(36), unique=True, index=True, default=_service_uuid)
+    # The organisation the feed publishes the provider under (its services' organization_id).
+    oruk_organization_id: Mapped[str] = mapped_column(
+        String(36), unique=True, index=True, default=_organization_uuid
+    )
 
     services: Mapped[list[ProviderService]] = relationship(
         cascade="all, delete-orphan", order_by="ProviderService.service_key"

@@ -42,6 +42,9 @@ def test_an_activity_is_a_valid_service_in_the_list_and_by_id(client, session, w
 
     service = client.get(f"/oruk/services/{service_id}").get_json()
     assert service["organization"]["name"] == world["agency"].name
+    # The agency's organisation: its activities, none of its providers.
+    by_agency = f"/oruk/services?organization_id={service['organization_id']}"
+    assert [s["id"] for s in client.get(by_agency).get_json()["contents"]] == [service_id]
     assert service["schedules"][0]["byday"] == "TU"
     assert (service["schedules"][0]["opens_at"], service["schedules"][0]["closes_at"]) == (
         "12:00",

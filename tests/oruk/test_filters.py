@@ -6,7 +6,12 @@ import pytest
 
 from agency.db import utcnow
 from agency.ids import new_id
-from agency.providers.models import ComplianceItem, ComplianceKind, ComplianceStatus
+from agency.providers.models import (
+    ComplianceItem,
+    ComplianceKind,
+    ComplianceStatus,
+    ListingStatus,
+)
 from tests.factories import make_agency, make_provider
 
 LISTS = ("/oruk/services", "/oruk/service_at_locations")
@@ -93,6 +98,26 @@ def test_each_filter_changes_the_result(client, cast):
             assert got == expected, (listing, query)
 
 
+def test_organization_id_keeps_that_organisations_service(client, session, cast):
+    listed = client.get("/oruk/services?per_page=100").get_json()["contents"]
+    organization_of = {item["id"]: item["organization_id"] for item in listed}
+    for name in ("gardener", "far"):
+        service_id = cast[name]
+        for listing in LISTS:
+            for organization_id in (
+                organization_of[service_id],
+                organization_of[service_id].upper(),
+            ):
+                url = f"{listing}?organization_id={organization_id}"
+                assert _ids(client, url) == {service_id}, (listing, name)
+    # An organisation that is not published (unknown, or not eligible) lists nothing.
+    hidden = make_provider(session, make_agency(session), status=ListingStatus.APPLIED)
+    session.commit()
+    for organization_id in (hidden.oruk_organization_id, "00000000-0000-5000-8000-000000000000"):
+        for listing in LISTS:
+            assert _ids(client, f"{listing}?organization_id={organization_id}") == set()
+
+
 def test_taxonomy_filters_take_uuids_too(client, cast):
     terms = {t["code"]: t["id"] for t in client.get("/oruk/taxonomy_terms").get_json()["contents"]}
     assert _ids(client, f"/oruk/services?taxonomy_term_id={terms['personal_care']}") == {
@@ -117,7 +142,6 @@ def test_full_and_minimal_change_the_shape(client, cast):
     [
         "minimum_age=18",
         "maximum_age=65",
-        "organization_id=x",
         "format=ndjson",
         "juggling=yes",
         "taxonomy_id=something-else",
