@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import marshmallow as ma
+from marshmallow import validate
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
@@ -35,13 +37,19 @@ def sort_clause(sort: str | None, allowed: dict[str, Any], default: str) -> list
     key = sort or default
     column = allowed.get(key.lstrip("-"))
     if column is None:
-        raise InvalidInput(
-            errors={
-                "sort": [f"Sort by one of: {', '.join(sorted(allowed))} (prefix - to reverse)."]
-            }
-        )
+        raise InvalidInput(errors={"sort": [sort_message(allowed)]})
     return [column.desc() if key.startswith("-") else column.asc()]
 
 
-class SortSchema(ma.Schema):
-    sort = ma.fields.String(metadata={"description": "Field to sort by; prefix - for descending"})
+def sort_message(keys: Iterable[str]) -> str:
+    return f"Sort by one of: {', '.join(sorted(keys))} (prefix - to reverse)."
+
+
+def sort_field(keys: Iterable[str]) -> ma.fields.String:
+    """A list's ``sort`` query parameter: one of ``keys``, or one prefixed with ``-``
+    (descending). The document lists them (an enum); any other is a 422 naming ``sort``."""
+    names = sorted(keys)
+    return ma.fields.String(
+        validate=validate.OneOf([*names, *(f"-{k}" for k in names)], error=sort_message(names)),
+        metadata={"description": f"{', '.join(names)}; prefix - for descending"},
+    )

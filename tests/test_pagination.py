@@ -59,3 +59,30 @@ def test_the_document_states_the_largest_page(client):
         if parameter["name"] == "page" and parameter["in"] == "query"
     ]
     assert pages and all(schema["maximum"] == MAX_PAGE for schema in pages)
+
+
+def test_each_sort_parameter_lists_exactly_what_its_query_can_sort_by(client):
+    from agency.directory.provider_directory import SORTABLE
+    from agency.providers.vetting import LISTING_SORTS
+    from agency.seekers.requests_service import SORTS
+
+    spec = client.get("/openapi.json").get_json()
+    sorts = {
+        ("/care-requests", "get"): SORTS,
+        ("/agencies/{agency_id}/providers", "get"): SORTABLE,
+        ("/providers/listings", "get"): LISTING_SORTS,
+    }
+    for (path, method), allowed in sorts.items():
+        (parameter,) = [p for p in spec["paths"][path][method]["parameters"] if p["name"] == "sort"]
+        assert sorted(parameter["schema"]["enum"]) == sorted(
+            [*allowed, *(f"-{key}" for key in allowed)]
+        ), path
+
+
+def test_an_unknown_sort_is_422_naming_the_choices(client, session):
+    _, secret = make_partner(session)
+    response = client.get("/care-requests?sort=-name", headers=api_key(secret))
+    assert response.status_code == 422
+    assert response.json["errors"] == {
+        "sort": ["Sort by one of: created_at, start_date, urgency (prefix - to reverse)."]
+    }

@@ -37,6 +37,12 @@ from agency.providers.service import (
 )
 from agency.unit_of_work import unit_of_work
 
+LISTING_SORTS = {
+    "created_at": ProviderListing.created_at,
+    "updated_at": ProviderListing.updated_at,
+    "status": ProviderListing.status,
+}
+
 S = ListingStatus
 DECISIONS = ("approve", "request_info", "reject", "suspend", "reinstate")
 # The listing states the matcher tells apart: approved here, suspended anywhere.
@@ -98,15 +104,7 @@ def listings_query(
         stmt = stmt.where(ProviderListing.agency_id == agency_id)
     if provider_id is not None:
         stmt = stmt.where(ProviderListing.provider_id == provider_id)
-    order = sort_clause(
-        sort,
-        {
-            "created_at": ProviderListing.created_at,
-            "updated_at": ProviderListing.updated_at,
-            "status": ProviderListing.status,
-        },
-        default="created_at",
-    )
+    order = sort_clause(sort, LISTING_SORTS, default="created_at")
     return stmt.order_by(*order, ProviderListing.id)
 
 

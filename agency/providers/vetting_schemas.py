@@ -3,17 +3,18 @@
 import marshmallow as ma
 from marshmallow import validate
 
-from agency.pagination import SortSchema
+from agency.pagination import sort_field
 from agency.providers.models import ListingStatus
 from agency.providers.schemas import text_field
-from agency.providers.vetting import DECISIONS
+from agency.providers.vetting import DECISIONS, LISTING_SORTS
 
 
 class ApplySchema(ma.Schema):
     agency_id = text_field(40, "agy_81fa...", "The agency to apply to", required=True)
 
 
-class ListingQuerySchema(SortSchema):
+class ListingQuerySchema(ma.Schema):
+    sort = sort_field(LISTING_SORTS)
     status = ma.fields.Enum(ListingStatus, by_value=True, metadata={"example": "applied"})
     agency_id = ma.fields.String(metadata={"example": "agy_81fa..."})
     provider_id = ma.fields.String(metadata={"example": "prv_5d1c..."})

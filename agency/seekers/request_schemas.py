@@ -8,7 +8,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from agency.dates import london_today
-from agency.pagination import SortSchema
+from agency.pagination import sort_field
 from agency.seekers.models import Funding, RequestStatus, Urgency
 
 MAX_NOTES = 1000
@@ -220,7 +220,9 @@ class CareRequestSchema(ma.Schema):
     version = ma.fields.Integer(metadata={"description": "For If-Match on PATCH", "example": 1})
 
 
-class CareRequestQuerySchema(SortSchema):
+class CareRequestQuerySchema(ma.Schema):
+    # requests_service.SORTS' keys (tests/test_pagination.py holds them together)
+    sort = sort_field(("created_at", "start_date", "urgency"))
     status = ma.fields.Enum(RequestStatus, by_value=True)
     urgency = ma.fields.Enum(Urgency, by_value=True)
     funding = ma.fields.Enum(Funding, by_value=True)
