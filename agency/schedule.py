@@ -5,9 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 import numpy as np
+from marshmallow import validate
 
 import matching
 from agency.errors import InvalidInput
+
+# A window's times on the wire: HH:MM on the half hour (matching's slots), Europe/London;
+# 24:00 only ends a day. The document gives both as patterns.
+WINDOW_START = validate.Regexp(
+    r"^([01][0-9]|2[0-3]):(00|30)$", error="Use HH:MM on the half hour, 00:00 to 23:30."
+)
+WINDOW_END = validate.Regexp(
+    r"^(([01][0-9]|2[0-3]):(00|30)|24:00)$",
+    error="Use HH:MM on the half hour; 24:00 ends the day.",
+)
 
 
 def mask_to_hex(mask: matching.availability.Mask) -> str:

@@ -95,7 +95,7 @@ def test_a_body_with_no_required_field_is_documented_as_optional(client):
     assert ("POST", "/care-seekers/{seeker_id}/consents") not in optional  # purposes, terms
 
 
-def test_lists_the_api_refuses_with_a_repeat_say_uniqueitems(client):
+def test_repeats_and_quarter_hours_the_api_refuses_the_document_refuses_too(client):
     """A client validating against the document (here jsonschema) refuses what the API does."""
     from jsonschema import Draft4Validator
 
@@ -110,6 +110,32 @@ def test_lists_the_api_refuses_with_a_repeat_say_uniqueitems(client):
         validator = Draft4Validator(spec["components"]["schemas"][name]["properties"][field])
         assert validator.is_valid([value]), (path, field)
         assert not validator.is_valid([value, value]), (path, field)
+
+    hours = spec["components"]["schemas"]["CareRequestCreate"]["properties"]["hours_per_week"]
+    assert Draft4Validator(hours).is_valid(2.5) and not Draft4Validator(hours).is_valid(1.25)
+
+
+def test_window_times_in_the_document_are_exactly_those_the_matcher_reads(client):
+    """Every HH:MM from 00:00 to 24:59: the document's pattern (checked by jsonschema) and
+    matching's slot parser agree, for a window's start and for its end."""
+    from jsonschema import Draft4Validator
+
+    from matching.availability import InvalidWindow, _slot_of
+
+    spec = client.get("/openapi.json").get_json()["components"]["schemas"]
+    for name in ("AvailabilityWindow", "CareWindow"):
+        properties = spec[name]["properties"]
+        for field, midnight in (("start", False), ("end", True)):
+            validator = Draft4Validator(properties[field])
+            for hours in range(25):
+                for minutes in range(60):
+                    text = f"{hours:02d}:{minutes:02d}"
+                    try:
+                        _slot_of(text, allow_midnight_end=midnight)
+                        readable = True
+                    except InvalidWindow:
+                        readable = False
+                    assert validator.is_valid(text) == readable, (name, field, text)
 
 
 def test_anonymous_operations_say_so_and_need_no_credentials(client):

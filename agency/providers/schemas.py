@@ -8,9 +8,9 @@ from marshmallow import validate
 
 from agency.directory.models import Locality, Sector, SupplierSize
 from agency.providers.models import OrganisationType
+from agency.schedule import WINDOW_END, WINDOW_START
 
 MIN_RATE_PENCE, MAX_RATE_PENCE = 500, 10_000  # £5 to £100 an hour: outside is a typo
-TIME = validate.Regexp(r"^\d{2}:\d{2}$", error="Use HH:MM (24-hour).")
 
 
 def text_field(
@@ -131,10 +131,10 @@ class AvailabilityWindowSchema(ma.Schema):
         validate=validate.Range(min=0, max=6),
         metadata={"description": "0 = Monday ... 6 = Sunday", "example": 0},
     )
-    start = ma.fields.String(required=True, validate=TIME, metadata={"example": "09:00"})
+    start = ma.fields.String(required=True, validate=WINDOW_START, metadata={"example": "09:00"})
     end = ma.fields.String(
         required=True,
-        validate=TIME,
+        validate=WINDOW_END,
         metadata={
             "description": "Europe/London wall time, on a 30-minute boundary; 24:00 ends the day",
             "example": "13:00",

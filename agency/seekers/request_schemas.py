@@ -9,6 +9,7 @@ from marshmallow import validate
 
 from agency.dates import london_today
 from agency.pagination import sort_field
+from agency.schedule import WINDOW_END, WINDOW_START
 from agency.seekers.models import Funding, RequestStatus, Urgency
 
 MAX_NOTES = 1000
@@ -22,13 +23,17 @@ class CareWindowSchema(ma.Schema):
     )
     start = ma.fields.String(
         required=True,
-        validate=validate.Regexp(r"^\d\d:\d\d$", error="Use HH:MM."),
+        validate=WINDOW_START,
         metadata={"description": "Europe/London wall time, on a half hour", "example": "10:00"},
     )
     end = ma.fields.String(
         required=True,
-        validate=validate.Regexp(r"^\d\d:\d\d$", error="Use HH:MM."),
-        metadata={"description": "Europe/London wall time, after start", "example": "12:00"},
+        validate=WINDOW_END,
+        metadata={
+            "description": "Europe/London wall time, on a half hour, after start; 24:00 ends "
+            "the day",
+            "example": "12:00",
+        },
     )
 
 
@@ -79,7 +84,11 @@ def _hours(required: bool) -> ma.fields.Field:
     return ma.fields.Float(
         required=required,
         validate=validate.Range(0.5, 60),
-        metadata={"description": "Hours a week, in half hours (0.5 to 60)", "example": 4.5},
+        metadata={
+            "description": "Hours a week, in half hours (0.5 to 60)",
+            "example": 4.5,
+            "multipleOf": 0.5,  # _half_hours says so in its 422
+        },
     )
 
 

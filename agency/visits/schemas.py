@@ -149,7 +149,10 @@ class InvoiceQuerySchema(ma.Schema):
     provider_id = ma.fields.String(metadata={"example": "prv_9f3e..."})
     arrangement_id = ma.fields.String(metadata={"example": "arr_6b0e..."})
     period = ma.fields.String(
-        validate=validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="Use YYYY-MM."),
+        # invoice_views' FIRST_PERIOD_YEAR to LAST_PERIOD_YEAR (2000-2999)
+        validate=validate.Regexp(
+            r"^2\d{3}-(0[1-9]|1[0-2])$", error="Use YYYY-MM, 2000-01 to 2999-12."
+        ),
         metadata={"description": "Invoices whose period overlaps this month", "example": "2026-11"},
     )
 

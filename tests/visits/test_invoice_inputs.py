@@ -47,3 +47,18 @@ def test_the_invoice_list_csv_runs_its_query_before_the_response_starts(app):
     stmt = select(Invoice).where(Invoice.arrangement_id == "a\x00b")
     with pytest.raises((DataError, PsycopgDataError, ValueError)):
         invoice_views.streamed_list_csv(sessionmaker, stmt.execution_options(yield_per=500))
+
+
+def test_the_document_gives_the_periods_pattern_and_it_agrees_with_the_api(client):
+    import re
+
+    spec = client.get("/openapi.json").get_json()
+    (parameter,) = [
+        p for p in spec["paths"]["/invoices"]["get"]["parameters"] if p["name"] == "period"
+    ]
+    pattern = re.compile(parameter["schema"]["pattern"])
+    for period in ("2000-01", "2999-12", "2026-11"):
+        assert pattern.search(period)
+        assert invoice_views.month_bounds(period)
+    for period in ("0000-01", "1999-12", "3000-01", "2026-13", "2026-00"):
+        assert not pattern.search(period), period
